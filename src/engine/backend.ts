@@ -1,0 +1,176 @@
+// Picks the TF.js backend: tensorflow-gpu > tensorflow > wasm > cpu.
+// The native backends are optional packages (they download libtensorflow at
+// install time, which fails on machines without internet), so they are found
+// at run time, never imported statically.
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmGradientKernels } from './wasm-kernels';
+
+export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+/** What a run is tagged with: `cellab.backend` and `cellab.device`. */
+export interface EngineInfo {
+  backend: BackendName;
+  /** `cpu` or `gpu` — what the run's compute happened on. */
+  device: string;
+  /** Human-readable detail: library, SIMD, threads. */
+  detail: string;
+  threads: number;
+  forced: boolean;
+  /** Backends tried before this one and why they were not used. */
+  skipped: { backend: BackendName; reason: string }[];
+}
+
+const PACKAGES: Record<BackendName, string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs',
+};
+
+export class BackendUnavailableError extends Error {
+  constructor(readonly backend: BackendName, readonly packageName: string, readonly reason: string) {
+    super(`backend '${backend}' is not available: ${packageName} ${reason}`);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+export interface InitEngineOptions {
+  /** Force one backend; default: `CELLAB_BACKEND` or the first that loads. */
+  backend?: BackendName | 'auto';
+  /** wasm threads (1 unless the threaded build is usable). */
+  threads?: number;
+  /** Where the "backend: ..." line goes; null to stay silent. */
+  log?: ((line: string) => void) | null;
+}
+
+let current: EngineInfo | undefined;
+
+/** The backend chosen by the last initEngine(), if any. */
+export function engineInfo(): EngineInfo | undefined {
+  return current;
+}
+
+export function parseBackendName(value: string, source: string): BackendName | 'auto' {
+  const v = value.trim().toLowerCase();
+  if (v === '' || v === 'auto') return 'auto';
+  if ((BACKENDS as readonly string[]).includes(v)) return v as BackendName;
+  throw new Error(`${source}=${value} is not a backend. Use one of: ${BACKENDS.join(', ')} (or auto).`);
+}
+
+function explainLoadError(name: BackendName, err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const msg = String(e?.message ?? err).split('\n')[0];
+  if (e?.code === 'MODULE_NOT_FOUND' && msg.includes(PACKAGES[name])) {
+    if (name === 'tensorflow-gpu') {
+      return 'is not installed (opt-in: `npm install @tensorflow/tfjs-node-gpu` downloads a GPU build of libtensorflow and needs CUDA 11.2 + cuDNN 8.1; see environment.md)';
+    }
+    if (name === 'tensorflow') {
+      return 'is not installed (it is an optional dependency whose install downloads libtensorflow; on a machine with internet, `npm install @tensorflow/tfjs-node`; see environment.md)';
+    }
+    return 'is not installed (run `npm install`)';
+  }
+  if (/libcud|libcublas|libcudnn|libcufft|libcurand|libcusolver|libcusparse|cuda/i.test(msg)) {
+    return `is installed but the CUDA libraries are missing or the wrong version (needs CUDA 11.2 + cuDNN 8.1): ${msg}`;
+  }
+  if (/libtensorflow|tfjs_binding|\.node\b/.test(msg)) {
+    return `is installed but its native library did not load (libtensorflow missing: reinstall it with internet access): ${msg}`;
+  }
+  return `failed to load: ${msg}`;
+}
+
+async function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<void> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(PACKAGES[name]);
+  } catch (err) {
+    throw new BackendUnavailableError(name, PACKAGES[name], explainLoadError(name, err));
+  }
+  if (!(await tf.setBackend('tensorflow'))) {
+    throw new BackendUnavailableError(name, PACKAGES[name], 'loaded but the tensorflow backend failed to initialise');
+  }
+}
+
+async function loadWasm(threads: number): Promise<{ simd: boolean; threads: number }> {
+  let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    wasm = require('@tensorflow/tfjs-backend-wasm');
+  } catch (err) {
+    throw new BackendUnavailableError('wasm', PACKAGES.wasm, explainLoadError('wasm', err));
+  }
+  wasm.setThreadsCount(threads);
+  // The emscripten glue adds process-wide handlers that rethrow every uncaught
+  // error from inside its minified source, burying the real message under a
+  // 30 kB line. Keep the handlers that existed before it.
+  const before = {
+    uncaughtException: process.listeners('uncaughtException'),
+    unhandledRejection: process.listeners('unhandledRejection'),
+  };
+  let ok = false;
+  try {
+    ok = await tf.setBackend('wasm');
+  } catch (err) {
+    throw new BackendUnavailableError('wasm', PACKAGES.wasm, `failed to initialise: ${(err as Error).message}`);
+  } finally {
+    for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
+      for (const l of process.listeners(ev)) {
+        if (!(before[ev] as unknown[]).includes(l)) process.removeListener(ev, l as never);
+      }
+    }
+  }
+  if (!ok) throw new BackendUnavailableError('wasm', PACKAGES.wasm, 'failed to initialise (WebAssembly unavailable?)');
+  registerWasmGradientKernels();
+  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
+  return { simd, threads: wasm.getThreadsCount ? wasm.getThreadsCount() : threads };
+}
+
+/**
+ * Choose and initialise the backend. Idempotent: a second call returns the
+ * current backend unless a different one is requested.
+ */
+export async function initEngine(opts: InitEngineOptions = {}): Promise<EngineInfo> {
+  const envChoice = process.env.CELLAB_BACKEND ? parseBackendName(process.env.CELLAB_BACKEND, 'CELLAB_BACKEND') : 'auto';
+  const requested = opts.backend && opts.backend !== 'auto' ? opts.backend : envChoice;
+  if (current && (requested === 'auto' || requested === current.backend)) return current;
+  const log = opts.log === undefined ? (l: string) => process.stderr.write(l + '\n') : opts.log;
+  // The cpu backend greets Node users with a banner recommending tfjs-node;
+  // cellab reports the backend itself.
+  tf.env().set('PROD', true);
+  const threads = Math.max(1, opts.threads ?? Number(process.env.CELLAB_WASM_THREADS ?? 1));
+  const order: BackendName[] = requested === 'auto' ? [...BACKENDS] : [requested];
+  const skipped: EngineInfo['skipped'] = [];
+  for (const name of order) {
+    try {
+      let info: EngineInfo;
+      if (name === 'tensorflow-gpu' || name === 'tensorflow') {
+        await loadNative(name);
+        info = { backend: name, device: name === 'tensorflow-gpu' ? 'gpu' : 'cpu',
+          detail: `libtensorflow via ${PACKAGES[name]}`, threads: os.cpus().length, forced: requested !== 'auto', skipped };
+      } else if (name === 'wasm') {
+        const w = await loadWasm(threads);
+        info = { backend: 'wasm', device: 'cpu', detail: `wasm${w.simd ? ' simd' : ''}, ${w.threads} thread${w.threads > 1 ? 's' : ''}`,
+          threads: w.threads, forced: requested !== 'auto', skipped };
+      } else {
+        if (!(await tf.setBackend('cpu'))) throw new BackendUnavailableError('cpu', PACKAGES.cpu, 'failed to initialise');
+        info = { backend: 'cpu', device: 'cpu', detail: 'pure JavaScript (slow: for checks only)', threads: 1,
+          forced: requested !== 'auto', skipped };
+      }
+      await tf.ready();
+      current = info;
+      log?.(`cellab: backend ${info.backend} (${info.device}; ${info.detail})`);
+      return info;
+    } catch (err) {
+      if (requested !== 'auto') {
+        if (err instanceof BackendUnavailableError) {
+          throw new BackendUnavailableError(err.backend, err.packageName,
+            `${err.reason}. It was requested by ${opts.backend && opts.backend !== 'auto' ? 'the backend option' : 'CELLAB_BACKEND'}; unset it to pick the best available backend.`);
+        }
+        throw err;
+      }
+      skipped.push({ backend: name, reason: err instanceof BackendUnavailableError ? err.reason : String(err) });
+    }
+  }
+  throw new Error(`no TF.js backend could be loaded: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+}

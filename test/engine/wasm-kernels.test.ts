@@ -1,0 +1,90 @@
+// The wasm backend must train: its registered gradient kernels must agree with
+// the reference cpu backend and must not leak tensors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initEngine } from '../../src/engine/backend';
+
+type Kind = 'conv2d' | 'depthwise';
+
+async function gradients(backend: 'cpu' | 'wasm', kind: Kind, xShape: number[], fShape: number[],
+  stride: number, pad: 'same' | 'valid'): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const x = tf.randomNormal(xShape, 0, 1, 'float32', 1) as tf.Tensor4D;
+    const f = tf.randomNormal(fShape, 0, 1, 'float32', 2) as tf.Tensor4D;
+    const loss = (xx: tf.Tensor, ff: tf.Tensor) => {
+      const y = kind === 'conv2d'
+        ? tf.conv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, stride, pad)
+        : tf.depthwiseConv2d(xx as tf.Tensor4D, ff as tf.Tensor4D, stride, pad);
+      // A random projection so every output position carries a distinct weight.
+      return tf.sum(tf.mul(y, tf.randomNormal(y.shape, 0, 1, 'float32', 3)));
+    };
+    return tf.grads(loss)([x, f]).map((g) => g.dataSync() as Float32Array);
+  });
+}
+
+function relError(ref: Float32Array, got: Float32Array): number {
+  assert.equal(got.length, ref.length);
+  let num = 0, den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    num = Math.max(num, Math.abs(ref[i] - got[i]));
+    den = Math.max(den, Math.abs(ref[i]));
+  }
+  return num / (den || 1);
+}
+
+test('wasm gradient kernels match the cpu backend (rel. error <= 1e-4)', async () => {
+  await initEngine({ backend: 'wasm', log: null });
+  const cases: string[] = [];
+  let worst = 0;
+  for (const kind of ['conv2d', 'depthwise'] as Kind[]) {
+    for (const k of [1, 2, 3, 5, 7]) {
+      for (const stride of [1, 2]) {
+        for (const pad of ['same', 'valid'] as const) {
+          for (const size of [8, 9]) {                 // even and odd spatial sizes
+            for (const mult of kind === 'depthwise' ? [1, 2] : [4]) {
+              const xShape = [2, size, size + 1, 3];
+              const fShape = [k, k, 3, mult];
+              const ref = await gradients('cpu', kind, xShape, fShape, stride, pad);
+              const got = await gradients('wasm', kind, xShape, fShape, stride, pad);
+              ['dx', 'dfilter'].forEach((name, i) => {
+                const e = relError(ref[i], got[i]);
+                worst = Math.max(worst, e);
+                if (!(e <= 1e-4)) cases.push(`${kind} k=${k} s=${stride} ${pad} ${size}px m=${mult} ${name}: ${e}`);
+              });
+            }
+          }
+        }
+      }
+    }
+  }
+  await tf.setBackend('wasm');
+  assert.deepEqual(cases, [], `worst relative error ${worst}`);
+});
+
+test('training on wasm keeps tf.memory().numTensors flat over 50 steps', async () => {
+  await initEngine({ backend: 'wasm', log: null });
+  await tf.setBackend('wasm');
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [16, 16, 1], filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+      tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same' }),
+      tf.layers.globalAveragePooling2d({}),
+      tf.layers.dense({ units: 3, activation: 'softmax' }),
+    ],
+  });
+  const opt = tf.train.adam(0.01);
+  const x = tf.randomNormal([8, 16, 16, 1], 0, 1, 'float32', 5);
+  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32'), 3);
+  const step = () => tf.tidy(() => opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar, true)!.dataSync()[0]);
+  const first = step();
+  step();
+  const before = tf.memory().numTensors;
+  let last = first;
+  for (let i = 0; i < 50; i++) last = step();
+  assert.equal(tf.memory().numTensors, before, 'tensors leaked during training steps');
+  assert.ok(last < first, `loss did not decrease: ${first} -> ${last}`);
+  tf.dispose([x, y]);
+  model.dispose();
+});
