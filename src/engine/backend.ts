@@ -114,10 +114,11 @@ async function loadWasm(threads: number): Promise<{ simd: boolean; threads: numb
   } catch (err) {
     throw new BackendUnavailableError('wasm', PACKAGES.wasm, `failed to initialise: ${(err as Error).message}`);
   } finally {
-    for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
-      for (const l of process.listeners(ev)) {
-        if (!(before[ev] as unknown[]).includes(l)) process.removeListener(ev, l as never);
-      }
+    for (const l of process.listeners('uncaughtException')) {
+      if (!before.uncaughtException.includes(l)) process.removeListener('uncaughtException', l);
+    }
+    for (const l of process.listeners('unhandledRejection')) {
+      if (!before.unhandledRejection.includes(l)) process.removeListener('unhandledRejection', l);
     }
   }
   if (!ok) throw new BackendUnavailableError('wasm', PACKAGES.wasm, 'failed to initialise (WebAssembly unavailable?)');

@@ -7,7 +7,7 @@ import { initEngine } from '../../src/engine/backend';
 
 type Kind = 'conv2d' | 'depthwise';
 
-async function gradients(backend: 'cpu' | 'wasm', kind: Kind, xShape: number[], fShape: number[],
+async function gradients(backend: 'cpu' | 'wasm', kind: Kind, xShape: [number, number, number, number], fShape: [number, number, number, number],
   stride: number, pad: 'same' | 'valid'): Promise<Float32Array[]> {
   await tf.setBackend(backend);
   return tf.tidy(() => {
@@ -44,8 +44,8 @@ test('wasm gradient kernels match the cpu backend (rel. error <= 1e-4)', async (
         for (const pad of ['same', 'valid'] as const) {
           for (const size of [8, 9]) {                 // even and odd spatial sizes
             for (const mult of kind === 'depthwise' ? [1, 2] : [4]) {
-              const xShape = [2, size, size + 1, 3];
-              const fShape = [k, k, 3, mult];
+              const xShape: [number, number, number, number] = [2, size, size + 1, 3];
+              const fShape: [number, number, number, number] = [k, k, 3, mult];
               const ref = await gradients('cpu', kind, xShape, fShape, stride, pad);
               const got = await gradients('wasm', kind, xShape, fShape, stride, pad);
               ['dx', 'dfilter'].forEach((name, i) => {
