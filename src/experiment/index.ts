@@ -1,0 +1,2 @@
+// Public API of src/experiment (filled in by its issue).
+export {};

@@ -1,0 +1,2 @@
+// Public API of src/tracking (filled in by its issue).
+export {};
