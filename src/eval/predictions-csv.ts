@@ -12,6 +12,7 @@ export interface PredictionsTable {
   positive?: number;
 }
 
+const NOT_SCORES = new Set(['id', 'path']);
 const isNumber = (v: string) => v.trim() !== '' && Number.isFinite(Number(v));
 
 /** Sorts label values numerically when they are all numbers, else as text. */
@@ -22,7 +23,7 @@ function sortLabels(values: string[]): string[] {
 /**
  * Reads a predictions CSV (DESIGN.md "Predictions": id, path, label, then one score column
  * per class, named by class). The label column is `label` unless labelCol says otherwise;
- * other non-numeric columns are ignored; numeric columns are class scores; a single numeric
+ * `id`, `path` and other non-numeric columns are ignored; numeric columns are class scores; a single numeric
  * column is the positive class's score (the positive class: `positive`, else the label that
  * names the column, else the last of the two labels in sorted order).
  */
@@ -36,7 +37,8 @@ export function readPredictionsCsv(text: string, o: { labelCol?: string; positiv
   body.forEach((r, i) => {
     if (r.length !== header.length) throw new SyntaxError(`line ${i + 2} has ${r.length} fields; the header has ${header.length}.`);
   });
-  const scoreCols = header.map((_, c) => c).filter((c) => c !== labelAt && body.every((r) => isNumber(r[c])));
+  // `id` and `path` are never scores, even when the ids are numbers.
+  const scoreCols = header.map((_, c) => c).filter((c) => c !== labelAt && !NOT_SCORES.has(header[c]) && body.every((r) => isNumber(r[c])));
   if (scoreCols.length === 0) throw new RangeError(`no numeric score column besides \`${labelCol}\`. Columns: ${header.join(', ')}.`);
   const rawLabels = body.map((r) => r[labelAt].trim());
   const idAt = header.indexOf('id');

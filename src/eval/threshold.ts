@@ -22,12 +22,14 @@ export interface ThresholdResult {
   specificity: number;
 }
 
+// Each value is one division of exact integers, so equal ratios give equal doubles and
+// ties are real ties (0.8 - 0.2 would beat 0.6 by rounding).
 function metricValue(metric: ThresholdMetric, tp: number, fp: number, nPos: number, nNeg: number): number {
   const fn = nPos - tp, tn = nNeg - fp;
   switch (metric) {
     case 'f1': return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
-    case 'youden': return tp / nPos - fp / nNeg;
-    case 'balanced_accuracy': return (tp / nPos + tn / nNeg) / 2;
+    case 'youden': return (tp * nNeg - fp * nPos) / (nPos * nNeg);
+    case 'balanced_accuracy': return (tp * nNeg + tn * nPos) / (2 * nPos * nNeg);
     case 'accuracy': return (tp + tn) / (nPos + nNeg);
   }
 }
