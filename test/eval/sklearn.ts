@@ -5,7 +5,7 @@ import path from 'node:path';
 const ORACLE = path.join(__dirname, 'fixtures', 'sklearn_oracle.py');
 
 /** Answers a batch of cases in one Python process (importing sklearn costs ~1 s). */
-export function askSklearn<T = any>(cases: Record<string, unknown>[]): T[] {
+export function askSklearn<T = any>(cases: object[]): T[] {
   const r = spawnSync('/usr/bin/python3', [ORACLE], { input: JSON.stringify(cases), encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`scikit-learn oracle failed (is python3-sklearn installed?): ${r.stderr || r.error}`);
   return JSON.parse(r.stdout);
