@@ -1,0 +1,77 @@
+// Golden-spec tests: each builder's Vega-Lite JSON for fixed inputs is compared with
+// test/plots/golden/<name>.vl.json. After an intended change, regenerate with
+// CELLAB_UPDATE_GOLDEN=1 node test/run.cjs test/plots/specs.test.ts and review the diff.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { confusionMatrixSpec } from '../../src/plots/confusion-matrix';
+import { prSpec, rocSpec } from '../../src/plots/curves';
+import { pcaSpec } from '../../src/plots/pca';
+import { sweepSpec, type TrialRow } from '../../src/plots/sweep';
+import { trainingCurvesSpec } from '../../src/plots/training-curves';
+import type { VegaLiteSpec } from '../../src/plots/spec';
+import { renderSvg } from '../../src/plots/render';
+
+const classes = ['homogeneous', 'fine_speckled', 'centromere'];
+const matrix = [[8, 2, 0], [3, 6, 1], [0, 0, 10]];
+const roc = [
+  { className: 'homogeneous', fpr: [0, 0, 0.25, 1], tpr: [0, 0.5, 1, 1], thresholds: [Infinity, 0.9, 0.6, 0.1], auc: 0.875 },
+  { className: 'centromere', fpr: [0, 0, 1], tpr: [0, 1, 1], auc: 1 },
+  { className: 'nucleolar', fpr: [NaN], tpr: [NaN], auc: NaN },
+];
+const history = [1, 2, 3].map((epoch) => ({ epoch, 'train/loss': 1 / epoch, 'val/loss': 1.2 / epoch, 'val/accuracy': 0.5 + epoch / 10, lr: 0.001 }));
+const trials: TrialRow[] = [];
+for (const backbone of ['resnet', 'convnext']) {
+  for (const lr of [0.01, 0.001]) {
+    for (const fold of [0, 1]) {
+      trials.push({ trial: trials.length, params: { 'model.backbone': backbone, 'train.lr': lr, fold }, fold, outcome: 'completed', metrics: { 'val/accuracy': 0.7 + (backbone === 'resnet' ? 0.1 : 0) + fold / 50 + (lr === 0.001 ? 0.05 : 0) } });
+    }
+  }
+}
+trials.push({ trial: 99, params: { 'model.backbone': 'resnet', 'train.lr': 0.1, fold: 0 }, fold: 0, outcome: 'diverged', metrics: {} });
+
+const cases: Record<string, () => VegaLiteSpec> = {
+  'confusion-matrix': () => confusionMatrixSpec({ matrix, classNames: classes }),
+  'confusion-matrix-normalized': () => confusionMatrixSpec({ matrix, classNames: classes, normalize: true, title: 'Test split' }),
+  roc: () => rocSpec({ roc, rocMacro: { fpr: [0, 0.25, 1], tpr: [0.75, 1, 1], auc: 0.9375 } }),
+  'roc-operating-point': () => rocSpec({ roc: [roc[0]], operatingPoint: { fpr: 0.25, tpr: 1, threshold: 0.6 } }),
+  pr: () => prSpec({ pr: [{ className: 'positive', precision: [0.5, 0.667, 1, 1], recall: [1, 1, 0.5, 0], averagePrecision: 0.833 }] }),
+  pca: () => pcaSpec({ projected: [[1, 2, 0], [-1, 0.5, 0], [0.2, -2, 1]], labels: ['a', 'b', 'a'], ids: ['img1', 'img2', 'img3'], explainedVarianceRatio: [0.6, 0.3, 0.1] }),
+  'training-curves': () => trainingCurvesSpec(history),
+  'sweep-lr': () => sweepSpec(trials, { metric: 'val/accuracy', x: 'train.lr' }),
+  'sweep-bars': () => sweepSpec(trials, { metric: 'val/accuracy' }),
+};
+
+const golden = (name: string) => path.join(__dirname, 'golden', `${name}.vl.json`);
+
+for (const [name, build] of Object.entries(cases)) {
+  test(`${name} spec matches its golden file and renders`, async () => {
+    const spec = JSON.parse(JSON.stringify(build())); // as it is written to .vl.json
+    if (process.env.CELLAB_UPDATE_GOLDEN) writeFileSync(golden(name), JSON.stringify(spec, null, 2) + '\n');
+    assert.deepEqual(spec, JSON.parse(readFileSync(golden(name), 'utf8')));
+    const svg = await renderSvg(spec);
+    assert.match(svg, /^<svg/);
+  });
+}
+
+test('what a researcher reads in the plots is there', async () => {
+  const cm = await renderSvg(confusionMatrixSpec({ matrix, classNames: classes }));
+  for (const c of classes) assert.ok(cm.includes(`>${c}</text>`), `class ${c} on the axes`);
+  for (const v of ['8', '6', '10', '3']) assert.ok(cm.includes(`>${v}</text>`), `cell value ${v}`);
+  const rocSvg = await renderSvg(cases.roc());
+  assert.ok(rocSvg.includes('homogeneous (AUC 0.875)'));
+  assert.ok(rocSvg.includes('macro average (AUC 0.938)'));
+  assert.ok(rocSvg.includes('ROC undefined (class missing from the truth) for: nucleolar'));
+  assert.ok((await renderSvg(cases['roc-operating-point']())).includes('threshold 0.6'));
+  assert.ok((await renderSvg(cases['sweep-lr']())).includes('1 trial(s) not shown (diverged: 1)'));
+  assert.ok((await renderSvg(cases.pca())).includes('PC1 (60.0% of variance)'));
+});
+
+test('spec builders reject bad input with what is available', () => {
+  assert.throws(() => sweepSpec(trials, { metric: 'val_f1' }), /metric `val_f1` is not available\. Available: val\/accuracy/);
+  assert.throws(() => sweepSpec(trials, { metric: 'val/accuracy', x: 'lr' }), /param `lr` is not in the trials\. Available: model\.backbone, train\.lr, fold/);
+  assert.throws(() => trainingCurvesSpec(history, { metrics: ['f1'] }), /metric `f1` is not in the history\. Available: loss, accuracy, lr/);
+  assert.throws(() => confusionMatrixSpec({ matrix: [[1, 2]], classNames: classes }), /matrix must be 3 x 3/);
+  assert.throws(() => pcaSpec({ projected: [[1, 2]], labels: ['a'], axes: [0, 2] }), /component 3 but the projection has 2/);
+});
