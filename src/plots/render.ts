@@ -8,7 +8,8 @@ import { loadVega, packageDir } from './vega';
 async function compile(spec: VegaLiteSpec): Promise<{ vega: any; vgSpec: unknown }> {
   const { vega, vegaLite } = await loadVega();
   try {
-    return { vega, vgSpec: vegaLite.compile(spec).spec };
+    // A copy: vega tags inline data rows (Symbol(vega_id)), which would change the caller's spec.
+    return { vega, vgSpec: vegaLite.compile(JSON.parse(JSON.stringify(spec))).spec };
   } catch (err) {
     throw new Error(`Vega-Lite could not compile the plot "${titleOf(spec)}": ${(err as Error).message}`);
   }
