@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+const { runCli } = require('./launch');
+runCli('cellab');

@@ -1,0 +1,37 @@
+// The one dataset type every loader produces and every later step consumes.
+
+export type SplitName = 'train' | 'val' | 'test';
+
+export interface DatasetItem {
+  /** Unique within the dataset (e.g. the ICPR cell ID). */
+  id: string;
+  /** Absolute path of the image file. */
+  path: string;
+  /** Class name as spelled in the source (matched case-insensitively to `classes`). */
+  label: string;
+  /** Absolute path of the binary mask, when the dataset has masks. */
+  maskPath?: string;
+  /** Specimen / patient / source image: items of one group never straddle a split. */
+  group?: string;
+  /** Split given by the source (predefined splits). */
+  split?: SplitName;
+  /** Any other manifest columns (intensity, width, ...). */
+  extra: Record<string, string>;
+}
+
+export interface Dataset {
+  format: string;
+  root: string;
+  /** Sorted class names; a label's index here is its class index. */
+  classes: string[];
+  items: DatasetItem[];
+}
+
+export interface DatasetSplit {
+  train: DatasetItem[];
+  val: DatasetItem[];
+  test: DatasetItem[];
+  /** k-fold: which fold is held out (0-based) and how many there are. */
+  fold?: number;
+  folds?: number;
+}

@@ -1,0 +1,89 @@
+// The whole experiment file: each src/ folder's section schema, composed.
+import type { SchemaNode } from '../engine/schema';
+import { datasetSchema, type DatasetConfig } from '../data/schema';
+import { modelSchema, type ModelConfig } from '../models/schema';
+import { trainSchema, type TrainConfig } from '../train/schema';
+
+export interface EvalConfig {
+  /** Which split the reported (bare-named) metrics come from. */
+  split: 'test' | 'val';
+}
+
+export interface TrackingConfig {
+  uri?: string;
+  experiment?: string;
+  tags: Record<string, string>;
+}
+
+export interface ExperimentConfig {
+  name: string;
+  description?: string;
+  dataset: DatasetConfig;
+  model: ModelConfig;
+  train: TrainConfig;
+  eval: EvalConfig;
+  /** Flat dotted keys to lists of values: {"train.lr": [0.01, 0.001]}. */
+  sweep: Record<string, unknown[]>;
+  tracking: TrackingConfig;
+}
+
+export const evalSchema: SchemaNode = {
+  type: 'object',
+  description: 'What to report.',
+  properties: {
+    split: { type: 'string', enum: ['test', 'val'], default: 'test' },
+  },
+};
+
+export const trackingSchema: SchemaNode = {
+  type: 'object',
+  description: 'Where runs go (MLflow).',
+  properties: {
+    uri: { type: 'string' },
+    experiment: { type: 'string' },
+    tags: { type: 'object', values: { type: 'string' }, default: {} },
+  },
+};
+
+export const sweepSchema: SchemaNode = {
+  type: 'object',
+  description: 'Flat dotted keys to lists of values; trials are their cross product (times folds).',
+  values: { type: 'array', items: { type: 'any' }, minItems: 1 },
+  default: {},
+};
+
+/** Everything but `profiles`, which is applied before validation. */
+export const experimentSchema: SchemaNode = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    description: { type: 'string' },
+    dataset: datasetSchema,
+    model: modelSchema,
+    train: trainSchema,
+    eval: evalSchema,
+    sweep: sweepSchema,
+    tracking: trackingSchema,
+  },
+};
+
+/** The schema node at a dotted key, or undefined when the key does not exist. */
+export function schemaAt(root: SchemaNode, key: string): SchemaNode | undefined {
+  let node: SchemaNode | undefined = root;
+  for (const part of key.split('.')) {
+    if (!node) return undefined;
+    if (node.type === 'oneOf') node = node.options.find((o) => o.type === 'object');
+    if (!node || node.type !== 'object') return undefined;
+    node = node.properties?.[part] ?? node.values;
+  }
+  return node;
+}
+
+/** Every dotted leaf key the schema knows, for "did you mean" on --set and sweep keys. */
+export function knownKeys(root: SchemaNode, prefix = ''): string[] {
+  if (root.type !== 'object' || !root.properties) return prefix ? [prefix] : [];
+  return Object.entries(root.properties).flatMap(([k, v]) => {
+    const key = prefix ? `${prefix}.${k}` : k;
+    return v.type === 'object' && v.properties ? knownKeys(v, key) : [key];
+  });
+}

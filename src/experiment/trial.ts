@@ -1,0 +1,224 @@
+// One trial: data -> model -> train (with a tracking callback) -> eval ->
+// plots -> tracking. A trial never throws for a diverged run: it reports the
+// outcome. Bad config or input throws before anything trains.
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { initEngine, type EngineInfo } from '../engine/backend';
+import { loadDataset, prepareBatches, type LoadedDataset } from '../data/load';
+import type { InMemoryBatchSource } from '../data/batches';
+import type { BadInput } from '../data/bad-input';
+import { ensureSynthetic } from '../data/ensure-synthetic';
+import { splitDataset } from '../data/split';
+import type { DatasetItem, DatasetSplit } from '../data/types';
+import { createBackbone } from '../models/index';
+import { fit, predictScores, type EpochRow, type TrainOutcome } from '../train/index';
+import { evaluateClassification, type ClassificationEvaluation } from '../eval/index';
+import { confusionMatrixSpec, renderSvg, trainingCurvesSpec } from '../plots/index';
+import type { RunLogger, Tracking } from '../tracking/index';
+import { configHash, configToYaml, flattenConfig, type ResolvedExperiment } from './config';
+import type { ExperimentConfig } from './schema';
+import { createProgress, type ProgressMode } from './progress';
+
+export type Outcome = TrainOutcome | 'error' | 'interrupted';
+
+export interface TrialResult {
+  runId: string;
+  experimentId: string;
+  outcome: Outcome;
+  /** MLflow status string of the run. */
+  status: 'FINISHED' | 'FAILED' | 'KILLED';
+  reason?: string;
+  /** Bare metric names of the reported split (eval.split). */
+  metrics: Record<string, number>;
+  history: EpochRow[];
+  evaluation?: ClassificationEvaluation;
+  configHash: string;
+  params: Record<string, unknown>;
+  fold?: number;
+}
+
+export interface TrialContext {
+  resolved: ResolvedExperiment;
+  tracking: Tracking;
+  experimentId: string;
+  engine: EngineInfo;
+  projectRoot: string;
+  /** Trial-specific values (sweep params) and fold. */
+  params?: Record<string, unknown>;
+  fold?: number;
+  parentRunId?: string;
+  runName?: string;
+  extraTags?: Record<string, string>;
+  progress?: ProgressMode;
+  log?: (line: string) => void;
+}
+
+/** `cellab.dataset_digest`: ids, labels, splits and file sizes, 8 hex digits like MLflow's. */
+export function datasetDigest(items: DatasetItem[]): string {
+  const h = createHash('sha256');
+  for (const it of [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    let size = -1;
+    try { size = fs.statSync(it.path).size; } catch { /* counted as missing elsewhere */ }
+    h.update(`${it.id}\t${it.label}\t${it.split ?? ''}\t${it.group ?? ''}\t${size}\n`);
+  }
+  return h.digest('hex').slice(0, 8);
+}
+
+/** predictions.csv: id, path, label, then one score column per class (DESIGN.md conventions). */
+export function predictionsCsv(items: DatasetItem[], ids: string[], scores: Float32Array, classes: string[]): string {
+  const byId = new Map(items.map((i) => [i.id, i]));
+  const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const lines = [['id', 'path', 'label', ...classes].map(q).join(',')];
+  ids.forEach((id, r) => {
+    const it = byId.get(id)!;
+    const row = classes.map((_, c) => scores[r * classes.length + c].toPrecision(6));
+    lines.push([q(id), q(it.path), q(it.label), ...row].join(','));
+  });
+  return lines.join('\n') + '\n';
+}
+
+function tagsFor(ctx: TrialContext, hash: string, digest?: string): Record<string, string> {
+  const tags: Record<string, string> = {
+    'cellab.backend': ctx.engine.backend,
+    'cellab.device': ctx.engine.device,
+    'cellab.config_hash': hash,
+    ...ctx.resolved.config.tracking.tags,
+    ...ctx.extraTags,
+  };
+  if (digest) tags['cellab.dataset_digest'] = digest;
+  if (ctx.resolved.config.description) tags['mlflow.note.content'] = ctx.resolved.config.description;
+  return tags;
+}
+
+async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, history: EpochRow[]): Promise<void> {
+  const cm = confusionMatrixSpec({ matrix: evaluation.confusionMatrix, classNames: evaluation.classNames, title: 'Confusion matrix (test)' });
+  await run.logArtifact('plots/confusion_matrix.svg', await renderSvg(cm));
+  await run.logArtifact('plots/confusion_matrix.vl.json', JSON.stringify(cm, null, 1));
+  if (history.length) {
+    const curves = trainingCurvesSpec(history);
+    await run.logArtifact('plots/training_curves.svg', await renderSvg(curves));
+  }
+}
+
+/** Load the dataset (generating the synthetic set when configured) and split it. */
+export async function prepareData(config: ExperimentConfig, fold?: number, log?: (l: string) => void): Promise<{ dataset: LoadedDataset; split: DatasetSplit }> {
+  await ensureSynthetic(config.dataset, log);
+  const dataset = loadDataset(config.dataset);
+  const split = splitDataset(dataset.items, config.dataset.split, fold);
+  return { dataset, split };
+}
+
+/** Decoded, split, model-ready data of one trial (prepared before its run starts). */
+export interface TrialData {
+  dataset: LoadedDataset;
+  split: DatasetSplit;
+  train: InMemoryBatchSource;
+  val: InMemoryBatchSource;
+  test: InMemoryBatchSource;
+  skipped: BadInput[];
+  digest: string;
+}
+
+/**
+ * Everything that can fail on bad config or input, done before a run exists
+ * (exit code 1: nothing ran).
+ */
+export async function loadTrialData(config: ExperimentConfig, o: { fold?: number; progress?: ProgressMode; log?: (l: string) => void } = {}): Promise<TrialData> {
+  const { dataset, split } = await prepareData(config, o.fold, o.log);
+  const classes = dataset.classes;
+  const bar = createProgress('images', split.train.length + split.val.length + split.test.length, { mode: o.progress });
+  let base = 0;
+  const prep = async (items: DatasetItem[]) => {
+    const r = await prepareBatches(items, classes, config.dataset.image, {
+      onBadInput: config.dataset.onBadInput,
+      onProgress: (d) => bar.update(base + d),
+    });
+    base += items.length;
+    return r;
+  };
+  const train = await prep(split.train);
+  const val = await prep(split.val);
+  const test = await prep(split.test);
+  bar.finish({ train: train.source.size, val: val.source.size, test: test.source.size });
+  return {
+    dataset, split, train: train.source, val: val.source, test: test.source,
+    skipped: [...dataset.skipped, ...train.skipped, ...val.skipped, ...test.skipped],
+    digest: datasetDigest(dataset.items),
+  };
+}
+
+export async function runTrial(ctx: TrialContext, data: TrialData): Promise<TrialResult> {
+  const { config } = ctx.resolved;
+  const log = ctx.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const hash = configHash(config, ctx.fold !== undefined ? { fold: ctx.fold } : {}, ctx.projectRoot);
+  const run = await ctx.tracking.startRun({
+    experimentId: ctx.experimentId,
+    runName: ctx.runName ?? config.name,
+    parentRunId: ctx.parentRunId,
+    tags: tagsFor(ctx, hash, data.digest),
+  });
+  const params = { ...flattenConfig({ dataset: config.dataset, model: config.model, train: config.train, eval: config.eval }), ...(ctx.fold !== undefined ? { fold: ctx.fold } : {}) };
+  run.logParams(params);
+  let status: TrialResult['status'] = 'FAILED';
+  let model: tf.LayersModel | undefined;
+  try {
+    await run.logArtifact('config.yaml', configToYaml(config));
+    run.logInput({ name: config.name, digest: data.digest, source: JSON.stringify({ uri: config.dataset.root }), sourceType: 'local', context: 'train' });
+    const { train, val, test, split } = data;
+    const classes = data.dataset.classes;
+    run.logMetric('data/skipped', data.skipped.length, 0);
+    if (data.skipped.length) await run.logArtifact('data/skipped.json', JSON.stringify(data.skipped, null, 1));
+
+    model = createBackbone(config.model.backbone, {
+      inputShape: train.shape, classes: classes.length, width: config.model.width,
+      dropout: config.model.dropout, seed: config.train.seed,
+    });
+    const perEpoch = Math.ceil(train.size / config.train.batchSize);
+    const bar = createProgress('train', config.train.epochs * perEpoch, { mode: ctx.progress, unit: 'steps' });
+    let lastVal: number | undefined;
+    const result = await fit(model, train, val, config.train, {
+      onBatchEnd: (b) => bar.update((b.epoch - 1) * perEpoch + b.batch,
+        { epoch: `${b.epoch}/${config.train.epochs}`, loss: b.loss, 'val acc': lastVal, 'img/s': b.imagesPerSecond }),
+      onEpochEnd: (row) => {
+        lastVal = row['val/accuracy'];
+        const { epoch, ...metrics } = row;
+        run.logMetrics(metrics, epoch);
+      },
+    });
+    bar.finish({ epochs: result.history.length, 'best epoch': result.bestEpoch, 'img/s': result.imagesPerSecond });
+    run.logMetric('train/best_epoch', result.bestEpoch, result.history.length);
+
+    let metrics: Record<string, number> = {};
+    let evaluation: ClassificationEvaluation | undefined;
+    if (result.outcome === 'completed') {
+      const onVal = config.eval.split === 'val';
+      const target = onVal ? val : test;
+      const targetItems = onVal ? split.val : split.test;
+      const { scores } = predictScores(model, target);
+      const rows = Array.from({ length: target.size }, (_, i) => Array.from(scores.subarray(i * classes.length, (i + 1) * classes.length)));
+      evaluation = evaluateClassification({ labels: Array.from(target.labels), scores: rows, classNames: classes });
+      metrics = evaluation.metrics;
+      const epoch = result.history.length;
+      for (const [k, v] of Object.entries(metrics)) run.logMetric(`${config.eval.split}/${k}`, v, epoch);
+      await run.logArtifact('predictions.csv', predictionsCsv(targetItems, target.ids, scores, classes));
+      await logPlots(run, evaluation, result.history);
+      status = 'FINISHED';
+    } else {
+      log(`cellab: trial diverged: ${result.reason}`);
+      if (result.history.length) await run.logArtifact('plots/training_curves.svg', await renderSvg(trainingCurvesSpec(result.history)));
+    }
+    run.setTag('cellab.outcome', result.outcome);
+    if (result.reason) run.setTag('cellab.outcome_reason', result.reason);
+    await run.end(status);
+    return { runId: run.runId, experimentId: run.experimentId, outcome: result.outcome, status, reason: result.reason,
+      metrics, history: result.history, evaluation, configHash: hash, params, fold: ctx.fold };
+  } catch (err) {
+    run.setTag('cellab.outcome', 'error');
+    run.setTag('cellab.outcome_reason', String((err as Error).message ?? err).slice(0, 4000));
+    await run.end('FAILED');
+    throw err;
+  } finally {
+    model?.dispose();
+  }
+}
