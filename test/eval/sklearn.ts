@@ -1,6 +1,7 @@
 // Runs scikit-learn (Debian's /usr/bin/python3, python3-sklearn) as the oracle for eval tests.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { Random } from '../../src/engine/random';
 
 const ORACLE = path.join(__dirname, 'fixtures', 'sklearn_oracle.py');
 
@@ -11,16 +12,10 @@ export function askSklearn<T = any>(cases: object[]): T[] {
   return JSON.parse(r.stdout);
 }
 
-/** A small seeded generator so the random cases are the same on every run. */
+/** A seeded generator so the random cases are the same on every run. */
 export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Random(seed);
+  return () => r.next();
 }
 
 export function assertClose(actual: number, expected: number, what: string, tol = 1e-9): void {
