@@ -39,7 +39,7 @@ export function normaliseTrackingUri(uri: string): string {
   const scheme = m[1].toLowerCase();
   if (scheme === 'file') {
     // file:relative/path and file:///abs both occur in the wild.
-    if (uri.startsWith('file://')) return pathToFileURL(fileURLToPath(uri)).href;
+    if (uri.startsWith('file://')) return pathToFileURL(path.resolve(fileURLToPath(uri))).href;
     return pathToFileURL(path.resolve(decodeURIComponent(uri.slice('file:'.length)))).href;
   }
   if (scheme === 'http' || scheme === 'https') {

@@ -2,7 +2,7 @@
 // them: PyYAML `safe_dump(default_flow_style=False, allow_unicode=True)` with
 // sorted keys, its plain-vs-quoted choice (YAML 1.1 resolvers) and its folding
 // of long single-quoted scalars at 80 columns. Read back with YAML 1.1 rules.
-import { parse } from 'yaml';
+import { isScalar, parseDocument, visit } from 'yaml';
 
 export type YamlScalar = string | number | boolean | null;
 export type YamlValue = YamlScalar | YamlScalar[] | { [k: string]: YamlValue };
@@ -11,15 +11,38 @@ const BEST_WIDTH = 80;
 const INDENT = 2;
 
 // PyYAML's implicit resolvers: a plain scalar matching one of these would not read back as a string.
-const IMPLICIT = [
-  /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/,
-  /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/,
-  /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/,
-  /^(?:<<)$/,
-  /^(?:~|null|Null|NULL|)$/,
-  /^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)$/,
-  /^(?:=)$/,
-];
+const RESOLVE = {
+  bool: /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/,
+  float: /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/,
+  int: /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/,
+  merge: /^(?:<<)$/,
+  null: /^(?:~|null|Null|NULL|)$/,
+  timestamp: /^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)$/,
+  value: /^(?:=)$/,
+};
+const IMPLICIT = Object.values(RESOLVE);
+
+/** A plain scalar as PyYAML's SafeLoader reads it (timestamps stay strings). */
+function resolvePlain(s: string): YamlScalar {
+  if (RESOLVE.null.test(s)) return null;
+  if (RESOLVE.bool.test(s)) return /^(?:yes|true|on)$/i.test(s);
+  if (RESOLVE.int.test(s) && !s.includes(':')) {
+    const t = s.replace(/_/g, '');
+    const sign = t.startsWith('-') ? -1 : 1;
+    const u = t.replace(/^[-+]/, '');
+    if (u.startsWith('0b')) return sign * parseInt(u.slice(2), 2);
+    if (u.startsWith('0x')) return sign * parseInt(u.slice(2), 16);
+    if (u.length > 1 && u.startsWith('0')) return sign * parseInt(u, 8);
+    return sign * Number(u);
+  }
+  if (RESOLVE.float.test(s) && !s.includes(':')) {
+    const t = s.replace(/_/g, '').toLowerCase();
+    if (t.endsWith('.nan')) return NaN;
+    if (t.endsWith('.inf')) return t.startsWith('-') ? -Infinity : Infinity;
+    return Number(t);
+  }
+  return s;
+}
 
 const BREAKS = '\n\x85\u2028\u2029';
 const WHITESPACE = '\0 \t\r' + BREAKS;
@@ -155,11 +178,21 @@ export function dumpPyYaml(obj: { [k: string]: YamlValue }): string {
   return mapping(obj, 0);
 }
 
-/** Parse a meta.yaml with YAML 1.1 rules (as PyYAML wrote it). */
+/**
+ * Parse a meta.yaml as PyYAML's safe_load would: quoted scalars are strings,
+ * plain ones go through PyYAML's resolvers (so `n` stays a string, `1e5` too).
+ */
 export function parsePyYaml(text: string, where: string): Record<string, unknown> {
   let doc: unknown;
   try {
-    doc = parse(text, { version: '1.1' });
+    const d = parseDocument(text, { version: '1.1', schema: 'failsafe' });
+    if (d.errors.length) throw d.errors[0];
+    visit(d, {
+      Scalar(_key, node) {
+        if (isScalar(node) && node.type === 'PLAIN' && typeof node.value === 'string') node.value = resolvePlain(node.value);
+      },
+    });
+    doc = d.toJS();
   } catch (e) {
     throw new Error(`${where}: not valid YAML (${(e as Error).message.split('\n')[0]})`);
   }

@@ -134,7 +134,17 @@ export class MlflowTestServer {
   private nextExperimentId = 1;
   private runNames = 0;
 
-  constructor(private readonly auth?: ServerAuth) {
+  private readonly auth: ServerAuth | undefined;
+  /** Answer like a 3.x server: extra keys on metric objects (dataset_name, dataset_digest, model_id, run_id). */
+  private readonly mlflow3Keys: boolean;
+
+  /** Largest page a search returns, whatever max_results asks (MLflow caps at 50000). */
+  private readonly pageCap: number;
+
+  constructor(o: { auth?: ServerAuth; mlflow3Keys?: boolean; pageCap?: number } = {}) {
+    this.auth = o.auth;
+    this.pageCap = o.pageCap ?? 50_000;
+    this.mlflow3Keys = o.mlflow3Keys ?? false;
     const now = Date.now();
     this.experiments.set('0', {
       experiment_id: '0', name: 'Default', artifact_location: 'mlflow-artifacts:/0', lifecycle_stage: 'active',
@@ -257,10 +267,14 @@ export class MlflowTestServer {
     }, 'tags', kvs(e.tags));
   }
 
+  private metricJson(r: Run, m: Metric) {
+    return this.mlflow3Keys ? { ...m, dataset_name: '', dataset_digest: '', model_id: '', run_id: r.info.run_id } : m;
+  }
+
   private runJson(r: Run, only?: 'tags') {
     const data = only === 'tags'
       ? withList({}, 'tags', kvs(r.tags))
-      : withList(withList(withList({}, 'metrics', [...r.latest.values()]), 'params', kvs(r.params)), 'tags', kvs(r.tags));
+      : withList(withList(withList({}, 'metrics', [...r.latest.values()].map((m) => this.metricJson(r, m))), 'params', kvs(r.params)), 'tags', kvs(r.tags));
     return { info: { ...r.info }, data, inputs: withList({}, 'dataset_inputs', r.inputs) };
   }
 
@@ -476,7 +490,7 @@ export class MlflowTestServer {
           return desc ? -d : d;
         });
       }
-      const max = Number(b.max_results ?? 1000);
+      const max = Math.min(this.pageCap, Number(b.max_results ?? 1000));
       const offset = b.page_token ? Number(JSON.parse(Buffer.from(String(b.page_token), 'base64').toString()).offset) : 0;
       const out = withList({}, 'runs', list.slice(offset, offset + max).map((r) => this.runJson(r))) as Record<string, unknown>;
       if (offset + max < list.length) out.next_page_token = Buffer.from(JSON.stringify({ offset: offset + max })).toString('base64');
@@ -485,7 +499,7 @@ export class MlflowTestServer {
     'GET /api/2.0/mlflow/metrics/get-history': (q) => {
       const r = this.run(required(q, 'run_id'));
       const key = String(required(q, 'metric_key'));
-      return withList({}, 'metrics', r.history.filter((m) => m.key === key));
+      return withList({}, 'metrics', r.history.filter((m) => m.key === key).map((m) => this.metricJson(r, m)));
     },
     'GET /api/2.0/mlflow-artifacts/artifacts': (q) => withList({}, 'files', this.listDir(String(q.path ?? ''))),
     'GET /api/2.0/mlflow/artifacts/list': (q) => {
