@@ -14,20 +14,38 @@ const SIDES: { dir: string; split: SplitName; list: string; gt: string }[] = [
   { dir: 'test', split: 'test', list: 'test.csv', gt: 'gt_test.csv' },
 ];
 
-/** `{id}` / `{id:3}` (zero-padded) placeholders. */
-export function expandPattern(pattern: string, id: string): string {
-  return pattern.replace(/\{id(?::(\d+))?\}/g, (_, pad) => (pad ? id.padStart(Number(pad), '0') : id));
+/**
+ * Mask file name rule: `{stem}` is the image file name without extension,
+ * `{id}` the ID, `{id:3}` the ID zero-padded to 3 digits.
+ */
+export function expandPattern(pattern: string, id: string, stem = id): string {
+  return pattern
+    .replace(/\{stem\}/g, stem)
+    .replace(/\{id(?::(\d+))?\}/g, (_, pad) => (pad ? id.padStart(Number(pad), '0') : id));
 }
 
-/** The image file for an ID: `NNN.png` zero-padded to 3 digits as distributed, else the bare ID. */
-function findImage(dir: string, id: string): string | undefined {
-  for (const name of [id.padStart(3, '0'), id]) {
-    for (const ext of ['.png', '.tif', '.tiff', '.bmp', '.jpg']) {
-      const p = path.join(dir, name + ext);
-      if (fs.existsSync(p)) return p;
-    }
+const IMAGE_EXT = /\.(png|tif|tiff|bmp|jpe?g)$/i;
+
+/**
+ * Image files of a folder by ID. IDs are matched numerically when both are
+ * numbers (`001.png`, `0001.png` and `1.png` are all ID 1), so any zero-padding
+ * works; mask files (`*_mask.*`, `*_Mask.*`) are not images.
+ */
+function indexImages(dir: string): Map<string, string> {
+  const index = new Map<string, string>();
+  let names: string[] = [];
+  try { names = fs.readdirSync(dir); } catch { return index; }
+  for (const name of names.sort()) {
+    if (!IMAGE_EXT.test(name) || /_mask\./i.test(name)) continue;
+    const stem = name.replace(IMAGE_EXT, '');
+    const key = /^\d+$/.test(stem) ? String(Number(stem)) : stem;
+    if (!index.has(key)) index.set(key, path.join(dir, name));
   }
-  return undefined;
+  return index;
+}
+
+function numericKey(id: string): string {
+  return /^\d+$/.test(id) ? String(Number(id)) : id;
 }
 
 function readGroups(root: string, cfg: DatasetConfig): Map<string, string> {
@@ -38,7 +56,7 @@ function readGroups(root: string, cfg: DatasetConfig): Map<string, string> {
   // The header's names are not documented; the columns are: 1 ID, 2 set, 3 image (specimen).
   const idCol = t.header[0];
   const groupCol = cfg.columns.group ? requireColumn(t, cfg.columns.group, 'dataset.columns.group') : t.header[2];
-  for (const r of t.rows) groups.set(String(Number(r.values[idCol]) || r.values[idCol]), r.values[groupCol]);
+  for (const r of t.rows) groups.set(numericKey(r.values[idCol]), r.values[groupCol]);
   return groups;
 }
 
@@ -48,7 +66,7 @@ export function loadIcpr2012(cfg: DatasetConfig, bad: BadInputCollector): Datase
   const idKey = cfg.columns.id ?? 'ID';
   const labelKey = cfg.columns.label ?? 'pattern';
   const intensityKey = cfg.columns.intensity ?? 'intensity';
-  const maskPattern = cfg.mask.pattern ?? '{id:3}_mask.png';
+  const maskPattern = cfg.mask.pattern ?? '{stem}_mask.png';
   const groups = readGroups(root, cfg);
   const items: DatasetItem[] = [];
   let sidesFound = 0;
@@ -68,23 +86,25 @@ export function loadIcpr2012(cfg: DatasetConfig, bad: BadInputCollector): Datase
       const infoId = requireColumn(info, idKey, 'dataset.columns.id');
       for (const r of info.rows) infoById.set(r.values[infoId], r.values);
     }
+    const images = indexImages(dir);
     for (const row of gt.rows) {
       const id = row.values[gtId];
       const label = row.values[gtLabel];
       const where = `${gtFile}:${row.line}`;
       if (!id) { bad.add(where, 'empty ID'); continue; }
       if (!label) { bad.add(where, `empty ${labelKey}`, id); continue; }
-      const image = findImage(dir, id);
+      const image = images.get(numericKey(id));
       if (!image) { bad.add(where, `image for ID ${id} not found in ${dir} (looked for ${id.padStart(3, '0')}.png and ${id}.png)`, id); continue; }
       const extra: Record<string, string> = { ...(infoById.get(id) ?? {}) };
       delete extra[idKey];
       const item: DatasetItem = { id, path: image, label, split: side.split, extra };
       const intensity = extra[intensityKey];
       if (intensity !== undefined) item.extra.intensity = intensity;
-      const group = groups.get(String(Number(id) || id));
+      const group = groups.get(numericKey(id));
       if (group !== undefined) item.group = group;
       if (cfg.image.mask) {
-        const maskPath = path.join(cfg.mask.dir ?? dir, expandPattern(maskPattern, id));
+        const stem = path.basename(image).replace(IMAGE_EXT, '');
+        const maskPath = path.join(cfg.mask.dir ?? dir, expandPattern(maskPattern, id, stem));
         if (!fs.existsSync(maskPath)) { bad.add(image, `mask ${maskPath} is missing`, id); continue; }
         item.maskPath = maskPath;
       }
