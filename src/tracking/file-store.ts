@@ -79,6 +79,15 @@ function newExperimentId(): string {
   return BigInt(`0x${crypto.randomBytes(16).toString('hex')}`).toString().slice(0, 18);
 }
 
+const ADJECTIVES = ['amber', 'brave', 'calm', 'clever', 'crisp', 'eager', 'gentle', 'honest', 'lucid', 'merry', 'nimble', 'quiet', 'rare', 'steady', 'tidy', 'vivid'];
+const NOUNS = ['cell', 'nucleus', 'stain', 'lens', 'slide', 'crop', 'mask', 'speckle', 'field', 'sample', 'well', 'dye', 'focus', 'pixel', 'probe', 'specimen'];
+
+/** A name like MLflow gives unnamed runs (`adjective-noun-123`). */
+export function randomRunName(): string {
+  const pick = <T>(xs: T[]) => xs[crypto.randomInt(xs.length)];
+  return `${pick(ADJECTIVES)}-${pick(NOUNS)}-${crypto.randomInt(1000)}`;
+}
+
 export function newRunId(): string {
   return crypto.randomUUID().replace(/-/g, '');
 }
@@ -129,7 +138,7 @@ export class FileStore implements Store {
 
   /** Create the store and its Default experiment (id 0) as MLflow does on first use. */
   ensure(): void {
-    fs.mkdirSync(this.root, { recursive: true });
+    fs.mkdirSync(path.join(this.root, '.trash'), { recursive: true });
     if (!fs.existsSync(path.join(this.root, '0', 'meta.yaml'))) {
       this.withLock(() => {
         if (!fs.existsSync(path.join(this.root, '0', 'meta.yaml'))) this.writeExperiment('0', 'Default', {});
@@ -306,7 +315,7 @@ export class FileStore implements Store {
     const info: RunInfo = {
       runId,
       experimentId: o.experimentId,
-      runName: o.runName ?? o.tags['mlflow.runName'] ?? '',
+      runName: o.runName ?? o.tags['mlflow.runName'] ?? randomRunName(),
       userId: o.userId ?? o.tags['mlflow.user'] ?? 'unknown',
       status: 'RUNNING',
       startTime: o.startTime,
@@ -315,8 +324,10 @@ export class FileStore implements Store {
     };
     const tags = { ...o.tags };
     if (info.runName && tags['mlflow.runName'] === undefined) tags['mlflow.runName'] = info.runName;
+    // As MLflow's create_run: meta.yaml with `deleted_time: null`, then metrics/, params/, artifacts/, tags.
+    this.writeMeta(dir, info, { deleted_time: null });
+    for (const sub of ['metrics', 'params', 'artifacts']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
     for (const [k, v] of Object.entries(tags)) atomicWrite(path.join(dir, 'tags', ...k.split('/')), v);
-    this.writeMeta(dir, info);
     this.runDirs.set(runId, dir);
     return info;
   }
@@ -377,12 +388,10 @@ export class FileStore implements Store {
     }
   }
 
+  // MLflow rewrites meta.yaml without `deleted_time` unless it is deleting the run.
   private rewriteInfo(runId: string, change: (i: RunInfo) => RunInfo, extra?: Record<string, YamlValue>): void {
     const dir = this.runDir(runId);
-    const meta = this.readMeta(dir);
-    const keep: Record<string, YamlValue> = {};
-    if (meta.deleted_time !== undefined && extra?.deleted_time === undefined) keep.deleted_time = meta.deleted_time as YamlValue;
-    this.writeMeta(dir, change(this.infoFrom(dir, meta)), { ...keep, ...extra });
+    this.writeMeta(dir, change(this.infoFrom(dir, this.readMeta(dir))), extra);
   }
 
   async updateRun(runId: string, status: RunStatus, endTime?: number): Promise<void> {
@@ -442,8 +451,10 @@ export class FileStore implements Store {
       }
       const inMeta = path.join(dir, 'inputs', inputId(dsId, runId), 'meta.yaml');
       if (!fs.existsSync(inMeta)) {
+        // MLflow 2.x writes the dataset id as destination_id too (a bug in its FileStore, kept for an
+        // identical layout); the run is the folder this file sits in.
         atomicWrite(inMeta, dumpPyYaml({
-          destination_id: runId, destination_type: 'RUN', source_id: dsId, source_type: 'DATASET',
+          destination_id: dsId, destination_type: 'RUN', source_id: dsId, source_type: 'DATASET',
           tags: d.context ? { 'mlflow.data.context': d.context } : {},
         }));
       }
