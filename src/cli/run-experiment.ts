@@ -1,45 +1,95 @@
-// `run-experiment FILE [--set key=value ...] [--profile NAME] [--tracking-uri URI] [--json]`
+// `run-experiment FILE [--set key=value ...] [--profile NAME] [--dry-run]
+//   [--parallel N] [--resume] [--shard i/n|auto] [--tracking-uri URI] [--json]`
 import yargs from 'yargs';
-import { loadExperimentFile } from '../experiment/config';
+import { loadExperimentFile, type ResolvedExperiment } from '../experiment/config';
 import { runExperiment } from '../experiment/run';
+import { expandTrials, isSweep, shardTrials } from '../experiment/trials';
+import { formatTable, parseShard, runSweep, runWorkerTrial } from '../experiment/sweep';
+import { findProjectRoot } from '../tracking/index';
 import { EXIT, reportError } from './exit';
+import * as path from 'node:path';
 
 export async function main(argv: string[]): Promise<number> {
   const args = await yargs(argv)
     .scriptName('run-experiment')
-    .usage('$0 FILE [options]\n\nRun an experiment file (YAML) and log every run to MLflow.')
+    .usage('$0 FILE [options]\n\nRun an experiment file (YAML) and log every run to MLflow. A file with a `sweep` (or a k-fold split)\nruns one parent run and one child run per trial.')
     .command('$0 <file>', 'run an experiment file', (y) => y.positional('file', { type: 'string', describe: 'experiment file (YAML)', demandOption: true }))
-    .option('set', { type: 'string', array: true, default: [], describe: 'override a config key: --set train.epochs=2 (value parsed as YAML; repeatable)' })
+    .option('set', { type: 'string', array: true, default: [], describe: 'override a config key: --set train.epochs=2, --set sweep.train.lr=[0.01,0.001] (value parsed as YAML; repeatable)' })
     .option('profile', { type: 'string', describe: 'apply a profile from the file (default: $CELLAB_PROFILE)' })
     .option('tracking-uri', { type: 'string', describe: 'MLflow server URL or local store path (default: $MLFLOW_TRACKING_URI, tracking.uri, tracking/mlruns)' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'list the trials (params, fold, config hash) and exit' })
+    .option('parallel', { type: 'number', describe: 'trials at once, each in its own process (default: workers x wasm threads <= cores)' })
+    .option('resume', { type: 'boolean', default: false, describe: 'skip trials whose config hash already has a FINISHED (or diverged) run' })
+    .option('shard', { type: 'string', describe: 'run every n-th trial: i/n (0-based), or auto (Slurm job array / Kubernetes Indexed Job)' })
+    .option('sweep-id', { type: 'string', describe: 'id that groups shards under one parent (default: from the config and $SLURM_ARRAY_JOB_ID)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on the last line' })
+    .option('trial', { type: 'number', hidden: true, describe: 'worker mode: run only this trial index' })
+    .option('parent-run-id', { type: 'string', hidden: true })
     .example('$0 experiments/quickstart.yaml', 'train the quickstart (generates synthetic data if absent)')
     .example('$0 experiments/quickstart.yaml --set train.epochs=2 --json', 'a shorter run, machine-readable result')
-    .epilogue('Exit codes: 0 completed; 2 a run diverged or failed; 1 bad config or input (nothing ran); 130 interrupted.')
+    .example('$0 experiments/hep2-patterns.yaml --dry-run', 'list the trials of a sweep')
+    .example('$0 experiments/protein-localisation.yaml --shard auto --resume', 'one task of a Slurm array job (see tracking/slurm-sweep.sbatch)')
+    .epilogue('Exit codes: 0 all completed; 2 a run or some trial diverged or failed; 1 bad config or input (nothing ran); 130 interrupted.')
     .strict()
     .help()
     .version(false)
     .exitProcess(false)
-    .fail((msg, err) => { throw err ?? new UsageError(msg); })
-    .parseAsync();
+    .fail((msg, err) => { throw err ?? new Error(msg); })
+    .parseAsync()
+    .catch((err: Error) => {
+      process.stderr.write(`error: ${err.message}\nRun \`run-experiment --help\` for usage.\n`);
+      return undefined;
+    });
+  if (!args) return EXIT.badInput;
   if (args.help) return EXIT.ok;
+  const json = args.json;
   try {
     const resolved = loadExperimentFile(String(args.file), { set: args.set as string[], profile: args.profile });
+    const shard = args.shard ? parseShard(args.shard) : undefined;
+    if (args['dry-run']) return dryRun(resolved, shard, json);
+    if (args.trial !== undefined) {
+      if (!args['parent-run-id'] || !args['sweep-id']) throw new Error('--trial needs --parent-run-id and --sweep-id (worker mode)');
+      const summary = await runWorkerTrial(resolved, { trial: args.trial, parentRunId: args['parent-run-id'], sweepId: args['sweep-id'], trackingUri: args['tracking-uri'] });
+      if (json) process.stdout.write(JSON.stringify(summary) + '\n');
+      return summary.outcome === 'completed' ? EXIT.ok : EXIT.failed;
+    }
+    if (isSweep(resolved.config) || shard || args.resume) {
+      const workerArgs = [String(args.file), ...(args.set as string[]).flatMap((s) => ['--set', s]), ...(args.profile ? ['--profile', args.profile] : [])];
+      const { summary, rows } = await runSweep(resolved, {
+        trackingUri: args['tracking-uri'], parallel: args.parallel, resume: args.resume, shard, sweepId: args['sweep-id'], workerArgs,
+      });
+      process.stderr.write(`\n${formatTable(rows)}\n\n`);
+      if (json) process.stdout.write(JSON.stringify(summary) + '\n');
+      else process.stdout.write(`sweep ${summary.outcome}: ${summary.trials.finished}/${summary.trials.total} finished, ${summary.trials.diverged} diverged, ${summary.trials.failed} failed; parent run ${summary.run_id}\n`);
+      if (summary.status === 'KILLED') return EXIT.interrupted;
+      return summary.trials.failed + summary.trials.diverged > 0 ? EXIT.failed : EXIT.ok;
+    }
     const { summary } = await runExperiment(resolved, { trackingUri: args['tracking-uri'] });
-    if (args.json) process.stdout.write(JSON.stringify(summary) + '\n');
-    else printSummary(summary.metrics);
+    if (json) process.stdout.write(JSON.stringify(summary) + '\n');
+    else printMetrics(summary.metrics);
     return summary.outcome === 'completed' ? EXIT.ok : EXIT.failed;
   } catch (err) {
-    return reportError(err, { json: args.json });
+    return reportError(err, { json });
   }
 }
 
-function printSummary(metrics: Record<string, number>): void {
+function dryRun(resolved: ResolvedExperiment, shard: ReturnType<typeof parseShard> | undefined, json: boolean): number {
+  const projectRoot = findProjectRoot(resolved.file ? path.dirname(resolved.file) : process.cwd());
+  const trials = shardTrials(expandTrials(resolved.config, projectRoot), shard);
+  const out = trials.map((t) => ({ index: t.index, params: t.params, fold: t.fold ?? null, config_hash: t.configHash }));
+  if (json) {
+    process.stdout.write(JSON.stringify({ trials: out }) + '\n');
+  } else {
+    for (const t of out) process.stdout.write(`${String(t.index).padStart(3)}  ${t.config_hash}  ${JSON.stringify(t.params)}${t.fold !== null ? `  fold ${t.fold}` : ''}\n`);
+    process.stdout.write(`${out.length} trial(s)\n`);
+  }
+  return EXIT.ok;
+}
+
+function printMetrics(metrics: Record<string, number>): void {
   const rows = Object.entries(metrics).map(([k, v]) => `  ${k.padEnd(24)} ${v.toFixed(4)}`);
   if (rows.length) process.stdout.write(`test metrics:\n${rows.join('\n')}\n`);
 }
-
-export class UsageError extends Error {}
 
 if (require.main === module) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err) => {

@@ -32,6 +32,8 @@ export interface TrialResult {
   /** Bare metric names of the reported split (eval.split). */
   metrics: Record<string, number>;
   history: EpochRow[];
+  /** The epoch whose weights were evaluated. */
+  bestEpoch: number;
   evaluation?: ClassificationEvaluation;
   configHash: string;
   params: Record<string, unknown>;
@@ -188,6 +190,9 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     });
     bar.finish({ epochs: result.history.length, 'best epoch': result.bestEpoch, 'img/s': result.imagesPerSecond });
     run.logMetric('train/best_epoch', result.bestEpoch, result.history.length);
+    // What sweeps pick the best configuration by (validation, never test).
+    const bestRow = result.history.find((h) => h.epoch === result.bestEpoch);
+    if (bestRow?.['val/accuracy'] !== undefined) run.logMetric('val/best_accuracy', bestRow['val/accuracy'], result.history.length);
 
     let metrics: Record<string, number> = {};
     let evaluation: ClassificationEvaluation | undefined;
@@ -212,7 +217,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     if (result.reason) run.setTag('cellab.outcome_reason', result.reason);
     await run.end(status);
     return { runId: run.runId, experimentId: run.experimentId, outcome: result.outcome, status, reason: result.reason,
-      metrics, history: result.history, evaluation, configHash: hash, params, fold: ctx.fold };
+      metrics, history: result.history, bestEpoch: result.bestEpoch, evaluation, configHash: hash, params, fold: ctx.fold };
   } catch (err) {
     run.setTag('cellab.outcome', 'error');
     run.setTag('cellab.outcome_reason', String((err as Error).message ?? err).slice(0, 4000));

@@ -1,0 +1,210 @@
+// The notebook face of the experiment module: the same experiment file the
+// CLI replays, loaded with overrides, run, and its results shown inline.
+//
+//   const exp = cl.experiment.fromFile('../experiments/quickstart.yaml', { set: { 'train.epochs': 2 } });
+//   const result = await exp.run();
+//   result.table();                              // trials x params x metrics
+//   await result.best().plots.confusionMatrix(); // inline Vega-Lite (+ SVG)
+import { loadExperimentFile, configToYaml, type LoadOptions, type ResolvedExperiment } from './config';
+import { expandTrials, isSweep, type Trial } from './trials';
+import { runSweep, formatTable, type SweepSummary, type TrialRow } from './sweep';
+import { runExperiment, describeRunLocation, type RunSummary } from './run';
+import type { ProgressMode } from './progress';
+import { openTracking, findProjectRoot, type Tracking } from '../tracking/index';
+import { evaluateClassification, readPredictionsCsv, searchThreshold, type ClassificationEvaluation } from '../eval/index';
+import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
+
+export interface RunExperimentOptions {
+  trackingUri?: string;
+  parallel?: number;
+  resume?: boolean;
+  progress?: ProgressMode;
+}
+
+export class Experiment {
+  constructor(readonly resolved: ResolvedExperiment) {}
+
+  get config() {
+    return this.resolved.config;
+  }
+
+  /** The trials this file expands to (sweep values x folds). */
+  trials(): Trial[] {
+    return expandTrials(this.config, findProjectRoot(this.resolved.baseDir));
+  }
+
+  /** The resolved config as YAML: what will be logged as config.yaml. */
+  yaml(): string {
+    return configToYaml(this.config);
+  }
+
+  async run(o: RunExperimentOptions = {}): Promise<ExperimentResult> {
+    if (isSweep(this.config) || o.resume) {
+      // Notebooks run trials in-process by default: live progress in the cell.
+      const { summary, rows, tracking } = await runSweep(this.resolved, {
+        trackingUri: o.trackingUri, parallel: o.parallel ?? 1, resume: o.resume, progress: o.progress,
+        workerArgs: this.resolved.file ? [this.resolved.file, ...Object.entries(this.resolved.overrides).map(([k, v]) => ['--set', `${k}=${JSON.stringify(v)}`]).flat(), ...(this.resolved.profile ? ['--profile', this.resolved.profile] : [])] : undefined,
+      });
+      return new ExperimentResult(this.resolved, summary, rows, tracking.uri);
+    }
+    const { summary, trial, tracking } = await runExperiment(this.resolved, { trackingUri: o.trackingUri, progress: o.progress });
+    const row: TrialRow = { trial: 0, label: this.config.name, params: {}, outcome: trial.outcome, reason: trial.reason, runId: trial.runId, metrics: summary.metrics };
+    return new ExperimentResult(this.resolved, summary, [row], tracking.uri);
+  }
+}
+
+/** Load an experiment file with the CLI's rules (profiles, --set overrides, path resolution). */
+export function fromFile(file: string, o: LoadOptions = {}): Experiment {
+  return new Experiment(loadExperimentFile(file, o));
+}
+
+export class ExperimentResult {
+  constructor(
+    readonly resolved: ResolvedExperiment,
+    readonly summary: RunSummary | SweepSummary,
+    readonly rows: TrialRow[],
+    readonly trackingUri: string,
+  ) {
+    if (inNotebook()) this.showLinks();
+  }
+
+  /** One row per trial: params, reported metrics, outcome (a danfojs DataFrame). */
+  table(): unknown {
+    const flat = this.tableRows();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const dfd = require('danfojs');
+    return new dfd.DataFrame(flat);
+  }
+
+  tableRows(): Record<string, unknown>[] {
+    return this.rows.map((r) => ({
+      trial: r.trial, ...Object.fromEntries(Object.entries(r.params).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v])),
+      ...(r.fold !== undefined ? { fold: r.fold } : {}), ...r.metrics, outcome: r.outcome, reason: r.reason ?? '', run_id: r.runId ?? '',
+    }));
+  }
+
+  /** The table as HTML in a notebook (text elsewhere). */
+  show(): void {
+    showTable(this.tableRows(), { title: `${this.resolved.config.name}: ${this.rows.length} trial(s)` });
+  }
+
+  toString(): string {
+    return formatTable(this.rows);
+  }
+
+  /** The best trial: highest validation accuracy of the selected configuration (never chosen on test). */
+  best(): TrialView {
+    const id = 'best' in this.summary && this.summary.best ? this.summary.best.run_id : this.summary.run_id;
+    const row = this.rows.find((r) => r.runId === id) ?? this.rows.find((r) => r.outcome === 'completed');
+    if (!row?.runId) throw new Error('no trial completed: there is no best trial. Look at result.show() for each outcome and reason.');
+    return new TrialView(this.trackingUri, row);
+  }
+
+  trial(index: number): TrialView {
+    const row = this.rows.find((r) => r.trial === index);
+    if (!row?.runId) throw new Error(`trial ${index} has no run. Trials: ${this.rows.map((r) => r.trial).join(', ')}`);
+    return new TrialView(this.trackingUri, row);
+  }
+
+  private showLinks(): void {
+    const expId = this.summary.experiment_id;
+    const items = this.rows.filter((r) => r.runId).map((r) => `<li>${escapeHtml(r.label)} — <code>${r.outcome}</code> — ${runLink(this.trackingUri, expId, r.runId!)}</li>`);
+    const parent = 'sweep_id' in this.summary ? `<p>Sweep parent run: ${runLink(this.trackingUri, expId, this.summary.run_id)}</p>` : '';
+    displayBundle({
+      'text/html': `<div style="font-family:sans-serif;font-size:12px">${parent}<ul>${items.join('')}</ul></div>`,
+      'text/plain': this.rows.map((r) => `${r.label}: ${r.outcome} ${r.runId ?? ''}`).join('\n'),
+    });
+  }
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function runLink(uri: string, experimentId: string, runId: string): string {
+  if (uri.startsWith('http')) {
+    const url = `${uri.replace(/\/+$/, '')}/#/experiments/${experimentId}/runs/${runId}`;
+    return `<a href="${url}" target="_blank">${runId.slice(0, 8)}</a>`;
+  }
+  const where = describeRunLocation(uri, experimentId, runId, process.cwd()).split('  ')[0];
+  return `<code title="${escapeHtml(where)}">${runId.slice(0, 8)}</code> (${escapeHtml(where)})`;
+}
+
+/** One run's results, read back from tracking (predictions.csv, metric history). */
+export class TrialView {
+  private cache?: { evaluation: ClassificationEvaluation; tracking: Tracking };
+
+  constructor(readonly trackingUri: string, readonly row: TrialRow) {}
+
+  get runId(): string {
+    return this.row.runId!;
+  }
+
+  get params(): Record<string, unknown> {
+    return this.row.params;
+  }
+
+  get metrics(): Record<string, number> {
+    return this.row.metrics;
+  }
+
+  private async load(): Promise<{ evaluation: ClassificationEvaluation; tracking: Tracking }> {
+    if (this.cache) return this.cache;
+    const tracking = await openTracking({ uri: this.trackingUri, log: () => undefined });
+    const csv = (await tracking.downloadArtifact(this.runId, 'predictions.csv')).toString('utf8');
+    const p = readPredictionsCsv(csv);
+    const evaluation = evaluateClassification({ labels: p.labels, scores: p.scores, classNames: p.classNames, positive: p.positive });
+    this.cache = { evaluation, tracking };
+    return this.cache;
+  }
+
+  /** Metrics, curves and the confusion matrix recomputed from the logged predictions. */
+  async evaluation(): Promise<ClassificationEvaluation> {
+    return (await this.load()).evaluation;
+  }
+
+  readonly plots = {
+    confusionMatrix: async (o: { normalize?: boolean } = {}): Promise<VegaLiteSpec> => {
+      const e = await this.evaluation();
+      return display(confusionMatrixSpec({ matrix: e.confusionMatrix, classNames: e.classNames, normalize: o.normalize, title: `Confusion matrix (${this.row.label})` }));
+    },
+    roc: async (o: { operatingPoint?: 'youden' | 'f1' | 'balanced_accuracy' | 'accuracy' } = {}): Promise<VegaLiteSpec> => {
+      const e = await this.evaluation();
+      let operatingPoint;
+      if (o.operatingPoint && e.classNames.length === 2) {
+        const pos = e.positive ?? 1;
+        const { scores, labels } = await this.binaryScores(pos);
+        const t = searchThreshold(scores, labels, { metric: o.operatingPoint });
+        const [[tn, fp], [fn, tp]] = t.confusionMatrix;
+        operatingPoint = { fpr: fp / Math.max(1, fp + tn), tpr: tp / Math.max(1, tp + fn), threshold: t.threshold, label: `${o.operatingPoint} ${t.value.toFixed(3)}` };
+      }
+      return display(rocSpec({ roc: e.roc, rocMacro: (e as { rocMacro?: { fpr: number[]; tpr: number[]; auc: number } }).rocMacro, operatingPoint, title: `ROC (${this.row.label})` }));
+    },
+    pr: async (): Promise<VegaLiteSpec> => display(prSpec({ pr: (await this.evaluation()).pr, title: `Precision-recall (${this.row.label})` })),
+    trainingCurves: async (): Promise<VegaLiteSpec> => {
+      const { tracking } = await this.load();
+      const keys = ['train/loss', 'val/loss', 'train/accuracy', 'val/accuracy'];
+      const rows = new Map<number, Record<string, number>>();
+      for (const k of keys) {
+        for (const p of await tracking.getMetricHistory(this.runId, k).catch(() => [])) {
+          rows.set(p.step, { ...(rows.get(p.step) ?? { epoch: p.step }), [k]: p.value });
+        }
+      }
+      const history = [...rows.values()].sort((a, b) => a.epoch - b.epoch) as { epoch: number }[];
+      return display(trainingCurvesSpec(history));
+    },
+  };
+
+  private async binaryScores(pos: number): Promise<{ scores: number[]; labels: (0 | 1)[] }> {
+    const { tracking } = await this.load();
+    const p = readPredictionsCsv((await tracking.downloadArtifact(this.runId, 'predictions.csv')).toString('utf8'));
+    return { scores: p.scores.map((s) => s[pos]), labels: p.labels.map((l) => (l === pos ? 1 : 0)) };
+  }
+}
+
+async function display(spec: VegaLiteSpec): Promise<VegaLiteSpec> {
+  if (inNotebook()) await show(spec);
+  return spec;
+}
+
+

@@ -1,0 +1,412 @@
+// A sweep: one parent run plus one child run per trial (fold index as a
+// param), resumable, shardable across a cluster scheduler's array job, and
+// parallel across worker processes on one machine.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { initEngine, type EngineInfo } from '../engine/backend';
+import { openStore, openTracking, findProjectRoot, resolveExperimentName, resolveTrackingUri, onBeforeKill, type Tracking, type RunLogger } from '../tracking/index';
+import type { RunRecord } from '../tracking/types';
+import { sweepSpec, renderSvg } from '../plots/index';
+import { configHash, configToYaml, canonicalJson, type ResolvedExperiment } from './config';
+import { expandTrials, shardTrials, trialLabel, type Trial } from './trials';
+import { loadTrialData, runTrial, type TrialResult, type Outcome } from './trial';
+import { findOrCreateParent, findChildren, reconcileParents, SWEEP_ID_TAG, SWEEP_ROLE_TAG } from './parent';
+import { createProgress, type ProgressMode } from './progress';
+import { runTrialInWorker } from './worker-pool';
+import { pickReported } from './run';
+
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
+export interface SweepOptions {
+  trackingUri?: string;
+  parallel?: number;
+  resume?: boolean;
+  shard?: ShardSpec;
+  /** Groups shards (and resumes) under one parent; default derived from the config and the scheduler. */
+  sweepId?: string;
+  progress?: ProgressMode;
+  log?: (line: string) => void;
+  cwd?: string;
+  /** Worker re-launch arguments (the CLI passes its own: file, --set, --profile). */
+  workerArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface TrialRow {
+  trial: number;
+  label: string;
+  params: Record<string, unknown>;
+  fold?: number;
+  outcome: Outcome | 'skipped';
+  reason?: string;
+  runId?: string;
+  metrics: Record<string, number>;
+  /** Validation accuracy of the best epoch, used to pick the best configuration. */
+  selection?: number;
+}
+
+export interface SweepSummary {
+  status: 'FINISHED' | 'FAILED' | 'RUNNING' | 'KILLED';
+  outcome: 'completed' | 'partial' | 'error';
+  run_id: string;
+  experiment_id: string;
+  sweep_id: string;
+  backend: string;
+  device: string;
+  tracking_uri: string;
+  trials: { total: number; finished: number; failed: number; diverged: number; skipped: number };
+  best?: { run_id: string; params: Record<string, unknown>; metrics: Record<string, number> };
+}
+
+export interface SweepRun {
+  summary: SweepSummary;
+  rows: TrialRow[];
+  tracking: Tracking;
+  engine: EngineInfo;
+}
+
+/** `--shard i/n` or `auto` (Slurm array / Kubernetes Indexed Job). */
+export function parseShard(spec: string, env: NodeJS.ProcessEnv = process.env): ShardSpec {
+  if (spec === 'auto') {
+    if (env.SLURM_ARRAY_TASK_ID !== undefined) {
+      const count = Number(env.SLURM_ARRAY_TASK_COUNT);
+      const min = Number(env.SLURM_ARRAY_TASK_MIN ?? 0);
+      if (!Number.isInteger(count) || count < 1) throw new Error('--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; submit with --array=0-N');
+      return checkShard(Number(env.SLURM_ARRAY_TASK_ID) - min, count, 'SLURM_ARRAY_TASK_ID');
+    }
+    if (env.JOB_COMPLETION_INDEX !== undefined) {
+      const count = Number(env.CELLAB_SHARD_COUNT ?? env.JOB_COMPLETIONS);
+      if (!Number.isInteger(count) || count < 1) {
+        throw new Error('--shard auto: JOB_COMPLETION_INDEX is set but the completions count is not: set CELLAB_SHARD_COUNT (or JOB_COMPLETIONS) to the Job\'s spec.completions');
+      }
+      return checkShard(Number(env.JOB_COMPLETION_INDEX), count, 'JOB_COMPLETION_INDEX');
+    }
+    throw new Error('--shard auto needs SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT (Slurm job array) or JOB_COMPLETION_INDEX + CELLAB_SHARD_COUNT (Kubernetes Indexed Job)');
+  }
+  const m = /^(\d+)\/(\d+)$/.exec(spec.trim());
+  if (!m) throw new Error(`--shard ${spec}: expected i/n (0 <= i < n), e.g. --shard 0/4, or auto`);
+  return checkShard(Number(m[1]), Number(m[2]), '--shard');
+}
+
+function checkShard(index: number, count: number, what: string): ShardSpec {
+  if (!(count >= 1) || !(index >= 0) || index >= count || !Number.isInteger(index)) {
+    throw new Error(`${what}: shard ${index} of ${count} is out of range (0 <= i < n)`);
+  }
+  return { index, count };
+}
+
+/**
+ * The sweep id shared by all shards of one sweep and found again by --resume:
+ * explicit > CELLAB_SWEEP_ID > the Slurm array job id > the config's hash.
+ */
+export function defaultSweepId(hash: string, o: { sweepId?: string; shard?: ShardSpec; resume?: boolean; env: NodeJS.ProcessEnv }): string {
+  if (o.sweepId) return o.sweepId;
+  if (o.env.CELLAB_SWEEP_ID) return o.env.CELLAB_SWEEP_ID;
+  if (o.shard && o.env.SLURM_ARRAY_JOB_ID) return `${hash}-slurm${o.env.SLURM_ARRAY_JOB_ID}`;
+  if (o.shard || o.resume) return hash;
+  // A plain re-run is a new sweep (its own parent); --resume finds the latest by hash.
+  return `${hash}-${Date.now().toString(36)}`;
+}
+
+function sweepHash(resolved: ResolvedExperiment, projectRoot: string): string {
+  return configHash(resolved.config, { sweep: resolved.config.sweep }, projectRoot);
+}
+
+/** Trials already done for --resume: a FINISHED run, or a diverged one (re-running it would diverge again). */
+function doneHashes(runs: RunRecord[]): Set<string> {
+  const done = new Set<string>();
+  for (const r of runs) {
+    const h = r.tags['cellab.config_hash'];
+    if (!h || r.tags[SWEEP_ROLE_TAG] === 'parent') continue;
+    if (r.info.status === 'FINISHED' || r.tags['cellab.outcome'] === 'diverged') done.add(h);
+  }
+  return done;
+}
+
+/** Default workers: workers x wasm threads <= cores. */
+export function defaultParallel(trials: number, engine: EngineInfo): number {
+  const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+  const threads = engine.backend === 'wasm' ? Math.max(1, engine.threads) : cores;
+  return Math.max(1, Math.min(trials, Math.floor(cores / threads)));
+}
+
+function rowFromResult(t: Trial, r: TrialResult | undefined, err?: unknown): TrialRow {
+  if (!r) {
+    return { trial: t.index, label: trialLabel(t), params: t.params, fold: t.fold, outcome: 'error', reason: String((err as Error)?.message ?? err), metrics: {} };
+  }
+  const best = r.history.find((h) => h.epoch === r.bestEpoch) ?? r.history[r.history.length - 1];
+  return {
+    trial: t.index, label: trialLabel(t), params: t.params, fold: t.fold, outcome: r.outcome, reason: r.reason,
+    runId: r.runId, metrics: pickReported(r.metrics), selection: best?.['val/accuracy'],
+  };
+}
+
+function rowFromRun(t: Trial, run: RunRecord): TrialRow {
+  const metrics: Record<string, number> = {};
+  const prefix = `${t.config.eval.split}/`;
+  for (const [k, v] of Object.entries(run.metrics)) if (k.startsWith(prefix)) metrics[k.slice(prefix.length)] = v;
+  const outcome = (run.tags['cellab.outcome'] as Outcome | undefined) ?? (run.info.status === 'FINISHED' ? 'completed' : 'error');
+  return {
+    trial: t.index, label: trialLabel(t), params: t.params, fold: t.fold, outcome, reason: run.tags['cellab.outcome_reason'],
+    runId: run.info.runId, metrics: pickReported(metrics), selection: run.metrics['val/best_accuracy'],
+  };
+}
+
+/** Mean and (population) std of each reported metric across folds, per configuration. */
+export function aggregate(rows: TrialRow[]): { key: string; params: Record<string, unknown>; n: number; mean: Record<string, number>; std: Record<string, number>; selection: number; rows: TrialRow[] }[] {
+  const groups = new Map<string, TrialRow[]>();
+  for (const r of rows) {
+    if (r.outcome !== 'completed') continue;
+    const key = canonicalJson(r.params);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.entries()].map(([key, rs]) => {
+    const names = [...new Set(rs.flatMap((r) => Object.keys(r.metrics)))];
+    const mean: Record<string, number> = {}, std: Record<string, number> = {};
+    for (const n of names) {
+      const xs = rs.map((r) => r.metrics[n]).filter((v) => Number.isFinite(v));
+      const m = xs.reduce((s, v) => s + v, 0) / xs.length;
+      mean[n] = m;
+      std[n] = Math.sqrt(xs.reduce((s, v) => s + (v - m) ** 2, 0) / xs.length);
+    }
+    const sel = rs.map((r) => r.selection ?? NaN).filter(Number.isFinite);
+    return { key, params: rs[0].params, n: rs.length, mean, std, selection: sel.length ? sel.reduce((s, v) => s + v, 0) / sel.length : -Infinity, rows: rs };
+  });
+}
+
+/** A plain-text table: trial, varied params, key metrics, outcome. */
+export function formatTable(rows: TrialRow[]): string {
+  const metricNames = ['accuracy', 'average_class_accuracy', 'macro_f1', 'auc'].filter((m) => rows.some((r) => r.metrics[m] !== undefined));
+  const header = ['trial', 'params', ...metricNames.map((m) => m.replace('average_class_accuracy', 'ACA')), 'outcome'];
+  const body = rows.map((r) => [
+    String(r.trial), r.label, ...metricNames.map((m) => (r.metrics[m] !== undefined ? r.metrics[m].toFixed(4) : '-')),
+    r.outcome + (r.reason && r.outcome !== 'completed' ? `: ${r.reason}` : ''),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (i === header.length - 1 ? 0 : b[i].length))));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...body.map(fmt)].join('\n');
+}
+
+export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {}): Promise<SweepRun> {
+  const env = o.env ?? process.env;
+  const cwd = o.cwd ?? process.cwd();
+  const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const { config } = resolved;
+  const projectRoot = findProjectRoot(resolved.file ? path.dirname(resolved.file) : cwd);
+  const trackingUri = resolveTrackingUri({ cli: o.trackingUri, config: config.tracking.uri, projectRoot, env });
+  const experimentName = resolveExperimentName({ config: config.tracking.experiment, fileName: config.name, env });
+  const all = expandTrials(config, projectRoot);
+  const mine = shardTrials(all, o.shard);
+  const engine = await initEngine({ log });
+  const tracking = await openTracking({ uri: trackingUri, log });
+  const experimentId = await tracking.getOrCreateExperiment(experimentName);
+  const hash = sweepHash(resolved, projectRoot);
+  let sweepId = defaultSweepId(hash, { ...o, env });
+  if (o.resume && !o.sweepId && !env.CELLAB_SWEEP_ID && !(o.shard && env.SLURM_ARRAY_JOB_ID)) {
+    // The latest earlier sweep of this config, whatever id it was given.
+    const earlier = await tracking.searchRuns({ experimentIds: [experimentId],
+      filter: `tags.\`${SWEEP_ROLE_TAG}\` = 'parent' AND tags.\`cellab.config_hash\` = '${hash}'`, orderBy: ['attributes.start_time DESC'], maxResults: 1 });
+    if (earlier[0]?.tags[SWEEP_ID_TAG]) sweepId = earlier[0].tags[SWEEP_ID_TAG];
+  }
+  let parentLogger: RunLogger | undefined;
+  const parent = await findOrCreateParent({
+    tracking, experimentId, sweepId,
+    settleMs: o.shard ? 1500 : 0,
+    create: async () => {
+      parentLogger = await tracking.startRun({
+        experimentId, runName: `${config.name} sweep`,
+        tags: {
+          [SWEEP_ID_TAG]: sweepId, [SWEEP_ROLE_TAG]: 'parent', 'cellab.config_hash': hash,
+          'cellab.backend': engine.backend, 'cellab.device': engine.device, ...config.tracking.tags,
+          ...(config.description ? { 'mlflow.note.content': config.description } : {}),
+        },
+      });
+      parentLogger.logParams({ 'sweep.size': all.length, ...Object.fromEntries(Object.entries(config.sweep).map(([k, v]) => [`sweep.${k}`, JSON.stringify(v)])) });
+      await parentLogger.logArtifact('config.yaml', configToYaml(config));
+      await parentLogger.flush();
+      return parentLogger.runId;
+    },
+  });
+  if (parentLogger && parentLogger.runId !== parent.runId) {
+    // Lost the election to a concurrent shard: our candidate is deleted by reconcileParents.
+    await parentLogger.end('KILLED').catch(() => undefined);
+    parentLogger = undefined;
+  }
+  const parentRunId = parent.runId;
+  log(`cellab: sweep ${sweepId}: ${all.length} trial(s)${o.shard ? `, shard ${o.shard.index}/${o.shard.count} runs ${mine.length}` : ''}; parent run ${parentRunId}`);
+
+  let todo = mine;
+  const skipped: Trial[] = [];
+  if (o.resume) {
+    const done = doneHashes(await tracking.searchRuns({ experimentIds: [experimentId], filter: `tags.\`${SWEEP_ID_TAG}\` = '${sweepId}'`, maxResults: 10000 }));
+    todo = mine.filter((t) => !done.has(t.configHash));
+    mine.filter((t) => done.has(t.configHash)).forEach((t) => skipped.push(t));
+    if (skipped.length) log(`cellab: --resume: ${skipped.length} trial(s) already done, ${todo.length} to run`);
+  }
+
+  const interrupted = { value: false };
+  const removeHook = onBeforeKill(() => { interrupted.value = true; });
+  const rows: TrialRow[] = [];
+  const sweepBar = createProgress('sweep', todo.length, { mode: o.progress, unit: 'trials' });
+  let finished = 0, failed = 0, diverged = 0;
+  const record = (row: TrialRow) => {
+    rows.push(row);
+    if (row.outcome === 'completed') finished++;
+    else if (row.outcome === 'diverged') diverged++;
+    else failed++;
+    sweepBar.update(rows.length, { finished, diverged, failed });
+  };
+  const parallel = Math.max(1, Math.min(todo.length || 1, o.parallel ?? defaultParallel(todo.length, engine)));
+  const childTags = (t: Trial) => ({ [SWEEP_ID_TAG]: sweepId, 'cellab.trial_index': String(t.index) });
+  try {
+    if (parallel <= 1) {
+      for (const t of todo) {
+        const trialResolved = { ...resolved, config: t.config };
+        try {
+          const data = await loadTrialData(t.config, { fold: t.fold, progress: o.progress, log });
+          const r = await runTrial({
+            resolved: trialResolved, tracking, experimentId, engine, projectRoot, fold: t.fold, parentRunId,
+            runName: `trial-${t.index} ${trialLabel(t)}`, extraTags: childTags(t), progress: o.progress, log,
+            params: t.params,
+          }, data);
+          record(rowFromResult(t, r));
+        } catch (err) {
+          log(`cellab: trial ${t.index} (${trialLabel(t)}) failed: ${(err as Error).message}`);
+          record(rowFromResult(t, undefined, err));
+        }
+      }
+    } else {
+      const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+      const threads = Math.max(1, Math.floor(cores / parallel));
+      let next = 0;
+      const worker = async () => {
+        while (next < todo.length) {
+          const t = todo[next++];
+          const res = await runTrialInWorker({
+            args: [...(o.workerArgs ?? []), '--trial', String(t.index), '--parent-run-id', parentRunId, '--sweep-id', sweepId, '--tracking-uri', trackingUri],
+            env: { ...env, CELLAB_WASM_THREADS: env.CELLAB_WASM_THREADS ?? String(threads), CELLAB_PROGRESS: '0' },
+            cwd,
+          });
+          if (res.summary && res.summary.run_id) {
+            const run = await tracking.getRun(res.summary.run_id);
+            record(rowFromRun(t, run));
+          } else {
+            log(`cellab: trial ${t.index} (${trialLabel(t)}) failed in its worker: ${res.error}`);
+            record(rowFromResult(t, undefined, res.error));
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: parallel }, worker));
+    }
+    sweepBar.finish({ finished, diverged, failed, skipped: skipped.length });
+  } finally {
+    removeHook();
+  }
+
+  // The whole sweep as recorded (all shards, earlier resumes): the parent's view.
+  await reconcileParents(tracking, experimentId, sweepId);
+  const children = (await findChildren(tracking, experimentId, parentRunId)).filter((r) => r.info.lifecycleStage !== 'deleted');
+  const latestByIndex = new Map<number, RunRecord>();
+  for (const c of children) {
+    const i = Number(c.tags['cellab.trial_index']);
+    const prev = latestByIndex.get(i);
+    if (!prev || c.info.startTime > prev.info.startTime || c.info.status === 'FINISHED') latestByIndex.set(i, c);
+  }
+  const allRows = all.filter((t) => latestByIndex.has(t.index)).map((t) => rowFromRun(t, latestByIndex.get(t.index)!));
+  const groups = aggregate(allRows);
+  const best = groups.sort((a, b) => b.selection - a.selection || (b.mean.accuracy ?? 0) - (a.mean.accuracy ?? 0))[0];
+  const store = openStore(tracking.uri);
+  const now = Date.now();
+  const metricPoints: { key: string; value: number; timestamp: number; step: number }[] = [];
+  if (best) {
+    for (const [k, v] of Object.entries(best.mean)) metricPoints.push({ key: `mean/test/${k}`, value: v, timestamp: now, step: 0 });
+    for (const [k, v] of Object.entries(best.std)) metricPoints.push({ key: `std/test/${k}`, value: v, timestamp: now, step: 0 });
+  }
+  const terminal = allRows.filter((r) => r.outcome !== 'interrupted').length;
+  const complete = all.every((t) => latestByIndex.has(t.index)) && terminal === all.length;
+  const counts = {
+    total: all.length,
+    finished: allRows.filter((r) => r.outcome === 'completed').length,
+    failed: allRows.filter((r) => r.outcome === 'error' || r.outcome === 'interrupted').length,
+    diverged: allRows.filter((r) => r.outcome === 'diverged').length,
+    skipped: skipped.length,
+  };
+  await store.logBatch(parentRunId, {
+    metrics: [...metricPoints,
+      { key: 'sweep/finished', value: counts.finished, timestamp: now, step: 0 },
+      { key: 'sweep/failed', value: counts.failed, timestamp: now, step: 0 },
+      { key: 'sweep/diverged', value: counts.diverged, timestamp: now, step: 0 }],
+    params: [], tags: best ? [{ key: 'cellab.best_run_id', value: best.rows[0].runId ?? '' }] : [],
+  });
+  if (complete) {
+    const parentRun = await tracking.getRun(parentRunId);
+    await logSweepArtifacts(store, parentRun, allRows);
+  }
+  const outcome: SweepSummary['outcome'] = counts.finished === counts.total ? 'completed' : counts.finished > 0 ? 'partial' : 'error';
+  const status: SweepSummary['status'] = interrupted.value ? 'KILLED' : !complete ? 'RUNNING' : outcome === 'completed' ? 'FINISHED' : 'FAILED';
+  if (parentLogger) {
+    if (complete) await parentLogger.end(status === 'FINISHED' ? 'FINISHED' : 'FAILED');
+    else await parentLogger.flush();
+  } else if (complete) {
+    await tracking.setTerminated(parentRunId, status === 'FINISHED' ? 'FINISHED' : 'FAILED');
+  }
+  const summary: SweepSummary = {
+    status, outcome, run_id: parentRunId, experiment_id: experimentId, sweep_id: sweepId,
+    backend: engine.backend, device: engine.device, tracking_uri: tracking.uri, trials: counts,
+    ...(best ? { best: { run_id: best.rows[0].runId ?? '', params: best.params, metrics: best.mean } } : {}),
+  };
+  await tracking.close();
+  return { summary, rows: allRows, tracking, engine };
+}
+
+async function logSweepArtifacts(store: ReturnType<typeof openStore>, parent: RunRecord, rows: TrialRow[]): Promise<void> {
+  const table = formatTable(rows);
+  await store.uploadArtifact(parent.info, 'sweep/summary.txt', Buffer.from(table + '\n'));
+  const csvHead = ['trial', 'label', 'fold', 'outcome', 'reason', 'run_id', 'accuracy', 'average_class_accuracy', 'macro_f1', 'auc'];
+  const q = (s: unknown) => { const t = s === undefined ? '' : String(s); return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t; };
+  const csv = [csvHead.join(','), ...rows.map((r) => [r.trial, r.label, r.fold, r.outcome, r.reason, r.runId, r.metrics.accuracy, r.metrics.average_class_accuracy, r.metrics.macro_f1, r.metrics.auc].map(q).join(','))].join('\n') + '\n';
+  await store.uploadArtifact(parent.info, 'sweep/trials.csv', Buffer.from(csv));
+  const metric = rows.some((r) => r.metrics.average_class_accuracy !== undefined) ? 'average_class_accuracy' : 'accuracy';
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
+  if (keys.length && rows.some((r) => r.outcome === 'completed')) {
+    {
+      const spec = sweepSpec(rows.map((r) => ({ trial: r.trial, params: r.params, metrics: r.metrics, outcome: r.outcome, fold: r.fold })), {
+        metric, x: keys.find((k) => /lr$/.test(k)) ?? keys[0], color: keys.find((k) => !/lr$/.test(k)),
+      });
+      await store.uploadArtifact(parent.info, 'plots/sweep.svg', Buffer.from(await renderSvg(spec)));
+    }
+  }
+}
+
+/** Worker mode (`--trial K --parent-run-id R --sweep-id S`): run one trial of the sweep as a child of R. */
+export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: number; parentRunId: string; sweepId: string; trackingUri?: string; log?: (l: string) => void; cwd?: string; progress?: ProgressMode }) {
+  const cwd = o.cwd ?? process.cwd();
+  const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const { config } = resolved;
+  const projectRoot = findProjectRoot(resolved.file ? path.dirname(resolved.file) : cwd);
+  const trackingUri = resolveTrackingUri({ cli: o.trackingUri, config: config.tracking.uri, projectRoot });
+  const experimentName = resolveExperimentName({ config: config.tracking.experiment, fileName: config.name });
+  const all = expandTrials(config, projectRoot);
+  const t = all[o.trial];
+  if (!t) throw new Error(`--trial ${o.trial}: the sweep has ${all.length} trial(s) (0..${all.length - 1})`);
+  const engine = await initEngine({ log });
+  const data = await loadTrialData(t.config, { fold: t.fold, progress: o.progress, log });
+  const tracking = await openTracking({ uri: trackingUri, log });
+  try {
+    const experimentId = await tracking.getOrCreateExperiment(experimentName);
+    const r = await runTrial({
+      resolved: { ...resolved, config: t.config }, tracking, experimentId, engine, projectRoot, fold: t.fold,
+      parentRunId: o.parentRunId, runName: `trial-${t.index} ${trialLabel(t)}`,
+      extraTags: { [SWEEP_ID_TAG]: o.sweepId, 'cellab.trial_index': String(t.index) }, progress: o.progress, log, params: t.params,
+    }, data);
+    return {
+      status: r.status, outcome: r.outcome, run_id: r.runId, experiment_id: experimentId, backend: engine.backend,
+      device: engine.device, tracking_uri: tracking.uri, metrics: pickReported(r.metrics), ...(r.reason ? { reason: r.reason } : {}),
+    };
+  } finally {
+    await tracking.close();
+  }
+}
