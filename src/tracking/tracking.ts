@@ -274,6 +274,9 @@ class TrackingImpl implements Tracking {
   }
 
   async setTerminated(runId: string, status: RunStatus, endTime = Date.now()): Promise<void> {
+    // A run this process still logs to is ended through its logger (flushed first, signals released).
+    const live = [...this.loggers].find((l) => l.runId === runId && l.status === 'RUNNING');
+    if (live && (status === 'FINISHED' || status === 'FAILED' || status === 'KILLED')) return live.end(status);
     const { store } = await this.locate(runId);
     await store.updateRun(runId, status, endTime);
   }
