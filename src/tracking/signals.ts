@@ -1,6 +1,8 @@
 // While runs are active, SIGINT and SIGTERM end them properly: hooks first
 // (the experiment layer tags `cellab.outcome=interrupted`), then every active
-// run is flushed and ended as KILLED, then the process exits 130 / 143.
+// run is flushed and ended as KILLED, then the process exits 130 / 143 —
+// unless something else in the process handles that signal too (a notebook
+// kernel: tslab interrupts the running cell on SIGINT), which then decides.
 // A process that simply runs out of work ends its forgotten runs as FINISHED
 // (as MLflow's Python client does at exit).
 
@@ -22,7 +24,9 @@ const EXIT_CODE = { SIGINT: 130, SIGTERM: 143 } as const;
 // A server that does not answer must not keep a killed process alive forever.
 const SHUTDOWN_LIMIT_MS = 60_000;
 
-async function shutdown(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
+async function shutdown(signal: 'SIGINT' | 'SIGTERM', listener: () => void): Promise<void> {
+  const othersHandle = process.listeners(signal).some((l) => l !== listener);
+  if (othersHandle) return endActive(signal, false);
   if (stopping) {
     say(`cellab: second ${signal}, exiting without waiting for runs to end`);
     process.exit(EXIT_CODE[signal]);
@@ -33,6 +37,11 @@ async function shutdown(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
     process.exit(EXIT_CODE[signal]);
   }, SHUTDOWN_LIMIT_MS);
   guard.unref();
+  await endActive(signal, true);
+  process.exit(EXIT_CODE[signal]);
+}
+
+async function endActive(signal: 'SIGINT' | 'SIGTERM', exiting: boolean): Promise<void> {
   for (const h of [...hooks]) {
     try {
       await h(signal);
@@ -41,14 +50,13 @@ async function shutdown(signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
     }
   }
   const runs = [...active];
-  if (runs.length) say(`cellab: ${signal}: ending ${runs.length} active run(s) as KILLED`);
+  if (runs.length) say(`cellab: ${signal}: ending ${runs.length} active run(s) as KILLED${exiting ? '' : ' (the process goes on)'}`);
   const results = await Promise.allSettled(runs.map((r) => r.end('KILLED')));
   for (const r of results) if (r.status === 'rejected') say(`cellab: could not end a run: ${(r.reason as Error)?.message ?? r.reason}`);
-  process.exit(EXIT_CODE[signal]);
 }
 
-const onSigint = () => void shutdown('SIGINT');
-const onSigterm = () => void shutdown('SIGTERM');
+const onSigint = (): void => void shutdown('SIGINT', onSigint);
+const onSigterm = (): void => void shutdown('SIGTERM', onSigterm);
 const onBeforeExit = () => {
   if (active.size === 0 || stopping) return;
   // The event loop is empty; ending the runs schedules more work, then 'beforeExit' comes again.

@@ -49,6 +49,12 @@ export interface Tracking {
   readonly kind: 'local' | 'server';
   /** Set once the server stopped answering and runs went to the spool store. */
   readonly offline: boolean;
+  /**
+   * The underlying store (REST client or file store) with this Tracking's credentials and retries,
+   * for calls Tracking does not wrap (log-batch on a run without a logger, deleteRun...). Prefer it
+   * to openStore(tracking.uri): `uri` has any password removed.
+   */
+  readonly store: Store;
   getOrCreateExperiment(name: string, tags?: Record<string, string>): Promise<string>;
   startRun(o: StartRunOptions): Promise<RunLogger>;
   searchRuns(o: SearchRunsOptions): Promise<RunRecord[]>;
@@ -100,7 +106,7 @@ class TrackingImpl implements Tracking {
   private readonly loggers = new Set<BufferedRunLogger>();
 
   constructor(
-    private readonly store: Store,
+    readonly store: Store,
     private readonly o: OpenTrackingOptions,
     private readonly log: (line: string) => void,
   ) {

@@ -11,7 +11,7 @@ import { FileStore } from '../../src/tracking/file-store';
 
 const CHILD = path.join(__dirname, 'fixtures', 'signal-child.ts');
 
-function start(store: string, mode: 'wait' | 'exit') {
+function start(store: string, mode: 'wait' | 'exit' | 'kernel') {
   const p = spawn(process.execPath, ['--import', 'tsx', CHILD, store, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -58,4 +58,17 @@ test('a process that runs out of work ends its forgotten run as FINISHED', async
   assert.equal(run.info.status, 'FINISHED');
   assert.equal((await new FileStore(store).getMetricHistory(run.info.runId, 'train/loss')).length, 3);
   assert.equal(run.tags['cellab.outcome'], undefined);
+});
+
+test('in a notebook kernel (which handles SIGINT itself) the run ends KILLED and the kernel lives on', async () => {
+  const store = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-sig-'));
+  const child = start(store, 'kernel');
+  await child.ready();
+  child.p.kill('SIGINT');
+  assert.equal(await child.exited, 0, child.err());
+  assert.match(child.out(), /interrupted the cell\n.*kernel alive/s);
+  const run = await new FileStore(store).getRun(child.out().split('\n')[0]);
+  assert.equal(run.info.status, 'KILLED');
+  assert.equal(run.tags['cellab.outcome'], 'interrupted');
+  assert.match(child.err(), /ending 1 active run\(s\) as KILLED \(the process goes on\)/);
 });

@@ -126,6 +126,10 @@ test('sweeps: setTerminated and setTag on a run without its logger, found back b
     assert.equal(found.info.runId, parent.runId);
     assert.equal(found.info.status, 'FAILED');
     assert.equal(found.tags['cellab.outcome'], 'partial');
+    // The store underneath, for calls Tracking does not wrap.
+    assert.equal(t.store.kind, 'server');
+    await t.store.deleteRun(parent.runId);
+    assert.deepEqual(await t.searchRuns({ experimentIds: [exp] }), []);
     await t.close();
   } finally {
     await server.stop();
