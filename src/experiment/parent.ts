@@ -4,8 +4,7 @@
 // elect the same winner: the earliest start time, then the smallest run id.
 // Losers are deleted (invisible in the UI) and their children re-parented.
 import type { Tracking } from '../tracking/index';
-import { openStore } from '../tracking/index';
-import type { RunRecord } from '../tracking/types';
+import type { RunRecord, Store } from '../tracking/types';
 
 export const SWEEP_ID_TAG = 'cellab.sweep_id';
 export const SWEEP_ROLE_TAG = 'cellab.sweep_role';
@@ -50,7 +49,7 @@ export async function reconcileParents(tracking: Tracking, experimentId: string,
   const parents = await findParents(tracking, experimentId, sweepId);
   const winner = elect(parents);
   if (!winner) return undefined;
-  const store = openStore(tracking.uri);
+  const store = tracking.store;
   for (const loser of parents) {
     if (loser.info.runId === winner.info.runId) continue;
     for (const child of await findChildren(tracking, experimentId, loser.info.runId)) {

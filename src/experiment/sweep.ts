@@ -4,8 +4,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initEngine, type EngineInfo } from '../engine/backend';
-import { openStore, openTracking, findProjectRoot, resolveExperimentName, resolveTrackingUri, onBeforeKill, type Tracking, type RunLogger } from '../tracking/index';
-import type { RunRecord } from '../tracking/types';
+import { openTracking, findProjectRoot, resolveExperimentName, resolveTrackingUri, onBeforeKill, type Tracking, type RunLogger } from '../tracking/index';
+import type { RunRecord, Store } from '../tracking/types';
 import { sweepSpec, renderSvg } from '../plots/index';
 import { configHash, configToYaml, canonicalJson, type ResolvedExperiment } from './config';
 import { expandTrials, shardTrials, trialLabel, type Trial } from './trials';
@@ -318,7 +318,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   const allRows = all.filter((t) => latestByIndex.has(t.index)).map((t) => rowFromRun(t, latestByIndex.get(t.index)!));
   const groups = aggregate(allRows);
   const best = groups.sort((a, b) => b.selection - a.selection || (b.mean.accuracy ?? 0) - (a.mean.accuracy ?? 0))[0];
-  const store = openStore(tracking.uri);
+  const store = tracking.store;
   const now = Date.now();
   const metricPoints: { key: string; value: number; timestamp: number; step: number }[] = [];
   if (best) {
@@ -349,7 +349,8 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   const status: SweepSummary['status'] = interrupted.value ? 'KILLED' : !complete ? 'RUNNING' : outcome === 'completed' ? 'FINISHED' : 'FAILED';
   if (parentLogger) {
     if (complete) await parentLogger.end(status === 'FINISHED' ? 'FINISHED' : 'FAILED');
-    else await parentLogger.flush();
+    // Other shards (or a later --resume) finish the sweep and end the parent.
+    else if (!interrupted.value) await parentLogger.detach();
   } else if (complete) {
     await tracking.setTerminated(parentRunId, status === 'FINISHED' ? 'FINISHED' : 'FAILED');
   }
@@ -362,7 +363,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   return { summary, rows: allRows, tracking, engine };
 }
 
-async function logSweepArtifacts(store: ReturnType<typeof openStore>, parent: RunRecord, rows: TrialRow[]): Promise<void> {
+async function logSweepArtifacts(store: Store, parent: RunRecord, rows: TrialRow[]): Promise<void> {
   const table = formatTable(rows);
   await store.uploadArtifact(parent.info, 'sweep/summary.txt', Buffer.from(table + '\n'));
   const csvHead = ['trial', 'label', 'fold', 'outcome', 'reason', 'run_id', 'accuracy', 'average_class_accuracy', 'macro_f1', 'auc'];

@@ -40,6 +40,12 @@ export interface RunLogger {
   logArtifactFile(localPath: string, artifactPath?: string): Promise<void>;
   flush(): Promise<void>;
   end(status?: EndStatus): Promise<void>;
+  /**
+   * Flush and let go of the run without ending it: it stays RUNNING for
+   * another process to end (a sweep parent shared by shards). Signals and
+   * process exit no longer touch it.
+   */
+  detach(): Promise<void>;
 }
 
 export interface RunTarget {
@@ -315,6 +321,14 @@ export class BufferedRunLogger implements RunLogger {
     if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
     await this.kick(true);
     if (this.failure) throw this.failure;
+  }
+
+  async detach(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      unregisterActiveRun(this);
+    }
   }
 
   end(status: EndStatus = 'FINISHED'): Promise<void> {
