@@ -1,5 +1,6 @@
 // Backbone registry in the timm style: registerBackbone(name, factory),
-// createBackbone(name, options), listBackbones().
+// createBackbone(name, options), listBackbones(). A backbone returns LOGITS
+// (no softmax): the training loop applies logSoftmax / softmax itself.
 import * as tf from '@tensorflow/tfjs';
 import { didYouMean } from '../engine/schema';
 
@@ -7,11 +8,14 @@ export interface BackboneOptions {
   /** [height, width, channels] */
   inputShape: [number, number, number];
   classes: number;
-  /** Channel width multiplier (1 = the reference width). */
+  /**
+   * Channel width multiplier (1 = the published reference widths). Default:
+   * the backbone's own `defaultWidth`, small enough to train at 64x64 on a CPU.
+   */
   width?: number;
   /** Dropout before the classifier. */
   dropout?: number;
-  /** Fixes weight initialisation. */
+  /** Fixes weight initialisation (and the dropout masks). */
   seed?: number;
 }
 
@@ -20,26 +24,67 @@ export type ResolvedBackboneOptions = Required<BackboneOptions>;
 export interface BackboneInfo {
   name: string;
   description: string;
+  /** Width multiplier used when none is given. */
+  defaultWidth: number;
+  /** Other names that resolve to this backbone. */
+  aliases: string[];
 }
 
 export type BackboneFactory = (o: ResolvedBackboneOptions) => tf.LayersModel;
 
-const registry = new Map<string, BackboneInfo & { factory: BackboneFactory }>();
+interface Entry extends BackboneInfo { factory: BackboneFactory }
 
-export function registerBackbone(name: string, factory: BackboneFactory, info: { description: string }): void {
-  if (registry.has(name)) throw new Error(`backbone '${name}' is already registered`);
-  registry.set(name, { name, description: info.description, factory });
+const registry = new Map<string, Entry>();
+const aliases = new Map<string, string>();
+
+export function registerBackbone(name: string, factory: BackboneFactory,
+  info: { description: string; defaultWidth?: number; aliases?: string[] }): void {
+  if (registry.has(name) || aliases.has(name)) throw new Error(`backbone '${name}' is already registered`);
+  const entry: Entry = { name, description: info.description, defaultWidth: info.defaultWidth ?? 1, aliases: info.aliases ?? [], factory };
+  registry.set(name, entry);
+  for (const a of entry.aliases) {
+    if (registry.has(a) || aliases.has(a)) throw new Error(`backbone alias '${a}' (of '${name}') is already registered`);
+    aliases.set(a, name);
+  }
 }
 
 export function listBackbones(): BackboneInfo[] {
-  return [...registry.values()].map(({ name, description }) => ({ name, description }));
+  return [...registry.values()].map(({ factory: _f, ...info }) => ({ ...info, aliases: [...info.aliases] }));
+}
+
+/** The registered name for a name or alias; throws with the available names otherwise. */
+export function resolveBackboneName(name: string): string {
+  if (registry.has(name)) return name;
+  const target = aliases.get(name);
+  if (target) return target;
+  const names = [...registry.keys()];
+  throw new Error(`backbone '${name}' is not registered.${didYouMean(name, [...names, ...aliases.keys()])} Available: ${names.join(', ')}`);
+}
+
+export function backboneInfo(name: string): BackboneInfo {
+  const { factory: _f, ...info } = registry.get(resolveBackboneName(name))!;
+  return info;
 }
 
 export function createBackbone(name: string, o: BackboneOptions): tf.LayersModel {
-  const entry = registry.get(name);
-  if (!entry) {
-    const names = [...registry.keys()];
-    throw new Error(`backbone '${name}' is not registered.${didYouMean(name, names)} Available: ${names.join(', ')}`);
+  const entry = registry.get(resolveBackboneName(name))!;
+  const resolved: ResolvedBackboneOptions = {
+    inputShape: o.inputShape,
+    classes: o.classes,
+    width: o.width ?? entry.defaultWidth,
+    dropout: o.dropout ?? 0,
+    seed: o.seed ?? 0,
+  };
+  if (!(resolved.width > 0)) throw new Error(`backbone '${entry.name}': width must be > 0, got ${resolved.width}`);
+  if (!(resolved.classes >= 1)) throw new Error(`backbone '${entry.name}': classes must be >= 1, got ${resolved.classes}`);
+  try {
+    return entry.factory(resolved);
+  } catch (err) {
+    throw new Error(`backbone '${entry.name}' could not be built for input ${o.inputShape.join('x')} at width ${resolved.width}: ${(err as Error).message}`);
   }
-  return entry.factory({ width: 1, dropout: 0, seed: 0, ...o });
+}
+
+/** Number of weights (trainable and not, e.g. batch-norm statistics), as Keras' count_params. */
+export function countParams(model: tf.LayersModel): number {
+  return model.weights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
 }

@@ -1,27 +1,48 @@
 // The training loop. It reports through callbacks (progress, per-epoch rows
 // that the experiment layer hands to tracking) and never imports tracking.
+// One step: forward in training mode, loss, gradients of the trainable
+// weights, clipping, optimiser update at the scheduled learning rate.
 import * as tf from '@tensorflow/tfjs';
 import type { BatchSource } from '../data/batches';
 import { Random, seedFrom } from '../engine/random';
+import { unfreezeAll } from '../models/freeze';
+import { saveCheckpoint, type CheckpointMeta } from '../models/checkpoint';
 import type { TrainConfig } from './schema';
+import type { EpochRow } from './history';
+import { makeLoss, priorLogits } from './losses';
+import { createOptimizer } from './optimizers';
+import { createSchedule } from './schedules';
+import { clipGradients } from './clip';
+import { EarlyStopping } from './early-stopping';
+import { isBetterEpoch } from './best-epoch';
+import { checkMonitor } from './monitor';
+import { evaluateLoss } from './predict';
 
-/** One row per epoch; keys are MLflow metric keys ('train/loss', 'val/accuracy', 'lr'). */
-export interface EpochRow {
-  epoch: number;
-  [key: string]: number;
-}
+export type { EpochRow } from './history';
 
 export interface BatchInfo {
   epoch: number;
   batch: number;
   batches: number;
   loss: number;
+  lr: number;
   imagesPerSecond: number;
 }
 
 export interface TrainCallbacks {
   onBatchEnd?(info: BatchInfo): void;
   onEpochEnd?(row: EpochRow): void | Promise<void>;
+}
+
+export interface FitOptions {
+  /** One weight per class for the loss (e.g. data's computeClassWeights). */
+  classWeights?: number[];
+  /** Save the selected epoch's model here (model.json + weights.bin) whenever it improves. */
+  checkpointDir?: string;
+  checkpointMeta?: CheckpointMeta;
+  /** Make every layer trainable after this many epochs (model.unfreezeAfter). */
+  unfreezeAfter?: number | null;
+  log?: (line: string) => void;
 }
 
 export type TrainOutcome = 'completed' | 'diverged';
@@ -33,16 +54,18 @@ export interface TrainResult {
   reason?: string;
   /** 1-based epoch whose weights the model holds at the end. */
   bestEpoch: number;
+  /** Epoch after which early stopping ended training. */
+  stoppedEpoch?: number;
+  /** model.json of the saved checkpoint (with options.checkpointDir). */
+  checkpoint?: string;
   imagesPerSecond: number;
   seconds: number;
 }
 
 /** Mean cross-entropy from logits against (possibly soft) targets. */
-export function crossEntropy(targets: tf.Tensor2D, logits: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), -1))) as tf.Scalar);
-}
+export { crossEntropy } from './losses';
 
-/** Entropy of the class prior: the loss of always predicting the training frequencies. */
+/** Entropy of the class prior: the cross-entropy of always predicting the training frequencies. */
 export function priorEntropy(labels: Int32Array, numClasses: number): number {
   const counts = new Array(numClasses).fill(0);
   for (const l of labels) counts[l]++;
@@ -51,113 +74,139 @@ export function priorEntropy(labels: Int32Array, numClasses: number): number {
   return h;
 }
 
-/** Class scores (softmax probabilities) for every item of a source, in source order. */
-export function predictScores(model: tf.LayersModel, source: BatchSource, batchSize = 64): { scores: Float32Array; numClasses: number } {
-  const out = new Float32Array(source.size * source.numClasses);
-  let offset = 0;
-  for (const b of source.batches({ batchSize })) {
-    const probs = tf.tidy(() => tf.softmax(model.predict(b.x) as tf.Tensor2D));
-    out.set(probs.dataSync() as Float32Array, offset);
-    offset += b.labels.length * source.numClasses;
-    tf.dispose([probs, b.x, b.y]);
-  }
-  return { scores: out, numClasses: source.numClasses };
-}
+/** Which epoch's weights the run ends with. */
+type Selection = 'monitor' | 'val' | 'last';
 
-/** Loss and accuracy of the model on a source. */
-export function evaluateLoss(model: tf.LayersModel, source: BatchSource, batchSize = 64): { loss: number; accuracy: number } {
-  let lossSum = 0, correct = 0;
-  for (const b of source.batches({ batchSize })) {
-    const [l, pred] = tf.tidy(() => {
-      const logits = model.predict(b.x) as tf.Tensor2D;
-      return [crossEntropy(b.y, logits).mul(b.labels.length), logits.argMax(-1)];
-    });
-    lossSum += l.dataSync()[0];
-    const p = pred.dataSync();
-    for (let i = 0; i < p.length; i++) if (p[i] === b.labels[i]) correct++;
-    tf.dispose([l, pred, b.x, b.y]);
-  }
-  return { loss: lossSum / source.size, accuracy: correct / source.size };
-}
-
-function isBetter(a: EpochRow, b: EpochRow | undefined): boolean {
-  if (!b) return true;
-  const accA = a['val/accuracy'], accB = b['val/accuracy'];
-  if (accA !== accB) return accA > accB;
-  return a['val/loss'] < b['val/loss'];
+function trainableVariables(model: tf.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
 export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchSource | undefined,
-  cfg: TrainConfig, cb: TrainCallbacks = {}): Promise<TrainResult> {
-  const optimizer = tf.train.adam(cfg.lr);
+  cfg: TrainConfig, cb: TrainCallbacks = {}, options: FitOptions = {}): Promise<TrainResult> {
+  const hasVal = !!val && val.size > 0;
+  const es = cfg.earlyStopping ? new EarlyStopping(cfg.earlyStopping) : undefined;
+  if (es) checkMonitor(es.cfg.monitor, 'train.earlyStopping.monitor', hasVal);
+  if (cfg.schedule?.kind === 'plateau') checkMonitor(cfg.schedule.monitor, 'train.schedule.monitor', hasVal);
+  if (train.size === 0) throw new Error('the training split is empty: nothing to train on');
+  const selection: Selection = es?.cfg.restoreBest ? 'monitor' : cfg.restoreBest && hasVal ? 'val' : 'last';
+
+  const k = train.numClasses;
+  const posWeight = typeof cfg.posWeight === 'number' ? [cfg.posWeight] : cfg.posWeight ?? undefined;
+  const lossFn = makeLoss({ kind: cfg.loss ?? 'cross-entropy', labelSmoothing: cfg.labelSmoothing, classWeights: options.classWeights,
+    focalGamma: cfg.focalGamma, posWeight }, k);
+  const optimizer = createOptimizer({ name: cfg.optimizer ?? 'adam', weightDecay: cfg.weightDecay, momentum: cfg.momentum,
+    nesterov: cfg.nesterov, betas: cfg.betas, eps: cfg.eps });
+  const stepsPerEpoch = Math.ceil(train.size / cfg.batchSize);
+  const schedule = createSchedule(cfg.schedule ?? { kind: 'constant', warmupEpochs: 0 } as TrainConfig['schedule'],
+    { lr: cfg.lr, epochs: cfg.epochs, stepsPerEpoch });
+  const prior = tf.keep(tf.tensor2d(priorLogits(train.labels, k, cfg.loss ?? 'cross-entropy'), [1, k]));
   const rng = new Random(seedFrom(cfg.seed, 'shuffle'));
   const history: EpochRow[] = [];
-  const batches = Math.ceil(train.size / cfg.batchSize);
   const t0 = Date.now();
-  let seen = 0;
+  let seen = 0, step = 0;
   let best: EpochRow | undefined;
   let bestWeights: tf.Tensor[] | undefined;
+  let checkpoint: string | undefined;
+  let stoppedEpoch: number | undefined;
   let outcome: TrainOutcome = 'completed';
   let reason: string | undefined;
+  // The divergence test reads the second half of the last epoch: the model at
+  // the end of training, not the running average from a random start.
+  let tail = { loss: 0, prior: 0, n: 0 };
   try {
-    for (let epoch = 1; epoch <= cfg.epochs && outcome === 'completed'; epoch++) {
-      let lossSum = 0, correct = 0, count = 0, batch = 0;
+    for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+      if (options.unfreezeAfter != null && epoch === options.unfreezeAfter + 1) {
+        const r = unfreezeAll(model);
+        options.log?.(`cellab: epoch ${epoch}: unfroze every layer (${r.trainableParams} trainable weights)`);
+      }
+      const vars = trainableVariables(model);
+      if (vars.length === 0) throw new Error('every layer is frozen: nothing to train (check model.freeze, or use model.head: linear)');
+      let lossSum = 0, correct = 0, count = 0, batch = 0, lr = cfg.lr;
+      const perBatch: { loss: number; prior: number; n: number }[] = [];
       const epochStart = Date.now();
       for (const b of train.batches({ batchSize: cfg.batchSize, shuffle: rng.fork('epoch', epoch) })) {
         batch++;
+        lr = schedule.rate(step++);
         let predIdx: Int32Array | undefined;
-        const loss = optimizer.minimize(() => {
+        const n = b.labels.length;
+        const { value, grads } = tf.variableGrads(() => {
           const logits = model.apply(b.x, { training: true }) as tf.Tensor2D;
           predIdx = tf.tidy(() => logits.argMax(-1)).dataSync() as Int32Array;
-          return crossEntropy(b.y, logits);
-        }, true) as tf.Scalar;
-        const l = loss.dataSync()[0];
-        tf.dispose([loss, b.x, b.y]);
+          return lossFn(b.y, logits);
+        }, vars);
+        const l = value.dataSync()[0];
+        const base = tf.tidy(() => lossFn(b.y, tf.tile(prior, [n, 1]) as tf.Tensor2D).dataSync()[0]);
+        if (Number.isFinite(l)) {
+          const clipped = clipGradients(grads, { norm: cfg.clipGradNorm, value: cfg.clipGradValue });
+          optimizer.step(vars, clipped, lr);
+          if (clipped !== grads) tf.dispose(Object.values(clipped));
+        }
+        tf.dispose([value, b.x, b.y, ...Object.values(grads)]);
         if (!Number.isFinite(l)) {
           outcome = 'diverged';
-          reason = `the training loss became ${l} at epoch ${epoch}, batch ${batch} (learning rate ${cfg.lr} is probably too high)`;
+          reason = `the training loss became ${l} at epoch ${epoch}, batch ${batch} (learning rate ${lr}; it is probably too high)`;
           break;
         }
-        lossSum += l * b.labels.length;
-        count += b.labels.length;
-        for (let i = 0; i < b.labels.length; i++) if (predIdx![i] === b.labels[i]) correct++;
-        seen += b.labels.length;
-        cb.onBatchEnd?.({ epoch, batch, batches, loss: lossSum / count,
+        lossSum += l * n;
+        count += n;
+        perBatch.push({ loss: l * n, prior: base * n, n });
+        for (let i = 0; i < n; i++) if (predIdx![i] === b.labels[i]) correct++;
+        seen += n;
+        cb.onBatchEnd?.({ epoch, batch, batches: stepsPerEpoch, loss: lossSum / count, lr,
           imagesPerSecond: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) });
       }
       if (outcome !== 'completed') break;
-      const row: EpochRow = { epoch, 'train/loss': lossSum / count, 'train/accuracy': correct / count, lr: cfg.lr,
+      tail = perBatch.slice(Math.floor(perBatch.length / 2)).reduce((a, p) => ({ loss: a.loss + p.loss, prior: a.prior + p.prior, n: a.n + p.n }), { loss: 0, prior: 0, n: 0 });
+      const row: EpochRow = { epoch, 'train/loss': lossSum / count, 'train/accuracy': correct / count, lr,
         images_per_second: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) };
-      if (val && val.size > 0) {
-        const v = evaluateLoss(model, val, Math.max(cfg.batchSize, 64));
+      if (hasVal) {
+        const v = evaluateLoss(model, val!, Math.max(cfg.batchSize, 64), cfg.loss ?? 'cross-entropy');
         row['val/loss'] = v.loss;
         row['val/accuracy'] = v.accuracy;
-        if (cfg.restoreBest && isBetter(row, best)) {
-          best = row;
+      }
+      schedule.onEpochEnd(row);
+      const esImproved = es ? es.improves(row) : false;
+      const improved = selection === 'monitor' ? esImproved : selection === 'val' ? isBetterEpoch(row, best) : true;
+      if (improved && Number.isFinite(row['train/loss'])) {
+        best = row;
+        if (selection !== 'last') {
           tf.dispose(bestWeights ?? []);
           bestWeights = model.getWeights().map((w) => w.clone());
+        }
+        if (options.checkpointDir && selection !== 'last') {
+          checkpoint = await saveCheckpoint(model, options.checkpointDir, { ...options.checkpointMeta, epoch });
         }
       }
       history.push(row);
       await cb.onEpochEnd?.(row);
+      if (es?.shouldStop(row)) {
+        stoppedEpoch = epoch;
+        options.log?.(`cellab: early stopping after epoch ${epoch}: \`${es.cfg.monitor}\` has not improved for ${es.wait} epoch(s) (best ${es.best.toPrecision(4)} at epoch ${es.bestEpoch})`);
+        break;
+      }
     }
-    if (outcome === 'completed' && history.length) {
-      const last = history[history.length - 1]['train/loss'];
-      const prior = priorEntropy(train.labels, train.numClasses);
-      if (!(last < prior)) {
+    if (outcome === 'completed' && history.length && tail.n > 0) {
+      const last = tail.loss / tail.n, baseline = tail.prior / tail.n;
+      if (!(last < baseline)) {
         outcome = 'diverged';
-        reason = `the final training loss ${last.toFixed(4)} is no better than always predicting the training class prior (${prior.toFixed(4)}); the learning rate ${cfg.lr} is probably too high`;
+        reason = `the final training loss ${last.toFixed(4)} (second half of epoch ${history.length}) is no better than always predicting the training class prior (${baseline.toFixed(4)}); the learning rate ${cfg.lr} is probably too high`;
       }
     }
     let bestEpoch = history.length;
-    if (bestWeights && best && outcome === 'completed') {
+    if (outcome === 'completed' && bestWeights && best) {
       model.setWeights(bestWeights);
       bestEpoch = best.epoch;
     }
+    if (outcome === 'completed' && options.checkpointDir && selection === 'last') {
+      checkpoint = await saveCheckpoint(model, options.checkpointDir, { ...options.checkpointMeta, epoch: bestEpoch });
+    }
     const seconds = (Date.now() - t0) / 1000;
-    return { history, outcome, reason, bestEpoch, imagesPerSecond: seen / Math.max(1e-3, seconds), seconds };
+    return { history, outcome, reason, bestEpoch, stoppedEpoch, checkpoint: outcome === 'completed' ? checkpoint : undefined,
+      imagesPerSecond: seen / Math.max(1e-3, seconds), seconds };
   } finally {
     tf.dispose(bestWeights ?? []);
+    prior.dispose();
+    lossFn.dispose();
     optimizer.dispose();
   }
 }

@@ -1,0 +1,138 @@
+// Layer helpers shared by the backbones: every layer gets a name (its stage
+// first, `stem_`, `stage2_block1_conv1`, ... which is what freezing and weight
+// transfer go by) and a weight initialiser seeded from (seed, layer name), so
+// one seed fixes every backbone's initial weights.
+import * as tf from '@tensorflow/tfjs';
+import { seedFrom } from '../engine/random';
+import type { ResolvedBackboneOptions } from './registry';
+import { SeededDropout } from './layers/seeded-dropout';
+import { LayerScale } from './layers/layer-scale';
+import { LayerNorm } from './layers/layer-norm';
+import { Gelu } from './layers/gelu';
+
+export type T = tf.SymbolicTensor;
+type Init = ReturnType<typeof tf.initializers.glorotUniform>;
+export type Act = 'relu' | 'relu6' | 'swish' | 'gelu' | 'sigmoid' | 'linear';
+
+export interface ConvArgs {
+  filters: number;
+  kernel: number;
+  stride?: number;
+  bias?: boolean;
+  padding?: 'same' | 'valid';
+}
+
+export class LayerBuilder {
+  constructor(readonly o: ResolvedBackboneOptions) {}
+
+  /** A channel count scaled by the width multiplier, rounded to a multiple of `divisor` (timm's make_divisible). */
+  ch(reference: number, divisor = 4): number {
+    const v = reference * this.o.width;
+    const r = Math.max(divisor, Math.round(v / divisor) * divisor);
+    return r < 0.9 * v ? r + divisor : r;
+  }
+
+  seed(name: string): number {
+    return seedFrom(this.o.seed, name);
+  }
+
+  /** He (fan-out) init for convolutions followed by ReLU-like activations, as timm/torchvision. */
+  heInit(name: string): Init {
+    return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed: this.seed(name) });
+  }
+
+  glorot(name: string): Init {
+    return tf.initializers.glorotUniform({ seed: this.seed(name) });
+  }
+
+  truncNormal(name: string): Init {
+    return tf.initializers.truncatedNormal({ stddev: 0.02, seed: this.seed(name) });
+  }
+
+  conv(x: T, name: string, a: ConvArgs): T {
+    return tf.layers.conv2d({
+      name, filters: a.filters, kernelSize: a.kernel, strides: a.stride ?? 1, padding: a.padding ?? 'same',
+      useBias: a.bias ?? false, kernelInitializer: this.heInit(name),
+    }).apply(x) as T;
+  }
+
+  depthwise(x: T, name: string, a: { kernel: number; stride?: number; bias?: boolean }): T {
+    return tf.layers.depthwiseConv2d({
+      name, kernelSize: a.kernel, strides: a.stride ?? 1, padding: 'same', useBias: a.bias ?? false,
+      depthwiseInitializer: this.heInit(name),
+    }).apply(x) as T;
+  }
+
+  bn(x: T, name: string): T {
+    // PyTorch's defaults (momentum 0.1 = Keras 0.9, eps 1e-5): the reference nets were trained so.
+    return tf.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-5 }).apply(x) as T;
+  }
+
+  layerNorm(x: T, name: string): T {
+    return new LayerNorm({ name, epsilon: 1e-6 }).apply(x) as T;
+  }
+
+  act(x: T, name: string, kind: Act): T {
+    if (kind === 'linear') return x;
+    if (kind === 'gelu') return new Gelu({ name }).apply(x) as T;
+    return tf.layers.activation({ name, activation: kind }).apply(x) as T;
+  }
+
+  /** conv -> batch norm -> activation, named `${name}_conv`, `${name}_bn`, `${name}_act`. */
+  convBnAct(x: T, name: string, a: ConvArgs & { act?: Act }): T {
+    x = this.conv(x, `${name}_conv`, a);
+    x = this.bn(x, `${name}_bn`);
+    return this.act(x, `${name}_act`, a.act ?? 'relu');
+  }
+
+  dense(x: T, name: string, units: number, o: { act?: Act; bias?: boolean; init?: 'glorot' | 'trunc' } = {}): T {
+    const y = tf.layers.dense({
+      name, units, useBias: o.bias ?? true,
+      kernelInitializer: o.init === 'trunc' ? this.truncNormal(name) : this.glorot(name),
+    }).apply(x) as T;
+    return this.act(y, `${name}_act`, o.act ?? 'linear');
+  }
+
+  add(xs: T[], name: string): T {
+    return tf.layers.add({ name }).apply(xs) as T;
+  }
+
+  dropout(x: T, name: string, rate: number): T {
+    if (rate <= 0) return x;
+    return new SeededDropout({ name, rate, seed: this.seed(name) }).apply(x) as T;
+  }
+
+  layerScale(x: T, name: string, initValue = 1e-6): T {
+    return new LayerScale({ name, initValue }).apply(x) as T;
+  }
+
+  /** Squeeze-and-excitation: channel gates from pooled features (MobileNetV3/EfficientNet). */
+  squeezeExcite(x: T, name: string, reduced: number, act: Act): T {
+    const c = x.shape[x.shape.length - 1]!;
+    let s = tf.layers.globalAveragePooling2d({ name: `${name}_pool` }).apply(x) as T;
+    s = tf.layers.reshape({ name: `${name}_reshape`, targetShape: [1, 1, c] }).apply(s) as T;
+    s = this.conv(s, `${name}_reduce`, { filters: Math.max(1, reduced), kernel: 1, bias: true });
+    s = this.act(s, `${name}_act`, act);
+    s = this.conv(s, `${name}_expand`, { filters: c, kernel: 1, bias: true });
+    s = this.act(s, `${name}_gate`, 'sigmoid');
+    return tf.layers.multiply({ name: `${name}_scale` }).apply([x, s]) as T;
+  }
+
+  /**
+   * The classifier every backbone ends with: `x` is the pooled embedding
+   * (its layer is named `features`), then dropout and the `logits` dense layer.
+   */
+  classifier(features: T): T {
+    const x = this.dropout(features, 'head_dropout', this.o.dropout);
+    return this.dense(x, 'logits', this.o.classes);
+  }
+
+  input(): T {
+    return tf.input({ shape: this.o.inputShape, name: 'input' });
+  }
+}
+
+/** Global average pooling named `features` (the default embedding layer). */
+export function poolFeatures(x: T, name = 'features'): T {
+  return tf.layers.globalAveragePooling2d({ name }).apply(x) as T;
+}

@@ -1,0 +1,7 @@
+// Custom layers the backbones need (each registered for (de)serialisation).
+export { SeededDropout } from './seeded-dropout';
+export { LayerScale } from './layer-scale';
+export { LayerNorm } from './layer-norm';
+export { Gelu, geluTanh } from './gelu';
+export { PositionEmbedding } from './position-embedding';
+export { SelfAttention, relativePositionIndex } from './self-attention';

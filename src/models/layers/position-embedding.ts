@@ -1,0 +1,37 @@
+// Learned absolute position embedding added to a token sequence [B, N, D] (ViT).
+import * as tf from '@tensorflow/tfjs';
+
+type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+
+export interface PositionEmbeddingArgs extends LayerArgs {
+  seed: number;
+}
+
+export class PositionEmbedding extends tf.layers.Layer {
+  static className = 'CellabPositionEmbedding';
+  readonly seed: number;
+  private table!: tf.LayerVariable;
+
+  constructor(args: PositionEmbeddingArgs) {
+    super(args);
+    this.seed = args.seed;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const [, n, d] = shape;
+    if (n == null || d == null) throw new Error(`PositionEmbedding '${this.name}' needs a known token count and width, got input shape [${shape.join(', ')}]`);
+    this.table = this.addWeight('embedding', [n, d], 'float32', tf.initializers.truncatedNormal({ stddev: 0.02, seed: this.seed }));
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return tf.add(x, this.table.read());
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), seed: this.seed };
+  }
+}
+tf.serialization.registerClass(PositionEmbedding);
