@@ -1,10 +1,13 @@
-// Prepared images as a source of training/evaluation batches.
+// Prepared images as a source of training/evaluation batches. A batch is
+// built as plain arrays (0..1 pixels, one-hot targets), optionally augmented
+// (a transform hook, training only), normalised, then turned into tensors.
 import * as tf from '@tensorflow/tfjs';
-import { Random } from '../engine/random';
+import { Random, seedFrom } from '../engine/random';
+import type { PixelStore } from './store';
 
 export interface Batch {
   x: tf.Tensor4D;
-  /** One-hot (or soft, after mixup) targets. */
+  /** One-hot (or soft, after mixup/cutmix) targets. */
   y: tf.Tensor2D;
   /** Class index per row (the hard label). */
   labels: Int32Array;
@@ -25,39 +28,164 @@ export interface BatchSource {
   batches(o: { batchSize: number; shuffle?: Random }): Iterable<Batch>;
 }
 
-/** All images of a split held in one Float32Array [N, H, W, C]. */
-export class InMemoryBatchSource implements BatchSource {
+/** One batch as arrays, before tensors: what augmentation works on (in place). */
+export interface BatchArrays {
+  /** n x h x w x c pixels, 0..1 before normalisation. */
+  x: Float32Array;
+  /** n x numClasses targets (one-hot until mixed). */
+  y: Float32Array;
+  labels: Int32Array;
+  n: number;
+  shape: [number, number, number];
+  numClasses: number;
+}
+
+export type BatchTransform = (b: BatchArrays, rng: Random) => void;
+
+export interface Normalization {
+  /** Per channel (one value applies to all). */
+  mean: number[];
+  std: number[];
+}
+
+export interface SourceOptions {
+  normalize?: Normalization;
+  /** Applied to every batch before normalisation (augmentation). */
+  transform?: BatchTransform;
+  /** Seed of the transform's randomness. */
+  seed?: number;
+}
+
+/** Subtract the mean and divide by the std, per channel, in place. */
+export function normalizeInPlace(x: Float32Array, channels: number, n: Normalization): void {
+  const mean = Array.from({ length: channels }, (_, c) => n.mean[n.mean.length === 1 ? 0 : c]);
+  const inv = Array.from({ length: channels }, (_, c) => 1 / n.std[n.std.length === 1 ? 0 : c]);
+  for (let i = 0; i < x.length; i++) {
+    const c = i % channels;
+    x[i] = (x[i] - mean[c]) * inv[c];
+  }
+}
+
+/** Shared batching: order, arrays, transform, normalisation, tensors. */
+export abstract class ArrayBatchSource implements BatchSource {
   readonly size: number;
+  private passes = 0;
 
   constructor(
-    readonly data: Float32Array,
     readonly shape: [number, number, number],
     readonly labels: Int32Array,
     readonly ids: string[],
     readonly numClasses: number,
+    readonly options: SourceOptions = {},
   ) {
     this.size = labels.length;
+    if (ids.length !== labels.length) throw new Error(`${ids.length} ids but ${labels.length} labels were given`);
+    const n = options.normalize;
+    if (n && (n.mean.length !== 1 && n.mean.length !== shape[2] || n.std.length !== 1 && n.std.length !== shape[2])) {
+      throw new Error(`normalisation has ${n.mean.length} mean(s) and ${n.std.length} std(s) but images have ${shape[2]} channel(s): give one value or one per channel`);
+    }
+  }
+
+  /** Write item `index`'s 0..1 pixels into `into` at `offset`. */
+  protected abstract fill(index: number, into: Float32Array, offset: number): void;
+
+  /** The same items with other options (e.g. augmentation for training). */
+  abstract withOptions(options: SourceOptions): ArrayBatchSource;
+
+  /** Item `index` as 0..1 floats (h x w x c), without transform or normalisation. */
+  pixels(index: number): Float32Array {
+    const out = new Float32Array(this.shape[0] * this.shape[1] * this.shape[2]);
+    this.fill(index, out, 0);
+    return out;
+  }
+
+  *batches(o: { batchSize: number; shuffle?: Random }): Iterable<Batch> {
+    const pass = this.passes++;
+    const order = Array.from({ length: this.size }, (_, i) => i);
+    if (o.shuffle) o.shuffle.shuffle(order);
+    const per = this.shape[0] * this.shape[1] * this.shape[2];
+    const { transform, normalize } = this.options;
+    // Augmentation draws depend on the shuffle stream (hence the epoch) when given, else on the pass.
+    const augSeed = seedFrom(this.options.seed ?? 0, 'augment', o.shuffle ? o.shuffle.seed : `pass${pass}`);
+    for (let start = 0, bi = 0; start < this.size; start += o.batchSize, bi++) {
+      const idx = order.slice(start, start + o.batchSize);
+      const n = idx.length;
+      const x = new Float32Array(n * per);
+      const y = new Float32Array(n * this.numClasses);
+      const labels = new Int32Array(n);
+      idx.forEach((src, k) => {
+        this.fill(src, x, k * per);
+        labels[k] = this.labels[src];
+        y[k * this.numClasses + labels[k]] = 1;
+      });
+      const arrays: BatchArrays = { x, y, labels, n, shape: this.shape, numClasses: this.numClasses };
+      if (transform) transform(arrays, new Random(seedFrom(augSeed, bi)));
+      if (normalize) normalizeInPlace(arrays.x, this.shape[2], normalize);
+      yield {
+        x: tf.tensor4d(arrays.x, [n, ...this.shape]),
+        y: tf.tensor2d(arrays.y, [n, this.numClasses]),
+        labels,
+        ids: idx.map((i) => this.ids[i]),
+      };
+    }
+  }
+}
+
+/** All images of a split held in one Float32Array [N, H, W, C] of 0..1 values. */
+export class InMemoryBatchSource extends ArrayBatchSource {
+  constructor(
+    readonly data: Float32Array,
+    shape: [number, number, number],
+    labels: Int32Array,
+    ids: string[],
+    numClasses: number,
+    options: SourceOptions = {},
+  ) {
+    super(shape, labels, ids, numClasses, options);
     const per = shape[0] * shape[1] * shape[2];
     if (data.length !== per * this.size) {
       throw new Error(`image data holds ${data.length / per} images but ${this.size} labels were given`);
     }
   }
 
-  *batches(o: { batchSize: number; shuffle?: Random }): Iterable<Batch> {
-    const order = Array.from({ length: this.size }, (_, i) => i);
-    if (o.shuffle) o.shuffle.shuffle(order);
+  protected fill(index: number, into: Float32Array, offset: number): void {
     const per = this.shape[0] * this.shape[1] * this.shape[2];
-    for (let start = 0; start < this.size; start += o.batchSize) {
-      const idx = order.slice(start, start + o.batchSize);
-      const buf = new Float32Array(idx.length * per);
-      const labels = new Int32Array(idx.length);
-      idx.forEach((src, k) => {
-        buf.set(this.data.subarray(src * per, (src + 1) * per), k * per);
-        labels[k] = this.labels[src];
-      });
-      const x = tf.tensor4d(buf, [idx.length, ...this.shape]);
-      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), this.numClasses).toFloat() as tf.Tensor2D);
-      yield { x, y, labels, ids: idx.map((i) => this.ids[i]) };
-    }
+    into.set(this.data.subarray(index * per, (index + 1) * per), offset);
+  }
+
+  withOptions(options: SourceOptions): InMemoryBatchSource {
+    return new InMemoryBatchSource(this.data, this.shape, this.labels, this.ids, this.numClasses, options);
+  }
+}
+
+/**
+ * Items of a PixelStore (8/16-bit samples in memory, or streamed from the
+ * cache file): 1-2 bytes per sample held, floats only per batch.
+ */
+export class PreparedBatchSource extends ArrayBatchSource {
+  constructor(
+    readonly store: PixelStore,
+    /** Store index of each item of this source. */
+    readonly indices: number[],
+    labels: Int32Array,
+    ids: string[],
+    numClasses: number,
+    options: SourceOptions = {},
+  ) {
+    super(store.shape, labels, ids, numClasses, options);
+    if (indices.length !== labels.length) throw new Error(`${indices.length} store indices but ${labels.length} labels were given`);
+  }
+
+  protected fill(index: number, into: Float32Array, offset: number): void {
+    this.store.read(this.indices[index], into, offset);
+  }
+
+  withOptions(options: SourceOptions): PreparedBatchSource {
+    return new PreparedBatchSource(this.store, this.indices, this.labels, this.ids, this.numClasses, options);
+  }
+
+  /** Mean intensity (inside the mask, full resolution) of each item, in source order. */
+  means(): Float64Array {
+    return Float64Array.from(this.indices, (i) => this.store.mean(i));
   }
 }

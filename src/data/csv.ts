@@ -1,6 +1,7 @@
 // A small CSV reader: header row, `;` or `,` (auto-detected), quoted fields,
 // CRLF. Rows keep their 1-based line number so errors can point at them.
 import * as fs from 'node:fs';
+import { DataError } from './bad-input';
 
 export interface CsvTable {
   file: string;
@@ -35,7 +36,7 @@ function splitLine(line: string, sep: string): string[] {
 export function parseCsv(text: string, file = '<csv>', sep?: string): CsvTable {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const first = lines.findIndex((l) => l.trim() !== '');
-  if (first < 0) throw new Error(`${file} is empty: expected a header row`);
+  if (first < 0) throw new DataError(`${file} is empty: expected a header row and one row per item`);
   const separator = sep ?? detectSeparator(lines[first]);
   const header = splitLine(lines[first], separator);
   const rows: CsvTable['rows'] = [];
@@ -54,16 +55,25 @@ export function readCsv(file: string, sep?: string): CsvTable {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+    throw new DataError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
   return parseCsv(text, file, sep);
+}
+
+/** The first of `names` present (case-insensitive), or undefined. */
+export function findColumn(table: CsvTable, names: readonly string[]): string | undefined {
+  for (const n of names) {
+    const hit = table.header.find((h) => h.toLowerCase() === n.toLowerCase());
+    if (hit) return hit;
+  }
+  return undefined;
 }
 
 /** Find a column by name, case-insensitively; error lists the columns present. */
 export function requireColumn(table: CsvTable, name: string, key: string): string {
   const hit = table.header.find((h) => h.toLowerCase() === name.toLowerCase());
   if (!hit) {
-    throw new Error(`${table.file} has no column '${name}' (set by ${key}). Columns: ${table.header.join(', ')}`);
+    throw new DataError(`${table.file} has no column '${name}' (set by ${key}). Columns: ${table.header.join(', ')}. Set ${key} to one of them or add the column`);
   }
   return hit;
 }

@@ -2,29 +2,26 @@
 //   training/training.csv (ID;intensity;width;height), training/gt_training.csv (ID;pattern),
 //   test/test.csv, test/gt_test.csv, cells NNN.png + NNN_mask.png, cells.csv at the root
 //   whose third column is the source image = specimen (the group for grouped splits).
+// Also ICPR 2014 / I3A task 1: train/NNNNN.png + NNNNN_Mask.png, gt_training.csv
+// (`,`-separated, ID,pattern) in train/ or at the root; labels trimmed.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DatasetConfig } from './schema';
 import type { Dataset, DatasetItem, SplitName } from './types';
 import { readCsv, requireColumn, type CsvTable } from './csv';
-import { BadInputCollector } from './bad-input';
+import { BadInputCollector, DataError } from './bad-input';
+import { IMAGE_EXT, isImageName } from './files';
+import { cleanLabel } from './labels';
+import { maskPathFor } from './mask-path';
 
-const SIDES: { dir: string; split: SplitName; list: string; gt: string }[] = [
-  { dir: 'training', split: 'train', list: 'training.csv', gt: 'gt_training.csv' },
-  { dir: 'test', split: 'test', list: 'test.csv', gt: 'gt_test.csv' },
+export { expandPattern } from './files';
+
+interface Side { dirs: string[]; split: SplitName; lists: string[]; gts: string[] }
+
+const SIDES: Side[] = [
+  { dirs: ['training', 'train'], split: 'train', lists: ['training.csv', 'train.csv'], gts: ['gt_training.csv', 'gt_train.csv'] },
+  { dirs: ['test', 'testing'], split: 'test', lists: ['test.csv'], gts: ['gt_test.csv', 'gt_testing.csv'] },
 ];
-
-/**
- * Mask file name rule: `{stem}` is the image file name without extension,
- * `{id}` the ID, `{id:3}` the ID zero-padded to 3 digits.
- */
-export function expandPattern(pattern: string, id: string, stem = id): string {
-  return pattern
-    .replace(/\{stem\}/g, stem)
-    .replace(/\{id(?::(\d+))?\}/g, (_, pad) => (pad ? id.padStart(Number(pad), '0') : id));
-}
-
-const IMAGE_EXT = /\.(png|tif|tiff|bmp|jpe?g)$/i;
 
 /**
  * Image files of a folder by ID. IDs are matched numerically when both are
@@ -36,9 +33,8 @@ function indexImages(dir: string): Map<string, string> {
   let names: string[] = [];
   try { names = fs.readdirSync(dir); } catch { return index; }
   for (const name of names.sort()) {
-    if (!IMAGE_EXT.test(name) || /_mask\./i.test(name)) continue;
-    const stem = name.replace(IMAGE_EXT, '');
-    const key = /^\d+$/.test(stem) ? String(Number(stem)) : stem;
+    if (!isImageName(name)) continue;
+    const key = numericKey(name.replace(IMAGE_EXT, ''));
     if (!index.has(key)) index.set(key, path.join(dir, name));
   }
   return index;
@@ -46,6 +42,10 @@ function indexImages(dir: string): Map<string, string> {
 
 function numericKey(id: string): string {
   return /^\d+$/.test(id) ? String(Number(id)) : id;
+}
+
+function firstExisting(candidates: string[]): string | undefined {
+  return candidates.find((f) => fs.existsSync(f));
 }
 
 function readGroups(root: string, cfg: DatasetConfig): Map<string, string> {
@@ -56,63 +56,66 @@ function readGroups(root: string, cfg: DatasetConfig): Map<string, string> {
   // The header's names are not documented; the columns are: 1 ID, 2 set, 3 image (specimen).
   const idCol = t.header[0];
   const groupCol = cfg.columns.group ? requireColumn(t, cfg.columns.group, 'dataset.columns.group') : t.header[2];
+  if (!groupCol) throw new DataError(`${file} has ${t.header.length} column(s); expected the source image number in column 3 (or set dataset.columns.group)`);
   for (const r of t.rows) groups.set(numericKey(r.values[idCol]), r.values[groupCol]);
   return groups;
 }
 
 export function loadIcpr2012(cfg: DatasetConfig, bad: BadInputCollector): Dataset {
   const root = cfg.root;
-  if (!fs.existsSync(root)) throw new Error(`dataset.root ${root} does not exist`);
+  if (!root || !fs.existsSync(root)) throw new DataError(`dataset.root ${root} does not exist: point it at the unpacked ICPR 2012 folder`);
   const idKey = cfg.columns.id ?? 'ID';
   const labelKey = cfg.columns.label ?? 'pattern';
   const intensityKey = cfg.columns.intensity ?? 'intensity';
-  const maskPattern = cfg.mask.pattern ?? '{stem}_mask.png';
   const groups = readGroups(root, cfg);
   const items: DatasetItem[] = [];
+  const looked: string[] = [];
   let sidesFound = 0;
   for (const side of SIDES) {
-    const dir = path.join(root, side.dir);
-    const gtFile = path.join(dir, side.gt);
-    if (!fs.existsSync(gtFile)) continue;
+    const dir = firstExisting(side.dirs.map((d) => path.join(root, d)));
+    const gtCandidates = [...(dir ? side.gts.map((g) => path.join(dir, g)) : []), ...side.gts.map((g) => path.join(root, g))];
+    looked.push(...gtCandidates.map((f) => path.relative(root, f)));
+    const gtFile = firstExisting(gtCandidates);
+    if (!gtFile) continue;
+    const imageDir = dir ?? path.dirname(gtFile);
     sidesFound++;
     const gt = readCsv(gtFile);
     const gtId = requireColumn(gt, idKey, 'dataset.columns.id');
     const gtLabel = requireColumn(gt, labelKey, 'dataset.columns.label');
-    const listFile = path.join(dir, side.list);
-    let info: CsvTable | undefined;
+    const listFile = firstExisting(side.lists.map((l) => path.join(imageDir, l)));
     const infoById = new Map<string, Record<string, string>>();
-    if (fs.existsSync(listFile)) {
-      info = readCsv(listFile);
+    if (listFile) {
+      const info: CsvTable = readCsv(listFile);
       const infoId = requireColumn(info, idKey, 'dataset.columns.id');
-      for (const r of info.rows) infoById.set(r.values[infoId], r.values);
+      for (const r of info.rows) infoById.set(numericKey(r.values[infoId]), r.values);
     }
-    const images = indexImages(dir);
+    const images = indexImages(imageDir);
     for (const row of gt.rows) {
-      const id = row.values[gtId];
-      const label = row.values[gtLabel];
+      const id = row.values[gtId]?.trim();
+      const label = cleanLabel(row.values[gtLabel] ?? '', cfg.multiLabel);
       const where = `${gtFile}:${row.line}`;
-      if (!id) { bad.add(where, 'empty ID'); continue; }
-      if (!label) { bad.add(where, `empty ${labelKey}`, id); continue; }
+      if (!id) { bad.add(where, 'empty ID: fill it in or delete the row'); continue; }
+      if (!label) { bad.add(where, `empty ${labelKey} for ID ${id}: fill it in or delete the row`, id); continue; }
       const image = images.get(numericKey(id));
-      if (!image) { bad.add(where, `image for ID ${id} not found in ${dir} (looked for ${id.padStart(3, '0')}.png and ${id}.png)`, id); continue; }
-      const extra: Record<string, string> = { ...(infoById.get(id) ?? {}) };
+      if (!image) {
+        bad.add(where, `image for ID ${id} not found in ${imageDir} (looked for ${id.padStart(3, '0')}.png, ${id}.png and other extensions): restore it or delete the row`, id);
+        continue;
+      }
+      const extra: Record<string, string> = { ...(infoById.get(numericKey(id)) ?? {}) };
       delete extra[idKey];
-      const item: DatasetItem = { id, path: image, label, split: side.split, extra };
+      const item: DatasetItem = { id, path: image, label, split: side.split, extra, source: where };
       const intensity = extra[intensityKey];
       if (intensity !== undefined) item.extra.intensity = intensity;
       const group = groups.get(numericKey(id));
       if (group !== undefined) item.group = group;
-      if (cfg.image.mask) {
-        const stem = path.basename(image).replace(IMAGE_EXT, '');
-        const maskPath = path.join(cfg.mask.dir ?? dir, expandPattern(maskPattern, id, stem));
-        if (!fs.existsSync(maskPath)) { bad.add(image, `mask ${maskPath} is missing`, id); continue; }
-        item.maskPath = maskPath;
-      }
+      const mask = maskPathFor(image, id, cfg);
+      if (mask) item.maskPath = mask;
       items.push(item);
     }
   }
   if (sidesFound === 0) {
-    throw new Error(`${root} does not look like an ICPR 2012 folder: expected training/gt_training.csv and/or test/gt_test.csv`);
+    throw new DataError(`${root} does not look like an ICPR 2012 / I3A folder: none of ${looked.join(', ')} exists. ` +
+      'Point dataset.root at the folder that holds training/ and test/, or use dataset.format: csv with a manifest.');
   }
   const classes = [...new Set(items.map((i) => i.label))].sort();
   return { format: 'icpr2012', root, classes, items };

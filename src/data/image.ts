@@ -1,88 +1,93 @@
-// Decode, mask, resize and scale one image with sharp.
-import sharp from 'sharp';
+// One item's model input: decode, select channels, mask, resize to a square.
+// Pixels stay integers (8 or 16 bit) so the cache and memory hold 1-2 bytes
+// per sample; scaling to 0..1 and normalisation happen per batch.
 import type { ImageConfig } from './schema';
 import type { DatasetItem } from './types';
-import { DataError } from './bad-input';
+import { decodeFile, DecodeError, maxSample, type RawImage } from './decode/index';
+import { channelCount, interleavePlanes, selectChannels } from './preprocess/channels';
+import { applyMask as maskPixels, maskBits, selectMasked8 } from './preprocess/mask';
+import { resizeSquare } from './preprocess/resize';
 
-export function channelCount(channels: ImageConfig['channels']): number {
-  return channels === 'rgb' ? 3 : 1;
+export { channelCount } from './preprocess/channels';
+
+export interface PreparedImage {
+  /** size x size x channels samples. */
+  pixels: Uint8Array | Uint16Array;
+  bitDepth: 8 | 16;
+  /** Mean intensity inside the mask (whole image without one), 0..1, at full resolution. */
+  mean: number;
+  /** Source size before resizing. */
+  width: number;
+  height: number;
 }
 
-interface Raw { data: Uint8Array; width: number; height: number; channels: number }
+/** The preprocessing settings that change a prepared image (the cache key uses exactly these). */
+export function preprocessingKey(cfg: ImageConfig): Pick<ImageConfig, 'size' | 'resize' | 'channels' | 'mask'> {
+  return { size: cfg.size, resize: cfg.resize, channels: cfg.channels, mask: cfg.mask };
+}
 
-async function decode(file: string): Promise<Raw> {
-  try {
-    const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height, channels: info.channels };
-  } catch (err) {
-    throw new DataError(`cannot decode ${file}: ${(err as Error).message}`);
+/** HPA-style items keep one grey file per colour; compose the configured channels from them. */
+async function decodeChannelFiles(item: DatasetItem, cfg: ImageConfig): Promise<{ raw: RawImage; pixels: Uint8Array | Uint16Array }> {
+  const files = item.channelPaths!;
+  const want: ('red' | 'green' | 'blue')[] = cfg.channels === 'rgb' ? ['red', 'green', 'blue'] : cfg.channels === 'gray' ? ['green'] : [cfg.channels];
+  const raws: RawImage[] = [];
+  for (const c of want) {
+    const f = files[c];
+    if (!f) throw new DecodeError(item.path, `image.channels is ${cfg.channels} but the item has no ${c} channel file (dataset.channelFiles.${c})`);
+    raws.push(await decodeFile(f));
   }
-}
-
-/** Pick the configured channels out of an interleaved buffer. */
-function selectChannels(raw: Raw, want: ImageConfig['channels']): Uint8Array {
-  const { data, width, height, channels } = raw;
-  const n = width * height;
-  const outC = channelCount(want);
-  const out = new Uint8Array(n * outC);
-  const colour = channels >= 3;
-  for (let i = 0; i < n; i++) {
-    const p = i * channels;
-    if (want === 'rgb') {
-      out[i * 3] = data[p];
-      out[i * 3 + 1] = colour ? data[p + 1] : data[p];
-      out[i * 3 + 2] = colour ? data[p + 2] : data[p];
-    } else if (want === 'gray') {
-      // ITU-R BT.601 luma, as sharp's greyscale() and PIL's convert('L').
-      out[i] = colour ? Math.round(0.299 * data[p] + 0.587 * data[p + 1] + 0.114 * data[p + 2]) : data[p];
-    } else {
-      const c = want === 'red' ? 0 : want === 'green' ? 1 : 2;
-      out[i] = colour ? data[p + c] : data[p];
+  const first = raws[0];
+  raws.forEach((r, k) => {
+    if (r.width !== first.width || r.height !== first.height) {
+      throw new DecodeError(files[want[k]]!, `is ${r.width}x${r.height} but ${files[want[0]]} is ${first.width}x${first.height}: channel files of one image must have the same size`);
     }
-  }
-  return out;
-}
-
-/** Pixels outside the mask (mask value <= 127) are set to 0. */
-export function applyMask(pixels: Uint8Array, channels: number, mask: Uint8Array, maskChannels: number): void {
-  const n = pixels.length / channels;
-  for (let i = 0; i < n; i++) {
-    if (mask[i * maskChannels] <= 127) for (let c = 0; c < channels; c++) pixels[i * channels + c] = 0;
-  }
+  });
+  const depth = raws.some((r) => r.bitDepth === 16) ? 16 : 8;
+  const planes = raws.map((r) => {
+    const grey = selectChannels(r, 'gray');
+    if (r.bitDepth === depth) return grey;
+    return Uint16Array.from(grey, (v) => v * 257);
+  });
+  return { raw: first, pixels: planes.length === 1 ? planes[0] : interleavePlanes(planes, depth) };
 }
 
 /**
- * The model input for one item: masked (if configured), resized to
- * size x size (padding with 0 to keep the aspect, or stretching), scaled to 0..1.
+ * Decode, mask, resize. Throws DecodeError naming the offending file (corrupt,
+ * empty, not an image, missing, mask size mismatch, empty mask).
  */
-export async function prepareImage(item: DatasetItem, cfg: ImageConfig): Promise<Float32Array> {
-  const raw = await decode(item.path);
+export async function prepareImage(item: DatasetItem, cfg: ImageConfig): Promise<PreparedImage> {
+  let raw: RawImage;
+  let pixels: Uint8Array | Uint16Array | undefined;
+  if (item.channelPaths) {
+    ({ raw, pixels } = await decodeChannelFiles(item, cfg));
+    raw = { ...raw, bitDepth: pixels.BYTES_PER_ELEMENT === 2 ? 16 : 8 };
+  } else {
+    raw = await decodeFile(item.path);
+  }
   const c = channelCount(cfg.channels);
-  const pixels = selectChannels(raw, cfg.channels);
+  const max = maxSample(raw.bitDepth);
+  let mask: RawImage | undefined;
   if (cfg.mask) {
-    if (!item.maskPath) throw new DataError(`${item.path}: no mask (image.mask is true)`);
-    const mask = await decode(item.maskPath);
+    if (!item.maskPath) throw new DecodeError(item.path, 'has no mask but image.mask is true: add its mask or set image.mask: false');
+    mask = await decodeFile(item.maskPath);
     if (mask.width !== raw.width || mask.height !== raw.height) {
-      throw new DataError(`mask ${item.maskPath} is ${mask.width}x${mask.height} but image ${item.path} is ${raw.width}x${raw.height}`);
+      throw new DecodeError(item.path, `is ${raw.width}x${raw.height} but its mask ${item.maskPath} is ${mask.width}x${mask.height}: an image and its mask must have the same size`);
     }
-    applyMask(pixels, c, mask.data, mask.channels);
   }
-  const resized = await sharp(pixels, { raw: { width: raw.width, height: raw.height, channels: c as 1 | 3 } })
-    .resize(cfg.size, cfg.size, {
-      fit: cfg.resize === 'pad' ? 'contain' : 'fill',
-      background: { r: 0, g: 0, b: 0, alpha: 1 },
-      kernel: 'lanczos3',
-    })
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true })
-    .catch((err: Error) => { throw new DataError(`cannot resize ${item.path}: ${err.message}`); });
-  const bytes = resized.data;
-  const want = cfg.size * cfg.size * c;
-  const out = new Float32Array(want);
-  const srcC = resized.info.channels;
-  for (let i = 0; i < cfg.size * cfg.size; i++) {
-    for (let k = 0; k < c; k++) out[i * c + k] = bytes[i * srcC + Math.min(k, srcC - 1)] / 255;
+  let mean: number;
+  if (mask && !pixels && c === 1 && raw.bitDepth === 8 && mask.bitDepth === 8) {
+    ({ pixels, mean } = selectMasked8(raw, cfg.channels as 'gray', mask));
+  } else {
+    pixels ??= selectChannels(raw, cfg.channels);
+    mean = maskPixels(pixels, c, mask ? maskBits(mask) : undefined, max);
   }
-  return out;
+  if (Number.isNaN(mean)) throw new DecodeError(item.maskPath ?? item.path, `mask of ${item.path} is empty (no pixel above half intensity): fix the mask or remove the item`);
+  const out = resizeSquare(pixels, raw.width, raw.height, c, cfg.size, cfg.resize, max);
+  return { pixels: out, bitDepth: raw.bitDepth, mean, width: raw.width, height: raw.height };
+}
+
+/** The prepared image as floats in 0..1 (what a model sees before normalisation). */
+export function toUnitFloats(p: Pick<PreparedImage, 'pixels' | 'bitDepth'>): Float32Array {
+  const k = 1 / maxSample(p.bitDepth);
+  return Float32Array.from(p.pixels, (v) => v * k);
 }

@@ -1,69 +1,106 @@
-// From the `dataset` config to items, and from items to model-ready batches.
-import type { DatasetConfig, ImageConfig } from './schema';
-import type { Dataset, DatasetItem } from './types';
+// From the `dataset` config to checked items (loaders + the checks every
+// layout gets), and the notebook entry point `load()`.
+import * as path from 'node:path';
+import { validate, ConfigError } from '../engine/schema';
+import { datasetSchema, type DatasetConfig, type ImageConfig } from './schema';
+import type { Dataset, DatasetItem, DatasetSplit } from './types';
 import { BadInputCollector, DataError, type BadInput } from './bad-input';
 import { loadIcpr2012 } from './icpr2012';
-import { prepareImage, channelCount } from './image';
-import { InMemoryBatchSource } from './batches';
+import { loadFolder } from './folder';
+import { loadManifest } from './manifest';
+import { dropDuplicateIds, dropMissingFiles } from './item-checks';
+import { resolveClasses } from './labels';
+import { splitDataset } from './split';
+import { ensureSynthetic } from './ensure-synthetic';
+import { groupTable, summaryTable } from './summary';
+import type { DataFrame } from './dataframe';
+import { prepareItems, type PrepareItemsOptions } from './prepare';
+import { PreparedBatchSource } from './batches';
 
 export interface LoadedDataset extends Dataset {
   /** Items left out under `onBadInput: skip` (empty under `fail`). */
   skipped: BadInput[];
 }
 
+/**
+ * Read the items of a dataset and check them: every file present and
+ * non-empty, masks present when used, ids unique, labels known. Bad input
+ * fails with one message listing every offender (or is skipped and listed).
+ */
 export function loadDataset(cfg: DatasetConfig): LoadedDataset {
   const bad = new BadInputCollector();
   let ds: Dataset;
   switch (cfg.format) {
-    case 'icpr2012':
-      ds = loadIcpr2012(cfg, bad);
-      break;
-    default:
-      throw new Error(`dataset.format ${cfg.format} is not supported yet. Use icpr2012.`);
+    case 'icpr2012': ds = loadIcpr2012(cfg, bad); break;
+    case 'folder': ds = loadFolder(cfg, bad); break;
+    case 'csv': ds = loadManifest(cfg, bad); break;
+    default: throw new DataError(`dataset.format ${String(cfg.format)} is unknown. Use icpr2012, folder or csv.`);
   }
-  if (ds.items.length === 0 && bad.size === 0) throw new DataError(`the dataset at ${cfg.root} has no items`);
-  bad.check(cfg.onBadInput, `the dataset at ${cfg.root}`);
-  return { ...ds, skipped: bad.problems };
+  let items = dropDuplicateIds(ds.items, bad);
+  items = dropMissingFiles(items, cfg.image.mask, bad);
+  const resolved = resolveClasses(items, cfg.classes, bad);
+  items = resolved.items;
+  const where = `the dataset at ${cfg.format === 'csv' ? cfg.manifest ?? ds.root : ds.root}`;
+  if (items.length === 0) {
+    const why = bad.size ? `every item has a problem:\n${BadInputCollector.format(bad.problems)}` : 'no items were found';
+    throw new DataError(`${where} is empty: ${why}\nCheck dataset.root / dataset.manifest and dataset.format (${cfg.format}).`, bad.problems);
+  }
+  bad.check(cfg.onBadInput, where);
+  const classes = cfg.classes ? resolved.classes : [...new Set(items.map((i) => i.label))].sort();
+  return { format: ds.format, root: ds.root, classes, items, skipped: bad.problems };
 }
 
-export interface PrepareOptions {
-  onBadInput: 'fail' | 'skip';
-  onProgress?: (done: number, total: number) => void;
+/** Fill defaults and check a (partial) `dataset` section, as an experiment file would. */
+export function resolveDatasetConfig(partial: Partial<DatasetConfig> | Record<string, unknown>, baseDir = process.cwd()): DatasetConfig {
+  const problems: string[] = [];
+  const out = validate(datasetSchema, partial, 'dataset', problems, { resolvePath: (p) => path.resolve(baseDir, p) });
+  if (problems.length) throw new ConfigError(problems);
+  return out as DatasetConfig;
+}
+
+export interface DatasetView extends LoadedDataset {
+  config: DatasetConfig;
+  split: DatasetSplit;
+  train: DatasetItem[];
+  val: DatasetItem[];
+  test: DatasetItem[];
+  /** Counts per class x split (danfojs DataFrame). */
+  summary(): DataFrame;
+  /** Counts per specimen x class x split (danfojs DataFrame). */
+  specimens(): DataFrame;
+}
+
+/**
+ * Notebook entry point: `await load({format: 'icpr2012', root: 'data/hep2', image: {size: 64, mask: true}})`.
+ * Generates the synthetic set first when `synthetic` is configured.
+ */
+export async function load(partial: Partial<DatasetConfig> | Record<string, unknown>, o: { fold?: number; baseDir?: string } = {}): Promise<DatasetView> {
+  const config = resolveDatasetConfig(partial, o.baseDir);
+  await ensureSynthetic(config);
+  const ds = loadDataset(config);
+  const split = splitDataset(ds.items, config.split, o.fold);
+  return {
+    ...ds, config, split, train: split.train, val: split.val, test: split.test,
+    summary: () => summaryTable(split),
+    specimens: () => groupTable(split),
+  };
+}
+
+export interface PrepareOptions extends Omit<PrepareItemsOptions, 'what'> {
+  /** Ignored (kept for callers of the first version); workers are used instead. */
   concurrency?: number;
 }
 
-/** Decode every item of a split into one in-memory batch source. */
+/** Decode every item of a split into a batch source (through the cache). */
 export async function prepareBatches(items: DatasetItem[], classes: string[], image: ImageConfig,
-  o: PrepareOptions): Promise<{ source: InMemoryBatchSource; skipped: BadInput[] }> {
-  const per = image.size * image.size * channelCount(image.channels);
-  const results: (Float32Array | undefined)[] = new Array(items.length);
-  const bad = new BadInputCollector();
+  o: PrepareOptions): Promise<{ source: PreparedBatchSource; skipped: BadInput[] }> {
+  const prepared = await prepareItems(items, image, o);
   const classIndex = new Map(classes.map((c, i) => [c, i]));
-  let next = 0, done = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await prepareImage(items[i], image);
-      } catch (err) {
-        bad.add(items[i].path, (err as Error).message, items[i].id);
-      }
-      done++;
-      o.onProgress?.(done, items.length);
-    }
-  };
-  await Promise.all(Array.from({ length: o.concurrency ?? 8 }, worker));
-  bad.check(o.onBadInput, 'the images');
-  const keep = items.map((_, i) => i).filter((i) => results[i] !== undefined);
-  const data = new Float32Array(keep.length * per);
-  const labels = new Int32Array(keep.length);
-  keep.forEach((i, k) => {
-    data.set(results[i]!, k * per);
-    const c = classIndex.get(items[i].label);
-    if (c === undefined) throw new DataError(`${items[i].path}: label '${items[i].label}' is not one of the classes ${classes.join(', ')}`);
-    labels[k] = c;
+  const labels = Int32Array.from(prepared.items, (it) => {
+    const c = classIndex.get(it.label);
+    if (c === undefined) throw new DataError(`${it.source ?? it.path}: label '${it.label}' is not one of the classes ${classes.join(', ')}`);
+    return c;
   });
-  const source = new InMemoryBatchSource(data, [image.size, image.size, channelCount(image.channels)], labels,
-    keep.map((i) => items[i].id), classes.length);
-  return { source, skipped: bad.problems };
+  const source = new PreparedBatchSource(prepared.store, prepared.items.map((_, i) => i), labels, prepared.items.map((i) => i.id), classes.length);
+  return { source, skipped: prepared.skipped };
 }

@@ -1,4 +1,8 @@
-// The `dataset` section of an experiment file (keys fixed in DESIGN.md).
+// The `dataset` section of an experiment file. Keys fixed in DESIGN.md's
+// conventions: format, root, manifest, columns, image, mask, split,
+// anomalyFilter, classWeights, onBadInput. Added where the conventions are
+// silent: classes, multiLabel, pathPattern, channelFiles, normalize, augment,
+// cache, stream, workers, synthetic.
 import type { SchemaNode } from '../engine/schema';
 
 export const SPLIT_KINDS = ['predefined', 'stratified', 'kfold', 'stratified-kfold', 'group-kfold', 'stratified-group-kfold'] as const;
@@ -16,8 +20,46 @@ export interface SplitConfig {
   folds: number;
   valFraction: number;
   testFraction: number;
+  /** Item field or manifest column that names the group (default: the `group` column). */
   groupBy?: string;
   seed: number;
+}
+
+export interface AnomalyFilterConfig {
+  /** Drop items more than `std` standard deviations from the class mean. */
+  std: number;
+  /**
+   * `class`: mean intensity against its class's mean and std (the protein study's rule).
+   * `specimen`: log mean intensity relative to the median of its specimen (group) in
+   * the same class, against the class's robust std (median absolute deviation) —
+   * slides differ in exposure, so this finds bad cells that a class-wide rule misses.
+   */
+  method: 'class' | 'specimen';
+}
+
+export type ClassWeightsConfig = 'none' | 'inverse' | 'one-minus-frequency' | Record<string, number>;
+
+export type NormalizeConfig = false | 'train' | { mean: number | number[]; std: number | number[] };
+
+export interface AugmentConfig {
+  /** Probability of a horizontal / vertical flip. */
+  hflip: number;
+  vflip: number;
+  /** Random multiple of 90 degrees. */
+  rotate90: boolean;
+  /** Arbitrary rotation: one of `angles` equally spaced angles, or uniform in +-maxDegrees. */
+  rotate?: { angles?: number; maxDegrees?: number; p: number };
+  /** Random resized crop: area share and aspect ratio ranges. */
+  crop?: { scale: [number, number]; ratio: [number, number]; p: number };
+  /** Multiply by a factor in [1 - brightness, 1 + brightness]. */
+  brightness: number;
+  /** Scale the distance from the image mean by a factor in [1 - contrast, 1 + contrast]. */
+  contrast: number;
+  /** Random erasing (cutout): a rectangle set to `value`. */
+  erasing?: { p: number; scale: [number, number]; ratio: [number, number]; value: number };
+  /** Mixup / CutMix with Beta(alpha, alpha) mixing; soft targets. With both, one of them per batch. */
+  mixup?: { alpha: number; p: number };
+  cutmix?: { alpha: number; p: number };
 }
 
 export interface DatasetConfig {
@@ -25,17 +67,60 @@ export interface DatasetConfig {
   root: string;
   manifest?: string;
   columns: { id?: string; path?: string; label?: string; group?: string; split?: string; intensity?: string; mask?: string };
+  /** The expected class names: a label outside them is bad input. Default: the labels found. */
+  classes?: string[];
+  /** `first`: a label like `16 0` or `8|5` (several labels) keeps the first. */
+  multiLabel: 'keep' | 'first';
+  /** Image path from the id when the manifest has no path column, e.g. `train/{id}_green.png`. */
+  pathPattern?: string;
+  /** One grey file per colour (HPA): `{red: '{id}_red.png', green: '{id}_green.png', blue: '{id}_blue.png'}`. */
+  channelFiles?: { red?: string; green?: string; blue?: string };
   image: ImageConfig;
   mask: { column?: string; pattern?: string; dir?: string };
   split: SplitConfig;
-  anomalyFilter: { std: number } | false;
-  classWeights: 'none' | 'inverse' | 'one-minus-frequency' | Record<string, number>;
+  anomalyFilter: AnomalyFilterConfig | false;
+  classWeights: ClassWeightsConfig;
   onBadInput: 'fail' | 'skip';
+  normalize: NormalizeConfig;
+  augment: AugmentConfig | false;
+  cache: { enabled: boolean; dir?: string };
+  stream: 'auto' | boolean;
+  workers?: number;
   /** Generate the synthetic HEp-2 set into `root` when `root` does not exist. */
   synthetic?: { kind: 'patterns' | 'intensity'; n: number; seed: number; anomalies?: number };
 }
 
+/** Keys that change how fast data is prepared, never what a trial computes (leave them out of config hashes). */
+export const DATASET_RUNTIME_KEYS = ['cache', 'stream', 'workers'] as const;
+
 const str: SchemaNode = { type: 'string' };
+const prob = (d: number): SchemaNode => ({ type: 'number', min: 0, max: 1, default: d });
+const range = (d: [number, number], min = 0): SchemaNode => ({ type: 'array', items: { type: 'number', min }, default: d, minItems: 2 });
+const numberOrList: SchemaNode = { type: 'oneOf', options: [{ type: 'number' }, { type: 'array', items: { type: 'number' }, minItems: 1 }] };
+
+export const augmentSchema: SchemaNode = {
+  type: 'oneOf',
+  default: false,
+  description: 'Training-time augmentation (seeded, per batch; never applied to val/test).',
+  options: [
+    { type: 'literal', value: false },
+    {
+      type: 'object',
+      properties: {
+        hflip: prob(0),
+        vflip: prob(0),
+        rotate90: { type: 'boolean', default: false },
+        rotate: { type: 'object', optional: true, properties: { angles: { type: 'number', integer: true, min: 2 }, maxDegrees: { type: 'number', min: 0, max: 180 }, p: prob(1) } },
+        crop: { type: 'object', optional: true, properties: { scale: range([0.8, 1]), ratio: range([3 / 4, 4 / 3]), p: prob(1) } },
+        brightness: { type: 'number', min: 0, max: 1, default: 0 },
+        contrast: { type: 'number', min: 0, max: 1, default: 0 },
+        erasing: { type: 'object', optional: true, properties: { p: prob(0.5), scale: range([0.02, 0.2]), ratio: range([0.3, 3.3]), value: { type: 'number', default: 0 } } },
+        mixup: { type: 'object', optional: true, properties: { alpha: { type: 'number', min: 0, default: 0.2 }, p: prob(1) } },
+        cutmix: { type: 'object', optional: true, properties: { alpha: { type: 'number', min: 0, default: 1 }, p: prob(1) } },
+      },
+    },
+  ],
+};
 
 export const datasetSchema: SchemaNode = {
   type: 'object',
@@ -48,6 +133,10 @@ export const datasetSchema: SchemaNode = {
       type: 'object',
       properties: { id: str, path: str, label: str, group: str, split: str, intensity: str, mask: str },
     },
+    classes: { type: 'array', items: str, minItems: 2 },
+    multiLabel: { type: 'string', enum: ['keep', 'first'], default: 'keep' },
+    pathPattern: str,
+    channelFiles: { type: 'object', optional: true, properties: { red: str, green: str, blue: str } },
     image: {
       type: 'object',
       properties: {
@@ -74,7 +163,7 @@ export const datasetSchema: SchemaNode = {
       default: false,
       options: [
         { type: 'literal', value: false },
-        { type: 'object', properties: { std: { type: 'number', min: 0, default: 3 } } },
+        { type: 'object', properties: { std: { type: 'number', min: 0, default: 3 }, method: { type: 'string', enum: ['class', 'specimen'], default: 'class' } } },
       ],
     },
     classWeights: {
@@ -86,6 +175,29 @@ export const datasetSchema: SchemaNode = {
       ],
     },
     onBadInput: { type: 'string', enum: ['fail', 'skip'], default: 'fail' },
+    normalize: {
+      type: 'oneOf',
+      default: false,
+      description: 'false: pixels in 0..1; train: per-channel mean/std of the training split; or given {mean, std}.',
+      options: [
+        { type: 'literal', value: false },
+        { type: 'string', enum: ['train'] },
+        { type: 'object', properties: { mean: numberOrList, std: numberOrList } },
+      ],
+    },
+    augment: augmentSchema,
+    cache: {
+      type: 'object',
+      description: 'On-disk cache of preprocessed images (a second run skips decoding).',
+      properties: { enabled: { type: 'boolean', default: true }, dir: { type: 'path' } },
+    },
+    stream: {
+      type: 'oneOf',
+      default: 'auto',
+      description: 'Read batches from the cache file instead of memory (auto: above 1 GiB of pixels).',
+      options: [{ type: 'string', enum: ['auto'] }, { type: 'boolean' }],
+    },
+    workers: { type: 'number', integer: true, min: 1, max: 64 },
     synthetic: {
       type: 'object',
       optional: true,

@@ -1,7 +1,38 @@
-// Splitting items into train / val / test, always seeded.
+// Splitting items into train / val / test, always seeded. Grouped kinds
+// (and any kind with `split.groupBy` set) keep every group (specimen,
+// patient) on one side of every cut, validation included.
 import type { SplitConfig } from './schema';
 import type { DatasetItem, DatasetSplit } from './types';
 import { Random, seedFrom } from '../engine/random';
+import { DataError } from './bad-input';
+import { groupAssign, kfoldAssign, stratifiedAssign, stratifiedGroupAssign } from './split-folds';
+
+const KFOLD_KINDS = new Set(['kfold', 'stratified-kfold', 'group-kfold', 'stratified-group-kfold']);
+const GROUPED_KINDS = new Set(['group-kfold', 'stratified-group-kfold']);
+
+/** How many trials a split makes: `folds` for k-fold kinds, 1 for hold-out kinds. */
+export function numFolds(cfg: Pick<SplitConfig, 'kind' | 'folds'>): number {
+  return KFOLD_KINDS.has(cfg.kind) ? cfg.folds : 1;
+}
+
+/** The group of an item: `groupBy` names an item field or a manifest column; default the item's group. */
+export function groupOf(item: DatasetItem, groupBy?: string): string | undefined {
+  if (!groupBy || groupBy === 'group') return item.group;
+  if (groupBy === 'label') return item.label;
+  return item.extra[groupBy] ?? item.extra[Object.keys(item.extra).find((k) => k.toLowerCase() === groupBy.toLowerCase()) ?? ''];
+}
+
+function requireGroups(items: DatasetItem[], cfg: SplitConfig): string[] {
+  const groups = items.map((it) => groupOf(it, cfg.groupBy));
+  const missing = items.filter((_, i) => groups[i] === undefined || groups[i] === '');
+  if (missing.length) {
+    const list = missing.slice(0, 20).map((it) => `  - ${it.source ?? it.path}`).join('\n');
+    throw new DataError(`dataset.split.kind ${cfg.kind} needs a group (specimen/patient) for every item, but ${missing.length} have none` +
+      `${cfg.groupBy ? ` in '${cfg.groupBy}'` : ''}:\n${list}${missing.length > 20 ? `\n  ... and ${missing.length - 20} more` : ''}\n` +
+      'Set dataset.columns.group (or dataset.split.groupBy) to the column naming the specimen, or choose an ungrouped split kind.');
+  }
+  return groups as string[];
+}
 
 /** Stratified hold-out: take `fraction` of each class (at least one when the class has >= 2 items). */
 export function stratifiedHoldout(items: DatasetItem[], fraction: number, seed: number): { kept: DatasetItem[]; held: DatasetItem[] } {
@@ -18,26 +49,77 @@ export function stratifiedHoldout(items: DatasetItem[], fraction: number, seed: 
   return { kept: items.filter((i) => !held.has(i)), held: items.filter((i) => held.has(i)) };
 }
 
+/**
+ * Grouped hold-out of about `fraction` of the items: one fold of a stratified
+ * group k-fold with k = round(1 / fraction), so classes stay balanced as far as
+ * whole groups allow.
+ */
+export function groupHoldout(items: DatasetItem[], fraction: number, seed: number, groupBy?: string): { kept: DatasetItem[]; held: DatasetItem[] } {
+  if (fraction <= 0 || items.length === 0) return { kept: [...items], held: [] };
+  const groups = items.map((it) => groupOf(it, groupBy) ?? `\u0000${it.id}`);
+  const distinct = new Set(groups).size;
+  if (distinct < 2) return { kept: [...items], held: [] };
+  const k = Math.min(distinct, Math.max(2, Math.round(1 / fraction)));
+  const fold = stratifiedGroupAssign(items.map((i) => i.label), groups, k, seed);
+  return { kept: items.filter((_, i) => fold[i] !== 0), held: items.filter((_, i) => fold[i] === 0) };
+}
+
+function holdout(items: DatasetItem[], fraction: number, seed: number, cfg: SplitConfig, grouped: boolean) {
+  return grouped ? groupHoldout(items, fraction, seed, cfg.groupBy) : stratifiedHoldout(items, fraction, seed);
+}
+
+function kfold(items: DatasetItem[], cfg: SplitConfig, fold: number, seed: number): DatasetSplit {
+  const k = cfg.folds;
+  if (!Number.isInteger(fold) || fold < 0 || fold >= k) {
+    throw new DataError(`fold ${fold} is out of range: dataset.split.folds is ${k} (folds 0..${k - 1})`);
+  }
+  const labels = items.map((i) => i.label);
+  let assign: Int32Array;
+  const grouped = GROUPED_KINDS.has(cfg.kind);
+  if (grouped) {
+    const groups = requireGroups(items, cfg);
+    const distinct = new Set(groups).size;
+    if (distinct < k) {
+      throw new DataError(`dataset.split.kind ${cfg.kind} with ${k} folds needs at least ${k} groups, but the items have ${distinct}. Lower dataset.split.folds to at most ${distinct}.`);
+    }
+    assign = cfg.kind === 'group-kfold' ? groupAssign(groups, k, seed) : stratifiedGroupAssign(labels, groups, k, seed);
+  } else {
+    if (items.length < k) throw new DataError(`dataset.split.folds is ${k} but there are only ${items.length} items: lower dataset.split.folds`);
+    assign = cfg.kind === 'kfold' ? kfoldAssign(items.length, k, seed) : stratifiedAssign(labels, k, seed);
+  }
+  const test = items.filter((_, i) => assign[i] === fold);
+  const rest = items.filter((_, i) => assign[i] !== fold);
+  const v = holdout(rest, cfg.valFraction, seedFrom(seed, 'val', fold), cfg, grouped || !!cfg.groupBy);
+  return { train: v.kept, val: v.held, test, fold, folds: k };
+}
+
+/**
+ * Train / val / test for one trial. k-fold kinds hold out fold `fold`
+ * (0-based; default 0) as test and take `valFraction` of the rest as val.
+ */
 export function splitDataset(items: DatasetItem[], cfg: SplitConfig, fold?: number): DatasetSplit {
   const seed = seedFrom(cfg.seed, 'split', cfg.kind);
+  const grouped = !!cfg.groupBy;
+  if (KFOLD_KINDS.has(cfg.kind)) return kfold(items, cfg, fold ?? 0, seed);
   switch (cfg.kind) {
     case 'predefined': {
       const test = items.filter((i) => i.split === 'test');
       const given = items.filter((i) => i.split === 'val');
       const train = items.filter((i) => i.split === 'train' || i.split === undefined);
       if (test.length === 0) {
-        throw new Error('dataset.split.kind is predefined but no item is marked as test. Use a dataset with a test split, or choose another dataset.split.kind (e.g. stratified).');
+        throw new DataError('dataset.split.kind is predefined but no item is marked as test. Use a dataset with a test split (a split column, test/ folder), or choose another dataset.split.kind (e.g. stratified or stratified-group-kfold).');
       }
       if (given.length) return { train, val: given, test };
-      const { kept, held } = stratifiedHoldout(train, cfg.valFraction, seedFrom(seed, 'val'));
+      const { kept, held } = holdout(train, cfg.valFraction, seedFrom(seed, 'val'), cfg, grouped);
       return { train: kept, val: held, test };
     }
     case 'stratified': {
-      const t = stratifiedHoldout(items, cfg.testFraction, seedFrom(seed, 'test'));
-      const v = stratifiedHoldout(t.kept, cfg.valFraction / Math.max(1e-9, 1 - cfg.testFraction), seedFrom(seed, 'val'));
+      if (grouped) requireGroups(items, cfg);
+      const t = holdout(items, cfg.testFraction, seedFrom(seed, 'test'), cfg, grouped);
+      const v = holdout(t.kept, cfg.valFraction / Math.max(1e-9, 1 - cfg.testFraction), seedFrom(seed, 'val'), cfg, grouped);
       return { train: v.kept, val: v.held, test: t.held };
     }
     default:
-      throw new Error(`dataset.split.kind ${cfg.kind}${fold !== undefined ? ` (fold ${fold})` : ''} is not supported yet. Use predefined or stratified.`);
+      throw new DataError(`dataset.split.kind ${cfg.kind as string} is unknown. Use one of predefined, stratified, kfold, stratified-kfold, group-kfold, stratified-group-kfold.`);
   }
 }

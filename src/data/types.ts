@@ -11,12 +11,16 @@ export interface DatasetItem {
   label: string;
   /** Absolute path of the binary mask, when the dataset has masks. */
   maskPath?: string;
+  /** One grey file per colour (HPA's `<id>_green.png`, ...); `path` is then the first of them. */
+  channelPaths?: Partial<Record<'red' | 'green' | 'blue', string>>;
   /** Specimen / patient / source image: items of one group never straddle a split. */
   group?: string;
   /** Split given by the source (predefined splits). */
   split?: SplitName;
   /** Any other manifest columns (intensity, width, ...). */
   extra: Record<string, string>;
+  /** Where the item came from, for messages (`labels.csv:12`, a folder). */
+  source?: string;
 }
 
 export interface Dataset {

@@ -1,0 +1,144 @@
+// Anomaly filter on mean intensity (the protein study: drop an image whose
+// mean intensity is more than k std from its class mean). Run it on the
+// training split only: the statistics must not see val/test.
+import type { DatasetItem } from './types';
+import type { AnomalyFilterConfig } from './schema';
+import { groupOf } from './split';
+import { toCsv, toDataFrame, type DataFrame, type Row } from './dataframe';
+
+export interface AnomalyOptions {
+  /** k: how many standard deviations count as anomalous (default 3). */
+  std?: number;
+  method?: AnomalyFilterConfig['method'];
+  /** Mean intensity (0..1, inside the mask) of each item, by id. */
+  means: ReadonlyMap<string, number> | Record<string, number>;
+  /** Group (specimen) field for method `specimen` (default: the item's group). */
+  groupBy?: string;
+}
+
+export interface DroppedItem {
+  item: DatasetItem;
+  id: string;
+  path: string;
+  label: string;
+  group?: string;
+  mean: number;
+  /** Plain statistics of the item's class (training split). */
+  classMean: number;
+  classStd: number;
+  /** Signed distance in the method's standard deviations. */
+  z: number;
+  reason: string;
+}
+
+export interface ClassIntensity { label: string; n: number; mean: number; std: number }
+
+export interface AnomalyResult {
+  kept: DatasetItem[];
+  dropped: DroppedItem[];
+  classes: ClassIntensity[];
+  std: number;
+  method: AnomalyFilterConfig['method'];
+  /** Dropped items as a danfojs DataFrame (for notebooks: `.dropped` as a table). */
+  table(): DataFrame;
+  /** Dropped items as CSV (logged with the run as `data/anomalies.csv`). */
+  toCsv(): string;
+}
+
+export const ANOMALY_COLUMNS = ['id', 'path', 'label', 'group', 'mean', 'class_mean', 'class_std', 'z', 'reason'];
+
+function meanStd(xs: number[]): { mean: number; std: number } {
+  const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+  return { mean, std: Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / xs.length) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Robust std: 1.4826 x median absolute deviation (equals the std for normal data). */
+function robustStd(xs: number[], center: number): number {
+  return 1.4826 * median(xs.map((x) => Math.abs(x - center)));
+}
+
+const fmt = (x: number) => x.toPrecision(3);
+
+/**
+ * Split `items` into kept and dropped by mean intensity. Classes with fewer
+ * than 3 items are kept whole (no meaningful spread).
+ */
+export function filterByMeanIntensity(items: DatasetItem[], o: AnomalyOptions): AnomalyResult {
+  const k = o.std ?? 3;
+  const method = o.method ?? 'class';
+  const means = o.means;
+  const lookup = (id: string): number | undefined => (means instanceof Map ? means.get(id) : (means as Record<string, number>)[id]);
+  const missing = items.filter((it) => lookup(it.id) === undefined);
+  if (missing.length) {
+    throw new Error(`no mean intensity for ${missing.length} item(s) (e.g. ${missing[0].id}): measure every item passed to filterByMeanIntensity`);
+  }
+  const value = (it: DatasetItem) => lookup(it.id)!;
+  const byClass = new Map<string, DatasetItem[]>();
+  for (const it of items) byClass.set(it.label, [...(byClass.get(it.label) ?? []), it]);
+
+  const drop = new Map<DatasetItem, DroppedItem>();
+  const classes: ClassIntensity[] = [];
+  for (const label of [...byClass.keys()].sort()) {
+    const members = byClass.get(label)!;
+    const stats = meanStd(members.map(value));
+    classes.push({ label, n: members.length, ...stats });
+    if (members.length < 3) continue;
+    const base = (it: DatasetItem, z: number, reason: string): DroppedItem => ({
+      item: it, id: it.id, path: it.path, label, ...(groupOf(it, o.groupBy) !== undefined ? { group: groupOf(it, o.groupBy) } : {}),
+      mean: value(it), classMean: stats.mean, classStd: stats.std, z, reason,
+    });
+    if (method === 'class') {
+      if (stats.std === 0) continue;
+      for (const it of members) {
+        const z = (value(it) - stats.mean) / stats.std;
+        if (Math.abs(z) > k) {
+          drop.set(it, base(it, z, `mean intensity ${fmt(value(it))} is ${fmt(Math.abs(z))} std ${z > 0 ? 'above' : 'below'} the class mean ${fmt(stats.mean)} (std ${fmt(stats.std)}; limit ${k})`));
+        }
+      }
+      continue;
+    }
+    // method specimen: log intensity relative to the specimen's median, robust spread per class.
+    const logv = (it: DatasetItem) => Math.log(Math.max(value(it), 1e-4));
+    const byGroup = new Map<string, DatasetItem[]>();
+    for (const it of members) {
+      const g = groupOf(it, o.groupBy) ?? '\u0000ungrouped';
+      byGroup.set(g, [...(byGroup.get(g) ?? []), it]);
+    }
+    const ref = new Map<DatasetItem, number>();
+    for (const group of byGroup.values()) {
+      const m = median(group.map(logv));
+      for (const it of group) ref.set(it, m);
+    }
+    const residuals = members.map((it) => logv(it) - ref.get(it)!);
+    const center = median(residuals);
+    const spread = robustStd(residuals, center);
+    if (spread === 0) continue;
+    members.forEach((it, i) => {
+      const z = (residuals[i] - center) / spread;
+      if (Math.abs(z) > k) {
+        const times = Math.exp(residuals[i]);
+        drop.set(it, base(it, z, `mean intensity ${fmt(value(it))} is ${fmt(times)}x its specimen's median ${fmt(Math.exp(ref.get(it)!))}: ` +
+          `${fmt(Math.abs(z))} robust std ${z > 0 ? 'above' : 'below'} (class ${label}; limit ${k})`));
+      }
+    });
+  }
+  const dropped = items.filter((it) => drop.has(it)).map((it) => drop.get(it)!);
+  const rows = (): Row[] => dropped.map((d) => ({
+    id: d.id, path: d.path, label: d.label, group: d.group ?? '', mean: d.mean, class_mean: d.classMean, class_std: d.classStd, z: d.z, reason: d.reason,
+  }));
+  return {
+    kept: items.filter((it) => !drop.has(it)),
+    dropped,
+    classes,
+    std: k,
+    method,
+    table: () => toDataFrame(rows(), ANOMALY_COLUMNS),
+    toCsv: () => toCsv(rows(), ANOMALY_COLUMNS),
+  };
+}

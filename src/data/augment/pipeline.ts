@@ -1,0 +1,85 @@
+// The `dataset.augment` config as one batch transform, and a wrapper that
+// puts it on a training source (val/test never get it). Per image: crop,
+// flips, quarter turns, rotation, brightness, contrast, erasing; then per
+// batch: mixup or CutMix.
+import * as tf from '@tensorflow/tfjs';
+import { Random, seedFrom } from '../../engine/random';
+import type { AugmentConfig } from '../schema';
+import { ArrayBatchSource, type Batch, type BatchArrays, type BatchSource, type BatchTransform } from '../batches';
+import { hflip, resizedCrop, rot90, rotate, vflip, type Img } from './geometry';
+import { adjustBrightness, adjustContrast, erase } from './photometric';
+import { sampleBeta, sampleBox } from './boxes';
+import { cutmix, cutmixBox, mixup } from './mix';
+
+function augmentImage(img: Img, cfg: AugmentConfig, rng: Random): Float32Array {
+  let d = img.data;
+  const at = (data: Float32Array): Img => ({ ...img, data });
+  if (cfg.crop && rng.bool(cfg.crop.p)) d = resizedCrop(at(d), sampleBox(img.h, img.w, cfg.crop.scale, cfg.crop.ratio, rng));
+  if (cfg.hflip > 0 && rng.bool(cfg.hflip)) d = hflip(at(d));
+  if (cfg.vflip > 0 && rng.bool(cfg.vflip)) d = vflip(at(d));
+  if (cfg.rotate90 && img.h === img.w) d = rot90(at(d), rng.int(4));
+  if (cfg.rotate && rng.bool(cfg.rotate.p)) {
+    const r = cfg.rotate;
+    const degrees = r.angles ? (rng.int(r.angles) * 360) / r.angles : rng.uniform(-(r.maxDegrees ?? 180), r.maxDegrees ?? 180);
+    if (degrees !== 0) d = rotate(at(d), degrees);
+  }
+  if (cfg.brightness > 0) d = adjustBrightness(d, rng.uniform(1 - cfg.brightness, 1 + cfg.brightness));
+  if (cfg.contrast > 0) d = adjustContrast(d, rng.uniform(1 - cfg.contrast, 1 + cfg.contrast));
+  if (cfg.erasing && rng.bool(cfg.erasing.p)) d = erase(at(d), sampleBox(img.h, img.w, cfg.erasing.scale, cfg.erasing.ratio, rng), cfg.erasing.value);
+  return d;
+}
+
+/** The batch transform for an `augment` config. */
+export function makeAugmenter(cfg: AugmentConfig): BatchTransform {
+  return (b: BatchArrays, rng: Random) => {
+    const [h, w, c] = b.shape;
+    const per = h * w * c;
+    for (let i = 0; i < b.n; i++) {
+      const img: Img = { data: b.x.subarray(i * per, (i + 1) * per), h, w, c };
+      const out = augmentImage(img, cfg, rng);
+      if (out !== img.data) b.x.set(out, i * per);
+    }
+    // With both configured, one of them per batch (as timm's mixup/cutmix switch).
+    const useCutmix = cfg.cutmix && (!cfg.mixup || rng.bool(0.5));
+    const mix = useCutmix ? cfg.cutmix : cfg.mixup;
+    if (!mix || b.n < 2 || !rng.bool(mix.p)) return;
+    const perm = rng.shuffle(Array.from({ length: b.n }, (_, i) => i));
+    const lam = sampleBeta(mix.alpha, rng);
+    if (useCutmix) cutmix(b, cutmixBox(h, w, lam, rng.uniform(0, w), rng.uniform(0, h)), perm);
+    else mixup(b, lam, perm);
+  };
+}
+
+/** Any BatchSource with augmentation applied to its tensors (pixels assumed 0..1, unnormalised). */
+class TensorAugmentedSource implements BatchSource {
+  private passes = 0;
+  constructor(private readonly inner: BatchSource, private readonly transform: BatchTransform, private readonly seed: number) {}
+  get size() { return this.inner.size; }
+  get numClasses() { return this.inner.numClasses; }
+  get labels() { return this.inner.labels; }
+  get ids() { return this.inner.ids; }
+  *batches(o: { batchSize: number; shuffle?: Random }): Iterable<Batch> {
+    const pass = this.passes++;
+    let bi = 0;
+    for (const b of this.inner.batches(o)) {
+      const [n, h, w, c] = b.x.shape;
+      const arrays: BatchArrays = { x: b.x.dataSync() as Float32Array, y: b.y.dataSync() as Float32Array, labels: b.labels, n, shape: [h, w, c], numClasses: this.numClasses };
+      arrays.x = arrays.x.slice(); arrays.y = arrays.y.slice();
+      this.transform(arrays, new Random(seedFrom(this.seed, 'augment', o.shuffle ? o.shuffle.seed : `pass${pass}`, bi++)));
+      tf.dispose([b.x, b.y]);
+      yield { x: tf.tensor4d(arrays.x, [n, h, w, c]), y: tf.tensor2d(arrays.y, [n, this.numClasses]), labels: b.labels, ids: b.ids };
+    }
+  }
+}
+
+/**
+ * The training source with `cfg` augmentation (seeded; per batch). Our own
+ * sources augment before normalisation; any other source is augmented on its
+ * tensors. `false` returns the source unchanged.
+ */
+export function withAugmentation<S extends BatchSource>(source: S, cfg: AugmentConfig | false, seed: number): S | BatchSource {
+  if (!cfg) return source;
+  const transform = makeAugmenter(cfg);
+  if (source instanceof ArrayBatchSource) return source.withOptions({ ...source.options, transform, seed });
+  return new TensorAugmentedSource(source, transform, seed);
+}

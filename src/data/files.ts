@@ -1,0 +1,60 @@
+// File-name rules shared by the loaders: which files are images, how a mask
+// is found for an image, and case-insensitive lookup (I3A writes `_Mask.png`).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const IMAGE_EXT = /\.(png|tif|tiff|bmp|jpe?g)$/i;
+/** `x_mask.png`, `x_Mask.tif`, `x-mask.bmp`: masks, not images. */
+export const MASK_NAME = /[_-]mask\.[a-z]+$/i;
+
+export function isImageName(name: string): boolean {
+  return IMAGE_EXT.test(name) && !MASK_NAME.test(name);
+}
+
+/**
+ * Expand a file-name pattern: `{id}` the item id, `{id:3}` zero-padded to 3
+ * digits, `{stem}` the image file name without extension, `{name}` with it,
+ * `{ext}` its extension without the dot.
+ */
+export function expandPattern(pattern: string, id: string, stem = id, name = stem, ext = ''): string {
+  return pattern
+    .replace(/\{stem\}/g, stem)
+    .replace(/\{name\}/g, name)
+    .replace(/\{ext\}/g, ext)
+    .replace(/\{id(?::(\d+))?\}/g, (_, pad) => (pad ? id.padStart(Number(pad), '0') : id));
+}
+
+const listings = new Map<string, Map<string, string>>();
+
+/** `file` if it exists, else a file in the same folder whose name differs only in case. */
+export function resolveCaseInsensitive(file: string): string {
+  if (fs.existsSync(file)) return file;
+  const dir = path.dirname(file);
+  let byLower = listings.get(dir);
+  if (!byLower) {
+    byLower = new Map();
+    try { for (const n of fs.readdirSync(dir)) byLower.set(n.toLowerCase(), n); } catch { /* missing folder */ }
+    listings.set(dir, byLower);
+    if (listings.size > 256) listings.delete(listings.keys().next().value!);
+  }
+  const hit = byLower.get(path.basename(file).toLowerCase());
+  return hit ? path.join(dir, hit) : file;
+}
+
+/** Forget cached folder listings (files were added since). */
+export function clearListingCache(): void {
+  listings.clear();
+}
+
+/** What is wrong with a file that should hold an image, or undefined. */
+export function fileProblem(file: string, what = 'image'): string | undefined {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return `${what} file is missing: restore it or remove the item`;
+  }
+  if (st.isDirectory()) return `${what} path is a folder, not a file`;
+  if (st.size === 0) return `${what} file is empty (0 bytes): re-export it or remove the item`;
+  return undefined;
+}

@@ -1,0 +1,115 @@
+// Prepare many images with worker threads (one per core, capped), falling
+// back to the main thread when workers cannot start (e.g. a notebook kernel
+// that compiles TypeScript itself) or the job is small.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { ImageConfig } from './schema';
+import type { DatasetItem } from './types';
+import { prepareImage, type PreparedImage } from './image';
+import { DecodeError } from './decode/index';
+
+export interface PrepareRequest { id: number; item: DatasetItem; image: ImageConfig }
+export type PrepareReply =
+  | ({ id: number; ok: true } & PreparedImage)
+  | { id: number; ok: false; file: string; problem: string; bug?: string };
+
+export type PrepareResult = { ok: true; image: PreparedImage } | { ok: false; file: string; problem: string };
+
+/** Below this many images, starting workers costs more than it saves. */
+const MIN_ITEMS_FOR_WORKERS = 200;
+const IN_FLIGHT_PER_WORKER = 4;
+
+/** Threads for preparing images, the main one included: the cores, at most 4. */
+export function defaultWorkerCount(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length));
+}
+
+async function startWorker(): Promise<Worker | undefined> {
+  const ext = path.extname(__filename);
+  const file = path.join(__dirname, `prepare-worker${ext}`);
+  try {
+    // Loader flags (tsx's --import) do not reach worker threads: register tsx inside the worker when running from source.
+    const w = file.endsWith('.ts')
+      ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(file)});`, { eval: true })
+      : new Worker(file);
+    const ready = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 30_000);
+      w.once('message', (m) => { clearTimeout(timer); resolve(m === 'pong'); });
+      w.once('error', () => { clearTimeout(timer); resolve(false); });
+      w.postMessage('ping');
+    });
+    if (ready) return w;
+    await w.terminate();
+  } catch { /* fall back to the main thread */ }
+  return undefined;
+}
+
+async function inProcess(item: DatasetItem, image: ImageConfig): Promise<PrepareResult> {
+  try {
+    return { ok: true, image: await prepareImage(item, image) };
+  } catch (err) {
+    if (err instanceof DecodeError) return { ok: false, file: err.file, problem: err.problem };
+    throw err;
+  }
+}
+
+/**
+ * Prepare `items` (in any order), calling `onResult` as each finishes. The
+ * main thread starts at once and workers join as they come up (starting one
+ * takes a few hundred ms), all taking the next item from one queue.
+ * `workers` counts threads including the main one; 1 = main thread only.
+ */
+export async function prepareMany(items: DatasetItem[], image: ImageConfig, onResult: (index: number, r: PrepareResult) => void,
+  o: { workers?: number } = {}): Promise<void> {
+  const extra = items.length >= MIN_ITEMS_FOR_WORKERS ? Math.min((o.workers ?? defaultWorkerCount()) - 1, Math.ceil(items.length / 100)) : 0;
+  let next = 0;
+  let failure: Error | undefined;
+  const workers: Worker[] = [];
+  const runWorker = async (): Promise<void> => {
+    const w = await startWorker();
+    if (!w) return;
+    workers.push(w);
+    if (failure) return;
+    await new Promise<void>((resolve) => {
+      let inFlight = 0;
+      const finish = () => { w.off('message', onMessage); resolve(); };
+      const send = () => {
+        while (!failure && inFlight < IN_FLIGHT_PER_WORKER && next < items.length) {
+          const id = next++;
+          inFlight++;
+          w.postMessage({ id, item: items[id], image } satisfies PrepareRequest);
+        }
+        if (inFlight === 0) finish();
+      };
+      const onMessage = (r: PrepareReply) => {
+        inFlight--;
+        if (r.ok) onResult(r.id, { ok: true, image: { pixels: r.pixels, bitDepth: r.bitDepth, mean: r.mean, width: r.width, height: r.height } });
+        else if (r.bug) failure ??= new Error(`preparing ${items[r.id].path} failed: ${r.bug}`);
+        else onResult(r.id, { ok: false, file: r.file, problem: r.problem });
+        send();
+      };
+      w.on('message', onMessage);
+      w.once('error', (err) => { failure ??= new Error(`an image-preparing worker crashed: ${err.message}`); finish(); });
+      send();
+    });
+  };
+  const runMain = async (): Promise<void> => {
+    while (!failure && next < items.length) {
+      const id = next++;
+      try {
+        onResult(id, await inProcess(items[id], image));
+      } catch (err) {
+        failure ??= err as Error;
+      }
+      // Let worker replies in between items.
+      if (extra > 0) await new Promise((r) => setImmediate(r));
+    }
+  };
+  try {
+    await Promise.all([runMain(), ...Array.from({ length: Math.max(0, extra) }, runWorker)]);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  if (failure) throw failure;
+}

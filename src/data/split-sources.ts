@@ -1,0 +1,101 @@
+// One trial's model-ready data, in the order the studies require: classes
+// checked on the training split, every image prepared once (cached), the
+// anomaly filter and the normalisation statistics computed on the training
+// split only, augmentation on the training source only, class weights from
+// the training labels.
+import type { DatasetConfig } from './schema';
+import type { DatasetItem, DatasetSplit } from './types';
+import type { BadInput } from './bad-input';
+import { DataError } from './bad-input';
+import { checkTrainingClasses } from './split-checks';
+import { prepareItems, type PreparedSet } from './prepare';
+import { PreparedBatchSource, type Normalization } from './batches';
+import { filterByMeanIntensity, type AnomalyResult } from './anomaly';
+import { resolveNormalization } from './normalization';
+import { computeClassWeights, type ClassWeights } from './class-weights';
+import { withAugmentation } from './augment/pipeline';
+
+export interface SplitSources {
+  classes: string[];
+  /** The split actually used (bad items skipped, anomalies out of train). */
+  split: DatasetSplit;
+  /** Augmented when `dataset.augment` is set. */
+  train: PreparedBatchSource;
+  val: PreparedBatchSource;
+  test: PreparedBatchSource;
+  shape: [number, number, number];
+  anomalies?: AnomalyResult;
+  normalization?: Normalization;
+  classWeights: ClassWeights;
+  /** Items left out under `onBadInput: skip` (files, rows, classes). */
+  skipped: BadInput[];
+  prepared: PreparedSet['stats'];
+  /** Release cache files held open by streaming sources. */
+  close(): void;
+}
+
+export interface SplitSourcesOptions {
+  /** Seed of the augmentation stream (the training seed). */
+  seed?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+function unique(lists: DatasetItem[][]): DatasetItem[] {
+  const seen = new Set<string>();
+  const out: DatasetItem[] = [];
+  for (const list of lists) for (const it of list) if (!seen.has(it.id)) { seen.add(it.id); out.push(it); }
+  return out;
+}
+
+export async function prepareSplitSources(split: DatasetSplit, classes: string[], cfg: DatasetConfig, o: SplitSourcesOptions = {}): Promise<SplitSources> {
+  const first = checkTrainingClasses(split, classes, cfg.onBadInput, 'the training split');
+  const prepared = await prepareItems(unique([first.split.train, first.split.val, first.split.test]), cfg.image, {
+    onBadInput: cfg.onBadInput,
+    onProgress: o.onProgress,
+    cache: cfg.cache,
+    stream: cfg.stream,
+    workers: cfg.workers,
+    what: 'the images',
+  });
+  try {
+    const slot = new Map(prepared.items.map((it, i) => [it.id, i]));
+    const ok = (items: DatasetItem[]) => items.filter((it) => slot.has(it.id));
+    // A class can lose its last training image to skipped bad files: check again.
+    const second = checkTrainingClasses({ ...first.split, train: ok(first.split.train), val: ok(first.split.val), test: ok(first.split.test) },
+      first.classes, cfg.onBadInput, 'the training split');
+    const cls = second.classes;
+    const index = new Map(cls.map((c, i) => [c, i]));
+    const sourceOf = (items: DatasetItem[]) => new PreparedBatchSource(prepared.store, items.map((it) => slot.get(it.id)!),
+      Int32Array.from(items, (it) => index.get(it.label)!), items.map((it) => it.id), cls.length);
+
+    let train = second.split.train;
+    let anomalies: AnomalyResult | undefined;
+    if (cfg.anomalyFilter) {
+      const means = new Map(train.map((it) => [it.id, prepared.store.mean(slot.get(it.id)!)]));
+      anomalies = filterByMeanIntensity(train, { std: cfg.anomalyFilter.std, method: cfg.anomalyFilter.method, means, groupBy: cfg.split.groupBy });
+      train = anomalies.kept;
+      if (train.length === 0) throw new DataError('the anomaly filter dropped every training item: raise dataset.anomalyFilter.std or turn the filter off');
+    }
+    const plainTrain = sourceOf(train);
+    const normalization = resolveNormalization(cfg.normalize, plainTrain);
+    const withNorm = (s: PreparedBatchSource) => (normalization ? s.withOptions({ normalize: normalization }) : s);
+    const trainSource = withAugmentation(withNorm(plainTrain), cfg.augment, o.seed ?? 0) as PreparedBatchSource;
+    return {
+      classes: cls,
+      split: { ...second.split, train },
+      train: trainSource,
+      val: withNorm(sourceOf(second.split.val)),
+      test: withNorm(sourceOf(second.split.test)),
+      shape: prepared.store.shape,
+      anomalies,
+      normalization,
+      classWeights: computeClassWeights(plainTrain.labels, cls, cfg.classWeights),
+      skipped: [...first.skipped, ...prepared.skipped, ...second.skipped],
+      prepared: prepared.stats,
+      close: () => prepared.store.close(),
+    };
+  } catch (err) {
+    prepared.store.close();
+    throw err;
+  }
+}
