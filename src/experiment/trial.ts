@@ -5,11 +5,14 @@ import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { initEngine, type EngineInfo } from '../engine/backend';
-import { loadDataset, prepareBatches, type LoadedDataset } from '../data/load';
-import type { InMemoryBatchSource } from '../data/batches';
+import { loadDataset, type LoadedDataset } from '../data/load';
+import type { PreparedBatchSource } from '../data/batches';
 import type { BadInput } from '../data/bad-input';
 import { ensureSynthetic } from '../data/ensure-synthetic';
 import { splitDataset } from '../data/split';
+import { prepareSplitSources } from '../data/split-sources';
+import type { AnomalyResult } from '../data/anomaly';
+import type { ClassWeights } from '../data/class-weights';
 import type { DatasetItem, DatasetSplit } from '../data/types';
 import { createBackbone } from '../models/index';
 import { fit, predictScores, type EpochRow, type TrainOutcome } from '../train/index';
@@ -114,12 +117,21 @@ export async function prepareData(config: ExperimentConfig, fold?: number, log?:
 /** Decoded, split, model-ready data of one trial (prepared before its run starts). */
 export interface TrialData {
   dataset: LoadedDataset;
+  /** The split used: bad items skipped, anomalies out of train. */
   split: DatasetSplit;
-  train: InMemoryBatchSource;
-  val: InMemoryBatchSource;
-  test: InMemoryBatchSource;
+  /** Class names of the model's outputs (shorter than dataset.classes when a class was skipped). */
+  classes: string[];
+  /** Augmented when dataset.augment is set; normalised with training-split statistics. */
+  train: PreparedBatchSource;
+  val: PreparedBatchSource;
+  test: PreparedBatchSource;
   skipped: BadInput[];
+  /** dataset.anomalyFilter's result on the training split. */
+  anomalies?: AnomalyResult;
+  classWeights: ClassWeights;
   digest: string;
+  /** Release cache files held open by streaming sources (runTrial does, when it ends). */
+  close(): void;
 }
 
 /**
@@ -128,25 +140,15 @@ export interface TrialData {
  */
 export async function loadTrialData(config: ExperimentConfig, o: { fold?: number; progress?: ProgressMode; log?: (l: string) => void } = {}): Promise<TrialData> {
   const { dataset, split } = await prepareData(config, o.fold, o.log);
-  const classes = dataset.classes;
-  const bar = createProgress('images', split.train.length + split.val.length + split.test.length, { mode: o.progress });
-  let base = 0;
-  const prep = async (items: DatasetItem[]) => {
-    const r = await prepareBatches(items, classes, config.dataset.image, {
-      onBadInput: config.dataset.onBadInput,
-      onProgress: (d) => bar.update(base + d),
-    });
-    base += items.length;
-    return r;
-  };
-  const train = await prep(split.train);
-  const val = await prep(split.val);
-  const test = await prep(split.test);
-  bar.finish({ train: train.source.size, val: val.source.size, test: test.source.size });
+  const total = new Set([...split.train, ...split.val, ...split.test].map((i) => i.id)).size;
+  const bar = createProgress('images', total, { mode: o.progress });
+  const s = await prepareSplitSources(split, dataset.classes, config.dataset, { seed: config.train.seed, onProgress: (d) => bar.update(d) });
+  bar.finish({ train: s.train.size, val: s.val.size, test: s.test.size, cached: s.prepared.fromCache,
+    ...(s.anomalies ? { anomalies: s.anomalies.dropped.length } : {}) });
   return {
-    dataset, split, train: train.source, val: val.source, test: test.source,
-    skipped: [...dataset.skipped, ...train.skipped, ...val.skipped, ...test.skipped],
-    digest: datasetDigest(dataset.items),
+    dataset, split: s.split, classes: s.classes, train: s.train, val: s.val, test: s.test,
+    skipped: [...dataset.skipped, ...s.skipped], anomalies: s.anomalies, classWeights: s.classWeights,
+    digest: datasetDigest(dataset.items), close: s.close,
   };
 }
 
@@ -168,9 +170,13 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     await run.logArtifact('config.yaml', configToYaml(config));
     run.logInput({ name: config.name, digest: data.digest, source: JSON.stringify({ uri: config.dataset.root }), sourceType: 'local', context: 'train' });
     const { train, val, test, split } = data;
-    const classes = data.dataset.classes;
+    const classes = data.classes;
     run.logMetric('data/skipped', data.skipped.length, 0);
     if (data.skipped.length) await run.logArtifact('data/skipped.json', JSON.stringify(data.skipped, null, 1));
+    if (data.anomalies) {
+      run.logMetric('data/anomalies', data.anomalies.dropped.length, 0);
+      await run.logArtifact('data/anomalies.csv', data.anomalies.toCsv());
+    }
 
     model = createBackbone(config.model.backbone, {
       inputShape: train.shape, classes: classes.length, width: config.model.width,
@@ -187,7 +193,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
         const { epoch, ...metrics } = row;
         run.logMetrics(metrics, epoch);
       },
-    });
+    }, config.dataset.classWeights !== 'none' ? { classWeights: data.classWeights.perClass } : {});
     bar.finish({ epochs: result.history.length, 'best epoch': result.bestEpoch, 'img/s': result.imagesPerSecond });
     run.logMetric('train/best_epoch', result.bestEpoch, result.history.length);
     // What sweeps pick the best configuration by (validation, never test).
@@ -225,5 +231,6 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     throw err;
   } finally {
     model?.dispose();
+    data.close();
   }
 }
