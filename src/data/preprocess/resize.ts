@@ -80,7 +80,13 @@ function scratch(current: Float32Array, n: number): Float32Array {
   return current.length >= n ? current : new Float32Array(Math.max(n, current.length * 2));
 }
 
-function horizontal(src: Uint8Array | Uint16Array, width: number, height: number, C: number, w: number, t: Taps): Float32Array {
+/** The intermediate is rounded and clamped to the sample range, as PIL stores it (Lanczos overshoots). */
+function clampRound(v: number, max: number): number {
+  const r = Math.round(v);
+  return r < 0 ? 0 : r > max ? max : r;
+}
+
+function horizontal(src: Uint8Array | Uint16Array, width: number, height: number, C: number, w: number, t: Taps, max: number): Float32Array {
   const tmp = (scratchTmp = scratch(scratchTmp, height * w * C));
   const tw = t.weights, ts = t.start, tc = t.count, maxTaps = t.maxTaps;
   if (C === 1) {
@@ -91,7 +97,7 @@ function horizontal(src: Uint8Array | Uint16Array, width: number, height: number
         const s0 = row + ts[x], n = tc[x], wo = x * maxTaps;
         let acc = 0;
         for (let k = 0; k < n; k++) acc += tw[wo + k] * src[s0 + k];
-        tmp[outRow + x] = acc;
+        tmp[outRow + x] = clampRound(acc, max);
       }
     }
     return tmp;
@@ -104,7 +110,7 @@ function horizontal(src: Uint8Array | Uint16Array, width: number, height: number
       for (let c = 0; c < C; c++) {
         let acc = 0;
         for (let k = 0, p = s0 + c; k < n; k++, p += C) acc += tw[wo + k] * src[p];
-        tmp[outRow + x * C + c] = acc;
+        tmp[outRow + x * C + c] = clampRound(acc, max);
       }
     }
   }
@@ -155,7 +161,7 @@ export function resizeSquare(src: Uint8Array | Uint16Array, width: number, heigh
   }
   // Horizontal pass (height x w), then vertical into the square; floats in between.
   const th = taps(width, w, filter);
-  const tmp = horizontal(src, width, height, C, w, th);
+  const tmp = horizontal(src, width, height, C, w, th, maxValue);
   const tv = taps(height, h, filter);
   vertical(tmp, w * C, tv, h, out, size * C, (oy * size + ox) * C, maxValue);
   return out;
