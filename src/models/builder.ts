@@ -63,9 +63,15 @@ export class LayerBuilder {
     }).apply(x) as T;
   }
 
-  bn(x: T, name: string): T {
-    // PyTorch's defaults (momentum 0.1 = Keras 0.9, eps 1e-5): the reference nets were trained so.
-    return tf.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-5 }).apply(x) as T;
+  /**
+   * Batch norm with PyTorch's defaults (momentum 0.1 = Keras 0.9, eps 1e-5).
+   * `zeroGamma` for the last norm of a residual branch (timm's zero_init_last):
+   * each block starts as the identity, which keeps deep nets trainable at
+   * tiny batches and resolutions.
+   */
+  bn(x: T, name: string, o: { zeroGamma?: boolean } = {}): T {
+    return tf.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-5,
+      ...(o.zeroGamma ? { gammaInitializer: 'zeros' } : {}) }).apply(x) as T;
   }
 
   layerNorm(x: T, name: string): T {

@@ -28,8 +28,9 @@ export function invertedResidual(b: LayerBuilder, x: T, name: string, a: Inverte
   y = b.act(b.bn(y, `${name}_dw_bn`), `${name}_dw_act`, a.act);
   if (a.se) y = b.squeezeExcite(y, `${name}_se`, Math.round(inC * a.se), a.act);
   y = b.conv(y, `${name}_project_conv`, { filters: a.out, kernel: 1, bias: !!a.preNorm });
-  if (!a.preNorm) y = b.bn(y, `${name}_project_bn`);
-  if (a.stride === 1 && inC === a.out) return b.add([y, x], `${name}_add`);
+  const residual = a.stride === 1 && inC === a.out;
+  if (!a.preNorm) y = b.bn(y, `${name}_project_bn`, { zeroGamma: residual });
+  if (residual) return b.add([y, x], `${name}_add`);
   if (!a.preNorm) return y;
   let s = x;
   if (a.stride > 1) s = tf.layers.maxPooling2d({ name: `${name}_short_pool`, poolSize: a.stride, strides: a.stride, padding: 'same' }).apply(s) as T;

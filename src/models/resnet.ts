@@ -1,6 +1,7 @@
 // ResNet (He et al. 2016) as torchvision/timm build it: 7x7/2 stem + 3x3/2
 // max-pool, four stages (64-128-256-512 at width 1), basic blocks (18, 34) or
-// bottlenecks with 4x expansion (50); projection shortcut on stride/width change.
+// bottlenecks with 4x expansion (50); projection shortcut on stride/width change;
+// the last norm of each residual branch starts at zero (timm's zero_init_last).
 import * as tf from '@tensorflow/tfjs';
 import { registerBackbone, type ResolvedBackboneOptions } from './registry';
 import { LayerBuilder, poolFeatures, type T } from './builder';
@@ -9,7 +10,7 @@ function basicBlock(b: LayerBuilder, x: T, name: string, filters: number, stride
   const inC = x.shape[3]!;
   let y = b.convBnAct(x, `${name}_1`, { filters, kernel: 3, stride });
   y = b.conv(y, `${name}_2_conv`, { filters, kernel: 3 });
-  y = b.bn(y, `${name}_2_bn`);
+  y = b.bn(y, `${name}_2_bn`, { zeroGamma: true });
   const shortcut = stride !== 1 || inC !== filters
     ? b.bn(b.conv(x, `${name}_down_conv`, { filters, kernel: 1, stride }), `${name}_down_bn`) : x;
   return b.act(b.add([y, shortcut], `${name}_add`), `${name}_out`, 'relu');
@@ -21,7 +22,7 @@ function bottleneck(b: LayerBuilder, x: T, name: string, filters: number, stride
   let y = b.convBnAct(x, `${name}_1`, { filters, kernel: 1 });
   y = b.convBnAct(y, `${name}_2`, { filters, kernel: 3, stride });  // stride on the 3x3, as torchvision (ResNet v1.5)
   y = b.conv(y, `${name}_3_conv`, { filters: out, kernel: 1 });
-  y = b.bn(y, `${name}_3_bn`);
+  y = b.bn(y, `${name}_3_bn`, { zeroGamma: true });
   const shortcut = stride !== 1 || inC !== out
     ? b.bn(b.conv(x, `${name}_down_conv`, { filters: out, kernel: 1, stride }), `${name}_down_bn`) : x;
   return b.act(b.add([y, shortcut], `${name}_add`), `${name}_out`, 'relu');
