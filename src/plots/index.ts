@@ -14,5 +14,5 @@ export type { TrialRow, SweepSpecOptions } from './sweep';
 export { renderSvg, renderPng, renderHtml, writePlot } from './render';
 export { show, plotBundle, VEGA_LITE_MIME } from './show';
 export { inNotebook, displayBundle, newDisplayHandle } from './notebook';
-export { showTable, tableHtml, tableText } from './table';
-export type { TableRow } from './table';
+export { showTable, tableHtml, tableText, frameRows } from './table';
+export type { TableRow, FrameLike } from './table';

@@ -37,8 +37,20 @@ export function tableHtml(rows: TableRow[], title?: string): string {
   return `<table style="border-collapse:collapse;font-family:sans-serif;font-size:12px">${caption}<thead>${head}</thead><tbody>${body}</tbody></table>`;
 }
 
-/** Display rows as a table in a tslab notebook; print them elsewhere. */
-export function showTable(rows: TableRow[], o: { title?: string } = {}): void {
+/** A danfojs DataFrame (or anything with `columns` and row `values`) as rows. */
+export interface FrameLike { columns: string[]; values: unknown[][] }
+
+function isFrame(x: unknown): x is FrameLike {
+  return !!x && typeof x === 'object' && Array.isArray((x as FrameLike).columns) && Array.isArray((x as FrameLike).values);
+}
+
+export function frameRows(frame: FrameLike): TableRow[] {
+  return frame.values.map((v) => Object.fromEntries(frame.columns.map((c, i) => [c, Array.isArray(v) ? v[i] : v])));
+}
+
+/** Display rows (or a danfojs DataFrame) as a table in a tslab notebook; print them elsewhere. */
+export function showTable(data: TableRow[] | FrameLike, o: { title?: string } = {}): void {
+  const rows = isFrame(data) ? frameRows(data) : data;
   if (!inNotebook()) {
     console.log(tableText(rows, o.title));
     return;

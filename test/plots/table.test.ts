@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tableHtml, tableText } from '../../src/plots/table';
+import { tableHtml, tableText, frameRows } from '../../src/plots/table';
 
 const rows = [
   { trial: 0, lr: 0.1, accuracy: 0.5, outcome: 'diverged' },
@@ -21,4 +21,11 @@ test('HTML tables escape cell text and have one row per record', () => {
   assert.equal((h.match(/<tr/g) ?? []).length, 3);
   assert.ok(h.includes('&lt;b&gt;x&lt;/b&gt;'));
   assert.ok(!h.includes('<b>x</b>'));
+});
+
+test('a danfojs DataFrame becomes rows', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dfd = require('danfojs');
+  const df = new dfd.DataFrame([{ class: 'a', n: 3 }, { class: 'b', n: 5 }]);
+  assert.deepEqual(frameRows(df), [{ class: 'a', n: 3 }, { class: 'b', n: 5 }]);
 });
