@@ -110,16 +110,24 @@ export function filterByMeanIntensity(items: DatasetItem[], o: AnomalyOptions): 
       const g = groupOf(it, o.groupBy) ?? '\u0000ungrouped';
       byGroup.set(g, [...(byGroup.get(g) ?? []), it]);
     }
+    // Each item against the median of the OTHER cells of its specimen: with a
+    // handful of cells per specimen, including the item itself would pull the
+    // reference towards it and shrink the spread.
     const ref = new Map<DatasetItem, number>();
     for (const group of byGroup.values()) {
-      const m = median(group.map(logv));
-      for (const it of group) ref.set(it, m);
+      const logs = group.map(logv);
+      group.forEach((it, i) => {
+        if (group.length >= 3) ref.set(it, median(logs.filter((_, j) => j !== i)));
+      });
     }
-    const residuals = members.map((it) => logv(it) - ref.get(it)!);
+    // Specimens with fewer than 3 cells in this class give no reference: their cells are kept.
+    const judged = members.filter((it) => ref.has(it));
+    if (judged.length < 3) continue;
+    const residuals = judged.map((it) => logv(it) - ref.get(it)!);
     const center = median(residuals);
     const spread = robustStd(residuals, center);
     if (spread === 0) continue;
-    members.forEach((it, i) => {
+    judged.forEach((it, i) => {
       const z = (residuals[i] - center) / spread;
       if (Math.abs(z) > k) {
         const times = Math.exp(residuals[i]);

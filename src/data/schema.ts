@@ -30,9 +30,10 @@ export interface AnomalyFilterConfig {
   std: number;
   /**
    * `class`: mean intensity against its class's mean and std (the protein study's rule).
-   * `specimen`: log mean intensity relative to the median of its specimen (group) in
-   * the same class, against the class's robust std (median absolute deviation) —
-   * slides differ in exposure, so this finds bad cells that a class-wide rule misses.
+   * `specimen`: log mean intensity relative to the median of the other cells of its
+   * specimen (group) in the same class, against the class's robust std (median
+   * absolute deviation) — slides differ in exposure, so this finds bad cells that a
+   * class-wide rule misses. Specimens with fewer than 3 cells of a class are kept.
    */
   method: 'class' | 'specimen';
 }
