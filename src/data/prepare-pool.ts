@@ -59,13 +59,15 @@ async function inProcess(item: DatasetItem, image: ImageConfig): Promise<Prepare
  * main thread starts at once and workers join as they come up (starting one
  * takes a few hundred ms), all taking the next item from one queue.
  * `workers` counts threads including the main one; 1 = main thread only.
+ * Returns how many threads prepared at least one image.
  */
 export async function prepareMany(items: DatasetItem[], image: ImageConfig, onResult: (index: number, r: PrepareResult) => void,
-  o: { workers?: number } = {}): Promise<void> {
+  o: { workers?: number; /** false: leave everything to the workers (tests). */ mainThread?: boolean } = {}): Promise<number> {
   const extra = items.length >= MIN_ITEMS_FOR_WORKERS ? Math.min((o.workers ?? defaultWorkerCount()) - 1, Math.ceil(items.length / 100)) : 0;
   let next = 0;
   let failure: Error | undefined;
   const workers: Worker[] = [];
+  const busy = new Set<Worker>();
   const runWorker = async (): Promise<void> => {
     const w = await startWorker();
     if (!w) return;
@@ -84,6 +86,7 @@ export async function prepareMany(items: DatasetItem[], image: ImageConfig, onRe
       };
       const onMessage = (r: PrepareReply) => {
         inFlight--;
+        busy.add(w);
         if (r.ok) onResult(r.id, { ok: true, image: { pixels: r.pixels, bitDepth: r.bitDepth, mean: r.mean, width: r.width, height: r.height } });
         else if (r.bug) failure ??= new Error(`preparing ${items[r.id].path} failed: ${r.bug}`);
         else onResult(r.id, { ok: false, file: r.file, problem: r.problem });
@@ -95,6 +98,10 @@ export async function prepareMany(items: DatasetItem[], image: ImageConfig, onRe
     });
   };
   const runMain = async (): Promise<void> => {
+    if (o.mainThread === false && extra > 0) {
+      await Promise.all(pending);
+      if (workers.length > 0) return;
+    }
     while (!failure && next < items.length) {
       const id = next++;
       try {
@@ -106,10 +113,12 @@ export async function prepareMany(items: DatasetItem[], image: ImageConfig, onRe
       if (extra > 0) await new Promise((r) => setImmediate(r));
     }
   };
+  const pending = Array.from({ length: Math.max(0, extra) }, runWorker);
   try {
-    await Promise.all([runMain(), ...Array.from({ length: Math.max(0, extra) }, runWorker)]);
+    await Promise.all([runMain(), ...pending]);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
   if (failure) throw failure;
+  return 1 + busy.size;
 }

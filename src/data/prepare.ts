@@ -41,7 +41,7 @@ export interface PreparedSet {
   /** Pixels of `items[i]` at index i. */
   store: PixelStore;
   skipped: BadInput[];
-  stats: { decoded: number; fromCache: number; seconds: number; cacheFile?: string };
+  stats: { decoded: number; fromCache: number; seconds: number; cacheFile?: string; /** Threads that decoded (main included). */ threads: number };
 }
 
 /** 1 GiB of prepared samples: above this, `stream: auto` reads batches from disk. */
@@ -109,7 +109,7 @@ export async function prepareItems(items: DatasetItem[], image: ImageConfig, o: 
   const store = new PixelStore(shape, streaming);
   const bad = new BadInputCollector();
   const slotOf = new Array<number>(items.length).fill(-1);
-  let decoded = 0, fromCache = 0, done = 0;
+  let decoded = 0, fromCache = 0, done = 0, threads = 1;
 
   const existing = cacheOn ? PackReader.open(packFile) : undefined;
   const missing: number[] = [];
@@ -150,7 +150,7 @@ export async function prepareItems(items: DatasetItem[], image: ImageConfig, o: 
         } else toDecode.push(i);
       }
       for (const { reader } of reuse.values()) reader.close();
-      await prepareMany(toDecode.map((i) => items[i]), image, (k: number, r: PrepareResult) => {
+      threads = await prepareMany(toDecode.map((i) => items[i]), image, (k: number, r: PrepareResult) => {
         const i = toDecode[k];
         if (r.ok) { decoded++; finishOne(i, r.image); return; }
         bad.add(r.file, r.problem, items[i].id);
@@ -189,6 +189,6 @@ export async function prepareItems(items: DatasetItem[], image: ImageConfig, o: 
     items: kept.map((i) => items[i]),
     store: ordered,
     skipped: bad.problems,
-    stats: { decoded, fromCache, seconds: (performance.now() - t0) / 1000, ...(cacheOn ? { cacheFile: packFile } : {}) },
+    stats: { decoded, fromCache, seconds: (performance.now() - t0) / 1000, threads, ...(cacheOn ? { cacheFile: packFile } : {}) },
   };
 }
