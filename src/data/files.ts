@@ -24,26 +24,37 @@ export function expandPattern(pattern: string, id: string, stem = id, name = ste
     .replace(/\{id(?::(\d+))?\}/g, (_, pad) => (pad ? id.padStart(Number(pad), '0') : id));
 }
 
-const listings = new Map<string, Map<string, string>>();
+const listings = new Map<string, { mtimeMs: number; byLower: Map<string, string> }>();
 
 /** `file` if it exists, else a file in the same folder whose name differs only in case. */
 export function resolveCaseInsensitive(file: string): string {
   if (fs.existsSync(file)) return file;
   const dir = path.dirname(file);
-  let byLower = listings.get(dir);
-  if (!byLower) {
-    byLower = new Map();
-    try { for (const n of fs.readdirSync(dir)) byLower.set(n.toLowerCase(), n); } catch { /* missing folder */ }
-    listings.set(dir, byLower);
+  let mtimeMs: number;
+  try { mtimeMs = fs.statSync(dir).mtimeMs; } catch { return file; }
+  // Folder listings are reused while the folder is unchanged (one readdir for thousands of lookups).
+  let entry = listings.get(dir);
+  if (!entry || entry.mtimeMs !== mtimeMs) {
+    const byLower = new Map<string, string>();
+    for (const n of fs.readdirSync(dir)) byLower.set(n.toLowerCase(), n);
+    entry = { mtimeMs, byLower };
+    listings.set(dir, entry);
     if (listings.size > 256) listings.delete(listings.keys().next().value!);
   }
-  const hit = byLower.get(path.basename(file).toLowerCase());
+  const hit = entry.byLower.get(path.basename(file).toLowerCase());
   return hit ? path.join(dir, hit) : file;
 }
 
-/** Forget cached folder listings (files were added since). */
-export function clearListingCache(): void {
-  listings.clear();
+/** `file`, or the same name with another image extension (`x_mask.bmp` for `x_mask.png`), any case. */
+export function resolveAnyImageExt(file: string): string {
+  const exact = resolveCaseInsensitive(file);
+  if (exact !== file || fs.existsSync(file)) return exact;
+  const base = file.replace(IMAGE_EXT, '');
+  for (const ext of ['.png', '.tif', '.tiff', '.bmp', '.jpg', '.jpeg']) {
+    const alt = resolveCaseInsensitive(base + ext);
+    if (fs.existsSync(alt)) return alt;
+  }
+  return file;
 }
 
 /** What is wrong with a file that should hold an image, or undefined. */

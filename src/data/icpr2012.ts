@@ -73,7 +73,7 @@ export function loadIcpr2012(cfg: DatasetConfig, bad: BadInputCollector): Datase
   let sidesFound = 0;
   for (const side of SIDES) {
     const dir = firstExisting(side.dirs.map((d) => path.join(root, d)));
-    const gtCandidates = [...(dir ? side.gts.map((g) => path.join(dir, g)) : []), ...side.gts.map((g) => path.join(root, g))];
+    const gtCandidates = [...side.gts.map((g) => path.join(dir ?? path.join(root, side.dirs[0]), g)), ...side.gts.map((g) => path.join(root, g))];
     looked.push(...gtCandidates.map((f) => path.relative(root, f)));
     const gtFile = firstExisting(gtCandidates);
     if (!gtFile) continue;

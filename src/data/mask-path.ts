@@ -3,7 +3,7 @@
 // `mask.dir` (a parallel folder: same sub-folders as the images).
 import * as path from 'node:path';
 import type { DatasetConfig } from './schema';
-import { expandPattern, resolveCaseInsensitive } from './files';
+import { expandPattern, resolveAnyImageExt, resolveCaseInsensitive } from './files';
 
 export interface MaskContext {
   /** The manifest row, when there is one. */
@@ -33,5 +33,6 @@ export function maskPathFor(image: string, id: string, cfg: DatasetConfig, ctx: 
   const pattern = cfg.mask.pattern ?? (cfg.mask.dir ? '{name}' : '{stem}_mask.png');
   const dir = cfg.mask.dir ? path.join(cfg.mask.dir, ctx.relDir ?? '') : path.dirname(image);
   const file = path.join(dir, expandPattern(pattern, id, stem, name, ext.replace(/^\./, '')));
-  return resolveCaseInsensitive(file);
+  // The default rule accepts any image extension (ICPR's full images have `NN_mask.bmp`).
+  return cfg.mask.pattern ? resolveCaseInsensitive(file) : resolveAnyImageExt(file);
 }

@@ -85,3 +85,19 @@ export function python<T = unknown>(code: string, args: string[] = []): T {
 export function config(partial: Record<string, unknown>): DatasetConfig {
   return resolveDatasetConfig({ cache: { dir: tmpDir('cellab-cache-') }, workers: 1, ...partial });
 }
+
+/**
+ * A folder-per-class copy of a synthetic ICPR set: `<out>/<pattern>/<id>.png`,
+ * masks in a parallel `<out>-masks/<pattern>/<id>.png` tree.
+ */
+export function folderSet(icprRoot: string, out = path.join(tmpDir(), 'cells')): { root: string; masks: string } {
+  const masks = `${out}-masks`;
+  for (const r of synthTruth(icprRoot)) {
+    for (const [base, rel] of [[out, r.path], [masks, r.mask]] as const) {
+      const dst = path.join(base, r.pattern, `${r.id}.png`);
+      fs.mkdirSync(path.dirname(dst), { recursive: true });
+      fs.copyFileSync(path.join(icprRoot, rel), dst);
+    }
+  }
+  return { root: out, masks };
+}
