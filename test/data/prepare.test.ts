@@ -73,7 +73,7 @@ test('streaming serves batches from the cache file without holding pixels, ident
   const source = (p: typeof mem) => new PreparedBatchSource(p.store, p.items.map((_, i) => i), new Int32Array(p.items.length), p.items.map((i) => i.id), 2);
   const firstBatch = (p: typeof mem) => {
     const b = source(p).batches({ batchSize: 16 })[Symbol.iterator]().next().value!;
-    const x = Array.from(b.x.dataSync());
+    const x = Array.from(b.x.dataSync() as Float32Array);
     tf.dispose([b.x, b.y]);
     return x;
   };
