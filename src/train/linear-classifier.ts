@@ -1,0 +1,131 @@
+// Linear classifiers on feature vectors, with scikit-learn's objectives:
+//   logistic  multinomial logistic regression (LogisticRegression, lbfgs):
+//             C * sum_i w_i CE(softmax(W x_i + b), y_i) + ||W||^2 / 2, intercept not penalised
+//   svm       one-vs-rest squared hinge (LinearSVC defaults):
+//             per class, C * sum_i w_i max(0, 1 - t_ik (w_k x_i + b_k))^2 + (||w_k||^2 + b_k^2) / 2
+//             (liblinear penalises the intercept too)
+// w_i is the sample's class weight; for svm, as liblinear's one-vs-rest, the
+// weight of class c applies to its own samples in the "c vs rest" problem and
+// the rest count 1. Solved with L-BFGS; both objectives are
+// divided by sum_i w_i for conditioning, which does not move the minimum.
+import { lbfgs } from './lbfgs';
+
+export type LinearKind = 'logistic' | 'svm';
+
+export interface LinearData {
+  /** Row-major [n, d]. */
+  x: Float64Array;
+  n: number;
+  d: number;
+  y: Int32Array;
+  k: number;
+}
+
+export interface LinearModel {
+  kind: LinearKind;
+  C: number;
+  d: number;
+  k: number;
+  /** Row-major [k, d]. */
+  W: Float64Array;
+  b: Float64Array;
+  iterations: number;
+  converged: boolean;
+  /** The (scaled) objective at the solution. */
+  objective: number;
+}
+
+export interface LinearFitOptions {
+  C: number;
+  maxIter?: number;
+  tol?: number;
+  /** Per-class weights (scikit-learn's class_weight). */
+  classWeights?: number[];
+  /** Start from this model (warm start along a C path). */
+  init?: LinearModel;
+}
+
+/** Decision values [n, k]: W x + b. */
+export function decisionFunction(m: Pick<LinearModel, 'W' | 'b' | 'd' | 'k'>, x: Float64Array, n: number): Float64Array {
+  const { W, b, d, k } = m;
+  const out = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) {
+    const xo = i * d;
+    for (let c = 0; c < k; c++) {
+      let s = b[c];
+      const wo = c * d;
+      for (let j = 0; j < d; j++) s += W[wo + j] * x[xo + j];
+      out[i * k + c] = s;
+    }
+  }
+  return out;
+}
+
+/** Row-wise softmax, in place. */
+export function softmaxRows(s: Float64Array, k: number): Float64Array {
+  for (let o = 0; o < s.length; o += k) {
+    let mx = -Infinity;
+    for (let c = 0; c < k; c++) mx = Math.max(mx, s[o + c]);
+    let z = 0;
+    for (let c = 0; c < k; c++) { s[o + c] = Math.exp(s[o + c] - mx); z += s[o + c]; }
+    for (let c = 0; c < k; c++) s[o + c] /= z;
+  }
+  return s;
+}
+
+export function linearObjective(kind: LinearKind, data: LinearData, C: number, sw: Float64Array, swSum: number, classWeights?: number[]) {
+  const { x, n, d, k, y } = data;
+  const nw = k * d;
+  const reg = 1 / (C * swSum);
+  return (theta: Float64Array, grad: Float64Array): number => {
+    const W = theta.subarray(0, nw), b = theta.subarray(nw);
+    const s = decisionFunction({ W, b, d, k }, x, n);
+    grad.fill(0);
+    let loss = 0;
+    const coef = new Float64Array(k);   // d loss_i / d s_ic, times sw_i / swSum
+    for (let i = 0; i < n; i++) {
+      const o = i * k, wi = sw[i] / swSum;
+      if (kind === 'logistic') {
+        let mx = -Infinity;
+        for (let c = 0; c < k; c++) mx = Math.max(mx, s[o + c]);
+        let z = 0;
+        for (let c = 0; c < k; c++) z += Math.exp(s[o + c] - mx);
+        const logZ = mx + Math.log(z);
+        loss += wi * (logZ - s[o + y[i]]);
+        for (let c = 0; c < k; c++) coef[c] = wi * (Math.exp(s[o + c] - logZ) - (c === y[i] ? 1 : 0));
+      } else {
+        for (let c = 0; c < k; c++) {
+          const t = c === y[i] ? 1 : -1;
+          const wc = (t === 1 && classWeights ? classWeights[c] : 1) / swSum;
+          const margin = 1 - t * s[o + c];
+          if (margin > 0) { loss += wc * margin * margin; coef[c] = -2 * wc * t * margin; } else coef[c] = 0;
+        }
+      }
+      const xo = i * d;
+      for (let c = 0; c < k; c++) {
+        const g = coef[c];
+        if (g === 0) continue;
+        const wo = c * d;
+        for (let j = 0; j < d; j++) grad[wo + j] += g * x[xo + j];
+        grad[nw + c] += g;
+      }
+    }
+    let pen = 0;
+    const penalised = kind === 'svm' ? theta.length : nw;
+    for (let j = 0; j < penalised; j++) { pen += theta[j] * theta[j]; grad[j] += reg * theta[j]; }
+    return loss + 0.5 * reg * pen;
+  };
+}
+
+export function fitLinear(kind: LinearKind, data: LinearData, o: LinearFitOptions): LinearModel {
+  const { n, d, k, y } = data;
+  if (!(o.C > 0)) throw new Error(`linear head: C must be > 0, got ${o.C}`);
+  if (o.classWeights && o.classWeights.length !== k) throw new Error(`linear head: ${o.classWeights.length} class weights for ${k} classes`);
+  const sw = new Float64Array(n);
+  let swSum = 0;
+  for (let i = 0; i < n; i++) { sw[i] = o.classWeights && kind === 'logistic' ? o.classWeights[y[i]] : 1; swSum += sw[i]; }
+  const theta0 = new Float64Array(k * d + k);
+  if (o.init && o.init.d === d && o.init.k === k) { theta0.set(o.init.W); theta0.set(o.init.b, k * d); }
+  const r = lbfgs(linearObjective(kind, data, o.C, sw, swSum, o.classWeights), theta0, { maxIter: o.maxIter ?? 200, tol: o.tol ?? 1e-5 });
+  return { kind, C: o.C, d, k, W: r.x.slice(0, k * d), b: r.x.slice(k * d), iterations: r.iterations, converged: r.converged, objective: r.f };
+}
