@@ -11,5 +11,16 @@ export { registerBackbone, createBackbone, listBackbones, backboneInfo, resolveB
 export type { BackboneOptions, BackboneInfo, BackboneFactory, ResolvedBackboneOptions } from './registry';
 export { LayerBuilder, poolFeatures } from './builder';
 export * as layers from './layers/index';
+export { buildModel } from './build-model';
+export type { BuiltModel } from './build-model';
+export { freezeLayers, unfreezeAll, backboneStages, layerStage, presetStages, layersToFreeze } from './freeze';
+export type { FreezeSpec, FreezePreset, FreezeReport } from './freeze';
+export { saveCheckpoint, loadCheckpoint, checkpointFile } from './checkpoint';
+export type { CheckpointMeta } from './checkpoint';
+export { transferWeights, summariseTransfer } from './transfer';
+export type { TransferReport, TransferOptions } from './transfer';
+export { loadPretrained, resolvePretrainedFile } from './pretrained';
+export type { PretrainedResult } from './pretrained';
+export { readNamedWeights, readWeightsFile, fileSaveHandler, fileLoadHandler } from './weights-file';
 export { modelSchema } from './schema';
 export type { ModelConfig } from './schema';
