@@ -4,6 +4,7 @@ import { evaluateCommand } from './evaluate';
 import { pushCommand } from './push';
 import { kernelCommand } from './kernel';
 import { backendCommand } from './backend';
+import { backbonesCommand } from './backbones';
 
 export async function main(argv: string[]): Promise<number> {
   process.exitCode = 0;
@@ -14,6 +15,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(pushCommand)
     .command(kernelCommand)
     .command(backendCommand)
+    .command(backbonesCommand)
     .demandCommand(1, 'Name a command (see --help).')
     .recommendCommands()
     .strict()
