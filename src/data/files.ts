@@ -57,15 +57,15 @@ export function resolveAnyImageExt(file: string): string {
   return file;
 }
 
-/** What is wrong with a file that should hold an image, or undefined. */
-export function fileProblem(file: string, what = 'image'): string | undefined {
+/** What is wrong with a file that should hold an image, or undefined. `advice` says what to do. */
+export function fileProblem(file: string, what = 'image', advice = 'restore it or remove the item'): string | undefined {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
   } catch {
-    return `${what} file is missing: restore it or remove the item`;
+    return `${what} file is missing: ${advice}`;
   }
-  if (st.isDirectory()) return `${what} path is a folder, not a file`;
-  if (st.size === 0) return `${what} file is empty (0 bytes): re-export it or remove the item`;
+  if (st.isDirectory()) return `${what} path is a folder, not a file: ${advice}`;
+  if (st.size === 0) return `${what} file is empty (0 bytes): ${advice === 'restore it or remove the item' ? 're-export it or remove the item' : advice}`;
   return undefined;
 }

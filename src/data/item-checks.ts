@@ -25,7 +25,7 @@ export function dropDuplicateIds(items: DatasetItem[], bad: BadInputCollector): 
 export function dropMissingFiles(items: DatasetItem[], withMask: boolean, bad: BadInputCollector): DatasetItem[] {
   const out: DatasetItem[] = [];
   for (const it of items) {
-    const from = it.source ? ` (${it.source})` : '';
+    const from = it.source && it.source !== it.path ? ` (${it.source})` : '';
     const files: [string, string][] = it.channelPaths
       ? Object.entries(it.channelPaths).map(([c, f]) => [f!, `${c} channel`])
       : [[it.path, 'image']];
@@ -35,10 +35,16 @@ export function dropMissingFiles(items: DatasetItem[], withMask: boolean, bad: B
       if (p) { bad.add(f, p + from, it.id); ok = false; }
     }
     if (ok && withMask) {
-      const p = it.maskPath ? fileProblem(it.maskPath, 'mask') : 'no mask found for this image';
-      if (p) {
-        bad.add(it.maskPath ?? it.path, `${p} (mask of ${it.path})${from}. Add the mask, fix dataset.mask, or set image.mask: false`, it.id);
+      const advice = 'add the mask, fix dataset.mask, or set image.mask: false';
+      if (!it.maskPath) {
+        bad.add(it.path, `no mask found for this image${from}: ${advice}`, it.id);
         ok = false;
+      } else {
+        const p = fileProblem(it.maskPath, 'mask', advice);
+        if (p) {
+          bad.add(it.maskPath, `${p} (mask of ${it.path}${from ? `, ${it.source}` : ''})`, it.id);
+          ok = false;
+        }
       }
     }
     if (ok) out.push(it);

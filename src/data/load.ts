@@ -25,9 +25,10 @@ export interface LoadedDataset extends Dataset {
 /**
  * Read the items of a dataset and check them: every file present and
  * non-empty, masks present when used, ids unique, labels known. Bad input
- * fails with one message listing every offender (or is skipped and listed).
+ * fails with one message listing every offender (or is skipped and listed;
+ * with `collect`, returned in `skipped` whatever the policy).
  */
-export function loadDataset(cfg: DatasetConfig): LoadedDataset {
+export function loadDataset(cfg: DatasetConfig, o: { /** Return bad input in `skipped` instead of failing (the caller fails later with the full list). */ collect?: boolean } = {}): LoadedDataset {
   const bad = new BadInputCollector();
   let ds: Dataset;
   switch (cfg.format) {
@@ -45,7 +46,7 @@ export function loadDataset(cfg: DatasetConfig): LoadedDataset {
     const why = bad.size ? `every item has a problem:\n${BadInputCollector.format(bad.problems)}` : 'no items were found';
     throw new DataError(`${where} is empty: ${why}\nCheck dataset.root / dataset.manifest and dataset.format (${cfg.format}).`, bad.problems);
   }
-  bad.check(cfg.onBadInput, where);
+  if (!o.collect) bad.check(cfg.onBadInput, where);
   const classes = cfg.classes ? resolved.classes : [...new Set(items.map((i) => i.label))].sort();
   return { format: ds.format, root: ds.root, classes, items, skipped: bad.problems };
 }

@@ -18,6 +18,12 @@ export type PrepareResult = { ok: true; image: PreparedImage } | { ok: false; fi
 
 /** Below this many images, starting workers costs more than it saves. */
 const MIN_ITEMS_FOR_WORKERS = 200;
+/**
+ * Without an explicit `workers`, threads are used from this many images on:
+ * a worker takes 0.3-0.5 s to start (measured on 2 busy cores; bench/data.bench.ts),
+ * about what the main thread needs for 1,000 small crops.
+ */
+const DEFAULT_MIN_ITEMS_FOR_WORKERS = 4000;
 const IN_FLIGHT_PER_WORKER = 4;
 
 /** Threads for preparing images, the main one included: the cores, at most 4. */
@@ -63,7 +69,8 @@ async function inProcess(item: DatasetItem, image: ImageConfig): Promise<Prepare
  */
 export async function prepareMany(items: DatasetItem[], image: ImageConfig, onResult: (index: number, r: PrepareResult) => void,
   o: { workers?: number; /** false: leave everything to the workers (tests). */ mainThread?: boolean } = {}): Promise<number> {
-  const extra = items.length >= MIN_ITEMS_FOR_WORKERS ? Math.min((o.workers ?? defaultWorkerCount()) - 1, Math.ceil(items.length / 100)) : 0;
+  const enough = items.length >= (o.workers === undefined ? DEFAULT_MIN_ITEMS_FOR_WORKERS : MIN_ITEMS_FOR_WORKERS);
+  const extra = enough ? Math.min((o.workers ?? defaultWorkerCount()) - 1, Math.ceil(items.length / 100)) : 0;
   let next = 0;
   let failure: Error | undefined;
   const workers: Worker[] = [];

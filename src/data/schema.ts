@@ -198,7 +198,7 @@ export const datasetSchema: SchemaNode = {
       description: 'Read batches from the cache file instead of memory (auto: above 1 GiB of pixels).',
       options: [{ type: 'string', enum: ['auto'] }, { type: 'boolean' }],
     },
-    workers: { type: 'number', integer: true, min: 1, max: 64 },
+    workers: { type: 'number', integer: true, min: 1, max: 64, description: 'Threads decoding images (default: the main thread below 4,000 images, else the cores up to 4).' },
     synthetic: {
       type: 'object',
       optional: true,

@@ -6,7 +6,7 @@
 import type { DatasetConfig } from './schema';
 import type { DatasetItem, DatasetSplit } from './types';
 import type { BadInput } from './bad-input';
-import { DataError } from './bad-input';
+import { BadInputCollector, DataError } from './bad-input';
 import { checkTrainingClasses } from './split-checks';
 import { prepareItems, type PreparedSet } from './prepare';
 import { PreparedBatchSource, type Normalization } from './batches';
@@ -38,6 +38,10 @@ export interface SplitSourcesOptions {
   /** Seed of the augmentation stream (the training seed). */
   seed?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Bad input found while loading (loadDataset with `collect`): reported together with what decoding finds. */
+  earlier?: BadInput[];
+  /** Names the dataset in the failure message. */
+  what?: string;
 }
 
 function unique(lists: DatasetItem[][]): DatasetItem[] {
@@ -47,23 +51,33 @@ function unique(lists: DatasetItem[][]): DatasetItem[] {
   return out;
 }
 
+/**
+ * Under `onBadInput: fail` every problem (load, classes, decoding) is
+ * collected first, then reported in one message before anything trains.
+ */
 export async function prepareSplitSources(split: DatasetSplit, classes: string[], cfg: DatasetConfig, o: SplitSourcesOptions = {}): Promise<SplitSources> {
-  const first = checkTrainingClasses(split, classes, cfg.onBadInput, 'the training split');
+  const bad = new BadInputCollector();
+  bad.problems.push(...(o.earlier ?? []));
+  const first = checkTrainingClasses(split, classes, 'skip');
+  bad.problems.push(...first.skipped);
   const prepared = await prepareItems(unique([first.split.train, first.split.val, first.split.test]), cfg.image, {
-    onBadInput: cfg.onBadInput,
+    onBadInput: 'skip',
     onProgress: o.onProgress,
     cache: cfg.cache,
     stream: cfg.stream,
     workers: cfg.workers,
-    what: 'the images',
   });
+  bad.problems.push(...prepared.skipped);
   try {
     const slot = new Map(prepared.items.map((it, i) => [it.id, i]));
     const ok = (items: DatasetItem[]) => items.filter((it) => slot.has(it.id));
-    // A class can lose its last training image to skipped bad files: check again.
+    // A class can lose its last training image to bad files: check again.
     const second = checkTrainingClasses({ ...first.split, train: ok(first.split.train), val: ok(first.split.val), test: ok(first.split.test) },
-      first.classes, cfg.onBadInput, 'the training split');
+      first.classes, 'skip');
+    bad.problems.push(...second.skipped);
+    bad.check(cfg.onBadInput, o.what ?? `the dataset at ${cfg.manifest ?? cfg.root}`);
     const cls = second.classes;
+    if (cls.length < 2) throw new DataError(`only ${cls.length} class(es) left with training items (${cls.join(', ') || 'none'}): a classifier needs at least 2. Check the skipped items listed above`);
     const index = new Map(cls.map((c, i) => [c, i]));
     const sourceOf = (items: DatasetItem[]) => new PreparedBatchSource(prepared.store, items.map((it) => slot.get(it.id)!),
       Int32Array.from(items, (it) => index.get(it.label)!), items.map((it) => it.id), cls.length);
@@ -90,7 +104,7 @@ export async function prepareSplitSources(split: DatasetSplit, classes: string[]
       anomalies,
       normalization,
       classWeights: computeClassWeights(plainTrain.labels, cls, cfg.classWeights),
-      skipped: [...first.skipped, ...prepared.skipped, ...second.skipped],
+      skipped: bad.problems.slice((o.earlier ?? []).length),
       prepared: prepared.stats,
       close: () => prepared.store.close(),
     };

@@ -106,10 +106,14 @@ async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, hi
   }
 }
 
-/** Load the dataset (generating the synthetic set when configured) and split it. */
+/**
+ * Load the dataset (generating the synthetic set when configured) and split it.
+ * Bad input is returned in `dataset.skipped`, not thrown: loadTrialData reports it
+ * together with what decoding finds, in one message.
+ */
 export async function prepareData(config: ExperimentConfig, fold?: number, log?: (l: string) => void): Promise<{ dataset: LoadedDataset; split: DatasetSplit }> {
   await ensureSynthetic(config.dataset, log);
-  const dataset = loadDataset(config.dataset);
+  const dataset = loadDataset(config.dataset, { collect: true });
   const split = splitDataset(dataset.items, config.dataset.split, fold);
   return { dataset, split };
 }
@@ -142,7 +146,7 @@ export async function loadTrialData(config: ExperimentConfig, o: { fold?: number
   const { dataset, split } = await prepareData(config, o.fold, o.log);
   const total = new Set([...split.train, ...split.val, ...split.test].map((i) => i.id)).size;
   const bar = createProgress('images', total, { mode: o.progress });
-  const s = await prepareSplitSources(split, dataset.classes, config.dataset, { seed: config.train.seed, onProgress: (d) => bar.update(d) });
+  const s = await prepareSplitSources(split, dataset.classes, config.dataset, { seed: config.train.seed, onProgress: (d) => bar.update(d), earlier: dataset.skipped });
   bar.finish({ train: s.train.size, val: s.val.size, test: s.test.size, cached: s.prepared.fromCache,
     ...(s.anomalies ? { anomalies: s.anomalies.dropped.length } : {}) });
   return {

@@ -34,11 +34,11 @@ function writeManifest(t: Tiny, header = 'path,label,split'): void {
 const cfgOf = (t: Tiny, extra: Record<string, unknown> = {}) =>
   config({ format: 'csv', manifest: t.manifest, image: { size: 16, mask: true }, split: { kind: 'predefined', valFraction: 0 }, ...extra });
 
-/** What a trial does before training: load, split, prepare. */
+/** What a trial does before training (loadTrialData): load, split, prepare; bad input reported once, at the end. */
 async function prepare(t: Tiny, extra: Record<string, unknown> = {}) {
   const cfg = cfgOf(t, extra);
-  const ds = loadDataset(cfg);
-  const s = await prepareSplitSources(splitDataset(ds.items, cfg.split), ds.classes, cfg);
+  const ds = loadDataset(cfg, { collect: true });
+  const s = await prepareSplitSources(splitDataset(ds.items, cfg.split), ds.classes, cfg, { earlier: ds.skipped });
   s.close();
   return { ds, s };
 }
@@ -55,7 +55,7 @@ test('a corrupt or truncated image fails naming the file', async () => {
   const t = await tiny();
   const f = path.join(t.root, '3.png');
   fs.writeFileSync(f, fs.readFileSync(f).subarray(0, 60));
-  await failsNaming(t, new RegExp(`1 bad input\\(s\\) in the images:\\n  - ${f}: PNG (file is truncated|header).*\\nFix or remove these files/rows, or set \`dataset.onBadInput: skip\``));
+  await failsNaming(t, new RegExp(`1 bad input\\(s\\) in the dataset at ${t.manifest}:\\n  - ${f}: PNG (file is truncated|header).*\\nFix or remove these files/rows, or set \`dataset.onBadInput: skip\``));
 });
 
 test('an empty file fails naming the file and its manifest row', async () => {
@@ -79,7 +79,7 @@ test('a missing image fails naming the file and the row', async () => {
 test('a missing mask fails naming the mask and its image', async () => {
   const t = await tiny();
   fs.rmSync(path.join(t.root, '6_mask.png'));
-  await failsNaming(t, new RegExp(`${path.join(t.root, '6_mask.png')}: mask file is missing.*\\(mask of ${path.join(t.root, '6.png')}\\).*set image.mask: false`));
+  await failsNaming(t, new RegExp(`${path.join(t.root, '6_mask.png')}: mask file is missing: add the mask, fix dataset.mask, or set image.mask: false \\(mask of ${path.join(t.root, '6.png')}, ${t.manifest}:8\\)`));
 });
 
 test('an image/mask size mismatch fails naming both files', async () => {
@@ -129,6 +129,15 @@ test('many offenders: one message with the first 20 and the count of the rest', 
   writeManifest(t);
   const err = await failsNaming(t, /25 bad input\(s\) in the dataset at .*labels.csv:\n(  - .*gone\d+\.png: image file is missing.*\n){20}  \.\.\. and 5 more\n/);
   assert.equal(err.problems.length, 25);
+});
+
+test('problems found while loading and while decoding come in one message', async () => {
+  const t = await tiny();
+  fs.rmSync(path.join(t.root, '4.png'));
+  fs.writeFileSync(path.join(t.root, '2.png'), 'text');
+  const err = await failsNaming(t, /2 bad input\(s\) in the dataset at .*:\n  - .*4\.png: image file is missing.*\n  - .*2\.png: is not an image/);
+  assert.equal(err.problems.length, 2);
+  assert.throws(() => loadDataset(cfgOf(t)), /1 bad input\(s\)[\s\S]*4\.png: image file is missing/, 'loadDataset alone fails at once');
 });
 
 test('onBadInput: skip leaves the offenders out and reports each of them', async () => {
