@@ -95,14 +95,19 @@ export class ExperimentResult {
   /** The best trial: highest validation accuracy of the selected configuration (never chosen on test). */
   best(): TrialView {
     const id = 'best' in this.summary && this.summary.best ? this.summary.best.run_id : this.summary.run_id;
-    const row = this.rows.find((r) => r.runId === id) ?? this.rows.find((r) => r.outcome === 'completed');
-    if (!row?.runId) throw new Error('no trial completed: there is no best trial. Look at result.show() for each outcome and reason.');
+    const done = this.rows.filter((r) => r.outcome === 'completed' && r.runId);
+    const row = done.find((r) => r.runId === id) ?? done[0];
+    if (!row) {
+      const why = this.rows.map((r) => `trial ${r.trial}: ${r.outcome}${r.reason ? ` (${r.reason})` : ''}`).join('; ');
+      throw new Error(`no trial completed, so there is no best trial: ${why}`);
+    }
     return new TrialView(this.trackingUri, row);
   }
 
   trial(index: number): TrialView {
     const row = this.rows.find((r) => r.trial === index);
     if (!row?.runId) throw new Error(`trial ${index} has no run. Trials: ${this.rows.map((r) => r.trial).join(', ')}`);
+    if (row.outcome !== 'completed') throw new Error(`trial ${index} ${row.outcome}${row.reason ? `: ${row.reason}` : ''}; it has no predictions to plot`);
     return new TrialView(this.trackingUri, row);
   }
 
