@@ -48,17 +48,34 @@ function firstExisting(candidates: string[]): string | undefined {
   return candidates.find((f) => fs.existsSync(f));
 }
 
-function readGroups(root: string, cfg: DatasetConfig): Map<string, string> {
-  const groups = new Map<string, string>();
+/** Side of a cells.csv row (`training`/`test` in column 2), normalised to our split names. */
+function sideOf(value: string | undefined): SplitName | undefined {
+  const v = (value ?? '').trim().toLowerCase();
+  return v.startsWith('train') ? 'train' : v.startsWith('test') ? 'test' : undefined;
+}
+
+/**
+ * Specimen of each cell from cells.csv, keyed by side and ID (whether test IDs
+ * restart at 1 is not documented, so the side disambiguates when given).
+ */
+function readGroups(root: string, cfg: DatasetConfig): (side: SplitName, id: string) => string | undefined {
+  const bySide = new Map<string, string>();
+  const byId = new Map<string, string>();
   const file = path.join(root, 'cells.csv');
-  if (!fs.existsSync(file)) return groups;
+  if (!fs.existsSync(file)) return () => undefined;
   const t = readCsv(file);
   // The header's names are not documented; the columns are: 1 ID, 2 set, 3 image (specimen).
   const idCol = t.header[0];
+  const setCol = t.header[1];
   const groupCol = cfg.columns.group ? requireColumn(t, cfg.columns.group, 'dataset.columns.group') : t.header[2];
   if (!groupCol) throw new DataError(`${file} has ${t.header.length} column(s); expected the source image number in column 3 (or set dataset.columns.group)`);
-  for (const r of t.rows) groups.set(numericKey(r.values[idCol]), r.values[groupCol]);
-  return groups;
+  for (const r of t.rows) {
+    const id = numericKey(r.values[idCol]);
+    const side = sideOf(r.values[setCol]);
+    if (side) bySide.set(`${side}:${id}`, r.values[groupCol]);
+    byId.set(id, r.values[groupCol]);
+  }
+  return (side, id) => bySide.get(`${side}:${numericKey(id)}`) ?? byId.get(numericKey(id));
 }
 
 export function loadIcpr2012(cfg: DatasetConfig, bad: BadInputCollector): Dataset {
@@ -67,7 +84,7 @@ export function loadIcpr2012(cfg: DatasetConfig, bad: BadInputCollector): Datase
   const idKey = cfg.columns.id ?? 'ID';
   const labelKey = cfg.columns.label ?? 'pattern';
   const intensityKey = cfg.columns.intensity ?? 'intensity';
-  const groups = readGroups(root, cfg);
+  const groupOf = readGroups(root, cfg);
   const items: DatasetItem[] = [];
   const looked: string[] = [];
   let sidesFound = 0;
@@ -106,13 +123,16 @@ export function loadIcpr2012(cfg: DatasetConfig, bad: BadInputCollector): Datase
       const item: DatasetItem = { id, path: image, label, split: side.split, extra, source: where };
       const intensity = extra[intensityKey];
       if (intensity !== undefined) item.extra.intensity = intensity;
-      const group = groups.get(numericKey(id));
+      const group = groupOf(side.split, id);
       if (group !== undefined) item.group = group;
       const mask = maskPathFor(image, id, cfg);
       if (mask) item.maskPath = mask;
       items.push(item);
     }
   }
+  // Test IDs that repeat training IDs get a `test-` prefix, so ids stay unique.
+  const trainIds = new Set(items.filter((i) => i.split === 'train').map((i) => numericKey(i.id)));
+  for (const it of items) if (it.split === 'test' && trainIds.has(numericKey(it.id))) it.id = `test-${it.id}`;
   if (sidesFound === 0) {
     throw new DataError(`${root} does not look like an ICPR 2012 / I3A folder: none of ${looked.join(', ')} exists. ` +
       'Point dataset.root at the folder that holds training/ and test/, or use dataset.format: csv with a manifest.');

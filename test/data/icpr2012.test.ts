@@ -44,3 +44,17 @@ test('a folder that is not ICPR-like says which files were looked for', () => {
   const root = tmpDir();
   assert.throws(() => loadDataset(config({ format: 'icpr2012', root })), /does not look like an ICPR 2012 \/ I3A folder: none of training\/gt_training.csv, .* exists/);
 });
+
+test('test IDs that restart at 1 stay distinct from training IDs and take their specimen from their side of cells.csv', async () => {
+  const root = path.join(tmpDir(), 'icpr');
+  for (const side of ['training', 'test']) {
+    for (const id of ['001', '002']) {
+      await writeImage(path.join(root, side, `${id}.png`), gradient(10, 10), 10, 10, 1);
+      await writeImage(path.join(root, side, `${id}_mask.png`), ellipseMask(10, 10), 10, 10, 1);
+    }
+    fs.writeFileSync(path.join(root, side, `gt_${side}.csv`), 'ID;pattern\n1;homogeneous\n2;nucleolar\n');
+  }
+  fs.writeFileSync(path.join(root, 'cells.csv'), 'ID;set;image;intensity;x;pattern;y;z\n1;training;3;positive;;homogeneous;;\n2;training;4;positive;;nucleolar;;\n1;test;17;positive;;homogeneous;;\n2;test;18;positive;;nucleolar;;\n');
+  const ds = loadDataset(config({ format: 'icpr2012', root, image: { mask: true } }));
+  assert.deepEqual(ds.items.map((i) => [i.id, i.split, i.group]), [['1', 'train', '3'], ['2', 'train', '4'], ['test-1', 'test', '17'], ['test-2', 'test', '18']]);
+});
