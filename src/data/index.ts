@@ -25,6 +25,7 @@ export { checkTrainingClasses } from './split-checks';
 export { loadDataset, load, resolveDatasetConfig, prepareBatches } from './load';
 export type { LoadedDataset, DatasetView } from './load';
 export { filterByMeanIntensity, ANOMALY_COLUMNS } from './anomaly';
+export { measureMeanIntensity } from './intensity';
 export type { AnomalyResult, DroppedItem, AnomalyOptions } from './anomaly';
 export { computeClassWeights } from './class-weights';
 export type { ClassWeights } from './class-weights';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { filterByMeanIntensity, ANOMALY_COLUMNS } from '../../src/data/anomaly';
 import { loadDataset } from '../../src/data/load';
-import { prepareItems } from '../../src/data/prepare';
+import { measureMeanIntensity } from '../../src/data/intensity';
 import { splitDataset } from '../../src/data/split';
 import type { DatasetItem } from '../../src/data/types';
 import { config, synthSet, synthTruth } from './helpers';
@@ -65,8 +65,7 @@ async function plantedRecall(kind: 'patterns' | 'intensity', seed: number) {
       split: { kind: 'stratified-group-kfold', folds: 5 } });
   const ds = loadDataset(cfg);
   const train = splitDataset(ds.items, cfg.split, 0).train;
-  const prepared = await prepareItems(train, cfg.image, { onBadInput: 'fail', cache: cfg.cache, workers: 1 });
-  const means = new Map(prepared.items.map((x, i) => [x.id, prepared.store.mean(i)]));
+  const means = await measureMeanIntensity(train, cfg.image, { cache: cfg.cache });
   const truth = new Map(synthTruth(root).map((r) => [kind === 'patterns' ? r.id : r.path.replace(/^images\/|\.png$/g, ''), r.anomaly]));
   const count = (f: (a: string) => boolean) => train.filter((x) => f(truth.get(x.id)!));
   const intensity = count((a) => a === 'saturated' || a === 'near_black');
