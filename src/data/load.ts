@@ -87,14 +87,9 @@ export async function load(partial: Partial<DatasetConfig> | Record<string, unkn
   };
 }
 
-export interface PrepareOptions extends Omit<PrepareItemsOptions, 'what'> {
-  /** Ignored (kept for callers of the first version); workers are used instead. */
-  concurrency?: number;
-}
-
 /** Decode every item of a split into a batch source (through the cache). */
 export async function prepareBatches(items: DatasetItem[], classes: string[], image: ImageConfig,
-  o: PrepareOptions): Promise<{ source: PreparedBatchSource; skipped: BadInput[] }> {
+  o: PrepareItemsOptions): Promise<{ source: PreparedBatchSource; skipped: BadInput[] }> {
   const prepared = await prepareItems(items, image, o);
   const classIndex = new Map(classes.map((c, i) => [c, i]));
   const labels = Int32Array.from(prepared.items, (it) => {

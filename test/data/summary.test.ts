@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classCounts, groupCounts, summaryTable } from '../../src/data/summary';
-import { load } from '../../src/data/load';
 import type { DatasetItem } from '../../src/data/types';
-import { synthSet, tmpDir } from './helpers';
 
 const it = (label: string, split: 'train' | 'val' | 'test', group: string): DatasetItem => ({ id: `${label}${split}${group}${Math.random()}`, path: '', label, split, group, extra: {} });
 
@@ -14,14 +12,4 @@ test('counts per class x split and per specimen', () => {
   const df = summaryTable(split);
   assert.deepEqual(df.columns, ['class', 'total', 'train', 'val', 'test']);
   assert.deepEqual(df.values, [['a', 3, 2, 0, 1], ['b', 2, 1, 1, 0]]);
-});
-
-test('load() for notebooks: a partial config with defaults, the split, and summary tables', async () => {
-  const root = await synthSet('patterns', 120);
-  const ds = await load({ format: 'icpr2012', root, image: { size: 32, mask: true }, cache: { dir: tmpDir() } });
-  assert.equal(ds.config.image.resize, 'pad');
-  assert.equal(ds.train.length + ds.val.length + ds.test.length, ds.items.length);
-  assert.equal(ds.summary().shape[0], ds.classes.length);
-  assert.ok(ds.specimens().shape[0] >= 28);
-  await assert.rejects(load({ format: 'icpr2012', root, imgae: {} }), /unknown key `dataset.imgae`. Did you mean `image`\?/);
 });
