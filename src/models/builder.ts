@@ -8,6 +8,7 @@ import type { ResolvedBackboneOptions } from './registry';
 import { SeededDropout } from './layers/seeded-dropout';
 import { LayerScale } from './layers/layer-scale';
 import { LayerNorm } from './layers/layer-norm';
+import { BatchNorm } from './layers/batch-norm';
 import { Gelu } from './layers/gelu';
 
 export type T = tf.SymbolicTensor;
@@ -64,14 +65,13 @@ export class LayerBuilder {
   }
 
   /**
-   * Batch norm with PyTorch's defaults (momentum 0.1 = Keras 0.9, eps 1e-5).
+   * Batch norm with PyTorch's defaults (momentum 0.1 = 0.9 kept, eps 1e-5).
    * `zeroGamma` for the last norm of a residual branch (timm's zero_init_last):
    * each block starts as the identity, which keeps deep nets trainable at
    * tiny batches and resolutions.
    */
   bn(x: T, name: string, o: { zeroGamma?: boolean } = {}): T {
-    return tf.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-5,
-      ...(o.zeroGamma ? { gammaInitializer: 'zeros' } : {}) }).apply(x) as T;
+    return new BatchNorm({ name, momentum: 0.9, epsilon: 1e-5, zeroGamma: o.zeroGamma }).apply(x) as T;
   }
 
   layerNorm(x: T, name: string): T {

@@ -53,11 +53,12 @@ function paramCount(ws: tf.LayerVariable[]): number {
   return ws.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
 }
 
+const BATCH_NORMS = new Set(['BatchNormalization', 'CellabBatchNorm']);
 const originalCall = new WeakMap<tf.layers.Layer, tf.layers.Layer['call']>();
 
 function setFrozen(layer: tf.layers.Layer, frozen: boolean): void {
   layer.trainable = !frozen;
-  if (layer.getClassName() !== 'BatchNormalization') return;
+  if (!BATCH_NORMS.has(layer.getClassName())) return;
   if (frozen && !originalCall.has(layer)) {
     const call = layer.call.bind(layer);
     originalCall.set(layer, layer.call);

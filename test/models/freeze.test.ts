@@ -56,14 +56,14 @@ test('{layers: N} freezes the first N layers after the input; {stages} names sta
 test('a frozen batch norm runs in inference mode: a training-mode forward leaves its statistics alone', () => {
   const m = build();
   freezeLayers(m, 'soft');
-  const stat = (layer: string) => m.getLayer(layer).getWeights().find((w) => w.name.includes('moving_mean'))!.dataSync().slice();
+  const stat = (layer: string) => m.getLayer(layer).weights.find((w) => w.originalName.endsWith('moving_mean'))!.read().dataSync().slice();
   const frozenBefore = stat('stem_bn'), liveBefore = stat('stage3_block1_1_bn');
   const x = tf.randomNormal([4, 32, 32, 1], 2, 1, 'float32', 1);
-  tf.tidy(() => m.apply(x, { training: true }));
+  tf.tidy(() => { m.apply(x, { training: true }); });
   assert.deepEqual(stat('stem_bn'), frozenBefore);
   assert.notDeepEqual(stat('stage3_block1_1_bn'), liveBefore);
   unfreezeAll(m);
-  tf.tidy(() => m.apply(x, { training: true }));
+  tf.tidy(() => { m.apply(x, { training: true }); });
   assert.notDeepEqual(stat('stem_bn'), frozenBefore, 'unfrozen batch norm updates again');
   x.dispose();
   m.dispose();

@@ -2,6 +2,7 @@
 export { SeededDropout } from './seeded-dropout';
 export { LayerScale } from './layer-scale';
 export { LayerNorm } from './layer-norm';
+export { BatchNorm } from './batch-norm';
 export { Gelu, geluTanh } from './gelu';
 export { PositionEmbedding } from './position-embedding';
 export { SelfAttention, relativePositionIndex } from './self-attention';
