@@ -5,6 +5,8 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmGradientKernels } from './wasm-kernels';
+import { registerBatchNormGradient } from './batch-norm-grad';
+import { prepareThreadedWasm, unrefPthreadWorkers } from './wasm-threads';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -39,7 +41,7 @@ export class BackendUnavailableError extends Error {
 export interface InitEngineOptions {
   /** Force one backend; default: `CELLAB_BACKEND` or the first that loads. */
   backend?: BackendName | 'auto';
-  /** wasm threads (1 unless the threaded build is usable). */
+  /** wasm threads (default: CELLAB_WASM_THREADS, else 1); more than 1 uses the threaded build. */
   threads?: number;
   /** Where the "backend: ..." line goes; null to stay silent. */
   log?: ((line: string) => void) | null;
@@ -92,15 +94,13 @@ async function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<void> 
   }
 }
 
-async function loadWasm(threads: number): Promise<{ simd: boolean; threads: number }> {
-  let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    wasm = require('@tensorflow/tfjs-backend-wasm');
-  } catch (err) {
-    throw new BackendUnavailableError('wasm', PACKAGES.wasm, explainLoadError('wasm', err));
-  }
+type WasmPackage = typeof import('@tensorflow/tfjs-backend-wasm');
+
+/** tf.setBackend('wasm') with `threads` threads (the threaded build when > 1). */
+async function startWasm(wasm: WasmPackage, threads: number): Promise<number> {
   wasm.setThreadsCount(threads);
+  const restore = threads > 1 ? prepareThreadedWasm(threads) : undefined;
+  if (!restore) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   // The emscripten glue adds process-wide handlers that rethrow every uncaught
   // error from inside its minified source, burying the real message under a
   // 30 kB line. Keep the handlers that existed before it.
@@ -114,6 +114,7 @@ async function loadWasm(threads: number): Promise<{ simd: boolean; threads: numb
   } catch (err) {
     throw new BackendUnavailableError('wasm', PACKAGES.wasm, `failed to initialise: ${(err as Error).message}`);
   } finally {
+    restore?.();
     for (const l of process.listeners('uncaughtException')) {
       if (!before.uncaughtException.includes(l)) process.removeListener('uncaughtException', l);
     }
@@ -122,9 +123,47 @@ async function loadWasm(threads: number): Promise<{ simd: boolean; threads: numb
     }
   }
   if (!ok) throw new BackendUnavailableError('wasm', PACKAGES.wasm, 'failed to initialise (WebAssembly unavailable?)');
+  if (restore) unrefPthreadWorkers(tf.backend());
+  return wasm.getThreadsCount();
+}
+
+async function loadWasm(threads: number, log: ((line: string) => void) | null): Promise<{ simd: boolean; threads: number }> {
+  let wasm: WasmPackage;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    wasm = require('@tensorflow/tfjs-backend-wasm');
+  } catch (err) {
+    throw new BackendUnavailableError('wasm', PACKAGES.wasm, explainLoadError('wasm', err));
+  }
+  let actual: number;
+  try {
+    actual = await startWasm(wasm, threads);
+  } catch (err) {
+    if (threads <= 1) throw err;
+    log?.(`cellab: multithreaded wasm did not start (${(err as Error).message}); using 1 thread (set CELLAB_WASM_THREADS=1 to skip the attempt)`);
+    actual = await startWasm(wasm, 1);
+  }
   registerWasmGradientKernels();
+  registerBatchNormGradient();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
-  return { simd, threads: wasm.getThreadsCount ? wasm.getThreadsCount() : threads };
+  return { simd, threads: actual };
+}
+
+/** The wasm build's thread pool holds 8 workers; tfjs caps its thread count there. */
+export const MAX_WASM_THREADS = 8;
+
+/**
+ * wasm threads: the `threads` option, else CELLAB_WASM_THREADS, else 1.
+ * Capped at MAX_WASM_THREADS; anything but a whole number >= 1 is an error.
+ */
+export function resolveWasmThreads(option: number | undefined, env: string | undefined): number {
+  const [value, source] = option !== undefined ? [option, 'the threads option'] : [env?.trim() || undefined, 'CELLAB_WASM_THREADS'];
+  if (value === undefined) return 1;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`${source}=${value} is not a thread count: use a whole number from 1 to ${MAX_WASM_THREADS} (threads of the wasm backend).`);
+  }
+  return Math.min(n, MAX_WASM_THREADS);
 }
 
 /**
@@ -139,7 +178,7 @@ export async function initEngine(opts: InitEngineOptions = {}): Promise<EngineIn
   // The cpu backend greets Node users with a banner recommending tfjs-node;
   // cellab reports the backend itself.
   tf.env().set('PROD', true);
-  const threads = Math.max(1, opts.threads ?? Number(process.env.CELLAB_WASM_THREADS ?? 1));
+  const threads = resolveWasmThreads(opts.threads, process.env.CELLAB_WASM_THREADS);
   const order: BackendName[] = requested === 'auto' ? [...BACKENDS] : [requested];
   const skipped: EngineInfo['skipped'] = [];
   for (const name of order) {
@@ -150,7 +189,7 @@ export async function initEngine(opts: InitEngineOptions = {}): Promise<EngineIn
         info = { backend: name, device: name === 'tensorflow-gpu' ? 'gpu' : 'cpu',
           detail: `libtensorflow via ${PACKAGES[name]}`, threads: os.cpus().length, forced: requested !== 'auto', skipped };
       } else if (name === 'wasm') {
-        const w = await loadWasm(threads);
+        const w = await loadWasm(threads, log);
         info = { backend: 'wasm', device: 'cpu', detail: `wasm${w.simd ? ' simd' : ''}, ${w.threads} thread${w.threads > 1 ? 's' : ''}`,
           threads: w.threads, forced: requested !== 'auto', skipped };
       } else {

@@ -1,0 +1,87 @@
+// cellab side of bench/train.bench.ts: the registered backbones (small-cnn at
+// width 1 = the tiny CNN, resnet18 at its default width) on wasm, trained with
+// the real training loop (`fit`: batches from an in-memory source, Adam).
+// Same line protocol as bench/train_torch.py:
+//   stdin  {"net": "tiny"|"resnet18", "mode": "train"|"forward"|"features", "steps": n, "warmup": k}
+//   stdout {"img_s": ..., "seconds": ..., "steps": n, "threads": t}
+// Usage: node --import tsx bench/train-cellab.ts THREADS [BATCH] [SIZE]
+import * as readline from 'node:readline';
+import * as tf from '@tensorflow/tfjs';
+import { initEngine } from '../src/engine';
+import { createBackbone } from '../src/models';
+import { fit } from '../src/train/loop';
+import { trainSchema, type TrainConfig } from '../src/train';
+import { validate } from '../src/engine/schema';
+import { InMemoryBatchSource } from '../src/data/batches';
+
+const THREADS = Number(process.argv[2] ?? 1);
+const BATCH = Number(process.argv[3] ?? 32);
+const SIZE = Number(process.argv[4] ?? 64);
+const CLASSES = 6;
+const BACKBONE: Record<string, string> = { tiny: 'small-cnn', resnet18: 'resnet18' };
+
+interface Net { model: tf.LayersModel; features: tf.LayersModel; x: tf.Tensor4D }
+const nets = new Map<string, Net>();
+
+function net(name: string): Net {
+  let n = nets.get(name);
+  if (!n) {
+    const model = createBackbone(BACKBONE[name], { inputShape: [SIZE, SIZE, 1], classes: CLASSES, seed: 1 });
+    const features = tf.model({ inputs: model.inputs, outputs: model.getLayer('features').output });
+    n = { model, features, x: tf.randomNormal([BATCH, SIZE, SIZE, 1], 0, 1, 'float32', 2) as tf.Tensor4D };
+    nets.set(name, n);
+  }
+  return n;
+}
+
+function trainConfig(): TrainConfig {
+  const problems: string[] = [];
+  const cfg = validate(trainSchema, { epochs: 1, lr: 1e-3, batchSize: BATCH, optimizer: 'adam', restoreBest: false }, 'train', problems) as TrainConfig;
+  if (problems.length) throw new Error(`bench train config: ${problems.join('; ')}`);
+  return cfg;
+}
+
+/** `steps` batches of random images through fit(): one epoch. */
+async function train(name: string, steps: number): Promise<void> {
+  const { model } = net(name);
+  const count = steps * BATCH;
+  const per = SIZE * SIZE;
+  const data = new Float32Array(count * per);
+  for (let i = 0; i < data.length; i++) data[i] = Math.random();
+  const labels = Int32Array.from({ length: count }, (_, i) => i % CLASSES);
+  const source = new InMemoryBatchSource(data, [SIZE, SIZE, 1], labels, Array.from(labels, String), CLASSES);
+  await fit(model, source, undefined, trainConfig());
+}
+
+function infer(name: string, mode: 'forward' | 'features', steps: number): void {
+  const n = net(name);
+  for (let i = 0; i < steps; i++) {
+    const out = (mode === 'forward' ? n.model : n.features).predict(n.x) as tf.Tensor;
+    out.dataSync();
+    out.dispose();
+  }
+}
+
+async function run(name: string, mode: string, steps: number): Promise<void> {
+  if (mode === 'train') await train(name, steps);
+  else infer(name, mode as 'forward' | 'features', steps);
+}
+
+async function main(): Promise<void> {
+  const info = await initEngine({ backend: 'wasm', threads: THREADS, log: null });
+  const rl = readline.createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    const cmd = JSON.parse(line) as { net: string; mode: string; steps: number; warmup?: number };
+    if (cmd.warmup) await run(cmd.net, cmd.mode, cmd.warmup);
+    const t0 = performance.now();
+    await run(cmd.net, cmd.mode, cmd.steps);
+    const seconds = (performance.now() - t0) / 1000;
+    process.stdout.write(JSON.stringify({ img_s: (cmd.steps * BATCH) / seconds, seconds, steps: cmd.steps, threads: info.threads }) + '\n');
+  }
+  process.exit(0);
+}
+
+main().catch((err) => {
+  process.stderr.write(`train-cellab failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,52 @@
+// Multithreaded wasm under Node: the threaded build really starts with the
+// requested threads, trains to the same numbers as one thread, and lets the
+// process exit when the work is done. Each run is its own process (a
+// backend's thread count is fixed when it starts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { resolveWasmThreads, MAX_WASM_THREADS } from '../../src/engine/backend';
+
+const CHILD = path.join(__dirname, 'fixtures', 'train-steps.ts');
+
+interface ChildResult { threads: number; wasmThreads: number; detail: string; losses: number[]; weights: number[][] }
+
+function trainIn(threads: number | undefined, env: Record<string, string> = {}): ChildResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, ...(threads === undefined ? [] : [String(threads)])], {
+    encoding: 'utf8', timeout: 90_000, env: { ...process.env, ...env },
+  });
+  // A timeout here means the pool's workers kept the process alive after its work.
+  assert.equal(r.signal, null, `child with ${threads} thread(s) did not exit by itself: ${r.stderr}`);
+  assert.equal(r.status, 0, `child with ${threads} thread(s) failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
+}
+
+test('wasm trains on 2 threads (CELLAB_WASM_THREADS=2) with the same losses and weights as on 1', () => {
+  const one = trainIn(1);
+  const two = trainIn(undefined, { CELLAB_WASM_THREADS: '2' });
+  assert.equal(one.threads, 1);
+  assert.equal(two.threads, 2, `engine reports ${two.threads} thread(s): ${two.detail}`);
+  assert.equal(two.wasmThreads, 2, 'tfjs-backend-wasm getThreadsCount()');
+  assert.match(two.detail, /2 threads/);
+  assert.ok(one.losses[4] < one.losses[0], `loss did not decrease: ${one.losses}`);
+  for (let i = 0; i < one.losses.length; i++) {
+    assert.ok(Math.abs(one.losses[i] - two.losses[i]) <= 1e-6, `step ${i}: loss ${one.losses[i]} (1 thread) vs ${two.losses[i]} (2 threads)`);
+  }
+  assert.equal(two.weights.length, one.weights.length);
+  one.weights.forEach((w, k) => {
+    const scale = Math.max(1e-12, ...w.map(Math.abs));
+    const diff = Math.max(...w.map((v, i) => Math.abs(v - two.weights[k][i])));
+    assert.ok(diff <= 1e-5 * scale, `weight ${k}: max difference ${diff} (scale ${scale})`);
+  });
+});
+
+test('thread counts are validated and capped at the pool size', () => {
+  assert.equal(resolveWasmThreads(undefined, undefined), 1);
+  assert.equal(resolveWasmThreads(undefined, ' 3 '), 3);
+  assert.equal(resolveWasmThreads(2, '4'), 2, 'the option wins over the variable');
+  assert.equal(resolveWasmThreads(64, undefined), MAX_WASM_THREADS);
+  assert.throws(() => resolveWasmThreads(undefined, 'two'), /CELLAB_WASM_THREADS=two is not a thread count: use a whole number from 1 to 8/);
+  assert.throws(() => resolveWasmThreads(0, undefined), /the threads option=0 is not a thread count/);
+  assert.throws(() => resolveWasmThreads(1.5, undefined), /not a thread count/);
+});
