@@ -4,6 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { initEngine, type EngineInfo } from '../engine/backend';
 import { loadDataset, type LoadedDataset } from '../data/load';
 import type { PreparedBatchSource } from '../data/batches';
@@ -14,8 +16,8 @@ import { prepareSplitSources } from '../data/split-sources';
 import type { AnomalyResult } from '../data/anomaly';
 import type { ClassWeights } from '../data/class-weights';
 import type { DatasetItem, DatasetSplit } from '../data/types';
-import { createBackbone } from '../models/index';
-import { fit, predictScores, type EpochRow, type TrainOutcome } from '../train/index';
+import { buildModel } from '../models/index';
+import { fit, fitLinearHead, predictScores, scoreActivation, type EpochRow, type TrainOutcome, type TrainResult } from '../train/index';
 import { evaluateClassification, type ClassificationEvaluation } from '../eval/index';
 import { confusionMatrixSpec, renderSvg, trainingCurvesSpec } from '../plots/index';
 import type { RunLogger, Tracking } from '../tracking/index';
@@ -182,23 +184,52 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       await run.logArtifact('data/anomalies.csv', data.anomalies.toCsv());
     }
 
-    model = createBackbone(config.model.backbone, {
-      inputShape: train.shape, classes: classes.length, width: config.model.width,
-      dropout: config.model.dropout, seed: config.train.seed,
-    });
-    const perEpoch = Math.ceil(train.size / config.train.batchSize);
-    const bar = createProgress('train', config.train.epochs * perEpoch, { mode: ctx.progress, unit: 'steps' });
-    let lastVal: number | undefined;
-    const result = await fit(model, train, val, config.train, {
-      onBatchEnd: (b) => bar.update((b.epoch - 1) * perEpoch + b.batch,
-        { epoch: `${b.epoch}/${config.train.epochs}`, loss: b.loss, 'val acc': lastVal, 'img/s': b.imagesPerSecond }),
-      onEpochEnd: (row) => {
-        lastVal = row['val/accuracy'];
-        const { epoch, ...metrics } = row;
-        run.logMetrics(metrics, epoch);
-      },
-    }, config.dataset.classWeights !== 'none' ? { classWeights: data.classWeights.perClass } : {});
-    bar.finish({ epochs: result.history.length, 'best epoch': result.bestEpoch, 'img/s': result.imagesPerSecond });
+    // model section: backbone, pretrained weights (reported), freezing.
+    const built = buildModel(config.model, { inputShape: train.shape, classes: classes.length, seed: config.train.seed, log });
+    const net = model = built.model;
+    if (built.pretrained) await run.logArtifact('model/pretrained.json', JSON.stringify(built.pretrained, null, 1));
+    if (built.freeze) run.logMetrics({ 'model/frozen_params': built.freeze.frozenParams, 'model/trainable_params': built.freeze.trainableParams }, 0);
+    const classWeights = config.dataset.classWeights !== 'none' ? data.classWeights.perClass : undefined;
+    const checkpointDir = config.train.checkpoint ? fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-checkpoint-')) : undefined;
+    let result: TrainResult;
+    let score: (s: typeof test) => Float32Array;
+    try {
+      if (config.model.head === 'linear') {
+        // Frozen features + linear classifier: training images without augmentation.
+        const plainTrain = train.withOptions({ ...train.options, transform: undefined });
+        const dataKey = createHash('sha256').update(JSON.stringify([data.digest, config.dataset.image, train.options.normalize ?? null])).digest('hex');
+        const lin = await fitLinearHead(net, plainTrain, val, config.train, {
+          featureLayer: config.model.featureLayer, cacheDir: path.join(ctx.projectRoot, '.cache', 'features'), dataKey, classWeights, log,
+        });
+        for (const { epoch, ...metrics } of lin.history) run.logMetrics(metrics, epoch);
+        run.logMetrics({ 'linear/best_C': lin.head.C, 'linear/fit_seconds': lin.headSeconds, 'linear/feature_seconds': lin.featureSeconds }, lin.history.length);
+        await run.logArtifact('linear_head.json', JSON.stringify({ classifier: lin.head.classifier, C: lin.head.C, selectedOn: lin.head.selectedOn,
+          featureLayer: config.model.featureLayer, classes, W: Array.from(lin.head.model.W), b: Array.from(lin.head.model.b),
+          mean: Array.from(lin.head.mean), std: Array.from(lin.head.std), path: lin.head.path }));
+        result = lin;
+        score = lin.scores;
+      } else {
+        const perEpoch = Math.ceil(train.size / config.train.batchSize);
+        const bar = createProgress('train', config.train.epochs * perEpoch, { mode: ctx.progress, unit: 'steps' });
+        let lastVal: number | undefined;
+        result = await fit(net, train, val, config.train, {
+          onBatchEnd: (b) => bar.update((b.epoch - 1) * perEpoch + b.batch,
+            { epoch: `${b.epoch}/${config.train.epochs}`, loss: b.loss, 'val acc': lastVal, 'img/s': b.imagesPerSecond }),
+          onEpochEnd: (row) => {
+            lastVal = row['val/accuracy'];
+            const { epoch, ...metrics } = row;
+            run.logMetrics(metrics, epoch);
+          },
+        }, { classWeights, checkpointDir, checkpointMeta: { backbone: config.model.backbone, classes }, unfreezeAfter: config.model.unfreezeAfter, log });
+        bar.finish({ epochs: result.history.length, 'best epoch': result.bestEpoch, 'img/s': result.imagesPerSecond });
+        const tta = config.train.tta, activation = scoreActivation(config.train.loss);
+        score = (s) => predictScores(net, s, { tta, activation }).scores;
+        // The selected epoch's weights, usable later as model.pretrained: <this run's folder>.
+        if (result.checkpoint && checkpointDir) await run.logArtifactFile(checkpointDir, 'checkpoint');
+      }
+    } finally {
+      if (checkpointDir) fs.rmSync(checkpointDir, { recursive: true, force: true });
+    }
     run.logMetric('train/best_epoch', result.bestEpoch, result.history.length);
     // What sweeps pick the best configuration by (validation, never test).
     const bestRow = result.history.find((h) => h.epoch === result.bestEpoch);
@@ -210,7 +241,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       const onVal = config.eval.split === 'val';
       const target = onVal ? val : test;
       const targetItems = onVal ? split.val : split.test;
-      const { scores } = predictScores(model, target);
+      const scores = score(target);
       const rows = Array.from({ length: target.size }, (_, i) => Array.from(scores.subarray(i * classes.length, (i + 1) * classes.length)));
       evaluation = evaluateClassification({ labels: Array.from(target.labels), scores: rows, classNames: classes });
       metrics = evaluation.metrics;
