@@ -88,3 +88,56 @@ test('training on wasm keeps tf.memory().numTensors flat over 50 steps', async (
   tf.dispose([x, y]);
   model.dispose();
 });
+
+test('batch-norm gradients (no Tile) match autodiff of the written-out formula, on cpu and wasm', async () => {
+  await initEngine({ backend: 'wasm', log: null });
+  const eps = 1e-3;
+  const problems: string[] = [];
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await tf.setBackend(backend);
+    for (const paramShape of [[5], [1, 1, 1, 5]]) {
+      const [fused, written] = tf.tidy(() => {
+        const x = tf.randomNormal([3, 4, 6, 5], 1, 2, 'float32', 11);
+        const mean = tf.randomNormal(paramShape, 0.5, 1, 'float32', 12);
+        const variance = tf.add(tf.randomUniform(paramShape, 0, 1, 'float32', 13), 0.2);
+        const offset = tf.randomNormal(paramShape, 0, 1, 'float32', 14);
+        const scale = tf.randomNormal(paramShape, 1, 0.5, 'float32', 15);
+        const r = tf.randomNormal(x.shape, 0, 1, 'float32', 16);
+        const args = [x, mean, variance, offset, scale];
+        const viaKernel = tf.grads((a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, s: tf.Tensor) =>
+          tf.sum(tf.mul(r, tf.batchNorm(a, m, v, o, s, eps))))(args);
+        const viaFormula = tf.grads((a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, s: tf.Tensor) =>
+          tf.sum(tf.mul(r, tf.add(tf.mul(tf.mul(tf.sub(a, m), tf.rsqrt(tf.add(v, eps))), s), o))))(args);
+        return [viaKernel.map((g) => g.dataSync() as Float32Array), viaFormula.map((g) => g.dataSync() as Float32Array)];
+      });
+      ['x', 'mean', 'variance', 'offset', 'scale'].forEach((name, i) => {
+        const e = relError(written[i], fused[i]);
+        if (!(e <= 1e-4)) problems.push(`${backend} params ${paramShape}: d${name} rel. error ${e}`);
+      });
+    }
+  }
+  await tf.setBackend('wasm');
+  assert.deepEqual(problems, []);
+});
+
+test('a training step through batch normalisation runs no Tile kernel on wasm', async () => {
+  await initEngine({ backend: 'wasm', log: null });
+  await tf.setBackend('wasm');
+  // A convolution first, so that the gradient must flow through the norm to its input.
+  const model = tf.sequential({ layers: [
+    tf.layers.conv2d({ inputShape: [8, 8, 4], filters: 4, kernelSize: 3, padding: 'same' }),
+    tf.layers.batchNormalization({}),
+    tf.layers.globalAveragePooling2d({}),
+  ] });
+  const x = tf.randomNormal([4, 8, 8, 4], 0, 1, 'float32', 21);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const info = await tf.profile(() => {
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, vars);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  const names = new Set(info.kernels.map((k) => k.name));
+  assert.ok(names.has('FusedBatchNorm'), `the step did not run FusedBatchNorm: ${[...names].join(', ')}`);
+  assert.ok(!names.has('Tile'), `Tile ran during the step: ${[...names].join(', ')}`);
+  x.dispose();
+  model.dispose();
+});
