@@ -2,3 +2,4 @@ export { initEngine, engineInfo, parseBackendName, BackendUnavailableError, BACK
 export type { BackendName, EngineInfo, InitEngineOptions } from './backend';
 export { registerWasmGradientKernels } from './wasm-kernels';
 export { Random, seedFrom } from './random';
+export { findProjectRoot } from './project';

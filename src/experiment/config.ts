@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import YAML from 'yaml';
 import { ConfigError, didYouMean, validate, type SchemaNode } from '../engine/schema';
 import { experimentSchema, knownKeys, schemaAt, type ExperimentConfig } from './schema';
+import { DATASET_RUNTIME_KEYS } from '../data/schema';
 
 export interface LoadOptions {
   /** `key=value` strings or a key -> value map (values as YAML text or already parsed). */
@@ -174,7 +175,10 @@ export function loadExperimentFile(file: string, o: LoadOptions = {}): ResolvedE
 /** Keys that do not change what a trial computes: excluded from the config hash. */
 function hashable(config: ExperimentConfig, projectRoot?: string): unknown {
   const { tracking: _t, sweep: _s, ...rest } = config;
-  return relativise(rest, projectRoot);
+  // Cache, streaming and worker settings change speed, not results (--resume must still match).
+  const dataset: Record<string, unknown> = { ...rest.dataset };
+  for (const k of DATASET_RUNTIME_KEYS) delete dataset[k];
+  return relativise({ ...rest, dataset }, projectRoot);
 }
 
 function relativise(v: unknown, root?: string): unknown {

@@ -76,7 +76,9 @@ test('the config hash ignores tracking keys and profile names but not what a tri
   const a = loadExperimentFile(file, { env: {} }).config;
   const b = loadExperimentFile(file, { env: {}, set: ['tracking.experiment=other', 'tracking.uri=http://x'] }).config;
   const c = loadExperimentFile(file, { env: {}, set: ['train.lr=0.02'] }).config;
+  const d = loadExperimentFile(file, { env: {}, set: ['dataset.stream=true', 'dataset.cache.dir=/tmp/elsewhere'] }).config;
   assert.equal(configHash(a), configHash(b));
+  assert.equal(configHash(a), configHash(d), 'cache/stream settings do not change what a trial computes');
   assert.notEqual(configHash(a), configHash(c));
   assert.notEqual(configHash(a, { fold: 0 }), configHash(a, { fold: 1 }));
   const smokeByName = loadExperimentFile(file, { env: {}, profile: 'smoke' }).config;
