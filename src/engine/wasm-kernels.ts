@@ -1,11 +1,13 @@
-// Convolution gradient kernels for the wasm backend. tfjs-backend-wasm 4.22
-// lacks Conv2DBackpropFilter and both depthwise gradients (without them no
-// CNN can train on wasm), and its Conv2DBackpropInput is a scalar loop. Each
-// is rewritten as forward convolutions, which wasm runs through XNNPACK.
+// Gradient kernels for the wasm backend. tfjs-backend-wasm 4.22 lacks
+// Conv2DBackpropFilter and both depthwise gradients (without them no CNN can
+// train on wasm), and its Conv2DBackpropInput and MaxPoolGrad are scalar
+// loops. The convolution gradients are rewritten as forward convolutions,
+// which wasm runs through XNNPACK; MaxPoolGrad is max-pool-grad.ts.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { asTensor, checkNHWC, cropForPadding, pair, type ConvAttrs } from './kernel-util';
 import { transposedConv } from './transposed-conv';
+import { maxPoolGrad } from './max-pool-grad';
 
 /**
  * The input window a filter gradient needs: rows from -padTop so that a
@@ -42,12 +44,30 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => 
   });
 };
 
-/** The taps `rows` x `cols` of a [kh, kw, ...] filter, in that order. */
-function taps(f: tf.Tensor4D, rows: number[], cols: number[]): tf.Tensor4D {
-  const [kh, kw] = f.shape;
-  const all = (t: number[], k: number) => t.length === k && t.every((v, i) => v === k - 1 - i);
-  if (all(rows, kh) && all(cols, kw)) return tf.reverse(f, [0, 1]);
-  return tf.gather(tf.gather(f, rows, 0), cols, 1) as tf.Tensor4D;
+/**
+ * The taps `rows` x `cols` of a [kh, kw, Ci, Co] filter (its values `src`),
+ * in that order: as [rows, cols, Co, Ci] (`swap`: a convolution's filter
+ * with inputs and outputs exchanged) or as a depthwise filter
+ * [rows, cols, Ci*Co, 1]. Built in JavaScript: filters are small, and
+ * tfjs-backend-wasm's Reverse and GatherV2 are scalar loops (9 ms for a
+ * 3x3x128x128 filter, more than the convolution that uses it).
+ */
+function filterTaps(src: Float32Array, shape: number[], rows: number[], cols: number[], swap: boolean): tf.Tensor4D {
+  const [, kw, ci, co] = shape;
+  const out = new Float32Array(rows.length * cols.length * ci * co);
+  let k = 0;
+  for (const r of rows) {
+    for (const c of cols) {
+      const base = (r * kw + c) * ci * co;
+      if (!swap) {
+        out.set(src.subarray(base, base + ci * co), k);
+        k += ci * co;
+        continue;
+      }
+      for (let o = 0; o < co; o++) for (let i = 0; i < ci; i++) out[k++] = src[base + i * co + o];
+    }
+  }
+  return tf.tensor4d(out, swap ? [rows.length, cols.length, co, ci] : [rows.length, cols.length, ci * co, 1]);
 }
 
 /**
@@ -64,11 +84,11 @@ export const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
     const filter = asTensor(inputs.filter as TensorInfo, backend) as tf.Tensor4D;
     const info = tf.backend_util.computeConv2DInfo(
       inputShape, filter.shape, a.strides, pair(a.dilations), a.pad as never, a.dimRoundingMode, false, 'channelsLast');
-    const wT = tf.transpose(filter, [0, 1, 3, 2]) as tf.Tensor4D;   // [kh, kw, Co, Ci]
+    const src = filter.dataSync() as Float32Array;
     return transposedConv(dy, {
       inShape: inputShape, kernel: [info.filterHeight, info.filterWidth], strides: [info.strideHeight, info.strideWidth],
       dilations: [info.dilationHeight, info.dilationWidth], padTop: info.padInfo.top, padLeft: info.padInfo.left,
-      phase: (d, pad, rows, cols, dil) => tf.conv2d(d, taps(wT, rows, cols), 1, pad, 'NHWC', dil),
+      phase: (d, pad, rows, cols, dil) => tf.conv2d(d, filterTaps(src, filter.shape, rows, cols, true), 1, pad, 'NHWC', dil),
     });
   });
 };
@@ -115,12 +135,12 @@ export const depthwiseConv2dBackpropInput: KernelFunc = ({ inputs, backend, attr
     const [kh, kw, c, m] = filter.shape;
     const info = tf.backend_util.computeConv2DInfo(
       inputShape, filter.shape, a.strides, pair(a.dilations), a.pad as never, a.dimRoundingMode, true, 'channelsLast');
-    const fT = tf.reshape(filter, [kh, kw, c * m, 1]) as tf.Tensor4D;
+    const src = filter.dataSync() as Float32Array;
     return transposedConv(dy, {
       inShape: inputShape, kernel: [kh, kw], strides: [info.strideHeight, info.strideWidth],
       dilations: [info.dilationHeight, info.dilationWidth], padTop: info.padInfo.top, padLeft: info.padInfo.left,
       phase: (d, pad, rows, cols, dil) => {
-        const out = tf.depthwiseConv2d(d, taps(fT, rows, cols), 1, pad, 'NHWC', dil);
+        const out = tf.depthwiseConv2d(d, filterTaps(src, filter.shape, rows, cols, false), 1, pad, 'NHWC', dil);
         if (m === 1) return out;
         const [nn, hh, ww] = out.shape;
         return tf.sum(tf.reshape(out, [nn, hh, ww, c, m]), 4) as tf.Tensor4D;
@@ -129,12 +149,13 @@ export const depthwiseConv2dBackpropInput: KernelFunc = ({ inputs, backend, attr
   });
 };
 
-/** Kernels wasm lacks, and wasm kernels that are scalar loops (replaced). */
+/** Kernels wasm lacks, and wasm gradient kernels that are scalar loops (replaced). */
 export const wasmGradientKernels: KernelConfig[] = [
   { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter },
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput },
   { kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm', kernelFunc: depthwiseConv2dBackpropFilter },
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: 'wasm', kernelFunc: depthwiseConv2dBackpropInput },
+  { kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad },
 ];
 
 /**
