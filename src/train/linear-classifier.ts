@@ -77,31 +77,35 @@ export function linearObjective(kind: LinearKind, data: LinearData, C: number, s
   const { x, n, d, k, y } = data;
   const nw = k * d;
   const reg = 1 / (C * swSum);
+  const s = new Float64Array(k), coef = new Float64Array(k);
+  // One pass per sample: its k decision values, d loss / d s (times its weight), then the gradient.
   return (theta: Float64Array, grad: Float64Array): number => {
-    const W = theta.subarray(0, nw), b = theta.subarray(nw);
-    const s = decisionFunction({ W, b, d, k }, x, n);
     grad.fill(0);
     let loss = 0;
-    const coef = new Float64Array(k);   // d loss_i / d s_ic, times sw_i / swSum
     for (let i = 0; i < n; i++) {
-      const o = i * k, wi = sw[i] / swSum;
+      const xo = i * d;
+      for (let c = 0; c < k; c++) {
+        let v = theta[nw + c];
+        const wo = c * d;
+        for (let j = 0; j < d; j++) v += theta[wo + j] * x[xo + j];
+        s[c] = v;
+      }
       if (kind === 'logistic') {
+        const wi = sw[i] / swSum;
         let mx = -Infinity;
-        for (let c = 0; c < k; c++) mx = Math.max(mx, s[o + c]);
+        for (let c = 0; c < k; c++) if (s[c] > mx) mx = s[c];
         let z = 0;
-        for (let c = 0; c < k; c++) z += Math.exp(s[o + c] - mx);
-        const logZ = mx + Math.log(z);
-        loss += wi * (logZ - s[o + y[i]]);
-        for (let c = 0; c < k; c++) coef[c] = wi * (Math.exp(s[o + c] - logZ) - (c === y[i] ? 1 : 0));
+        for (let c = 0; c < k; c++) { coef[c] = Math.exp(s[c] - mx); z += coef[c]; }
+        loss += wi * (mx + Math.log(z) - s[y[i]]);
+        for (let c = 0; c < k; c++) coef[c] = wi * (coef[c] / z - (c === y[i] ? 1 : 0));
       } else {
         for (let c = 0; c < k; c++) {
           const t = c === y[i] ? 1 : -1;
           const wc = (t === 1 && classWeights ? classWeights[c] : 1) / swSum;
-          const margin = 1 - t * s[o + c];
+          const margin = 1 - t * s[c];
           if (margin > 0) { loss += wc * margin * margin; coef[c] = -2 * wc * t * margin; } else coef[c] = 0;
         }
       }
-      const xo = i * d;
       for (let c = 0; c < k; c++) {
         const g = coef[c];
         if (g === 0) continue;
@@ -125,7 +129,15 @@ export function fitLinear(kind: LinearKind, data: LinearData, o: LinearFitOption
   let swSum = 0;
   for (let i = 0; i < n; i++) { sw[i] = o.classWeights && kind === 'logistic' ? o.classWeights[y[i]] : 1; swSum += sw[i]; }
   const theta0 = new Float64Array(k * d + k);
-  if (o.init && o.init.d === d && o.init.k === k) { theta0.set(o.init.W); theta0.set(o.init.b, k * d); }
-  const r = lbfgs(linearObjective(kind, data, o.C, sw, swSum, o.classWeights), theta0, { maxIter: o.maxIter ?? 200, tol: o.tol ?? 1e-5 });
+  if (o.init && o.init.d === d && o.init.k === k) {
+    theta0.set(o.init.W); theta0.set(o.init.b, k * d);
+  } else if (kind === 'logistic') {
+    // Intercepts at the (weighted) log class prior: the optimum when W = 0, so tiny C needs no iterations.
+    const prior = new Float64Array(k);
+    for (let i = 0; i < n; i++) prior[y[i]] += sw[i];
+    for (let c = 0; c < k; c++) theta0[k * d + c] = Math.log(Math.max(prior[c], 1e-12) / swSum);
+  }
+  // scikit-learn's defaults: max_iter 100, tol 1e-4 (on the gradient of the 1/sum(w)-scaled objective).
+  const r = lbfgs(linearObjective(kind, data, o.C, sw, swSum, o.classWeights), theta0, { maxIter: o.maxIter ?? 100, tol: o.tol ?? 1e-4 });
   return { kind, C: o.C, d, k, W: r.x.slice(0, k * d), b: r.x.slice(k * d), iterations: r.iterations, converged: r.converged, objective: r.f };
 }

@@ -150,7 +150,7 @@ export const trainSchema: SchemaNode = {
           type: 'oneOf', description: 'one C, a list, or null for 20 log-spaced values on 10^-6..10^2.5',
           options: [{ type: 'literal', value: null }, { type: 'number', min: 0 }, { type: 'array', items: { type: 'number', min: 0 }, minItems: 1 }],
         },
-        maxIter: { type: 'number', integer: true, min: 1, default: 200 },
+        maxIter: { type: 'number', integer: true, min: 1, default: 100, description: 'L-BFGS iterations per C (scikit-learn: 100)' },
         standardize: { type: 'boolean', default: true },
         cache: { type: 'boolean', default: true },
       },
