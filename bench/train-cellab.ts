@@ -41,8 +41,8 @@ function trainConfig(): TrainConfig {
   return cfg;
 }
 
-/** `steps` batches of random images through fit(): one epoch. */
-async function train(name: string, steps: number): Promise<void> {
+/** `steps` batches of random images through fit() (one epoch); seconds spent in fit. */
+async function train(name: string, steps: number): Promise<number> {
   const { model } = net(name);
   const count = steps * BATCH;
   const per = SIZE * SIZE;
@@ -50,21 +50,28 @@ async function train(name: string, steps: number): Promise<void> {
   for (let i = 0; i < data.length; i++) data[i] = Math.random();
   const labels = Int32Array.from({ length: count }, (_, i) => i % CLASSES);
   const source = new InMemoryBatchSource(data, [SIZE, SIZE, 1], labels, Array.from(labels, String), CLASSES);
-  await fit(model, source, undefined, trainConfig());
+  const cfg = trainConfig();
+  const t0 = performance.now();
+  await fit(model, source, undefined, cfg);
+  return (performance.now() - t0) / 1000;
 }
 
-function infer(name: string, mode: 'forward' | 'features', steps: number): void {
+/** `steps` predictions of one batch (logits, or the pooled features); seconds. */
+function infer(name: string, mode: 'forward' | 'features', steps: number): number {
   const n = net(name);
+  const t0 = performance.now();
   for (let i = 0; i < steps; i++) {
     const out = (mode === 'forward' ? n.model : n.features).predict(n.x) as tf.Tensor;
     out.dataSync();
     out.dispose();
   }
+  return (performance.now() - t0) / 1000;
 }
 
-async function run(name: string, mode: string, steps: number): Promise<void> {
-  if (mode === 'train') await train(name, steps);
-  else infer(name, mode as 'forward' | 'features', steps);
+async function run(name: string, mode: string, steps: number): Promise<number> {
+  if (mode === 'train') return train(name, steps);
+  if (mode === 'forward' || mode === 'features') return infer(name, mode, steps);
+  throw new Error(`unknown mode '${mode}': use train, forward or features`);
 }
 
 async function main(): Promise<void> {
@@ -73,9 +80,7 @@ async function main(): Promise<void> {
   for await (const line of rl) {
     const cmd = JSON.parse(line) as { net: string; mode: string; steps: number; warmup?: number };
     if (cmd.warmup) await run(cmd.net, cmd.mode, cmd.warmup);
-    const t0 = performance.now();
-    await run(cmd.net, cmd.mode, cmd.steps);
-    const seconds = (performance.now() - t0) / 1000;
+    const seconds = await run(cmd.net, cmd.mode, cmd.steps);
     process.stdout.write(JSON.stringify({ img_s: (cmd.steps * BATCH) / seconds, seconds, steps: cmd.steps, threads: info.threads }) + '\n');
   }
   process.exit(0);

@@ -1,0 +1,97 @@
+// Training, forward and feature-extraction throughput of cellab on wasm vs
+// PyTorch (Debian's python3-torch, /usr/bin/python3) on the same networks
+// and thread count: the tiny CNN (conv16-pool-conv32-pool-conv64-GAP-dense6,
+// cellab's small-cnn) and resnet18 (cellab's default width 0.25, torchvision
+// layout), 64x64x1 inputs, batch 32, Adam.
+//
+// One long-lived worker per side and thread count (bench/train-cellab.ts,
+// bench/train_torch.py): each is warmed up first (XNNPACK creates its
+// operators lazily; PyTorch/oneDNN picks kernels on first use), then the two
+// are timed in alternation, ROUNDS times, and the best round of each is kept
+// (the least disturbed by anything else running on the machine).
+// Row: {bench: 'train', net, mode, threads, cellab_img_s, torch_img_s, ratio}
+// with ratio = cellab_img_s / torch_img_s.
+//
+// Environment: BENCH_TRAIN_THREADS (default "1,<cores>"), BENCH_TRAIN_NETS
+// (default "tiny,resnet18"), BENCH_TRAIN_MODES (default "train,forward,features"),
+// BENCH_TRAIN_SECONDS (target seconds per timed block, default 3), BENCH_TRAIN_ROUNDS (default 3).
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+
+type Row = Record<string, unknown>;
+interface Timing { img_s: number; seconds: number; steps: number; threads: number }
+
+/** A worker answering one JSON line per JSON command line. */
+class Worker {
+  private readonly proc: ChildProcessWithoutNullStreams;
+  private readonly lines: AsyncIterator<string>;
+  private stderr = '';
+
+  constructor(readonly name: string, cmd: string, args: string[]) {
+    // Each side sets its own thread count; an inherited OMP_NUM_THREADS would cap PyTorch's.
+    const env = { ...process.env };
+    delete env.OMP_NUM_THREADS;
+    this.proc = spawn(cmd, args, { cwd: path.join(__dirname, '..'), env });
+    this.proc.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
+    this.lines = readline.createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
+  }
+
+  async run(cmd: { net: string; mode: string; steps: number; warmup?: number }): Promise<Timing> {
+    this.proc.stdin.write(JSON.stringify(cmd) + '\n');
+    const next = await this.lines.next();
+    if (next.done) throw new Error(`${this.name} exited (code ${this.proc.exitCode}): ${this.stderr}`);
+    return JSON.parse(next.value) as Timing;
+  }
+
+  close(): void {
+    this.proc.stdin.end();
+  }
+}
+
+function list(name: string, fallback: string): string[] {
+  return (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export default async function trainBench(_o: { json: boolean }): Promise<Row[]> {
+  const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+  const threadCounts = [...new Set(list('BENCH_TRAIN_THREADS', `1,${cores}`).map(Number))];
+  const nets = list('BENCH_TRAIN_NETS', 'tiny,resnet18');
+  const modes = list('BENCH_TRAIN_MODES', 'train,forward,features');
+  const seconds = Number(process.env.BENCH_TRAIN_SECONDS ?? 3);
+  const rounds = Number(process.env.BENCH_TRAIN_ROUNDS ?? 3);
+  process.stderr.write(`  load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cores} cores (figures are only meaningful on an idle machine)\n`);
+  const rows: Row[] = [];
+  for (const threads of threadCounts) {
+    const cellab = new Worker(`cellab (${threads} thread(s))`, process.execPath, ['--import', 'tsx', 'bench/train-cellab.ts', String(threads)]);
+    const torch = new Worker(`torch (${threads} thread(s))`, '/usr/bin/python3', ['bench/train_torch.py', String(threads)]);
+    try {
+      for (const net of nets) {
+        for (const mode of modes) {
+          // Size the timed blocks from a warm-up run of each side.
+          const probe = { net, mode, steps: 2, warmup: 3 };
+          const [c0, t0] = [await cellab.run(probe), await torch.run(probe)];
+          const steps = (t: Timing) => Math.max(2, Math.round((seconds * t.steps) / Math.max(1e-3, t.seconds)));
+          const best = { cellab: 0, torch: 0 };
+          for (let r = 0; r < rounds; r++) {
+            best.cellab = Math.max(best.cellab, (await cellab.run({ net, mode, steps: steps(c0) })).img_s);
+            best.torch = Math.max(best.torch, (await torch.run({ net, mode, steps: steps(t0) })).img_s);
+          }
+          const row = { bench: 'train', net, mode, threads, cellab_img_s: round(best.cellab), torch_img_s: round(best.torch),
+            ratio: Math.round((best.cellab / best.torch) * 1000) / 1000 };
+          process.stderr.write(`  ${net} ${mode} ${threads} thread(s): cellab ${row.cellab_img_s} img/s, torch ${row.torch_img_s} img/s, ratio ${row.ratio}\n`);
+          rows.push(row);
+        }
+      }
+    } finally {
+      cellab.close();
+      torch.close();
+    }
+  }
+  return rows;
+}
+
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}
