@@ -26,9 +26,12 @@ async function main(): Promise<void> {
   };
   for (let i = 0; i < 3; i++) step();
   const steps = 5;
+  const cpu0 = process.cpuUsage();
   let t0 = performance.now();
   for (let i = 0; i < steps; i++) step();
   const stepMs = (performance.now() - t0) / steps;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
   t0 = performance.now();
   const prof = await tf.profile(step);
   const wall = performance.now() - t0;
@@ -40,7 +43,7 @@ async function main(): Promise<void> {
     byKernel.set(k.name, e);
   }
   const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
-  console.log(`${name}: wasm ${info.threads} thread(s), batch ${batch}: ${stepMs.toFixed(1)} ms/step (${(batch * 1000 / stepMs).toFixed(1)} img/s); profiled step ${wall.toFixed(1)} ms, kernels ${total.toFixed(1)} ms in ${prof.kernels.length} calls`);
+  console.log(`${name}: wasm ${info.threads} thread(s), batch ${batch}: ${stepMs.toFixed(1)} ms/step (${(batch * 1000 / stepMs).toFixed(1)} img/s), CPU ${cpuMs.toFixed(1)} ms/step; profiled step ${wall.toFixed(1)} ms, kernels ${total.toFixed(1)} ms in ${prof.kernels.length} calls`);
   for (const [k, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
     console.log(`  ${k.padEnd(34)} ${e.ms.toFixed(1).padStart(8)} ms ${(100 * e.ms / total).toFixed(1).padStart(5)}%  ${String(e.n).padStart(5)} calls`);
   }

@@ -57,40 +57,52 @@ export interface TransposedConvSpec {
     rows: number[], cols: number[], dil: [number, number]): tf.Tensor4D;
 }
 
-/** Zero rows/cols appended so that the phases can be stacked. */
-function padTo(x: tf.Tensor4D, h: number, w: number): tf.Tensor4D {
-  const [, xh, xw] = x.shape;
-  return xh === h && xw === w ? x : tf.pad(x, [[0, 0], [0, h - xh], [0, w - xw], [0, 0]]);
-}
-
-function onePhase(dy: tf.Tensor4D, spec: TransposedConvSpec, ph: AxisPhase, pw: AxisPhase): tf.Tensor4D {
-  const [n, , , c] = spec.inShape;
+/** One phase's dx rows and columns; null when no tap reaches them (their gradient is 0). */
+function onePhase(dy: tf.Tensor4D, spec: TransposedConvSpec, ph: AxisPhase, pw: AxisPhase): tf.Tensor4D | null {
   const [, ho, wo] = dy.shape;
-  if (ph.count === 0 || pw.count === 0) return tf.zeros([n, ph.count, pw.count, c]);
+  if (ph.count === 0 || pw.count === 0) return null;
   const endH = ph.count - 1 + ph.first + (ph.taps.length - 1) * ph.step;
   const endW = pw.count - 1 + pw.first + (pw.taps.length - 1) * pw.step;
   // No taps, or every tap falls outside dy: this phase gets no gradient.
-  if (!ph.taps.length || !pw.taps.length || endH < 0 || ph.first > ho - 1 || endW < 0 || pw.first > wo - 1) {
-    return tf.zeros([n, ph.count, pw.count, c]);
-  }
+  if (!ph.taps.length || !pw.taps.length || endH < 0 || ph.first > ho - 1 || endW < 0 || pw.first > wo - 1) return null;
   const win = cropForPadding(dy, -ph.first, endH - (ho - 1), -pw.first, endW - (wo - 1));
   return spec.phase(win.x, win.pad, ph.taps, pw.taps, [ph.step, pw.step]);
 }
 
+/**
+ * dx[n, r + s*i, c + s*j, :] = phases[r][c][n, i, j, :], in JavaScript: the
+ * tf way (stack + reshape, twice) runs Pack, a slow copy on wasm (5 ms per
+ * stride-2 layer of a small ResNet, as much as its convolutions).
+ */
+function interleave(phases: (tf.Tensor4D | null)[][], shape: [number, number, number, number]): tf.Tensor4D {
+  const [n, h, w, c] = shape;
+  const sh = phases.length, sw = phases[0].length;
+  const out = new Float32Array(n * h * w * c);
+  for (let r = 0; r < sh; r++) {
+    for (let q = 0; q < sw; q++) {
+      const p = phases[r][q];
+      if (!p) continue;
+      const [, mh, mw] = p.shape;
+      const src = p.dataSync() as Float32Array;
+      let k = 0;
+      for (let b = 0; b < n; b++) {
+        for (let i = 0; i < mh; i++) {
+          let o = ((b * h + r + sh * i) * w + q) * c;
+          for (let j = 0; j < mw; j++, o += sw * c) {
+            for (let ch = 0; ch < c; ch++) out[o + ch] = src[k++];
+          }
+        }
+      }
+    }
+  }
+  return tf.tensor4d(out, shape);
+}
+
 /** dx of a strided convolution from its output gradient `dy`, phase by phase. */
 export function transposedConv(dy: tf.Tensor4D, spec: TransposedConvSpec): tf.Tensor4D {
-  const [n, h, w, c] = spec.inShape;
   const [sh, sw] = spec.strides;
-  const rows = axisPhases(h, spec.kernel[0], sh, spec.dilations[0], spec.padTop);
-  const cols = axisPhases(w, spec.kernel[1], sw, spec.dilations[1], spec.padLeft);
-  if (sh === 1 && sw === 1) return onePhase(dy, spec, rows[0], cols[0]);
-  const mh = rows[0].count, mw = cols[0].count;
-  // Interleave columns within each row phase, then the row phases.
-  const rowPhases = rows.map((ph) => {
-    const parts = cols.map((pw) => padTo(onePhase(dy, spec, ph, pw), ph.count, mw));
-    const inter = sw === 1 ? parts[0] : tf.reshape(tf.stack(parts, 3), [n, ph.count, mw * sw, c]) as tf.Tensor4D;
-    return padTo(mw * sw === w ? inter : tf.slice(inter, [0, 0, 0, 0], [-1, -1, w, -1]), mh, w);
-  });
-  const all = sh === 1 ? rowPhases[0] : tf.reshape(tf.stack(rowPhases, 2), [n, mh * sh, w, c]) as tf.Tensor4D;
-  return mh * sh === h ? all : tf.slice(all, [0, 0, 0, 0], [-1, h, -1, -1]);
+  const rows = axisPhases(spec.inShape[1], spec.kernel[0], sh, spec.dilations[0], spec.padTop);
+  const cols = axisPhases(spec.inShape[2], spec.kernel[1], sw, spec.dilations[1], spec.padLeft);
+  if (sh === 1 && sw === 1) return onePhase(dy, spec, rows[0], cols[0]) ?? tf.zeros(spec.inShape);
+  return interleave(rows.map((ph) => cols.map((pw) => onePhase(dy, spec, ph, pw))), spec.inShape);
 }
