@@ -1,23 +1,24 @@
 // `cellab backbones`: what a user sees listed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import yargs from 'yargs';
-import { backbonesCommand, backboneRows } from '../../src/cli/backbones';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { backboneRows } from '../../src/cli/backbones';
 
-async function runCli(argv: string[]): Promise<string> {
-  const out: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  (process.stdout as unknown as { write: (s: string) => boolean }).write = (s: string) => { out.push(s); return true; };
-  try {
-    await yargs(argv).command(backbonesCommand).strict().parseAsync();
-  } finally {
-    (process.stdout as unknown as { write: typeof write }).write = write;
-  }
-  return out.join('');
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** Runs the command in its own process, as `cellab backbones` will (the lead wires it into cellab.ts). */
+function runCli(argv: string[]): string {
+  const code = `require('yargs')(${JSON.stringify(argv)}).command(require('./src/cli/backbones').backbonesCommand).strict().parseAsync()`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
 }
 
 test('--json lists at least 8 backbones with name, parameter count and description', async () => {
-  const json = JSON.parse((await runCli(['backbones', '--json'])).trim().split('\n').pop()!);
+  const lines = runCli(['backbones', '--json']).trim().split('\n');
+  assert.equal(lines.length, 1, 'stdout is one JSON line');
+  const json = JSON.parse(lines[0]);
   assert.ok(json.backbones.length >= 8, `${json.backbones.length} backbones`);
   for (const b of json.backbones) {
     assert.equal(typeof b.name, 'string');
@@ -28,7 +29,7 @@ test('--json lists at least 8 backbones with name, parameter count and descripti
 });
 
 test('the table has one line per backbone; a larger width means more parameters', async () => {
-  const text = await runCli(['backbones']);
+  const text = runCli(['backbones']);
   assert.equal(text.trim().split('\n').length, backboneRows({ size: 64, channels: 1, classes: 6 }).length + 1);
   assert.match(text, /^resnet18 +[\d,]+ +0\.25 +ResNet-18/m);
   const small = backboneRows({ size: 64, channels: 1, classes: 6, width: 0.25 }).find((r) => r.name === 'resnet18')!;
