@@ -10,8 +10,7 @@
 // is the unbiased one, as PyTorch's. Weight names match Keras' layer (gamma,
 // beta, moving_mean, moving_variance), so converted Keras weights transfer.
 import * as tf from '@tensorflow/tfjs';
-
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+import { singleInput, singleShape, type LayerArgs } from './common';
 
 export interface BatchNormArgs extends LayerArgs {
   /** Fraction of the old average kept per step once warmed up (Keras' momentum; PyTorch's 0.1 = 0.9 here). */
@@ -41,7 +40,7 @@ export class BatchNorm extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape = singleShape(inputShape);
     const c = shape[shape.length - 1];
     if (c == null) throw new Error(`BatchNorm '${this.name}' needs a known channel count, got [${shape.join(', ')}]`);
     this.gamma = this.addWeight('gamma', [c], 'float32', this.zeroGamma ? tf.initializers.zeros() : tf.initializers.ones());
@@ -53,7 +52,7 @@ export class BatchNorm extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const x = singleInput(inputs);
     return tf.tidy(() => {
       if (!kwargs['training']) {
         return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), this.beta.read(), this.gamma.read(), this.epsilon);

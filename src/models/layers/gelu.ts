@@ -4,8 +4,7 @@
 // 'gelu' activation cost 3x this on the ConvNeXt/ViT MLPs. Max deviation from
 // the erf form is ~5e-4.
 import * as tf from '@tensorflow/tfjs';
-
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+import { singleInput, type LayerArgs } from './common';
 
 const K = 2 * Math.sqrt(2 / Math.PI);
 
@@ -22,7 +21,7 @@ export class Gelu extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return geluTanh(Array.isArray(inputs) ? inputs[0] : inputs);
+    return geluTanh(singleInput(inputs));
   }
 }
 tf.serialization.registerClass(Gelu);

@@ -3,8 +3,7 @@
 // old gradient limits) and wasm's Tile made ConvNeXt/ViT ~10x slower; this
 // one broadcasts. Weights are named like Keras' (gamma, beta).
 import * as tf from '@tensorflow/tfjs';
-
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+import { singleInput, singleShape, type LayerArgs } from './common';
 
 export interface LayerNormArgs extends LayerArgs {
   epsilon?: number;
@@ -23,7 +22,7 @@ export class LayerNorm extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape = singleShape(inputShape);
     const c = shape[shape.length - 1];
     if (c == null) throw new Error(`LayerNorm '${this.name}' needs a known last dimension, got [${shape.join(', ')}]`);
     this.gamma = this.addWeight('gamma', [c], 'float32', tf.initializers.ones());
@@ -32,7 +31,7 @@ export class LayerNorm extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const x = singleInput(inputs);
     return tf.tidy(() => {
       const { mean, variance } = tf.moments(x, -1, true);
       const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));

@@ -1,8 +1,7 @@
 // Per-channel learned scale on a residual branch (ConvNeXt's "layer scale",
 // gamma initialised small so each block starts close to the identity).
 import * as tf from '@tensorflow/tfjs';
-
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+import { singleInput, singleShape, type LayerArgs } from './common';
 
 export interface LayerScaleArgs extends LayerArgs {
   initValue: number;
@@ -19,13 +18,13 @@ export class LayerScale extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape = singleShape(inputShape);
     this.gamma = this.addWeight('gamma', [shape[shape.length - 1]!], 'float32', tf.initializers.constant({ value: this.initValue }));
     this.built = true;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const x = singleInput(inputs);
     return tf.mul(x, this.gamma.read());
   }
 

@@ -1,7 +1,6 @@
 // Learned absolute position embedding added to a token sequence [B, N, D] (ViT).
 import * as tf from '@tensorflow/tfjs';
-
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+import { singleInput, singleShape, type LayerArgs } from './common';
 
 export interface PositionEmbeddingArgs extends LayerArgs {
   seed: number;
@@ -18,7 +17,7 @@ export class PositionEmbedding extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape = singleShape(inputShape);
     const [, n, d] = shape;
     if (n == null || d == null) throw new Error(`PositionEmbedding '${this.name}' needs a known token count and width, got input shape [${shape.join(', ')}]`);
     this.table = this.addWeight('embedding', [n, d], 'float32', tf.initializers.truncatedNormal({ stddev: 0.02, seed: this.seed }));
@@ -26,7 +25,7 @@ export class PositionEmbedding extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const x = singleInput(inputs);
     return tf.add(x, this.table.read());
   }
 

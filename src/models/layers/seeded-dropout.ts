@@ -3,9 +3,8 @@
 // restarts the generator); without one it uses Math.random. Here call k uses
 // seedFrom(seed, k), so one seed fixes the whole sequence of masks.
 import * as tf from '@tensorflow/tfjs';
+import { singleInput, type LayerArgs } from './common';
 import { seedFrom } from '../../engine/random';
-
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
 export interface SeededDropoutArgs extends LayerArgs {
   rate: number;
@@ -26,7 +25,7 @@ export class SeededDropout extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const x = singleInput(inputs);
     if (!kwargs['training'] || this.rate <= 0) return x;
     const seed = seedFrom(this.seed, this.calls++);
     return tf.tidy(() => {

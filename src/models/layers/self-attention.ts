@@ -5,9 +5,8 @@
 // constant one-hot matmul rather than tf.gather: wasm has no gradient kernel
 // for gather (UnsortedSegmentSum).
 import * as tf from '@tensorflow/tfjs';
+import { singleInput, singleShape, type LayerArgs } from './common';
 import { seedFrom } from '../../engine/random';
-
-type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
 export interface SelfAttentionArgs extends LayerArgs {
   numHeads: number;
@@ -58,7 +57,7 @@ export class SelfAttention extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape = singleShape(inputShape);
     const { n, din, dout } = this.dims(shape);
     const init = (part: string) => tf.initializers.glorotUniform({ seed: seedFrom(this.seed, part) });
     for (const p of ['query', 'key', 'value']) {
@@ -78,12 +77,12 @@ export class SelfAttention extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape = singleShape(inputShape);
     return [shape[0], shape[1], this.outDim ?? shape[2]];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor3D;
+    const x = singleInput(inputs) as tf.Tensor3D;
     return tf.tidy(() => {
       const [b, n, din] = x.shape;
       const dout = this.outDim ?? din;
