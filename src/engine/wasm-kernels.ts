@@ -8,6 +8,7 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { asTensor, checkNHWC, cropForPadding, pair, type ConvAttrs } from './kernel-util';
 import { transposedConv } from './transposed-conv';
 import { maxPoolGrad } from './max-pool-grad';
+import { filterGradByMatmul } from './filter-grad-matmul';
 
 /**
  * The input window a filter gradient needs: rows from -padTop so that a
@@ -20,6 +21,9 @@ function filterGradWindow(x: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): Ret
   const { top, left } = info.padInfo;
   return cropForPadding(x, top, needH - top - info.inHeight, left, needW - left - info.inWidth);
 }
+
+/** Up to this many input channels, the filter gradient is one matrix product (filter-grad-matmul.ts). */
+const FILTER_GRAD_MATMUL_MAX_CHANNELS = 3;
 
 /**
  * dW[i,j,ci,co] = sum_{n,y,x} X[n, y*s + i*d - pt, x*s + j*d - pl, ci] * dY[n,y,x,co]
@@ -35,6 +39,7 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => 
     const dy = asTensor(inputs.dy as TensorInfo, backend) as tf.Tensor4D;
     const info = tf.backend_util.computeConv2DInfo(
       x.shape, filterShape, a.strides, pair(a.dilations), a.pad as never, a.dimRoundingMode, false, 'channelsLast');
+    if (info.inChannels <= FILTER_GRAD_MATMUL_MAX_CHANNELS) return filterGradByMatmul(x.dataSync() as Float32Array, dy, info);
     const win = filterGradWindow(x, info);
     const xT = tf.transpose(win.x, [3, 1, 2, 0]);     // [Ci, H', W', N]
     const dyT = tf.transpose(dy, [1, 2, 0, 3]);       // [Ho, Wo, N, Co]

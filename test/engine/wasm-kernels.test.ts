@@ -43,15 +43,17 @@ test('wasm gradient kernels match the cpu backend (rel. error <= 1e-4)', async (
       for (const stride of [1, 2, 3]) {
         for (const pad of ['same', 'valid', 2] as const) {
           for (const size of [8, 9]) {                 // even and odd spatial sizes
-            for (const mult of kind === 'depthwise' ? [1, 2] : [4]) {
-              const xShape: [number, number, number, number] = [2, size, size + 1, 3];
-              const fShape: [number, number, number, number] = [k, k, 3, mult];
+            // conv2d: 1 input channel takes the matrix-product filter gradient, 5 the convolution one;
+            // depthwise: channel multipliers 1 and 2.
+            for (const [cin, mult] of kind === 'depthwise' ? [[3, 1], [3, 2]] : [[1, 4], [5, 4]]) {
+              const xShape: [number, number, number, number] = [2, size, size + 1, cin];
+              const fShape: [number, number, number, number] = [k, k, cin, mult];
               const ref = await gradients('cpu', kind, xShape, fShape, stride, pad);
               const got = await gradients('wasm', kind, xShape, fShape, stride, pad);
               ['dx', 'dfilter'].forEach((name, i) => {
                 const e = relError(ref[i], got[i]);
                 worst = Math.max(worst, e);
-                if (!(e <= 1e-4)) cases.push(`${kind} k=${k} s=${stride} ${pad} ${size}px m=${mult} ${name}: ${e}`);
+                if (!(e <= 1e-4)) cases.push(`${kind} k=${k} s=${stride} ${pad} ${size}px in=${cin} m=${mult} ${name}: ${e}`);
               });
             }
           }
