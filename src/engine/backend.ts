@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmGradientKernels } from './wasm-kernels';
 import { registerBatchNormGradient } from './batch-norm-grad';
+import { registerLeadingAxesReduce } from './leading-axes-reduce';
 import { prepareThreadedWasm, unrefPthreadWorkers } from './wasm-threads';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -145,6 +146,7 @@ async function loadWasm(threads: number, log: ((line: string) => void) | null): 
   }
   registerWasmGradientKernels();
   registerBatchNormGradient();
+  registerLeadingAxesReduce();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   return { simd, threads: actual };
 }

@@ -171,3 +171,28 @@ test('max-pool gradients match the cpu backend, ties included', async () => {
   await tf.setBackend('wasm');
   assert.deepEqual(problems, []);
 });
+
+test('sum and mean over leading axes (the fast path) and other axes match the cpu backend', async () => {
+  await initEngine({ backend: 'wasm', log: null });
+  const cases: [number | number[], boolean][] = [[[0, 1, 2], false], [[0, 1, 2], true], [[2, 0, 1], false], [0, true], [[-4, -3], false],
+    [[1, 2], false], [3, true], [[0, 1, 2, 3], false]];
+  const problems: string[] = [];
+  for (const op of ['sum', 'mean'] as const) {
+    for (const [axis, keepDims] of cases) {
+      const run = async (backend: 'cpu' | 'wasm') => {
+        await tf.setBackend(backend);
+        return tf.tidy(() => {
+          const r = tf[op](tf.randomNormal([3, 5, 4, 7], 2, 3, 'float32', 41), axis, keepDims);
+          return { shape: r.shape, values: r.dataSync() as Float32Array };
+        });
+      };
+      const ref = await run('cpu');
+      const got = await run('wasm');
+      if (JSON.stringify(ref.shape) !== JSON.stringify(got.shape)) problems.push(`${op} ${axis} keepDims=${keepDims}: shape ${got.shape} vs ${ref.shape}`);
+      else if (!(relError(ref.values, got.values) <= 1e-5)) problems.push(`${op} ${axis} keepDims=${keepDims}: rel. error ${relError(ref.values, got.values)}`);
+    }
+  }
+  await tf.setBackend('wasm');
+  assert.equal(tf.tidy(() => tf.sum(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'), 0).dtype), 'int32', 'int32 sums keep their dtype');
+  assert.deepEqual(problems, []);
+});
