@@ -20,6 +20,32 @@ export function leadingAxes(axis: number | number[] | undefined, rank: number): 
   return axes.every((a, i) => a === i) ? axes.length : 0;
 }
 
+/**
+ * Sum of each column of a row-major [rows, cols] array, in double precision.
+ * Blocks of rows small enough for the L1 cache, four columns at a time in
+ * local accumulators (a plain acc[c] += x loop is 4x slower: every add goes
+ * through memory).
+ */
+export function columnSums(src: Float32Array, rows: number, cols: number): Float64Array {
+  const acc = new Float64Array(cols);
+  const block = Math.max(1, Math.floor(8192 / cols));
+  for (let r0 = 0; r0 < rows; r0 += block) {
+    const end = Math.min(rows, r0 + block) * cols;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      for (let o = r0 * cols + c; o < end; o += cols) { a0 += src[o]; a1 += src[o + 1]; a2 += src[o + 2]; a3 += src[o + 3]; }
+      acc[c] += a0; acc[c + 1] += a1; acc[c + 2] += a2; acc[c + 3] += a3;
+    }
+    for (; c < cols; c++) {
+      let a = 0;
+      for (let o = r0 * cols + c; o < end; o += cols) a += src[o];
+      acc[c] += a;
+    }
+  }
+  return acc;
+}
+
 function reduceLeading(kind: 'Sum' | 'Mean', fallback: KernelFunc): KernelFunc {
   return (args) => {
     const x = args.inputs.x as TensorInfo;
@@ -34,10 +60,7 @@ function reduceLeading(kind: 'Sum' | 'Mean', fallback: KernelFunc): KernelFunc {
     // Views after makeOutput: an allocation may grow (and move) the heap.
     const src = b.typedArrayFromHeap(x);
     const dst = b.typedArrayFromHeap(out);
-    const acc = new Float64Array(cols);
-    for (let r = 0, o = 0; r < rows; r++, o += cols) {
-      for (let c = 0; c < cols; c++) acc[c] += src[o + c];
-    }
+    const acc = columnSums(src, rows, cols);
     const scale = kind === 'Mean' ? 1 / rows : 1;
     for (let c = 0; c < cols; c++) dst[c] = acc[c] * scale;
     return out;
