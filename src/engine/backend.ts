@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerWasmGradientKernels } from './wasm-kernels';
 import { registerBatchNormGradient } from './batch-norm-grad';
 import { registerLeadingAxesReduce } from './leading-axes-reduce';
+import { registerBatchNormTrainKernels } from './batch-norm-train';
 import { prepareThreadedWasm, unrefPthreadWorkers } from './wasm-threads';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -147,6 +148,7 @@ async function loadWasm(threads: number, log: ((line: string) => void) | null): 
   registerWasmGradientKernels();
   registerBatchNormGradient();
   registerLeadingAxesReduce();
+  registerBatchNormTrainKernels();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   return { simd, threads: actual };
 }

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend';
+import { batchNormTrain } from '../../src/engine/batch-norm-train';
 
 type Kind = 'conv2d' | 'depthwise';
 
@@ -194,5 +195,45 @@ test('sum and mean over leading axes (the fast path) and other axes match the cp
   }
   await tf.setBackend('wasm');
   assert.equal(tf.tidy(() => tf.sum(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'), 0).dtype), 'int32', 'int32 sums keep their dtype');
+  assert.deepEqual(problems, []);
+});
+
+test('batchNormTrain (one op, closed-form gradient) matches autodiff of moments + batchNorm', async () => {
+  await initEngine({ backend: 'wasm', log: null });
+  const eps = 1e-5;
+  const run = async (backend: 'cpu' | 'wasm', fused: boolean) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const x = tf.randomNormal([4, 5, 3, 6], 3, 2, 'float32', 51);
+      const gamma = tf.randomNormal([6], 1, 0.3, 'float32', 52) as tf.Tensor1D;
+      const beta = tf.randomNormal([6], 0, 1, 'float32', 53) as tf.Tensor1D;
+      const r = tf.randomNormal(x.shape, 0, 1, 'float32', 54);
+      let stats: tf.Tensor[] = [];
+      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        if (fused) {
+          const out = batchNormTrain(a, g as tf.Tensor1D, b as tf.Tensor1D, eps);
+          stats = [out.mean, out.variance];
+          return tf.sum(tf.mul(r, out.y));
+        }
+        const m = tf.moments(a, [0, 1, 2]);
+        stats = [tf.keep(tf.clone(m.mean)), tf.keep(tf.clone(m.variance))];
+        return tf.sum(tf.mul(r, tf.batchNorm(a, m.mean, m.variance, b, g, eps)));
+      };
+      const { value, grads } = tf.valueAndGrads(f)([x, gamma, beta]);
+      const out = [value, ...grads, ...stats].map((t) => t.dataSync() as Float32Array);
+      tf.dispose(stats);
+      return out;
+    });
+  };
+  const problems: string[] = [];
+  const ref = await run('cpu', false);
+  for (const [backend, fused] of [['cpu', true], ['wasm', true], ['wasm', false]] as const) {
+    const got = await run(backend, fused);
+    ['loss', 'dx', 'dgamma', 'dbeta', 'mean', 'variance'].forEach((name, i) => {
+      const e = relError(ref[i], got[i]);
+      if (!(e <= 1e-4)) problems.push(`${backend}${fused ? ' batchNormTrain' : ''} ${name}: rel. error ${e}`);
+    });
+  }
+  await tf.setBackend('wasm');
   assert.deepEqual(problems, []);
 });
