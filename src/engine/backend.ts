@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmGradientKernels } from './wasm-kernels';
 import { registerBatchNormGradient } from './batch-norm-grad';
+import { registerMeanGradient } from './mean-grad';
 import { registerLeadingAxesReduce } from './leading-axes-reduce';
 import { registerBatchNormTrainKernels } from './batch-norm-train';
 import { prepareThreadedWasm, unrefPthreadWorkers } from './wasm-threads';
@@ -147,6 +148,7 @@ async function loadWasm(threads: number, log: ((line: string) => void) | null): 
   }
   registerWasmGradientKernels();
   registerBatchNormGradient();
+  registerMeanGradient();
   registerLeadingAxesReduce();
   registerBatchNormTrainKernels();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;

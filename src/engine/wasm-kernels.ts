@@ -1,13 +1,15 @@
 // Gradient kernels for the wasm backend. tfjs-backend-wasm 4.22 lacks
 // Conv2DBackpropFilter and both depthwise gradients (without them no CNN can
 // train on wasm), and its Conv2DBackpropInput and MaxPoolGrad are scalar
-// loops. The convolution gradients are rewritten as forward convolutions,
-// which wasm runs through XNNPACK; MaxPoolGrad is max-pool-grad.ts.
+// loops, as is its Tile. The convolution gradients are rewritten as forward
+// convolutions, which wasm runs through XNNPACK; MaxPoolGrad and Tile are
+// JavaScript passes over the heap (max-pool-grad.ts, tile.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { asTensor, checkNHWC, cropForPadding, pair, type ConvAttrs } from './kernel-util';
 import { transposedConv } from './transposed-conv';
 import { maxPoolGrad } from './max-pool-grad';
+import { tile } from './tile';
 import { filterGradByMatmul } from './filter-grad-matmul';
 
 /**
@@ -154,13 +156,14 @@ export const depthwiseConv2dBackpropInput: KernelFunc = ({ inputs, backend, attr
   });
 };
 
-/** Kernels wasm lacks, and wasm gradient kernels that are scalar loops (replaced). */
+/** Kernels wasm lacks, and wasm kernels used in training that are scalar loops (replaced). */
 export const wasmGradientKernels: KernelConfig[] = [
   { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter },
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput },
   { kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm', kernelFunc: depthwiseConv2dBackpropFilter },
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: 'wasm', kernelFunc: depthwiseConv2dBackpropInput },
   { kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad },
+  { kernelName: 'Tile', backendName: 'wasm', kernelFunc: tile },
 ];
 
 /**
