@@ -1,7 +1,9 @@
-// What a fused batch-norm layer would save: a backbone trained with Keras'
-// BatchNormalization (what src/models builds today) vs the same backbone with
-// a small layer around engine's batchNormTrain (one op, closed-form gradient;
-// defined here, not in src/models). Steps of the two alternate; prints CPU ms
+// What a fused batch-norm layer would save: a backbone trained with the batch
+// norm src/models builds today (LayerBuilder.bn: CellabBatchNorm, tf.moments
+// plus element-wise ops, all differentiated by autodiff) vs the same backbone
+// with a small layer around engine's batchNormTrain (one op, closed-form
+// gradient; defined here, not in src/models; plain exponential moving averages,
+// which do not change the cost). Steps of the two alternate; prints CPU ms
 // per step, kernels per step, and whether the losses agree.
 // Usage: node --import tsx bench/profile-fused-bn.ts [backbone=resnet18] [threads=1] [batch=32]
 import * as tf from '@tensorflow/tfjs';
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
       losses.push(value.dataSync()[0]);
       tf.dispose([value, ...Object.values(grads)]);
     };
-    return { label: fused ? 'batchNormTrain layer' : 'Keras BatchNormalization', step, losses, cpuMs: [] as number[], kernels: 0 };
+    return { label: fused ? 'batchNormTrain layer' : 'models\' BatchNorm (today)', step, losses, cpuMs: [] as number[], kernels: 0 };
   });
   for (const s of sides) for (let i = 0; i < 3; i++) s.step();
   for (let round = 0; round < 5; round++) {
