@@ -4,9 +4,25 @@ import { datasetSchema, type DatasetConfig } from '../data/schema';
 import { modelSchema, type ModelConfig } from '../models/schema';
 import { trainSchema, type TrainConfig } from '../train/schema';
 
+export interface EmbeddingEvalConfig {
+  /** Layer whose output is the embedding (every backbone names its pooled output `features`). */
+  layer: string;
+  /** Image pairs sampled per split (half same-class). */
+  pairs: number;
+  /** What the similarity threshold maximises (searched on validation pairs). */
+  metric: 'accuracy' | 'f1' | 'youden' | 'balanced_accuracy';
+  topK: number;
+}
+
 export interface EvalConfig {
   /** Which split the reported (bare-named) metrics come from. */
   split: 'test' | 'val';
+  /** Binary: pick a decision threshold on validation maximising this, report test at it. */
+  threshold: false | 'f1' | 'youden' | 'balanced_accuracy' | 'accuracy';
+  /** Binary: the positive class (default: the second class in sorted order). */
+  positive?: string;
+  /** Image query by embedding similarity (histology study). */
+  embeddings: EmbeddingEvalConfig | false;
 }
 
 export interface TrackingConfig {
@@ -32,6 +48,28 @@ export const evalSchema: SchemaNode = {
   description: 'What to report.',
   properties: {
     split: { type: 'string', enum: ['test', 'val'], default: 'test' },
+    threshold: {
+      type: 'oneOf', default: false,
+      description: 'binary: threshold chosen on validation to maximise this metric, test reported at it',
+      options: [{ type: 'literal', value: false }, { type: 'string', enum: ['f1', 'youden', 'balanced_accuracy', 'accuracy'] }],
+    },
+    positive: { type: 'string' },
+    embeddings: {
+      type: 'oneOf', default: false,
+      description: 'embeddings of a layer: pair similarity threshold, top-k neighbours, PCA',
+      options: [
+        { type: 'literal', value: false },
+        {
+          type: 'object',
+          properties: {
+            layer: { type: 'string', default: 'features' },
+            pairs: { type: 'number', integer: true, min: 2, default: 2000 },
+            metric: { type: 'string', enum: ['accuracy', 'f1', 'youden', 'balanced_accuracy'], default: 'accuracy' },
+            topK: { type: 'number', integer: true, min: 1, default: 5 },
+          },
+        },
+      ],
+    },
   },
 };
 

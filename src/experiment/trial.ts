@@ -19,11 +19,13 @@ import type { DatasetItem, DatasetSplit } from '../data/types';
 import { buildModel } from '../models/index';
 import { fit, fitLinearHead, predictScores, scoreActivation, type EpochRow, type TrainOutcome, type TrainResult } from '../train/index';
 import { evaluateClassification, type ClassificationEvaluation } from '../eval/index';
-import { confusionMatrixSpec, renderSvg, trainingCurvesSpec } from '../plots/index';
+import { confusionMatrixSpec, renderSvg, rocSpec, trainingCurvesSpec } from '../plots/index';
 import type { RunLogger, Tracking } from '../tracking/index';
 import { configHash, configToYaml, flattenConfig, type ResolvedExperiment } from './config';
 import type { ExperimentConfig } from './schema';
 import { createProgress, type ProgressMode } from './progress';
+import { thresholdMetrics, embeddingMetrics } from './extra-eval';
+import { ConfigError } from '../engine/schema';
 
 export type Outcome = TrainOutcome | 'error' | 'interrupted';
 
@@ -98,14 +100,39 @@ function tagsFor(ctx: TrialContext, hash: string, digest?: string): Record<strin
   return tags;
 }
 
-async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, history: EpochRow[]): Promise<void> {
-  const cm = confusionMatrixSpec({ matrix: evaluation.confusionMatrix, classNames: evaluation.classNames, title: 'Confusion matrix (test)' });
+async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, history: EpochRow[], split: string): Promise<void> {
+  const cm = confusionMatrixSpec({ matrix: evaluation.confusionMatrix, classNames: evaluation.classNames, title: `Confusion matrix (${split})` });
   await run.logArtifact('plots/confusion_matrix.svg', await renderSvg(cm));
   await run.logArtifact('plots/confusion_matrix.vl.json', JSON.stringify(cm, null, 1));
+  // A class missing from the truth has no ROC curve; the spec says so in its subtitle.
+  if (evaluation.roc.some((r) => Number.isFinite(r.auc))) {
+    await run.logArtifact('plots/roc.svg', await renderSvg(rocSpec({ roc: evaluation.roc, rocMacro: evaluation.rocMacro, title: `ROC (${split})` })));
+  }
   if (history.length) {
     const curves = trainingCurvesSpec(history);
     await run.logArtifact('plots/training_curves.svg', await renderSvg(curves));
   }
+}
+
+/** `eval.threshold` and `eval.embeddings` (see extra-eval.ts). */
+async function extraMetrics(config: ExperimentConfig, net: tf.LayersModel, o: {
+  val: PreparedBatchSource; target: PreparedBatchSource; scores: Float32Array; classes: string[]; run: RunLogger; seed: number;
+  score: (s: PreparedBatchSource) => Float32Array;
+}): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  if (config.eval.threshold && o.classes.length === 2 && o.val.size > 0) {
+    const positive = config.eval.positive ? o.classes.findIndex((c) => c.toLowerCase() === config.eval.positive!.toLowerCase()) : 1;
+    if (positive < 0) throw new ConfigError([`eval.positive '${config.eval.positive}' is not a class. Classes: ${o.classes.join(', ')}`]);
+    Object.assign(out, thresholdMetrics({ metric: config.eval.threshold, positive, numClasses: 2,
+      valScores: o.score(o.val), valLabels: o.val.labels, testScores: o.scores, testLabels: o.target.labels }));
+  }
+  if (config.eval.embeddings && o.val.size > 0) {
+    const e = embeddingMetrics(net, o.val, o.target, o.classes, config.eval.embeddings, o.seed);
+    Object.assign(out, e.metrics);
+    await o.run.logArtifact('plots/pca.svg', await renderSvg(e.pcaPlot));
+    await o.run.logArtifact('plots/pca.vl.json', JSON.stringify(e.pcaPlot));
+  }
+  return out;
 }
 
 /**
@@ -246,9 +273,10 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       evaluation = evaluateClassification({ labels: Array.from(target.labels), scores: rows, classNames: classes });
       metrics = evaluation.metrics;
       const epoch = result.history.length;
+      metrics = { ...metrics, ...(await extraMetrics(config, net, { val, target, scores, classes, run, seed: config.train.seed, score })) };
       for (const [k, v] of Object.entries(metrics)) run.logMetric(`${config.eval.split}/${k}`, v, epoch);
       await run.logArtifact('predictions.csv', predictionsCsv(targetItems, target.ids, scores, classes));
-      await logPlots(run, evaluation, result.history);
+      await logPlots(run, evaluation, result.history, config.eval.split);
       status = 'FINISHED';
     } else {
       log(`cellab: trial diverged: ${result.reason}`);

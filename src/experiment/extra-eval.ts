@@ -1,0 +1,117 @@
+// Evaluation beyond the classification report, configured in `eval`:
+// - `eval.threshold`: binary tasks pick a decision threshold on the
+//   validation split and report the test split at that threshold (never tuned on test);
+// - `eval.embeddings`: image query as in the histology study: embeddings from a
+//   named layer, cosine similarity of image pairs, the similarity threshold
+//   that maximises a metric (searched on validation pairs, reported on test
+//   pairs), top-k neighbour precision, and a PCA plot.
+import type * as tf from '@tensorflow/tfjs';
+import { Random, seedFrom } from '../engine/random';
+import type { BatchSource } from '../data/batches';
+import { extractFeatures } from '../train/index';
+import { pca, searchSimilarityThreshold, searchThreshold, cosineSimilarity, topKNeighbours } from '../eval/index';
+import { pcaSpec, type VegaLiteSpec } from '../plots/index';
+import type { EmbeddingEvalConfig } from './schema';
+
+export type ThresholdMetricName = 'f1' | 'youden' | 'balanced_accuracy' | 'accuracy';
+
+/** Binary: threshold on the positive class's score chosen on validation, applied to test. */
+export function thresholdMetrics(o: {
+  metric: ThresholdMetricName; positive: number; numClasses: number;
+  valScores: Float32Array; valLabels: Int32Array; testScores: Float32Array; testLabels: Int32Array;
+}): Record<string, number> {
+  const pick = (scores: Float32Array, labels: Int32Array) => ({
+    s: Array.from({ length: labels.length }, (_, i) => scores[i * o.numClasses + o.positive]),
+    y: Array.from(labels, (l) => (l === o.positive ? 1 : 0) as 0 | 1),
+  });
+  const v = pick(o.valScores, o.valLabels);
+  const chosen = searchThreshold(v.s, v.y, { metric: o.metric });
+  const t = pick(o.testScores, o.testLabels);
+  let tp = 0, fp = 0, tn = 0, fn = 0;
+  t.s.forEach((s, i) => {
+    const pred = s >= chosen.threshold ? 1 : 0;
+    if (pred && t.y[i]) tp++; else if (pred) fp++; else if (t.y[i]) fn++; else tn++;
+  });
+  const sens = tp / Math.max(1, tp + fn), spec = tn / Math.max(1, tn + fp);
+  const prec = tp / Math.max(1, tp + fp);
+  return {
+    threshold: chosen.threshold,
+    threshold_sensitivity: sens,
+    threshold_specificity: spec,
+    threshold_balanced_accuracy: (sens + spec) / 2,
+    threshold_accuracy: (tp + tn) / Math.max(1, t.s.length),
+    threshold_f1: prec + sens > 0 ? (2 * prec * sens) / (prec + sens) : 0,
+  };
+}
+
+/** Up to `n` pairs of distinct items, half of them same-class where possible (seeded). */
+export function samplePairs(labels: ArrayLike<number>, n: number, seed: number): [number, number][] {
+  const rng = new Random(seed);
+  const byClass = new Map<number, number[]>();
+  Array.from(labels).forEach((l, i) => byClass.set(l, [...(byClass.get(l) ?? []), i]));
+  const sameClasses = [...byClass.values()].filter((m) => m.length >= 2);
+  const pairs: [number, number][] = [];
+  const seen = new Set<string>();
+  const total = labels.length;
+  if (total < 2) return pairs;
+  for (let attempt = 0; pairs.length < n && attempt < n * 20; attempt++) {
+    let a: number, b: number;
+    if (pairs.length % 2 === 0 && sameClasses.length) {
+      const members = rng.pick(sameClasses);
+      a = rng.pick(members);
+      b = rng.pick(members);
+    } else {
+      a = rng.int(total);
+      b = rng.int(total);
+    }
+    if (a === b) continue;
+    const key = a < b ? `${a},${b}` : `${b},${a}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    pairs.push([a, b]);
+  }
+  return pairs;
+}
+
+function rowsOf(f: { features: Float32Array; n: number; dim: number }): number[][] {
+  return Array.from({ length: f.n }, (_, i) => Array.from(f.features.subarray(i * f.dim, (i + 1) * f.dim)));
+}
+
+export interface EmbeddingEvaluation {
+  metrics: Record<string, number>;
+  pcaPlot: VegaLiteSpec;
+}
+
+export function embeddingMetrics(model: tf.LayersModel, val: BatchSource, test: BatchSource, classes: string[],
+  cfg: EmbeddingEvalConfig, seed: number): EmbeddingEvaluation {
+  const fv = extractFeatures(model, val, { layer: cfg.layer });
+  const ft = extractFeatures(model, test, { layer: cfg.layer });
+  const vRows = rowsOf(fv), tRows = rowsOf(ft);
+  const pairsOf = (rows: number[][], labels: Int32Array, s: number) => {
+    const pairs = samplePairs(labels, cfg.pairs, s);
+    return { left: pairs.map(([a]) => rows[a]), right: pairs.map(([, b]) => rows[b]), same: pairs.map(([a, b]) => (labels[a] === labels[b] ? 1 : 0) as 0 | 1) };
+  };
+  const vp = pairsOf(vRows, fv.labels, seedFrom(seed, 'pairs', 'val'));
+  const tp = pairsOf(tRows, ft.labels, seedFrom(seed, 'pairs', 'test'));
+  const metrics: Record<string, number> = {};
+  if (vp.same.length >= 2 && tp.same.length >= 2) {
+    const chosen = searchSimilarityThreshold(vp.left, vp.right, vp.same, { metric: cfg.metric });
+    let correct = 0;
+    tp.left.forEach((l, i) => { if ((cosineSimilarity(l, tp.right[i]) >= chosen.threshold ? 1 : 0) === tp.same[i]) correct++; });
+    metrics.similarity_threshold = chosen.threshold;
+    metrics.pair_accuracy = correct / tp.same.length;
+  }
+  const k = Math.min(cfg.topK, Math.max(1, ft.n - 1));
+  const neighbours = topKNeighbours(tRows, k);
+  let hits = 0;
+  neighbours.forEach((ns, q) => ns.forEach((nb) => { if (ft.labels[nb.index] === ft.labels[q]) hits++; }));
+  metrics[`top${k}_precision`] = hits / Math.max(1, ft.n * k);
+  const comps = Math.min(2, ft.dim, ft.n);
+  const p = pca(tRows, comps);
+  metrics.pca_explained_variance = p.explainedVarianceRatio.reduce((s, v) => s + v, 0);
+  const pcaPlot = pcaSpec({
+    projected: p.projected, labels: Array.from(ft.labels, (l) => classes[l]), ids: ft.ids,
+    explainedVarianceRatio: p.explainedVarianceRatio, classNames: classes, title: `PCA of '${cfg.layer}' embeddings (test)`,
+  });
+  return { metrics, pcaPlot };
+}
