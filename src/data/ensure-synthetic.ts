@@ -1,23 +1,26 @@
-// `dataset.synthetic`: generate the synthetic HEp-2 set into `dataset.root`
-// when that folder does not exist yet (the quickstart needs no download).
+// `dataset.synthetic`: generate the synthetic HEp-2 set into `synthetic.out`
+// (default `dataset.root`) when that folder does not exist yet (the
+// quickstart needs no download).
 import * as fs from 'node:fs';
 import type { DatasetConfig } from './schema';
 import { generateSynthetic } from './synth/index';
 
 export async function ensureSynthetic(cfg: DatasetConfig, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<boolean> {
-  if (!cfg.synthetic || fs.existsSync(cfg.root)) return false;
+  if (!cfg.synthetic) return false;
   const s = cfg.synthetic;
-  log(`cellab: ${cfg.root} does not exist; generating the synthetic HEp-2 ${s.kind} set there (n=${s.n}, seed=${s.seed})`);
+  const out = s.out ?? cfg.root;
+  if (fs.existsSync(out)) return false;
+  log(`cellab: ${out} does not exist; generating the synthetic HEp-2 ${s.kind} set there (n=${s.n}, seed=${s.seed})`);
   // Generate into a temporary sibling, then rename: an interrupted run never leaves a half set behind.
-  const tmp = `${cfg.root}.partial-${process.pid}`;
+  const tmp = `${out}.partial-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   await generateSynthetic({ out: tmp, kind: s.kind, n: s.n, seed: s.seed, ...(s.anomalies !== undefined ? { anomalyFraction: s.anomalies } : {}) });
   try {
-    fs.renameSync(tmp, cfg.root);
+    fs.renameSync(tmp, out);
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
     // Another process generated it first: that copy is as good as ours (same seed).
-    if (!fs.existsSync(cfg.root)) throw err;
+    if (!fs.existsSync(out)) throw err;
   }
   return true;
 }

@@ -87,8 +87,8 @@ export interface DatasetConfig {
   cache: { enabled: boolean; dir?: string };
   stream: 'auto' | boolean;
   workers?: number;
-  /** Generate the synthetic HEp-2 set into `root` when `root` does not exist. */
-  synthetic?: { kind: 'patterns' | 'intensity'; n: number; seed: number; anomalies?: number };
+  /** Generate the synthetic HEp-2 set into `out` (default `root`) when that folder does not exist. */
+  synthetic?: { kind: 'patterns' | 'intensity'; n: number; seed: number; anomalies?: number; out?: string };
 }
 
 /** Keys that change how fast data is prepared, never what a trial computes (leave them out of config hashes). */
@@ -202,8 +202,9 @@ export const datasetSchema: SchemaNode = {
     synthetic: {
       type: 'object',
       optional: true,
-      description: 'Generate the synthetic HEp-2 set into `root` if it does not exist.',
+      description: 'Generate the synthetic HEp-2 set into `out` (default: `root`) if it does not exist.',
       properties: {
+        out: { type: 'path', description: 'where to generate (e.g. the folder holding a csv manifest); default: root' },
         kind: { type: 'string', enum: ['patterns', 'intensity'], default: 'patterns' },
         n: { type: 'number', integer: true, min: 12, default: 1455 },
         seed: { type: 'number', integer: true, default: 1 },

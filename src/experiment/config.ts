@@ -93,7 +93,10 @@ export function applyOverride(target: Json, key: string, value: unknown): void {
     if (!isMap(node[p])) node[p] = {};
     node = node[p] as Json;
   }
-  node[parts[parts.length - 1]] = value;
+  const last = parts[parts.length - 1];
+  // A mapping merges into a mapping (`sweep: {model: [{freeze: soft}, {head: linear}]}` varies
+  // several keys of a section together); anything else replaces.
+  node[last] = isMap(node[last]) && isMap(value) ? deepMerge(node[last], value) : value;
 }
 
 function checkOverrideKey(key: string): string | undefined {
@@ -113,8 +116,9 @@ function resolveSetPaths(key: string, value: unknown, cwd: string): unknown {
   return value;
 }
 
+/** `http://...`, `file:///...`, `runs:/<id>`, `experiment:<name>` — not Windows drive letters. */
 function isUri(p: string): boolean {
-  return /^[a-z][a-z0-9+.-]+:\/\//i.test(p);
+  return /^[a-z][a-z0-9+.-]+:/i.test(p);
 }
 
 export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; baseDir: string }): ResolvedExperiment {
@@ -157,7 +161,11 @@ function checkSweepKeys(config: ExperimentConfig, issues: string[]): void {
       issues.push(`unknown key \`sweep.${key}\`: \`${key}\` is not a config key to sweep.${didYouMean(key, knownKeys(experimentSchema))}`);
       continue;
     }
-    values.forEach((v, i) => validate(node, v, `sweep.${key}[${i}]`, issues));
+    values.forEach((v, i) => {
+      // A mapping merges into its section: validate the merged result.
+      const current = key.split('.').reduce<unknown>((o, k) => (isMap(o) ? o[k] : undefined), config);
+      validate(node, isMap(v) && isMap(current) ? deepMerge(current, v) : v, `sweep.${key}[${i}]`, issues);
+    });
   }
 }
 
