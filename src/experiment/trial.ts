@@ -25,6 +25,7 @@ import { configHash, configToYaml, flattenConfig, type ResolvedExperiment } from
 import type { ExperimentConfig } from './schema';
 import { createProgress, type ProgressMode } from './progress';
 import { thresholdMetrics, embeddingMetrics } from './extra-eval';
+import { isRunReference, resolvePretrainedRun } from './pretrained-run';
 import { ConfigError } from '../engine/schema';
 
 export type Outcome = TrainOutcome | 'error' | 'interrupted';
@@ -212,7 +213,14 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     }
 
     // model section: backbone, pretrained weights (reported), freezing.
-    const built = buildModel(config.model, { inputShape: train.shape, classes: classes.length, seed: config.train.seed, log });
+    let modelConfig = config.model;
+    if (isRunReference(modelConfig.pretrained)) {
+      const r = await resolvePretrainedRun(ctx.tracking, modelConfig.pretrained, modelConfig.backbone, path.join(ctx.projectRoot, '.cache', 'pretrained'));
+      log(`cellab: model.pretrained ${modelConfig.pretrained} -> run ${r.runId}`);
+      run.setTag('cellab.pretrained_run', r.runId);
+      modelConfig = { ...modelConfig, pretrained: r.dir };
+    }
+    const built = buildModel(modelConfig, { inputShape: train.shape, classes: classes.length, seed: config.train.seed, log });
     const net = model = built.model;
     if (built.pretrained) await run.logArtifact('model/pretrained.json', JSON.stringify(built.pretrained, null, 1));
     if (built.freeze) run.logMetrics({ 'model/frozen_params': built.freeze.frozenParams, 'model/trainable_params': built.freeze.trainableParams }, 0);
