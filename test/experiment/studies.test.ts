@@ -1,0 +1,58 @@
+// Every study's experiment file validates and expands to the trials its study needs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { loadExperimentFile } from '../../src/experiment/config';
+import { expandTrials } from '../../src/experiment/trials';
+
+const root = path.resolve(__dirname, '..', '..');
+const file = (n: string) => path.join(root, 'experiments', `${n}.yaml`);
+const trials = (n: string, profile?: string) => expandTrials(loadExperimentFile(file(n), { env: {}, profile }).config, root);
+
+test('hep2-patterns: one trial per backbone, masks and augmentation on, TTA', () => {
+  const t = trials('hep2-patterns');
+  assert.deepEqual(t.map((x) => x.config.model.backbone), ['convnext-atto', 'coatnet-0', 'resnet18']);
+  assert.equal(t[0].config.dataset.image.mask, true);
+  assert.equal(t[0].config.train.schedule.kind, 'cosine');
+  assert.ok(t[0].config.train.labelSmoothing > 0);
+});
+
+test('hep2-intensity: 3 freeze depths + linear head, x 5 specimen-grouped folds', () => {
+  const t = trials('hep2-intensity');
+  assert.equal(t.length, 4 * 5);
+  assert.equal(t[0].config.dataset.split.kind, 'stratified-group-kfold');
+  assert.deepEqual([...new Set(t.map((x) => `${x.config.model.head}/${x.config.model.freeze}`))], ['dense/soft', 'dense/medium', 'dense/hard', 'linear/none']);
+  assert.deepEqual(t.slice(0, 5).map((x) => x.fold), [0, 1, 2, 3, 4]);
+});
+
+test('protein-localisation: 2 backbones x LR {0.1 .. 0.0001}, anomaly filter and 1 - n_c/N weights', () => {
+  const t = trials('protein-localisation');
+  assert.equal(t.length, 8);
+  assert.deepEqual([...new Set(t.map((x) => x.config.train.lr))], [0.1, 0.01, 0.001, 0.0001]);
+  assert.deepEqual(t[0].config.dataset.anomalyFilter, { std: 3, method: 'class' });
+  assert.equal(t[0].config.dataset.classWeights, 'one-minus-frequency');
+});
+
+test('lymphocytosis-small: stratified 5-fold, weighted BCE, dense and linear heads', () => {
+  const t = trials('lymphocytosis-small');
+  assert.equal(t.length, 10);
+  assert.equal(t[0].config.dataset.split.kind, 'stratified-kfold');
+  assert.equal(t[0].config.train.loss, 'bce');
+  assert.equal(t[0].config.dataset.classWeights, 'inverse');
+});
+
+test('histology-query: one run with embedding evaluation', () => {
+  const t = trials('histology-query');
+  assert.equal(t.length, 1);
+  assert.equal(t[0].config.eval.embeddings && t[0].config.eval.embeddings.layer, 'features');
+});
+
+test('run-experiment --dry-run --json lists the trials as the conventions say', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/run-experiment.ts'), file('protein-localisation'), '--dry-run', '--json', '--profile', 'smoke'], { encoding: 'utf8', cwd: root });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.equal(out.trials.length, 2);
+  assert.deepEqual(Object.keys(out.trials[0]).sort(), ['config_hash', 'fold', 'index', 'params']);
+  assert.deepEqual(out.trials.map((t: { params: Record<string, unknown> }) => t.params['train.lr']), [0.1, 0.003]);
+});
