@@ -1,0 +1,10 @@
+// Synthetic HEp-2 data: ICPR-2012-like staining patterns and A.I.D.A.-like
+// positive/negative intensity sets, deterministic per seed.
+export { generateSynthetic, DEFAULT_N, DEFAULT_SEED, DEFAULT_ANOMALY_FRACTION } from './generate';
+export type { GenerateOptions } from './generate';
+export type { SynthSummary, SynthKind } from './summary';
+export { PATTERNS, ICPR2012_COUNTS } from './patterns';
+export type { Pattern } from './patterns';
+export { ANOMALIES } from './specimen';
+export type { Anomaly, Intensity } from './specimen';
+export { SYNTH_CSV_HEADER } from './manifests';
