@@ -241,8 +241,16 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   let todo = mine;
   const skipped: Trial[] = [];
   if (o.resume) {
-    const done = doneHashes(await tracking.searchRuns({ experimentIds: [experimentId], filter: `tags.\`${SWEEP_ID_TAG}\` = '${sweepId}'`, maxResults: 10000 }));
+    const earlierRuns = await tracking.searchRuns({ experimentIds: [experimentId], filter: `tags.\`${SWEEP_ID_TAG}\` = '${sweepId}'`, maxResults: 10000 });
+    const done = doneHashes(earlierRuns);
     todo = mine.filter((t) => !done.has(t.configHash));
+    // A trial of this shard still RUNNING was killed (SIGKILL, preemption): it runs again, so close the old run.
+    const mineHashes = new Set(todo.map((t) => t.configHash));
+    for (const r of earlierRuns) {
+      if (r.info.status !== 'RUNNING' || r.tags[SWEEP_ROLE_TAG] === 'parent' || !mineHashes.has(r.tags['cellab.config_hash'])) continue;
+      await tracking.setTag(r.info.runId, 'cellab.outcome', 'interrupted');
+      await tracking.setTerminated(r.info.runId, 'KILLED');
+    }
     mine.filter((t) => done.has(t.configHash)).forEach((t) => skipped.push(t));
     if (skipped.length) log(`cellab: --resume: ${skipped.length} trial(s) already done, ${todo.length} to run`);
   }
