@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Random } from '../../engine/random';
+import { DataError } from '../bad-input';
 import { cellsCsv, groundTruthCsv, labelsCsv, splitCsv, synthCsv, type WrittenItem } from './manifests';
 import { planIntensity, planPatterns, type ItemPlan, type Plan } from './plan';
 import { FileWriter } from './file-writer';
@@ -33,10 +34,10 @@ const OWN_ENTRIES = ['training', 'test', 'images', 'cells.csv', 'labels.csv', 's
 
 function prepareOutDir(out: string): void {
   if (fs.existsSync(out)) {
-    if (!fs.statSync(out).isDirectory()) throw new Error(`--out ${out} is a file; give a folder`);
+    if (!fs.statSync(out).isDirectory()) throw new DataError(`output folder ${out} is a file; give a folder`);
     const entries = fs.readdirSync(out);
     if (entries.length > 0 && !entries.includes('synth.csv')) {
-      throw new Error(`--out ${out} is not empty and holds no synth.csv, so it is not a synthetic set: choose an empty or new folder`);
+      throw new DataError(`output folder ${out} is not empty and holds no synth.csv, so it is not a synthetic set: choose an empty or new folder`);
     }
     for (const e of OWN_ENTRIES) fs.rmSync(path.join(out, e), { recursive: true, force: true });
   }
@@ -45,19 +46,20 @@ function prepareOutDir(out: string): void {
 
 function checkOptions(o: GenerateOptions): { n: number; seed: number; fraction: number } {
   if (o.kind !== 'patterns' && o.kind !== 'intensity') {
-    throw new Error(`kind '${String(o.kind)}' is not a synthetic set kind. Use patterns or intensity.`);
+    throw new DataError(`kind '${String(o.kind)}' is not a synthetic set kind. Use patterns or intensity.`);
   }
   const n = o.n ?? DEFAULT_N[o.kind];
   const seed = o.seed ?? DEFAULT_SEED;
   const fraction = o.anomalyFraction ?? DEFAULT_ANOMALY_FRACTION;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`seed ${seed} must be an integer in 0..4294967295`);
-  if (!(fraction >= 0 && fraction <= 1)) throw new Error(`anomaly fraction ${fraction} must be within 0..1 (e.g. 0.02 for 2%)`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new DataError(`seed ${seed} must be an integer in 0..4294967295`);
+  if (!(fraction >= 0 && fraction <= 1)) throw new DataError(`anomaly fraction ${fraction} must be within 0..1 (e.g. 0.02 for 2%)`);
   return { n, seed, fraction };
 }
 
-function fileStem(item: ItemPlan, kind: SynthKind, n: number): string {
-  const digits = kind === 'patterns' ? (n <= 999 ? 3 : 4) : Math.max(4, String(n).length);
-  return String(item.id).padStart(digits, '0');
+/** File name stem of cell `id`: 3 digits as in ICPR 2012 (4 when n > 999); intensity sets use 4 or more. */
+export function fileStem(id: number, kind: SynthKind, n: number): string {
+  const digits = kind === 'patterns' ? (n <= 999 ? 3 : Math.max(4, String(n).length)) : Math.max(4, String(n).length);
+  return String(id).padStart(digits, '0');
 }
 
 function folderOf(item: ItemPlan, kind: SynthKind): string {
@@ -100,7 +102,7 @@ export async function generateSynthetic(o: GenerateOptions): Promise<SynthSummar
   for (const item of plan.items) {
     // Each cell has its own stream, so its pixels depend on the seed and its ID only.
     const cell = renderCell(item, looks.get(item.specimen)!, root.fork('cell', item.id));
-    const stem = `${folderOf(item, o.kind)}/${fileStem(item, o.kind, n)}`;
+    const stem = `${folderOf(item, o.kind)}/${fileStem(item.id, o.kind, n)}`;
     await writer.write(path.join(o.out, `${stem}.png`), encodeGreyPng(cell.image, cell.width, cell.height, `${stem}.png`));
     await writer.write(path.join(o.out, `${stem}_mask.png`), encodeGreyPng(cell.mask, cell.width, cell.height, `${stem}_mask.png`));
     written.push({ ...item, path: `${stem}.png`, maskPath: `${stem}_mask.png`, width: cell.width, height: cell.height });

@@ -2,6 +2,7 @@
 // each, one side of the split each), how many cells each holds, the cell IDs
 // and which cells carry a planted anomaly.
 import type { Random } from '../../engine/random';
+import { DataError } from '../bad-input';
 import { ICPR2012_COUNTS, ICPR2012_TOTAL, PATTERNS, type Pattern } from './patterns';
 import { ANOMALIES, LOOK_KEYS, type Anomaly, type Intensity, type LookQuantiles } from './specimen';
 
@@ -120,7 +121,7 @@ function itemsOf(specimens: SpecimenPlan[], rng: Random): ItemPlan[] {
 /** ICPR 2012 layout: 28 specimens, one pattern each, 14 training + 14 test. */
 export function planPatterns(n: number, anomalyFraction: number, rng: Random): Plan {
   if (!Number.isInteger(n) || n < MIN_PATTERNS_N) {
-    throw new Error(`n = ${n}: kind 'patterns' needs an integer n >= ${MIN_PATTERNS_N} (one cell per specimen at least)`);
+    throw new DataError(`n = ${n}: kind 'patterns' needs an integer n >= ${MIN_PATTERNS_N} (one cell per specimen at least)`);
   }
   const classCounts = allocate(n, PATTERNS.map((p) => ICPR2012_COUNTS[p]), 0);
   // Every specimen needs at least one cell: lift small classes (tiny n only).
@@ -167,7 +168,7 @@ export function planPatterns(n: number, anomalyFraction: number, rng: Random): P
 /** A.I.D.A.-like: patients with several images each, ~28% negative patients. */
 export function planIntensity(n: number, anomalyFraction: number, rng: Random): Plan {
   if (!Number.isInteger(n) || n < MIN_INTENSITY_N) {
-    throw new Error(`n = ${n}: kind 'intensity' needs an integer n >= ${MIN_INTENSITY_N}`);
+    throw new DataError(`n = ${n}: kind 'intensity' needs an integer n >= ${MIN_INTENSITY_N}`);
   }
   const nSpecimens = Math.max(4, Math.round(n / 8));
   const cells = allocate(n, Array.from({ length: nSpecimens }, () => rng.uniform(0.5, 1.5)), 1);

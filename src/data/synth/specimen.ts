@@ -43,8 +43,8 @@ export type LookQuantiles = Record<(typeof LOOK_KEYS)[number], number>;
  * positives reach down to dim ones that overlap bright negatives.
  */
 function brightnessOf(kind: 'patterns' | 'intensity', intensity: Intensity, u: number): number {
-  if (intensity === 'negative') return lerp(1, 8, u);
-  if (kind === 'intensity') return logLerp(8, 150, u);
+  if (intensity === 'negative') return lerp(1, 10, u);
+  if (kind === 'intensity') return logLerp(5, 150, u);
   return intensity === 'positive' ? logLerp(48, 75, u) : logLerp(34, 52, u);
 }
 
@@ -81,7 +81,7 @@ export function imageCell(stain: Field, g: CellGeometry, look: SpecimenLook, ano
   let readNoise = look.readNoise;
   const gamma = look.gamma * rng.uniform(0.93, 1.07);
   if (anomaly === 'saturated') {
-    brightness *= rng.uniform(4, 6);
+    brightness *= rng.uniform(6, 9);
     bgLevel *= 2;
   } else if (anomaly === 'near_black') {
     brightness *= 0.04;
