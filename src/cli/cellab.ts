@@ -1,6 +1,7 @@
 // `cellab <command>`: the workbench's tools beside run-experiment.
 import yargs from 'yargs';
 import { evaluateCommand } from './evaluate';
+import { synthCommand } from './synth';
 import { pushCommand } from './push';
 import { kernelCommand } from './kernel';
 import { backendCommand } from './backend';
@@ -11,6 +12,7 @@ export async function main(argv: string[]): Promise<number> {
   const parser = yargs(argv)
     .scriptName('cellab')
     .usage('$0 <command> [options]')
+    .command(synthCommand)
     .command(evaluateCommand)
     .command(pushCommand)
     .command(kernelCommand)
