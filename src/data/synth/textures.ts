@@ -25,12 +25,12 @@ export function textureLook(pattern: Pattern | 'negative', grainQ: number, contr
 
 /** Per-specimen ranges: [grain lo, grain hi, contrast lo, contrast hi]. */
 const LOOK_RANGES: Record<Pattern | 'negative', [number, number, number, number]> = {
-  homogeneous: [0.8, 1.2, 0.06, 0.14],
-  fine_speckled: [0.9, 1.05, 0.55, 0.8],
-  coarse_speckled: [2.2, 2.6, 1.1, 1.4],
+  homogeneous: [0.8, 1.2, 0.06, 0.18],
+  fine_speckled: [0.9, 1.05, 0.4, 0.8],
+  coarse_speckled: [1.9, 2.5, 1.1, 1.4],
   nucleolar: [3.0, 3.6, 2.5, 3.2],
   centromere: [1.3, 1.45, 0.9, 1.1],
-  cytoplasmatic: [0.6, 0.7, 0.9, 1.1],
+  cytoplasmatic: [0.8, 0.95, 0.9, 1.1],
   negative: [3, 6, 0.05, 0.2],
 };
 
@@ -123,7 +123,7 @@ function nucleolar(g: CellGeometry, rng: Random, look: TextureLook): Field {
 
 function centromere(g: CellGeometry, rng: Random, look: TextureLook): Field {
   const f = newField(g.width, g.height);
-  const base = rng.uniform(0.1, 0.18);
+  const base = rng.uniform(0.05, 0.1);
   f.data.fill(base);
   const target = 40 + rng.int(31);
   const placed: [number, number][] = [];
@@ -168,7 +168,7 @@ function cytoplasmatic(g: CellGeometry, rng: Random, look: TextureLook): Field {
   const f = newField(g.width, g.height);
   const nucleusLevel = rng.uniform(0.03, 0.08);
   for (let i = 0; i < f.data.length; i++) {
-    const cyto = 0.25 + look.contrast * (0.5 * Math.min(2, fibres.data[i]) + 0.8 * Math.max(0, 1 - 3 * Math.abs(ridge.data[i])));
+    const cyto = 0.2 + look.contrast * (0.8 * Math.min(2, fibres.data[i]) + 0.4 * Math.max(0, 1 - 3 * Math.abs(ridge.data[i])));
     const inNucleus = 1 - smoothstep(0.85, 1.1, nucleus[i]);
     f.data[i] = inNucleus * nucleusLevel + (1 - inNucleus) * cyto;
   }
