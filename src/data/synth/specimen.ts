@@ -88,7 +88,9 @@ export function imageCell(stain: Field, g: CellGeometry, look: SpecimenLook, ano
     bgLevel = Math.min(bgLevel, 3) * 0.5;
     readNoise *= 0.4;
   } else if (anomaly === 'defocused') {
+    // Far out of focus, a cell's light spreads into a dim haze: blurred and much darker.
     sigma = Math.hypot(sigma, rng.uniform(3.5, 5));
+    brightness *= rng.uniform(0.12, 0.2);
   }
   // Gamma changes the texture's contrast; renormalise so it leaves the mean alone.
   const shaped = newField(stain.width, stain.height);
