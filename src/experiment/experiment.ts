@@ -7,12 +7,12 @@
 //   await result.best().plots.confusionMatrix(); // inline Vega-Lite (+ SVG)
 import { loadExperimentFile, configToYaml, type LoadOptions, type ResolvedExperiment } from './config';
 import { expandTrials, isSweep, type Trial } from './trials';
-import { runSweep, formatTable, type SweepSummary, type TrialRow } from './sweep';
+import { runSweep, formatTable, aggregate, type SweepSummary, type TrialRow } from './sweep';
 import { runExperiment, describeRunLocation, type RunSummary } from './run';
 import type { ProgressMode } from './progress';
 import { openTracking, findProjectRoot, type Tracking } from '../tracking/index';
 import { evaluateClassification, readPredictionsCsv, searchThreshold, type ClassificationEvaluation } from '../eval/index';
-import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
+import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
 
 export interface RunExperimentOptions {
   trackingUri?: string;
@@ -92,6 +92,31 @@ export class ExperimentResult {
     return formatTable(this.rows);
   }
 
+  /** Mean and std across folds of each configuration (k-fold sweeps), best first by validation. */
+  folds(): Record<string, unknown>[] {
+    const groups = aggregate(this.rows).sort((a, b) => b.selection - a.selection);
+    const rows = groups.map((g) => ({
+      ...Object.fromEntries(Object.entries(g.params).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v])),
+      folds: g.n, 'val acc': g.selection,
+      ...Object.fromEntries(Object.entries(g.mean).flatMap(([k, m]) => [[k, `${m.toFixed(3)} ± ${g.std[k].toFixed(3)}`]])),
+    }));
+    if (inNotebook()) showTable(rows, { title: 'Mean ± std across folds (test split), best configuration first' });
+    return rows;
+  }
+
+  readonly plots = {
+    /** A metric against the swept learning rate (log axis), one line per other swept key; or bars per configuration. */
+    sweep: async (o: { metric?: string } = {}): Promise<VegaLiteSpec> => {
+      const keys = [...new Set(this.rows.flatMap((r) => Object.keys(r.params)))];
+      const metric = o.metric ?? (this.rows.some((r) => r.metrics.average_class_accuracy !== undefined) ? 'average_class_accuracy' : 'accuracy');
+      const x = keys.find((k) => /(^|\.)lr$/.test(k));
+      const spec = sweepSpec(this.rows.map((r) => ({ trial: r.trial, params: r.params, metrics: r.metrics, outcome: r.outcome, fold: r.fold })), {
+        metric, x, color: keys.find((k) => k !== x), title: `${this.resolved.config.name}: ${metric} by trial`,
+      });
+      return display(spec);
+    },
+  };
+
   /** The best trial: highest validation accuracy of the selected configuration (never chosen on test). */
   best(): TrialView {
     const id = 'best' in this.summary && this.summary.best ? this.summary.best.run_id : this.summary.run_id;
@@ -163,6 +188,19 @@ export class TrialView {
     return this.cache;
   }
 
+  /** Per-class precision, recall, F1 and support, then micro/macro/weighted averages (scikit-learn's report). */
+  async report(): Promise<Record<string, unknown>[]> {
+    const e = await this.evaluation();
+    const m = e.metrics;
+    const rows: Record<string, unknown>[] = e.perClass.map((c) => ({ class: c.className, precision: c.precision, recall: c.recall, f1: c.f1, support: c.support }));
+    const n = e.perClass.reduce((s, c) => s + c.support, 0);
+    rows.push({ class: 'micro avg', precision: m.micro_f1, recall: m.micro_f1, f1: m.micro_f1, support: n });
+    rows.push({ class: 'macro avg', precision: m.macro_precision, recall: m.macro_recall, f1: m.macro_f1, support: n });
+    rows.push({ class: 'weighted avg', precision: m.weighted_precision, recall: m.weighted_recall, f1: m.weighted_f1, support: n });
+    if (inNotebook()) showTable(rows, { title: `Classification report (${this.row.label}); average class accuracy ${m.average_class_accuracy.toFixed(4)}` });
+    return rows;
+  }
+
   /** Metrics, curves and the confusion matrix recomputed from the logged predictions. */
   async evaluation(): Promise<ClassificationEvaluation> {
     return (await this.load()).evaluation;
@@ -186,6 +224,14 @@ export class TrialView {
       return display(rocSpec({ roc: e.roc, rocMacro: (e as { rocMacro?: { fpr: number[]; tpr: number[]; auc: number } }).rocMacro, operatingPoint, title: `ROC (${this.row.label})` }));
     },
     pr: async (): Promise<VegaLiteSpec> => display(prSpec({ pr: (await this.evaluation()).pr, title: `Precision-recall (${this.row.label})` })),
+    /** The PCA of the embeddings logged by `eval.embeddings`. */
+    pca: async (): Promise<VegaLiteSpec> => {
+      const { tracking } = await this.load();
+      const json = await tracking.downloadArtifact(this.runId, 'plots/pca.vl.json').catch(() => {
+        throw new Error(`run ${this.runId} has no PCA plot: set eval.embeddings in the experiment file`);
+      });
+      return display(JSON.parse(json.toString('utf8')) as VegaLiteSpec);
+    },
     trainingCurves: async (): Promise<VegaLiteSpec> => {
       const { tracking } = await this.load();
       const keys = ['train/loss', 'val/loss', 'train/accuracy', 'val/accuracy'];

@@ -12,3 +12,5 @@ export type { RunSummary } from './run';
 export { runSweep, formatTable, parseShard } from './sweep';
 export type { SweepSummary, TrialRow } from './sweep';
 export { createProgress } from './progress';
+export { showSamples } from './samples';
+export type { SampleOptions } from './samples';
