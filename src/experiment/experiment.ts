@@ -5,6 +5,7 @@
 //   const result = await exp.run();
 //   result.table();                              // trials x params x metrics
 //   await result.best().plots.confusionMatrix(); // inline Vega-Lite (+ SVG)
+import { inspect } from 'node:util';
 import { loadExperimentFile, configToYaml, type LoadOptions, type ResolvedExperiment } from './config';
 import { expandTrials, isSweep, type Trial } from './trials';
 import { runSweep, formatTable, aggregate, type SweepSummary, type TrialRow } from './sweep';
@@ -100,8 +101,9 @@ export class ExperimentResult {
       folds: g.n, 'val acc': g.selection,
       ...Object.fromEntries(Object.entries(g.mean).flatMap(([k, m]) => [[k, `${m.toFixed(3)} ± ${g.std[k].toFixed(3)}`]])),
     }));
-    if (inNotebook()) showTable(rows, { title: 'Mean ± std across folds (test split), best configuration first' });
-    return rows;
+    if (!inNotebook()) return rows;
+    showTable(rows, { title: 'Mean ± std across folds (test split), best configuration first' });
+    return shown(rows, `${rows.length} configuration(s), shown above`);
   }
 
   readonly plots = {
@@ -180,7 +182,7 @@ export class TrialView {
 
   private async load(): Promise<{ evaluation: ClassificationEvaluation; tracking: Tracking }> {
     if (this.cache) return this.cache;
-    const tracking = await openTracking({ uri: this.trackingUri, log: () => undefined });
+    const { tracking } = await this.load0();
     const csv = (await tracking.downloadArtifact(this.runId, 'predictions.csv')).toString('utf8');
     const p = readPredictionsCsv(csv);
     const evaluation = evaluateClassification({ labels: p.labels, scores: p.scores, classNames: p.classNames, positive: p.positive });
@@ -197,8 +199,26 @@ export class TrialView {
     rows.push({ class: 'micro avg', precision: m.micro_f1, recall: m.micro_f1, f1: m.micro_f1, support: n });
     rows.push({ class: 'macro avg', precision: m.macro_precision, recall: m.macro_recall, f1: m.macro_f1, support: n });
     rows.push({ class: 'weighted avg', precision: m.weighted_precision, recall: m.weighted_recall, f1: m.weighted_f1, support: n });
-    if (inNotebook()) showTable(rows, { title: `Classification report (${this.row.label}); average class accuracy ${m.average_class_accuracy.toFixed(4)}` });
-    return rows;
+    if (!inNotebook()) return rows;
+    showTable(rows, { title: `Classification report (${this.row.label}); average class accuracy ${m.average_class_accuracy.toFixed(4)}` });
+    return shown(rows, 'classification report, shown above');
+  }
+
+  /** Every metric the run logged (latest value), e.g. `test/pair_accuracy`, `val/loss`. */
+  async logged(o: { match?: RegExp } = {}): Promise<Record<string, number>> {
+    const { tracking } = await this.load0();
+    const run = await tracking.getRun(this.runId);
+    const out = Object.fromEntries(Object.entries(run.metrics).filter(([k]) => !o.match || o.match.test(k)).sort(([a], [b]) => a.localeCompare(b)));
+    if (!inNotebook()) return out;
+    showTable(Object.entries(out).map(([metric, value]) => ({ metric, value })), { title: `Logged metrics (${this.row.label})` });
+    return shown(out, `${Object.keys(out).length} metric(s), shown above`);
+  }
+
+  private trackingHandle?: Tracking;
+
+  private async load0(): Promise<{ tracking: Tracking }> {
+    this.trackingHandle ??= await openTracking({ uri: this.trackingUri, log: () => undefined });
+    return { tracking: this.trackingHandle };
   }
 
   /** Metrics, curves and the confusion matrix recomputed from the logged predictions. */
@@ -253,8 +273,17 @@ export class TrialView {
   }
 }
 
+/** A value already shown as a table prints as one line when a notebook cell ends with it. */
+function shown<T extends object>(value: T, what: string): T {
+  Object.defineProperty(value, inspect.custom, { value: () => `<${what}>`, enumerable: false });
+  return value;
+}
+
+/** Show in a notebook; the returned spec prints as one line there (not a page of JSON). */
 async function display(spec: VegaLiteSpec): Promise<VegaLiteSpec> {
   if (inNotebook()) await show(spec);
+  const title = typeof spec.title === 'string' ? spec.title : (spec.title as { text?: string } | undefined)?.text ?? 'plot';
+  Object.defineProperty(spec, inspect.custom, { value: () => `<Vega-Lite spec: ${title}>`, enumerable: false });
   return spec;
 }
 

@@ -30,8 +30,8 @@ async function thumbnail(item: DatasetItem, size: number, masked: boolean): Prom
   return `data:image/png;base64,${png.toString('base64')}`;
 }
 
-/** Thumbnails of `perClass` random items of every class; returns the HTML. */
-export async function showSamples(items: DatasetItem[], o: SampleOptions = {}): Promise<string> {
+/** Thumbnails of `perClass` random items of every class (shown in notebooks, listed elsewhere). */
+export async function showSamples(items: DatasetItem[], o: SampleOptions = {}): Promise<void> {
   const perClass = o.perClass ?? 6, size = o.size ?? 72;
   const rng = new Random(o.seed ?? 0);
   const classes = [...new Set(items.map((i) => i.label))].sort();
@@ -41,11 +41,10 @@ export async function showSamples(items: DatasetItem[], o: SampleOptions = {}): 
     const members = rng.shuffle(items.filter((i) => i.label === c)).slice(0, perClass);
     const cells = await Promise.all(members.map(async (m) =>
       `<td style="padding:2px"><img src="${await thumbnail(m, size, o.masked ?? true)}" width="${size}" height="${size}" title="${m.id}${m.group ? ` (specimen ${m.group})` : ''}"/></td>`));
-    rows.push(`<tr><th style="text-align:right;padding-right:8px;font-family:sans-serif;font-size:12px">${c}</th>${cells.join('')}</tr>`);
+    rows.push(`<tr><th style="text-align:right;padding-right:8px;font-family:sans-serif;font-size:12px;color:#222;background:#fff">${c}</th>${cells.join('')}</tr>`);
     text.push(`${c}: ${members.map((m) => m.id).join(', ')}`);
   }
-  const html = `<table style="border-collapse:collapse;background:#000;color:#eee">${rows.join('')}</table>`;
+  const html = `<table style="border-collapse:collapse;background:#fff">${rows.join('')}</table>`;
   if (inNotebook()) displayBundle({ 'text/html': html, 'text/plain': text.join('\n') });
   else console.log(text.join('\n'));
-  return html;
 }

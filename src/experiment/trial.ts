@@ -118,10 +118,16 @@ async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, hi
 /** `eval.threshold` and `eval.embeddings` (see extra-eval.ts). */
 async function extraMetrics(config: ExperimentConfig, net: tf.LayersModel, o: {
   val: PreparedBatchSource; target: PreparedBatchSource; scores: Float32Array; classes: string[]; run: RunLogger; seed: number;
-  score: (s: PreparedBatchSource) => Float32Array;
+  score: (s: PreparedBatchSource) => Float32Array; log: (line: string) => void;
 }): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  if (config.eval.threshold && o.classes.length === 2 && o.val.size > 0) {
+  const valClasses = new Set(o.val.labels).size;
+  if (config.eval.threshold && o.classes.length === 2 && valClasses < 2) {
+    // A small grouped split can leave one class out of validation: no threshold to tune there.
+    const why = `eval.threshold skipped: the validation split has only one class (${o.val.size} items); raise dataset.split.valFraction`;
+    o.run.setTag('cellab.threshold_skipped', why);
+    o.log(`cellab: ${why}`);
+  } else if (config.eval.threshold && o.classes.length === 2) {
     const positive = config.eval.positive ? o.classes.findIndex((c) => c.toLowerCase() === config.eval.positive!.toLowerCase()) : 1;
     if (positive < 0) throw new ConfigError([`eval.positive '${config.eval.positive}' is not a class. Classes: ${o.classes.join(', ')}`]);
     Object.assign(out, thresholdMetrics({ metric: config.eval.threshold, positive, numClasses: 2,
@@ -281,7 +287,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       evaluation = evaluateClassification({ labels: Array.from(target.labels), scores: rows, classNames: classes });
       metrics = evaluation.metrics;
       const epoch = result.history.length;
-      metrics = { ...metrics, ...(await extraMetrics(config, net, { val, target, scores, classes, run, seed: config.train.seed, score })) };
+      metrics = { ...metrics, ...(await extraMetrics(config, net, { val, target, scores, classes, run, seed: config.train.seed, score, log })) };
       for (const [k, v] of Object.entries(metrics)) run.logMetric(`${config.eval.split}/${k}`, v, epoch);
       await run.logArtifact('predictions.csv', predictionsCsv(targetItems, target.ids, scores, classes));
       await logPlots(run, evaluation, result.history, config.eval.split);

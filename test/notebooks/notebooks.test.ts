@@ -62,6 +62,9 @@ for (const name of notebooks) {
     assert.ok(mimes.has('image/svg+xml'), 'plots carry an SVG for static exports');
     assert.ok(mimes.has('text/html'), 'tables and links are shown as HTML');
     assert.ok(countRuns(store) > runsBefore, `no new run in ${store}`);
+    const streams = outputs.filter((o) => o.output_type === 'stream').map((o) => (Array.isArray(o.text) ? o.text.join('') : o.text ?? ''));
+    assert.ok(!streams.some((t) => t.includes("'$schema'") || t.includes('<table')), 'a cell printed a raw plot spec or HTML instead of showing it');
+    assert.ok(!streams.some((t) => /failed:|Error:/.test(t)), `a trial failed or a cell errored:\n${streams.filter((t) => /failed:|Error:/.test(t)).join('\n')}`);
     assert.ok(!fs.existsSync(path.join(notebooksDir, 'tracking')), 'a notebook created a second store under notebooks/');
   });
 }
