@@ -354,7 +354,10 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
     await logSweepArtifacts(store, parentRun, allRows);
   }
   const outcome: SweepSummary['outcome'] = counts.finished === counts.total ? 'completed' : counts.finished > 0 ? 'partial' : 'error';
-  const status: SweepSummary['status'] = interrupted.value ? 'KILLED' : !complete ? 'RUNNING' : outcome === 'completed' ? 'FINISHED' : 'FAILED';
+  // A sweep that ran every trial is FINISHED even when some diverged (its outcome says `partial`);
+  // FAILED is for a sweep where no trial finished.
+  const status: SweepSummary['status'] = interrupted.value ? 'KILLED' : !complete ? 'RUNNING' : outcome === 'error' ? 'FAILED' : 'FINISHED';
+  if (complete) await tracking.setTag(parentRunId, 'cellab.outcome', outcome);
   if (parentLogger) {
     if (complete) await parentLogger.end(status === 'FINISHED' ? 'FINISHED' : 'FAILED');
     // Other shards (or a later --resume) finish the sweep and end the parent.
