@@ -158,13 +158,19 @@ async function loadWasm(threads: number, log: ((line: string) => void) | null): 
 /** The wasm build's thread pool holds 8 workers; tfjs caps its thread count there. */
 export const MAX_WASM_THREADS = 8;
 
+/** Cores this process may use. */
+export function coreCount(): number {
+  return os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+}
+
 /**
- * wasm threads: the `threads` option, else CELLAB_WASM_THREADS, else 1.
+ * wasm threads: the `threads` option, else CELLAB_WASM_THREADS, else one per
+ * core (a single run uses the machine; sweep workers get cores / workers each).
  * Capped at MAX_WASM_THREADS; anything but a whole number >= 1 is an error.
  */
-export function resolveWasmThreads(option: number | undefined, env: string | undefined): number {
+export function resolveWasmThreads(option: number | undefined, env: string | undefined, cores = coreCount()): number {
   const [value, source] = option !== undefined ? [option, 'the threads option'] : [env?.trim() || undefined, 'CELLAB_WASM_THREADS'];
-  if (value === undefined) return 1;
+  if (value === undefined) return Math.max(1, Math.min(cores, MAX_WASM_THREADS));
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
     throw new Error(`${source}=${value} is not a thread count: use a whole number from 1 to ${MAX_WASM_THREADS} (threads of the wasm backend).`);

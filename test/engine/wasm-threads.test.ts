@@ -42,7 +42,9 @@ test('wasm trains on 2 threads (CELLAB_WASM_THREADS=2) with the same losses and 
 });
 
 test('thread counts are validated and capped at the pool size', () => {
-  assert.equal(resolveWasmThreads(undefined, undefined), 1);
+  assert.equal(resolveWasmThreads(undefined, undefined, 1), 1);
+  assert.equal(resolveWasmThreads(undefined, undefined, 2), 2, 'by default one thread per core');
+  assert.equal(resolveWasmThreads(undefined, undefined, 32), MAX_WASM_THREADS);
   assert.equal(resolveWasmThreads(undefined, ' 3 '), 3);
   assert.equal(resolveWasmThreads(2, '4'), 2, 'the option wins over the variable');
   assert.equal(resolveWasmThreads(64, undefined), MAX_WASM_THREADS);
