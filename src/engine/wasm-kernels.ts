@@ -156,8 +156,23 @@ export const depthwiseConv2dBackpropInput: KernelFunc = ({ inputs, backend, attr
   });
 };
 
-/** Kernels wasm lacks, and wasm kernels used in training that are scalar loops (replaced). */
+/**
+ * Identity sharing storage, as the cpu backend's does. tfjs' engine clones
+ * (Identity) every tensor it saves for the backward pass; wasm's own Identity
+ * copies the data, ~460 full copies of weights and activations per ResNet-18
+ * step. Tensors are immutable, and wasm frees shared storage by reference
+ * count (its Reshape already shares), so a shared Identity is safe.
+ */
+const sharedIdentity: KernelFunc = ({ inputs, backend }) => {
+  const x = inputs.x as TensorInfo;
+  if (x.dtype === 'string') throw new Error('Identity of a string tensor is not supported on wasm');
+  (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
+/** Kernels wasm lacks, and wasm kernels used in training that are scalar loops or copies (replaced). */
 export const wasmGradientKernels: KernelConfig[] = [
+  { kernelName: 'Identity', backendName: 'wasm', kernelFunc: sharedIdentity },
   { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter },
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput },
   { kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm', kernelFunc: depthwiseConv2dBackpropFilter },
