@@ -9,13 +9,28 @@
 // single channel long: 3x slower here.
 import * as tf from '@tensorflow/tfjs';
 
-/** A[(i*kw + j)*ci + c][p] for the convolution `info`, from X's values. */
+let scratchBuffer = new Float32Array(0);
+
+/**
+ * A zeroed buffer of `size` floats, reused from call to call: a fresh 5 MB
+ * array per training step costs more in allocation, page faults and GC than
+ * the im2col itself. Its contents are copied into the wasm heap before the
+ * next call (tf.tensor copies), so reuse is safe.
+ */
+function scratch(size: number): Float32Array {
+  if (scratchBuffer.length < size) scratchBuffer = new Float32Array(size);
+  const a = scratchBuffer.subarray(0, size);
+  a.fill(0);
+  return a;
+}
+
+/** A[(i*kw + j)*ci + c][p] for the convolution `info`, from X's values (a view valid until the next call). */
 export function im2colTransposed(x: Float32Array, info: tf.backend_util.Conv2DInfo): Float32Array {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const { top, left } = info.padInfo;
   const P = n * ho * wo;
-  const a = new Float32Array(kh * kw * ci * P);   // zero-filled: padding stays 0
+  const a = scratch(kh * kw * ci * P);
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       // Output columns whose input column x*sw + j*dw - left lies inside the image.
