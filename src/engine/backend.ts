@@ -155,6 +155,15 @@ async function loadWasm(threads: number, log: ((line: string) => void) | null): 
   return { simd, threads: actual };
 }
 
+/**
+ * Status lines go to stderr, except inside a tslab (Jupyter) kernel, where stderr shows as
+ * a red box, as if something had failed: there they go to stdout.
+ */
+function defaultLog(line: string): void {
+  const inKernel = Object.keys(require.cache).some((k) => k.replace(/\\/g, '/').endsWith('tslab/dist/jupyter.js'));
+  (inKernel ? process.stdout : process.stderr).write(line + '\n');
+}
+
 /** The wasm build's thread pool holds 8 workers; tfjs caps its thread count there. */
 export const MAX_WASM_THREADS = 8;
 
@@ -186,7 +195,7 @@ export async function initEngine(opts: InitEngineOptions = {}): Promise<EngineIn
   const envChoice = process.env.CELLAB_BACKEND ? parseBackendName(process.env.CELLAB_BACKEND, 'CELLAB_BACKEND') : 'auto';
   const requested = opts.backend && opts.backend !== 'auto' ? opts.backend : envChoice;
   if (current && (requested === 'auto' || requested === current.backend)) return current;
-  const log = opts.log === undefined ? (l: string) => process.stderr.write(l + '\n') : opts.log;
+  const log = opts.log === undefined ? defaultLog : opts.log;
   // The cpu backend greets Node users with a banner recommending tfjs-node;
   // cellab reports the backend itself.
   tf.env().set('PROD', true);

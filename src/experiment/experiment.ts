@@ -4,7 +4,7 @@
 //   const exp = cl.experiment.fromFile('../experiments/quickstart.yaml', { set: { 'train.epochs': 2 } });
 //   const result = await exp.run();
 //   result.table();                              // trials x params x metrics
-//   await result.best().plots.confusionMatrix(); // inline Vega-Lite (+ SVG)
+//   await result.best().plots.confusionMatrix(); // inline Vega-Lite (+ PNG for static exports)
 import { inspect } from 'node:util';
 import { loadExperimentFile, configToYaml, type LoadOptions, type ResolvedExperiment } from './config';
 import { expandTrials, isSweep, type Trial } from './trials';
@@ -40,15 +40,17 @@ export class Experiment {
   }
 
   async run(o: RunExperimentOptions = {}): Promise<ExperimentResult> {
+    // In a notebook, status lines go to stdout: Jupyter paints stderr red, as if it were an error.
+    const log = inNotebook() ? (line: string) => { process.stdout.write(line + '\n'); } : undefined;
     if (isSweep(this.config) || o.resume) {
       // Notebooks run trials in-process by default: live progress in the cell.
       const { summary, rows, tracking } = await runSweep(this.resolved, {
-        trackingUri: o.trackingUri, parallel: o.parallel ?? 1, resume: o.resume, progress: o.progress,
+        trackingUri: o.trackingUri, parallel: o.parallel ?? 1, resume: o.resume, progress: o.progress, log,
         workerArgs: this.resolved.file ? [this.resolved.file, ...Object.entries(this.resolved.overrides).map(([k, v]) => ['--set', `${k}=${JSON.stringify(v)}`]).flat(), ...(this.resolved.profile ? ['--profile', this.resolved.profile] : [])] : undefined,
       });
       return new ExperimentResult(this.resolved, summary, rows, tracking.uri);
     }
-    const { summary, trial, tracking } = await runExperiment(this.resolved, { trackingUri: o.trackingUri, progress: o.progress });
+    const { summary, trial, tracking } = await runExperiment(this.resolved, { trackingUri: o.trackingUri, progress: o.progress, log });
     const row: TrialRow = { trial: 0, label: this.config.name, params: {}, outcome: trial.outcome, reason: trial.reason, runId: trial.runId, metrics: summary.metrics };
     return new ExperimentResult(this.resolved, summary, [row], tracking.uri);
   }

@@ -23,14 +23,15 @@ export function inNotebook(): boolean {
 /**
  * Sends one display_data message with every MIME type in `data` (the front end picks the
  * richest it can show). With a displayId and update=true it overwrites that output in place.
- * JSON MIME types (application/*+json) take objects; the rest take strings.
+ * JSON MIME types (application/*+json) take objects; the rest take strings (images base64).
+ * `metadata` per MIME type, e.g. {'image/png': {width, height}}: the size to show it at.
  */
-export function displayBundle(data: Record<string, string | object>, o: { displayId?: string; update?: boolean } = {}): void {
+export function displayBundle(data: Record<string, string | object>, o: { displayId?: string; update?: boolean; metadata?: Record<string, unknown> } = {}): void {
   const write = displayWriter();
   if (!write) {
     throw new Error('displayBundle: not inside a running tslab kernel (tslab/dist/jupyter.js is not loaded). Outside notebooks, save plots with writePlot(spec, "plot.svg").');
   }
-  write({ data, metadata: {}, transient: o.displayId ? { display_id: o.displayId } : {} }, o.update ?? false);
+  write({ data, metadata: o.metadata ?? {}, transient: o.displayId ? { display_id: o.displayId } : {} }, o.update ?? false);
 }
 
 /** An output that each update() overwrites in place (e.g. live training progress). */

@@ -38,13 +38,23 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
  * fonts-dejavu-core). vega's own PNG path needs node-canvas, which cannot install here.
  */
 export async function renderPng(spec: VegaLiteSpec, o: { scale?: number } = {}): Promise<Buffer> {
-  const scale = o.scale ?? 2;
-  const svg = await renderSvg(spec);
+  return svgToPng(await renderSvg(spec), titleOf(spec), o.scale);
+}
+
+/** Rasterise an SVG rendered by vega at `scale` pixels per SVG unit (2 by default: sharp on high-DPI screens). */
+export async function svgToPng(svg: string, title: string, scale = 2): Promise<Buffer> {
   try {
     return await sharp(Buffer.from(svg), { density: 72 * scale }).png().toBuffer();
   } catch (err) {
-    throw new Error(`sharp could not rasterise the plot "${titleOf(spec)}" to PNG: ${(err as Error).message}`);
+    throw new Error(`sharp could not rasterise the plot "${title}" to PNG: ${(err as Error).message}`);
   }
+}
+
+/** Width and height of vega's SVG (its root element's attributes), in CSS pixels. */
+export function svgSize(svg: string): { width: number; height: number } | undefined {
+  const root = /<svg\b[^>]*>/.exec(svg)?.[0] ?? '';
+  const width = Number(/\swidth="([\d.]+)"/.exec(root)?.[1]), height = Number(/\sheight="([\d.]+)"/.exec(root)?.[1]);
+  return width > 0 && height > 0 ? { width, height } : undefined;
 }
 
 let scripts: Promise<string> | undefined;

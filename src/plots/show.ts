@@ -1,5 +1,5 @@
 import { displayBundle, inNotebook } from './notebook';
-import { renderSvg, titleOf } from './render';
+import { renderSvg, svgSize, svgToPng, titleOf } from './render';
 import { VEGA_LITE_SCHEMA, type VegaLiteSpec } from './spec';
 
 /**
@@ -9,13 +9,23 @@ import { VEGA_LITE_SCHEMA, type VegaLiteSpec } from './spec';
 export const VEGA_LITE_MIME = 'application/vnd.vegalite.v5+json';
 const V5_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
-/** The display bundle for a plot: Vega-Lite JSON (interactive), SVG (static exports), text. */
-export async function plotBundle(spec: VegaLiteSpec): Promise<Record<string, string | object>> {
+/**
+ * The display bundle for a plot: Vega-Lite JSON (JupyterLab draws it, interactive), a PNG
+ * at twice its size shown at its size (static exports: nbconvert's HTML, GitHub), text.
+ * PNG rather than SVG for the static picture: Debian's nbconvert (6.5) passes inline SVG
+ * through its HTML sanitizer, which strips every SVG element and leaves only the labels.
+ */
+export async function plotBundle(spec: VegaLiteSpec): Promise<{ data: Record<string, string | object>; metadata: Record<string, unknown> }> {
   const svg = await renderSvg(spec);
+  const png = await svgToPng(svg, titleOf(spec), 2);
+  const size = svgSize(svg);
   return {
-    [VEGA_LITE_MIME]: { ...spec, $schema: spec.$schema === VEGA_LITE_SCHEMA ? V5_SCHEMA : spec.$schema },
-    'image/svg+xml': svg,
-    'text/plain': `<${titleOf(spec)}: Vega-Lite plot>`,
+    data: {
+      [VEGA_LITE_MIME]: { ...spec, $schema: spec.$schema === VEGA_LITE_SCHEMA ? V5_SCHEMA : spec.$schema },
+      'image/png': png.toString('base64'),
+      'text/plain': `<${titleOf(spec)}: Vega-Lite plot>`,
+    },
+    metadata: size ? { 'image/png': size } : {},
   };
 }
 
@@ -25,5 +35,6 @@ export async function show(spec: VegaLiteSpec): Promise<void> {
     console.log(`(${titleOf(spec)}: not in a tslab notebook; save it with writePlot(spec, 'plot.svg' | '.png' | '.html'))`);
     return;
   }
-  displayBundle(await plotBundle(spec));
+  const { data, metadata } = await plotBundle(spec);
+  displayBundle(data, { metadata });
 }

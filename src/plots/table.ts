@@ -31,8 +31,14 @@ export function tableHtml(rows: TableRow[], title?: string): string {
   const cols = tableColumns(rows);
   const th = 'style="text-align:right;padding:3px 8px;border-bottom:1px solid #999"';
   const td = 'style="text-align:right;padding:3px 8px;font-variant-numeric:tabular-nums"';
+  // Long text (a divergence reason, a path) reads left-aligned in a column wide enough
+  // not to become a tower of two-word lines.
+  const longText = 'style="text-align:left;padding:3px 8px;min-width:24em;max-width:48em"';
   const head = `<tr>${cols.map((c) => `<th ${th}>${escape(c)}</th>`).join('')}</tr>`;
-  const body = rows.map((r, i) => `<tr style="background:${i % 2 ? '#f5f5f5' : 'white'}">${cols.map((c) => `<td ${td}>${escape(cell(r[c]))}</td>`).join('')}</tr>`).join('');
+  const body = rows.map((r, i) => `<tr style="background:${i % 2 ? '#f5f5f5' : 'white'}">${cols.map((c) => {
+    const text = cell(r[c]);
+    return `<td ${typeof r[c] === 'string' && text.length > 40 ? longText : td}>${escape(text)}</td>`;
+  }).join('')}</tr>`).join('');
   const caption = title ? `<caption style="text-align:left;font-weight:bold;padding:4px 0">${escape(title)}</caption>` : '';
   return `<table style="border-collapse:collapse;font-family:sans-serif;font-size:12px">${caption}<thead>${head}</thead><tbody>${body}</tbody></table>`;
 }

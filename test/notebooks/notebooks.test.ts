@@ -59,12 +59,23 @@ for (const name of notebooks) {
     const outputs = cells.flatMap((c) => c.outputs ?? []);
     const mimes = new Set(outputs.flatMap((o) => Object.keys(o.data ?? {})));
     assert.ok(mimes.has('application/vnd.vegalite.v5+json'), `no Vega-Lite plot displayed (outputs: ${[...mimes].join(', ')})`);
-    assert.ok(mimes.has('image/svg+xml'), 'plots carry an SVG for static exports');
+    assert.ok(mimes.has('image/png'), 'plots carry a PNG for static exports');
     assert.ok(mimes.has('text/html'), 'tables and links are shown as HTML');
     assert.ok(countRuns(store) > runsBefore, `no new run in ${store}`);
     const streams = outputs.filter((o) => o.output_type === 'stream').map((o) => (Array.isArray(o.text) ? o.text.join('') : o.text ?? ''));
     assert.ok(!streams.some((t) => t.includes("'$schema'") || t.includes('<table')), 'a cell printed a raw plot spec or HTML instead of showing it');
     assert.ok(!streams.some((t) => /failed:|Error:/.test(t)), `a trial failed or a cell errored:\n${streams.filter((t) => /failed:|Error:/.test(t)).join('\n')}`);
     assert.ok(!fs.existsSync(path.join(notebooksDir, 'tracking')), 'a notebook created a second store under notebooks/');
+    if (defaultStore) checkHtmlExport(name, outputs.filter((o) => o.data?.['application/vnd.vegalite.v5+json']).length);
   });
+}
+
+/** `jupyter nbconvert --to html` of the executed notebook shows every plot as a picture. */
+function checkHtmlExport(name: string, plots: number): void {
+  const executed = path.join(work, 'out', name);
+  const r = spawnSync('/usr/bin/python3', ['-m', 'nbconvert', '--to', 'html', '--output-dir', path.join(work, 'html'), executed], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `nbconvert --to html failed: ${r.stderr.slice(-1500)}`);
+  const html = fs.readFileSync(path.join(work, 'html', name.replace(/\.ipynb$/, '.html')), 'utf8');
+  const images = html.match(/<img src="data:image\/png;base64,/g)?.length ?? 0;
+  assert.ok(plots > 0 && images >= plots, `${plots} plot(s) in the notebook, ${images} PNG picture(s) in its HTML export`);
 }

@@ -4,7 +4,7 @@ import { displayBundle, inNotebook, newDisplayHandle } from '../../src/plots/not
 import { show, VEGA_LITE_MIME } from '../../src/plots/show';
 import { confusionMatrixSpec } from '../../src/plots/confusion-matrix';
 
-type Sent = { msg: { data: Record<string, unknown>; transient: { display_id?: string } }; update: boolean };
+type Sent = { msg: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: { display_id?: string } }; update: boolean };
 
 test('outside a kernel: inNotebook() is false and displayBundle says what to do instead', () => {
   assert.equal(inNotebook(), false);
@@ -22,9 +22,14 @@ test('inside tslab: one bundle per plot, and handles overwrite their output in p
     await show(spec);
     assert.equal(sent.length, 1, 'one display message');
     const data = sent[0].msg.data;
-    assert.deepEqual(Object.keys(data).sort(), [VEGA_LITE_MIME, 'image/svg+xml', 'text/plain'].sort());
+    assert.deepEqual(Object.keys(data).sort(), [VEGA_LITE_MIME, 'image/png', 'text/plain'].sort());
     assert.equal((data[VEGA_LITE_MIME] as { $schema: string }).$schema, 'https://vega.github.io/schema/vega-lite/v5.json');
-    assert.match(data['image/svg+xml'] as string, /^<svg.*>pos<\/text>/s);
+    // A PNG drawn at twice the plot's size, shown at its size.
+    const png = Buffer.from(data['image/png'] as string, 'base64');
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    const { width, height } = sent[0].msg.metadata['image/png'] as { width: number; height: number };
+    assert.ok(width > 100 && height > 100, `shown at ${width}x${height}`);
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [2 * width, 2 * height]);
     assert.equal(data['text/plain'], '<Confusion matrix: Vega-Lite plot>');
     assert.equal(sent[0].update, false);
 

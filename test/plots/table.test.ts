@@ -23,6 +23,13 @@ test('HTML tables escape cell text and have one row per record', () => {
   assert.ok(!h.includes('<b>x</b>'));
 });
 
+test('long text cells are left-aligned and wide enough to read; numbers stay right-aligned', () => {
+  const reason = 'the final training loss 1.7529 is no better than always predicting the training class prior (1.7266)';
+  const h = tableHtml([{ trial: 0, reason }]);
+  assert.match(h, new RegExp(`<td style="text-align:left;[^"]*min-width:24em[^"]*">${reason.replace(/[()]/g, '\\$&')}</td>`));
+  assert.match(h, /<td style="text-align:right;[^"]*">0<\/td>/);
+});
+
 test('a danfojs DataFrame becomes rows', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dfd = require('danfojs');
