@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { columnSums } from './leading-axes-reduce';
+import { simdKernels } from './simd-kernels';
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
@@ -51,6 +52,11 @@ const wasmMoments: KernelFunc = ({ inputs, backend }) => {
   const meanOut = b.makeOutput([cols], 'float32');
   const varOut = b.makeOutput([cols], 'float32');
   const src = b.typedArrayFromHeap(x);
+  const simd = simdKernels();
+  if (simd) {
+    simd.channelMoments(src, rows, cols, b.typedArrayFromHeap(meanOut), b.typedArrayFromHeap(varOut));
+    return [meanOut, varOut];
+  }
   const sums = columnSums(src, rows, cols);
   const mean = sums.map((s) => s / rows);
   const sq = blockedColumns(rows, cols, (o, end, c, acc) => {
@@ -75,6 +81,12 @@ const wasmGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const dbOut = b.makeOutput([cols], 'float32');
   const g = b.typedArrayFromHeap(dy), xs = b.typedArrayFromHeap(x);
   const mu = b.typedArrayFromHeap(mean), v = b.typedArrayFromHeap(variance), gm = b.typedArrayFromHeap(gamma);
+  const simd = simdKernels();
+  if (simd) {
+    simd.batchNormGrad({ dy: g, x: xs, mean: mu, variance: v, gamma: gm, eps, rows, cols },
+      b.typedArrayFromHeap(dxOut), b.typedArrayFromHeap(dgOut), b.typedArrayFromHeap(dbOut));
+    return [dxOut, dgOut, dbOut];
+  }
   const rstd = Float64Array.from(v, (vv) => 1 / Math.sqrt(vv + eps));
   const sumDyXc = new Float64Array(cols);
   const sumDy = blockedColumns(rows, cols, (o, end, c, acc) => {

@@ -6,6 +6,7 @@
 // precision. Any other reduction goes to the backend's own kernel.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { simdKernels } from './simd-kernels';
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
@@ -60,7 +61,7 @@ function reduceLeading(kind: 'Sum' | 'Mean', fallback: KernelFunc): KernelFunc {
     // Views after makeOutput: an allocation may grow (and move) the heap.
     const src = b.typedArrayFromHeap(x);
     const dst = b.typedArrayFromHeap(out);
-    const acc = columnSums(src, rows, cols);
+    const acc = simdKernels()?.columnSums(src, rows, cols) ?? columnSums(src, rows, cols);
     const scale = kind === 'Mean' ? 1 / rows : 1;
     for (let c = 0; c < cols; c++) dst[c] = acc[c] * scale;
     return out;

@@ -7,6 +7,7 @@
 // the earliest position in row-major window order, NaN windows get nothing).
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { simdKernels } from './simd-kernels';
 
 interface PoolAttrs {
   filterSize: number | [number, number];
@@ -34,8 +35,14 @@ export const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const x = b.typedArrayFromHeap(input);
   const g = b.typedArrayFromHeap(dy);
   const dx = b.typedArrayFromHeap(out);
+  const simple = fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && 2 * ho <= h && 2 * wo <= w;
+  const simd = simdKernels();
+  if (simple && simd) {
+    simd.maxPool2x2Grad(x, g, dx, { n, h, w, c, ho, wo });
+    return out;
+  }
   dx.fill(0);
-  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && 2 * ho <= h && 2 * wo <= w) {
+  if (simple) {
     pool2x2(x, g, dx, n, h, w, c, ho, wo);
     return out;
   }

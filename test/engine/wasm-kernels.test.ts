@@ -140,11 +140,11 @@ test('the batch-norm gradient broadcasts without Tile', async () => {
 
 test('max-pool gradients match the cpu backend, ties included', async () => {
   await initEngine({ backend: 'wasm', log: null });
-  const grad = async (backend: 'cpu' | 'wasm', size: number, pool: number, stride: number, pad: 'same' | 'valid') => {
+  const grad = async (backend: 'cpu' | 'wasm', size: number, pool: number, stride: number, pad: 'same' | 'valid', channels: number) => {
     await tf.setBackend(backend);
     return tf.tidy(() => {
       // Rounded values: many windows hold equal maxima (as after a ReLU); the first one gets the gradient.
-      const x = tf.round(tf.relu(tf.randomNormal([2, size, size + 1, 3], 0, 2, 'float32', 31)));
+      const x = tf.round(tf.relu(tf.randomNormal([2, size, size + 1, channels], 0, 2, 'float32', 31)));
       const r = tf.randomNormal(tf.maxPool(x as tf.Tensor4D, pool, stride, pad).shape, 0, 1, 'float32', 32);
       return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(r, tf.maxPool(a as tf.Tensor4D, pool, stride, pad))))(x).dataSync() as Float32Array;
     });
@@ -154,10 +154,13 @@ test('max-pool gradients match the cpu backend, ties included', async () => {
     for (const stride of [1, 2, 3]) {
       for (const pad of ['same', 'valid'] as const) {
         for (const size of [7, 8]) {
-          const ref = await grad('cpu', size, pool, stride, pad);
-          const got = await grad('wasm', size, pool, stride, pad);
-          const e = relError(ref, got);
-          if (!(e <= 1e-6)) problems.push(`pool ${pool} stride ${stride} ${pad} ${size}px: rel. error ${e}`);
+          // 3 channels: scalar loops; 6: four at a time plus a tail (the SIMD kernel's 2x2 path).
+          for (const channels of [3, 6]) {
+            const ref = await grad('cpu', size, pool, stride, pad, channels);
+            const got = await grad('wasm', size, pool, stride, pad, channels);
+            const e = relError(ref, got);
+            if (!(e <= 1e-6)) problems.push(`pool ${pool} stride ${stride} ${pad} ${size}px ${channels} channels: rel. error ${e}`);
+          }
         }
       }
     }

@@ -1,0 +1,121 @@
+// Loads cellab's own wasm SIMD kernels (src/engine/simd/kernels.c, built into
+// lib/cellab-kernels.wasm) and runs them on Float32Arrays: the inputs are
+// copied into the module's memory, the results copied out (memcpy speed, a
+// small part of the work). The callers keep their JavaScript versions and use
+// them when this returns null: the file is missing, wasm SIMD is unavailable,
+// or CELLAB_SIMD_KERNELS=0 (tests compare the two).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** ../../lib from both src/engine (tsx) and dist/engine (tsc). */
+export const SIMD_KERNELS_FILE = path.join(__dirname, '..', '..', 'lib', 'cellab-kernels.wasm');
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  __heap_base: WebAssembly.Global;
+  column_sums(x: number, rows: number, cols: number, acc: number, tmp: number, out: number): void;
+  channel_moments(x: number, rows: number, cols: number, acc: number, tmp: number, mean: number, variance: number): void;
+  batch_norm_grad(dy: number, x: number, mean: number, variance: number, gamma: number, eps: number, rows: number, cols: number,
+    acc: number, tmp: number, dx: number, dgamma: number, dbeta: number): void;
+  max_pool_2x2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, ho: number, wo: number): void;
+}
+
+export interface SimdKernels {
+  /** Column sums of a row-major [rows, cols] array (float32 blocks of 64 rows, added in double). */
+  columnSums(x: Float32Array, rows: number, cols: number): Float64Array;
+  /** Per-column mean and biased variance into `mean` and `variance`. */
+  channelMoments(x: Float32Array, rows: number, cols: number, mean: Float32Array, variance: Float32Array): void;
+  /** Closed-form batch-norm gradient (batch-norm-train.ts) into dx, dgamma, dbeta. */
+  batchNormGrad(a: { dy: Float32Array; x: Float32Array; mean: Float32Array; variance: Float32Array; gamma: Float32Array; eps: number; rows: number; cols: number },
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  /** 2x2 / stride-2 max-pool gradient (windows inside the input) into dx, which it fills entirely. */
+  maxPool2x2Grad(x: Float32Array, dy: Float32Array, dx: Float32Array, s: { n: number; h: number; w: number; c: number; ho: number; wo: number }): void;
+}
+
+/** Bump allocation in the module's memory, reset per call; grows the memory as needed. */
+class Arena {
+  private top: number;
+  constructor(private readonly ex: Exports, private readonly base: number) {
+    this.top = base;
+  }
+
+  /** Byte offsets for each size, 16-byte aligned; views must be made after the last alloc (growth detaches the buffer). */
+  alloc(...bytes: number[]): number[] {
+    this.top = this.base;
+    const ptrs = bytes.map((b) => {
+      const p = (this.top + 15) & ~15;
+      this.top = p + b;
+      return p;
+    });
+    const need = this.top - this.ex.memory.buffer.byteLength;
+    if (need > 0) this.ex.memory.grow(Math.ceil(need / 65536));
+    return ptrs;
+  }
+
+  f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.ex.memory.buffer, ptr, n);
+  }
+
+  f64(ptr: number, n: number): Float64Array {
+    return new Float64Array(this.ex.memory.buffer, ptr, n);
+  }
+}
+
+function load(): SimdKernels | null {
+  if (process.env.CELLAB_SIMD_KERNELS === '0') return null;
+  let ex: Exports;
+  try {
+    const mod = new WebAssembly.Module(fs.readFileSync(SIMD_KERNELS_FILE));
+    ex = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
+  } catch {
+    return null;   // no SIMD in this runtime, or the file is missing: the JavaScript kernels run
+  }
+  const arena = new Arena(ex, Number(ex.__heap_base.value));
+  const F = 4, D = 8;
+  return {
+    columnSums(x, rows, cols) {
+      const [px, pacc, ptmp, pout] = arena.alloc(x.length * F, 2 * cols * D, 3 * cols * F, cols * F);
+      arena.f32(px, x.length).set(x);
+      ex.column_sums(px, rows, cols, pacc, ptmp, pout);
+      return Float64Array.from(arena.f64(pacc, cols));
+    },
+    channelMoments(x, rows, cols, mean, variance) {
+      const [px, pacc, ptmp, pm, pv] = arena.alloc(x.length * F, 2 * cols * D, 3 * cols * F, cols * F, cols * F);
+      arena.f32(px, x.length).set(x);
+      ex.channel_moments(px, rows, cols, pacc, ptmp, pm, pv);
+      mean.set(arena.f32(pm, cols));
+      variance.set(arena.f32(pv, cols));
+    },
+    batchNormGrad(a, dx, dgamma, dbeta) {
+      const n = a.rows * a.cols, c = a.cols;
+      const [pdy, px, pm, pv, pg, pacc, ptmp, pdx, pdg, pdb] = arena.alloc(n * F, n * F, c * F, c * F, c * F, 2 * c * D, 3 * c * F, n * F, c * F, c * F);
+      arena.f32(pdy, n).set(a.dy);
+      arena.f32(px, n).set(a.x);
+      arena.f32(pm, c).set(a.mean);
+      arena.f32(pv, c).set(a.variance);
+      arena.f32(pg, c).set(a.gamma);
+      ex.batch_norm_grad(pdy, px, pm, pv, pg, a.eps, a.rows, c, pacc, ptmp, pdx, pdg, pdb);
+      dx.set(arena.f32(pdx, n));
+      dgamma.set(arena.f32(pdg, c));
+      dbeta.set(arena.f32(pdb, c));
+    },
+    maxPool2x2Grad(x, dy, dx, s) {
+      const [px, pdy, pdx] = arena.alloc(x.length * F, dy.length * F, dx.length * F);
+      arena.f32(px, x.length).set(x);
+      arena.f32(pdy, dy.length).set(dy);
+      const out = arena.f32(pdx, dx.length);
+      // Rows or columns no window covers (odd sizes) get no gradient; the kernel writes only covered ones.
+      if (2 * s.ho < s.h || 2 * s.wo < s.w) out.fill(0);
+      ex.max_pool_2x2_grad(px, pdy, pdx, s.n, s.h, s.w, s.c, s.ho, s.wo);
+      dx.set(out);
+    },
+  };
+}
+
+let kernels: SimdKernels | null | undefined;
+
+/** The kernels, loaded on first use; null when they cannot run here (callers use their JavaScript versions). */
+export function simdKernels(): SimdKernels | null {
+  if (kernels === undefined) kernels = load();
+  return kernels;
+}

@@ -1,0 +1,159 @@
+// cellab's own wasm SIMD kernels: the passes over activations that tfjs has no
+// fast kernel for and that cellab used to run as JavaScript loops (3-18 ns per
+// element there; a few tenths of a nanosecond here). Built by
+// `npm run build:kernels` (clang --target=wasm32 -msimd128, see build.sh) into
+// lib/cellab-kernels.wasm, which is committed: installing cellab needs no C
+// compiler. The module has its own memory; src/engine/simd-kernels.ts copies
+// inputs in and results out (memcpy speed) and falls back to the JavaScript
+// versions if the module cannot load.
+//
+// Conventions: row-major [rows, cols] float32 arrays with channels last; sums
+// of a column over a block of rows accumulate in float32 vectors, blocks are
+// added in double precision (blocks of <= 64 rows keep the float32 error at
+// the level of torch's own reductions).
+
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+
+#define BLOCK 64
+
+// Scratch: the caller passes `acc` (2 * cols doubles) and `tmp` (3 * cols floats).
+
+// Sum of each column of x [rows, cols] -> out [cols] (acc[0..cols) holds the double sums).
+__attribute__((visibility("default"))) void column_sums(const float *x, int rows, int cols, double *acc, float *tmp, float *out) {
+  // Row-outer order so that the inner loop runs over contiguous columns (vectorised).
+  for (int c = 0; c < cols; c++) acc[c] = 0;
+  float *part = tmp;
+  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
+    int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+    for (int c = 0; c < cols; c++) part[c] = 0;
+    for (int r = r0; r < r1; r++) {
+      const float *row = x + (int64_t)r * cols;
+      for (int c = 0; c < cols; c++) part[c] += row[c];
+    }
+    for (int c = 0; c < cols; c++) acc[c] += part[c];
+  }
+  for (int c = 0; c < cols; c++) out[c] = (float)acc[c];
+}
+
+// Mean and biased variance of each column (two passes: no cancellation).
+__attribute__((visibility("default"))) void channel_moments(const float *x, int rows, int cols, double *acc, float *tmp, float *mean, float *var) {
+  column_sums(x, rows, cols, acc, tmp, mean);
+  for (int c = 0; c < cols; c++) mean[c] = (float)(acc[c] / rows);
+  float *part = tmp;
+  for (int c = 0; c < cols; c++) acc[c] = 0;
+  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
+    int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+    for (int c = 0; c < cols; c++) part[c] = 0;
+    for (int r = r0; r < r1; r++) {
+      const float *row = x + (int64_t)r * cols;
+      for (int c = 0; c < cols; c++) { float d = row[c] - mean[c]; part[c] += d * d; }
+    }
+    for (int c = 0; c < cols; c++) acc[c] += part[c];
+  }
+  for (int c = 0; c < cols; c++) var[c] = (float)(acc[c] / rows);
+}
+
+// Batch-norm gradient in closed form (see batch-norm-train.ts):
+//   dx = k dy - a (x - mean) - k mean(dy), k = gamma rstd, a = k rstd^2 mean(dy (x - mean));
+//   dgamma = sum(dy (x - mean)) rstd, dbeta = sum(dy).
+__attribute__((visibility("default"))) void batch_norm_grad(const float *dy, const float *x, const float *mean, const float *var, const float *gamma,
+                     float eps, int rows, int cols, double *acc, float *tmp, float *dx, float *dgamma, float *dbeta) {
+  double *sum_dy = acc, *sum_dyxc = acc + cols;
+  float *p_dy = tmp, *p_dyxc = tmp + cols;
+  for (int c = 0; c < cols; c++) { sum_dy[c] = 0; sum_dyxc[c] = 0; }
+  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
+    int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+    for (int c = 0; c < cols; c++) { p_dy[c] = 0; p_dyxc[c] = 0; }
+    for (int r = r0; r < r1; r++) {
+      const float *g = dy + (int64_t)r * cols, *xs = x + (int64_t)r * cols;
+      for (int c = 0; c < cols; c++) { float d = g[c]; p_dy[c] += d; p_dyxc[c] += d * (xs[c] - mean[c]); }
+    }
+    for (int c = 0; c < cols; c++) { sum_dy[c] += p_dy[c]; sum_dyxc[c] += p_dyxc[c]; }
+  }
+  // tmp is free again: k, a, c0 per column.
+  float *k = tmp, *a = tmp + cols, *c0 = tmp + 2 * cols;
+  for (int c = 0; c < cols; c++) {
+    double rstd = 1.0 / __builtin_sqrt((double)var[c] + eps);
+    double kk = gamma[c] * rstd;
+    double aa = kk * rstd * rstd * (sum_dyxc[c] / rows);
+    k[c] = (float)kk;
+    a[c] = (float)aa;
+    c0[c] = (float)(kk * (sum_dy[c] / rows) - aa * mean[c]);
+    dgamma[c] = (float)(sum_dyxc[c] * rstd);
+    dbeta[c] = (float)sum_dy[c];
+  }
+  for (int r = 0; r < rows; r++) {
+    const float *g = dy + (int64_t)r * cols, *xs = x + (int64_t)r * cols;
+    float *o = dx + (int64_t)r * cols;
+    for (int c = 0; c < cols; c++) o[c] = k[c] * g[c] - a[c] * xs[c] - c0[c];
+  }
+}
+
+// Gradient of a 2x2 / stride-2 max pool whose windows lie inside the input
+// (NHWC): each window's gradient goes to its first maximum in row-major
+// window order (strict >, as tfjs' cpu backend); a window of NaNs gets none.
+// dx must be zeroed by the caller where no window covers it (odd edges).
+__attribute__((visibility("default"))) void max_pool_2x2_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int ho, int wo) {
+  int64_t row = (int64_t)w * c;
+  int64_t gi = 0;
+  const v128_t ninf = wasm_f32x4_splat(-__builtin_inff());
+  for (int b = 0; b < n; b++) {
+    for (int yr = 0; yr < ho; yr++) {
+      int64_t p0 = ((int64_t)b * h + 2 * yr) * row;
+      for (int yc = 0; yc < wo; yc++) {
+        int64_t pb = p0 + (int64_t)2 * yc * c;
+        int ch = 0;
+        // Four channels at a time: the running maximum with strict >, as the scalar loop.
+        for (; ch + 4 <= c; ch += 4, gi += 4) {
+          int64_t p00 = pb + ch, p01 = p00 + c, p10 = p00 + row, p11 = p10 + c;
+          v128_t v00 = wasm_v128_load(x + p00), v01 = wasm_v128_load(x + p01);
+          v128_t v10 = wasm_v128_load(x + p10), v11 = wasm_v128_load(x + p11), g = wasm_v128_load(dy + gi);
+          v128_t t00 = wasm_f32x4_gt(v00, ninf);
+          v128_t m = wasm_v128_bitselect(v00, ninf, t00);
+          v128_t t01 = wasm_f32x4_gt(v01, m);
+          m = wasm_v128_bitselect(v01, m, t01);
+          v128_t t10 = wasm_f32x4_gt(v10, m);
+          m = wasm_v128_bitselect(v10, m, t10);
+          v128_t t11 = wasm_f32x4_gt(v11, m);
+          v128_t later = t11;
+          wasm_v128_store(dx + p11, wasm_v128_and(g, t11));
+          wasm_v128_store(dx + p10, wasm_v128_and(g, wasm_v128_andnot(t10, later)));
+          later = wasm_v128_or(later, t10);
+          wasm_v128_store(dx + p01, wasm_v128_and(g, wasm_v128_andnot(t01, later)));
+          later = wasm_v128_or(later, t01);
+          wasm_v128_store(dx + p00, wasm_v128_and(g, wasm_v128_andnot(t00, later)));
+        }
+        for (; ch < c; ch++, gi++) {
+          int64_t p00 = pb + ch, p01 = p00 + c, p10 = p00 + row, p11 = p10 + c;
+          float v00 = x[p00], v01 = x[p01], v10 = x[p10], v11 = x[p11], g = dy[gi];
+          float m = -__builtin_inff();
+          int at = -1;
+          if (v00 > m) { m = v00; at = 0; }
+          if (v01 > m) { m = v01; at = 1; }
+          if (v10 > m) { m = v10; at = 2; }
+          if (v11 > m) { at = 3; }
+          dx[p00] = at == 0 ? g : 0.0f;
+          dx[p01] = at == 1 ? g : 0.0f;
+          dx[p10] = at == 2 ? g : 0.0f;
+          dx[p11] = at == 3 ? g : 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// Adam / AdamW step for one weight, as torch.optim (optimizers.ts): m, v are
+// the state (updated in place), out receives the new weights.
+__attribute__((visibility("default"))) void adam_update(const float *p, const float *g, float *m, float *v, float *out, int n,
+                 float lr, float b1, float b2, float bc1, float bc2, float eps, float l2, float shrink) {
+  float step = lr / bc1, inv_bc2 = 1.0f / bc2;
+  for (int i = 0; i < n; i++) {
+    float w = p[i], gi = g[i] + l2 * w;
+    float mi = b1 * m[i] + (1 - b1) * gi, vi = b2 * v[i] + (1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    out[i] = w * shrink - step * mi / (__builtin_sqrtf(vi * inv_bc2) + eps);
+  }
+}

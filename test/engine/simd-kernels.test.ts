@@ -1,0 +1,48 @@
+// cellab's wasm SIMD kernels (lib/cellab-kernels.wasm, built from
+// src/engine/simd/kernels.c) load here, agree with the JavaScript versions
+// they replace, and those JavaScript versions (used when the module cannot
+// load) still pass the engine's kernel tests.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { simdKernels } from '../../src/engine/simd-kernels';
+import { columnSums } from '../../src/engine/leading-axes-reduce';
+import { Random } from '../../src/engine/random';
+
+function randomArray(n: number, seed: number): Float32Array {
+  const r = new Random(seed);
+  return Float32Array.from({ length: n }, () => r.normal() * 3 + 1);
+}
+
+test('the SIMD kernels load (the committed lib/cellab-kernels.wasm runs on this Node)', () => {
+  assert.ok(simdKernels(), 'simdKernels() is null: lib/cellab-kernels.wasm is missing or wasm SIMD is unavailable');
+});
+
+test('column sums and moments match double-precision JavaScript, for any column count', () => {
+  const k = simdKernels()!;
+  for (const [rows, cols] of [[1, 1], [7, 3], [1000, 16], [4097, 5], [33, 130]]) {
+    const x = randomArray(rows * cols, rows + cols);
+    const want = columnSums(x, rows, cols);
+    const got = k.columnSums(x, rows, cols);
+    got.forEach((v, c) => assert.ok(Math.abs(v - want[c]) <= 1e-5 * (1 + Math.abs(want[c])) + 1e-4, `${rows}x${cols} column ${c}: ${v} vs ${want[c]}`));
+    const mean = new Float32Array(cols), variance = new Float32Array(cols);
+    k.channelMoments(x, rows, cols, mean, variance);
+    for (let c = 0; c < cols; c++) {
+      const m = want[c] / rows;
+      let v = 0;
+      for (let r = 0; r < rows; r++) v += (x[r * cols + c] - m) ** 2;
+      v /= rows;
+      assert.ok(Math.abs(mean[c] - m) <= 1e-5 * (1 + Math.abs(m)), `${rows}x${cols} mean ${c}: ${mean[c]} vs ${m}`);
+      assert.ok(Math.abs(variance[c] - v) <= 1e-4 * (1 + v), `${rows}x${cols} variance ${c}: ${variance[c]} vs ${v}`);
+    }
+  }
+});
+
+test('the engine kernel tests pass with the JavaScript fallbacks too (CELLAB_SIMD_KERNELS=0)', { timeout: 300_000 }, () => {
+  const file = path.join(__dirname, 'wasm-kernels.test.ts');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', file], {
+    encoding: 'utf8', env: { ...process.env, CELLAB_SIMD_KERNELS: '0' },
+  });
+  assert.equal(r.status, 0, `wasm-kernels.test.ts without SIMD kernels failed:\n${(r.stdout + r.stderr).slice(-3000)}`);
+});
