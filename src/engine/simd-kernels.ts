@@ -18,6 +18,15 @@ interface Exports {
   batch_norm_grad(dy: number, x: number, mean: number, variance: number, gamma: number, eps: number, rows: number, cols: number,
     acc: number, tmp: number, dx: number, dgamma: number, dbeta: number): void;
   max_pool_2x2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, ho: number, wo: number): void;
+  conv_filter_grad_few_channels(xp: number, dy: number, dw: number, n: number, hp: number, wp: number, ci: number, ho: number, wo: number, co: number,
+    kh: number, kw: number, sh: number, sw: number, dh: number, dw_: number): void;
+}
+
+/** The geometry of a convolution (tf.backend_util.Conv2DInfo's fields that matter here). */
+export interface ConvGeometry {
+  batchSize: number; inHeight: number; inWidth: number; inChannels: number; outHeight: number; outWidth: number; outChannels: number;
+  filterHeight: number; filterWidth: number; strideHeight: number; strideWidth: number; dilationHeight: number; dilationWidth: number;
+  padInfo: { top: number; left: number };
 }
 
 export interface SimdKernels {
@@ -30,6 +39,8 @@ export interface SimdKernels {
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
   /** 2x2 / stride-2 max-pool gradient (windows inside the input) into dx, which it fills entirely. */
   maxPool2x2Grad(x: Float32Array, dy: Float32Array, dx: Float32Array, s: { n: number; h: number; w: number; c: number; ho: number; wo: number }): void;
+  /** dW [kh, kw, ci, co] of a convolution with few input channels (NHWC X and dY); needs co % 4 == 0. */
+  convFilterGradFewChannels(x: Float32Array, dy: Float32Array, info: ConvGeometry): Float32Array;
 }
 
 /** Bump allocation in the module's memory, reset per call; grows the memory as needed. */
@@ -108,6 +119,32 @@ function load(): SimdKernels | null {
       if (2 * s.ho < s.h || 2 * s.wo < s.w) out.fill(0);
       ex.max_pool_2x2_grad(px, pdy, pdx, s.n, s.h, s.w, s.c, s.ho, s.wo);
       dx.set(out);
+    },
+    convFilterGradFewChannels(x, dy, info) {
+      const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
+      const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dwl } = info;
+      if (co % 4 !== 0) throw new Error(`convFilterGradFewChannels needs a multiple of 4 output channels; got ${co}`);
+      const { top, left } = info.padInfo;
+      // X zero-padded to exactly the window the taps sweep: every read in bounds.
+      const hp = (ho - 1) * sh + (kh - 1) * dh + 1, wp = (wo - 1) * sw + (kw - 1) * dwl + 1;
+      const nw = kh * kw * ci * co;
+      const [pxp, pdy, pdw] = arena.alloc(n * hp * wp * ci * F, dy.length * F, nw * F);
+      const xp = arena.f32(pxp, n * hp * wp * ci);
+      xp.fill(0);
+      const c0 = Math.max(0, -left), c1 = Math.min(w, wp - left);   // input columns inside the window
+      if (c1 > c0) {
+        for (let b = 0; b < n; b++) {
+          for (let y = 0; y < h; y++) {
+            const py = y + top;
+            if (py < 0 || py >= hp) continue;
+            const src = ((b * h + y) * w + c0) * ci;
+            xp.set(x.subarray(src, src + (c1 - c0) * ci), ((b * hp + py) * wp + c0 + left) * ci);
+          }
+        }
+      }
+      arena.f32(pdy, dy.length).set(dy);
+      ex.conv_filter_grad_few_channels(pxp, pdy, pdw, n, hp, wp, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl);
+      return Float32Array.from(arena.f32(pdw, nw));
     },
   };
 }

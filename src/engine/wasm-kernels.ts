@@ -11,6 +11,7 @@ import { transposedConv } from './transposed-conv';
 import { maxPoolGrad } from './max-pool-grad';
 import { tile } from './tile';
 import { filterGradByMatmul } from './filter-grad-matmul';
+import { simdKernels } from './simd-kernels';
 
 /**
  * The input window a filter gradient needs: rows from -padTop so that a
@@ -41,7 +42,16 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => 
     const dy = asTensor(inputs.dy as TensorInfo, backend) as tf.Tensor4D;
     const info = tf.backend_util.computeConv2DInfo(
       x.shape, filterShape, a.strides, pair(a.dilations), a.pad as never, a.dimRoundingMode, false, 'channelsLast');
-    if (info.inChannels <= FILTER_GRAD_MATMUL_MAX_CHANNELS) return filterGradByMatmul(x.dataSync() as Float32Array, dy, info);
+    if (info.inChannels <= FILTER_GRAD_MATMUL_MAX_CHANNELS) {
+      const simd = simdKernels();
+      if (simd && info.outChannels % 4 === 0) {
+        // One SIMD pass (simd/kernels.c): no im2col copy, no per-call packing of dY as matmul weights.
+        const heap = backend as unknown as { typedArrayFromHeap(t: TensorInfo): Float32Array };
+        const dw = simd.convFilterGradFewChannels(heap.typedArrayFromHeap(inputs.x as TensorInfo), heap.typedArrayFromHeap(inputs.dy as TensorInfo), info);
+        return tf.tensor4d(dw, filterShape);
+      }
+      return filterGradByMatmul(x.dataSync() as Float32Array, dy, info);
+    }
     const win = filterGradWindow(x, info);
     const xT = tf.transpose(win.x, [3, 1, 2, 0]);     // [Ci, H', W', N]
     const dyT = tf.transpose(dy, [1, 2, 0, 3]);       // [Ho, Wo, N, Co]

@@ -157,3 +157,60 @@ __attribute__((visibility("default"))) void adam_update(const float *p, const fl
     out[i] = w * shrink - step * mi / (__builtin_sqrtf(vi * inv_bc2) + eps);
   }
 }
+
+// Filter gradient of a convolution with few input channels (a network's first
+// layer): dW[i, j, c, o] = sum over (b, y, x) of X[b, y*sh + i*dh - top, x*sw + j*dw - left, c] * dY[b, y, x, o].
+// `xp` is X zero-padded to [n, hp, wp, ci] so that every tap is in bounds
+// (`top`/`left` already applied). Taps in groups of up to 8 and output
+// channels in groups of 16 (4 vectors) keep 32 accumulators; co % 4 == 0.
+#define TAPS 8
+__attribute__((visibility("default"))) void conv_filter_grad_few_channels(
+    const float *xp, const float *dy, float *dw, int n, int hp, int wp, int ci, int ho, int wo, int co,
+    int kh, int kw, int sh, int sw, int dh, int dwl) {
+  int taps = kh * kw * ci;
+  for (int o0 = 0; o0 < co; o0 += 16) {
+    int nv = (co - o0) >= 16 ? 4 : (co - o0) / 4;
+    for (int t0 = 0; t0 < taps; t0 += TAPS) {
+      int nt = taps - t0 < TAPS ? taps - t0 : TAPS;
+      int64_t off[TAPS];
+      for (int t = 0; t < nt; t++) {
+        int tap = t0 + t, c = tap % ci, ij = tap / ci, i = ij / kw, j = ij % kw;
+        off[t] = ((int64_t)i * dh * wp + (int64_t)j * dwl) * ci + c;
+      }
+      // float32 vectors per output row, added into double totals after each row:
+      // a sum over all n * ho * wo positions in float32 alone would drift.
+      double tot[TAPS][16];
+      for (int t = 0; t < TAPS; t++) for (int l = 0; l < 16; l++) tot[t][l] = 0;
+      v128_t acc[TAPS][4];
+      for (int b = 0; b < n; b++) {
+        for (int y = 0; y < ho; y++) {
+          for (int t = 0; t < TAPS; t++) for (int v = 0; v < 4; v++) acc[t][v] = wasm_f32x4_splat(0);
+          const float *xrow = xp + (((int64_t)b * hp + (int64_t)y * sh) * wp) * ci;
+          const float *grow = dy + (((int64_t)b * ho + y) * wo) * co + o0;
+          for (int x = 0; x < wo; x++) {
+            const float *xs = xrow + (int64_t)x * sw * ci;
+            const float *g = grow + (int64_t)x * co;
+            v128_t g0 = wasm_v128_load(g), g1 = nv > 1 ? wasm_v128_load(g + 4) : g0;
+            v128_t g2 = nv > 2 ? wasm_v128_load(g + 8) : g0, g3 = nv > 3 ? wasm_v128_load(g + 12) : g0;
+            for (int t = 0; t < nt; t++) {
+              v128_t xv = wasm_f32x4_splat(xs[off[t]]);
+              acc[t][0] = wasm_f32x4_add(acc[t][0], wasm_f32x4_mul(xv, g0));
+              acc[t][1] = wasm_f32x4_add(acc[t][1], wasm_f32x4_mul(xv, g1));
+              acc[t][2] = wasm_f32x4_add(acc[t][2], wasm_f32x4_mul(xv, g2));
+              acc[t][3] = wasm_f32x4_add(acc[t][3], wasm_f32x4_mul(xv, g3));
+            }
+          }
+          for (int t = 0; t < nt; t++) {
+            for (int v = 0; v < nv; v++) {
+              tot[t][4 * v] += wasm_f32x4_extract_lane(acc[t][v], 0);
+              tot[t][4 * v + 1] += wasm_f32x4_extract_lane(acc[t][v], 1);
+              tot[t][4 * v + 2] += wasm_f32x4_extract_lane(acc[t][v], 2);
+              tot[t][4 * v + 3] += wasm_f32x4_extract_lane(acc[t][v], 3);
+            }
+          }
+        }
+      }
+      for (int t = 0; t < nt; t++) for (int l = 0; l < 4 * nv; l++) dw[(int64_t)(t0 + t) * co + o0 + l] = (float)tot[t][l];
+    }
+  }
+}
