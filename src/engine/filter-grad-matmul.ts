@@ -1,5 +1,7 @@
 // Conv2DBackpropFilter for convolutions with few input channels (the first
-// layer of a grayscale or RGB network) as one matrix product:
+// layer of a grayscale or RGB network) when cellab's SIMD kernel cannot take
+// it (output channels not a multiple of 4, or no SIMD module; simd/kernels.c),
+// as one matrix product:
 //   dW[(i,j,ci), co] = sum_p A[(i,j,ci), p] * dY[p, co],   p = (n, y, x)
 // with A the transposed im2col of X (zeros where the window leaves the image),
 // built in JavaScript. XNNPACK runs the product (tfjs' BatchMatMul takes the

@@ -18,8 +18,8 @@ interface Exports {
   batch_norm_grad(dy: number, x: number, mean: number, variance: number, gamma: number, eps: number, rows: number, cols: number,
     acc: number, tmp: number, dx: number, dgamma: number, dbeta: number): void;
   max_pool_2x2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, ho: number, wo: number): void;
-  conv_filter_grad_few_channels(xp: number, dy: number, dw: number, n: number, hp: number, wp: number, ci: number, ho: number, wo: number, co: number,
-    kh: number, kw: number, sh: number, sw: number, dh: number, dw_: number): void;
+  conv_filter_grad(xp: number, dy: number, dw: number, n: number, hp: number, wp: number, ci: number, ho: number, wo: number, co: number,
+    kh: number, kw: number, sh: number, sw: number, dh: number, dw_: number, totf: number, tot: number): void;
 }
 
 /** The geometry of a convolution (tf.backend_util.Conv2DInfo's fields that matter here). */
@@ -39,8 +39,8 @@ export interface SimdKernels {
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
   /** 2x2 / stride-2 max-pool gradient (windows inside the input) into dx, which it fills entirely. */
   maxPool2x2Grad(x: Float32Array, dy: Float32Array, dx: Float32Array, s: { n: number; h: number; w: number; c: number; ho: number; wo: number }): void;
-  /** dW [kh, kw, ci, co] of a convolution with few input channels (NHWC X and dY); needs co % 4 == 0. */
-  convFilterGradFewChannels(x: Float32Array, dy: Float32Array, info: ConvGeometry): Float32Array;
+  /** dW [kh, kw, ci, co] of a convolution (NHWC X and dY); needs co % 4 == 0. */
+  convFilterGrad(x: Float32Array, dy: Float32Array, info: ConvGeometry): Float32Array;
 }
 
 /** Bump allocation in the module's memory, reset per call; grows the memory as needed. */
@@ -120,15 +120,15 @@ function load(): SimdKernels | null {
       ex.max_pool_2x2_grad(px, pdy, pdx, s.n, s.h, s.w, s.c, s.ho, s.wo);
       dx.set(out);
     },
-    convFilterGradFewChannels(x, dy, info) {
+    convFilterGrad(x, dy, info) {
       const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
       const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dwl } = info;
-      if (co % 4 !== 0) throw new Error(`convFilterGradFewChannels needs a multiple of 4 output channels; got ${co}`);
+      if (co % 4 !== 0) throw new Error(`convFilterGrad needs a multiple of 4 output channels; got ${co}`);
       const { top, left } = info.padInfo;
       // X zero-padded to exactly the window the taps sweep: every read in bounds.
       const hp = (ho - 1) * sh + (kh - 1) * dh + 1, wp = (wo - 1) * sw + (kw - 1) * dwl + 1;
       const nw = kh * kw * ci * co;
-      const [pxp, pdy, pdw] = arena.alloc(n * hp * wp * ci * F, dy.length * F, nw * F);
+      const [pxp, pdy, pdw, ptotf, ptot] = arena.alloc(n * hp * wp * ci * F, dy.length * F, nw * F, nw * F, nw * D);
       const xp = arena.f32(pxp, n * hp * wp * ci);
       xp.fill(0);
       const c0 = Math.max(0, -left), c1 = Math.min(w, wp - left);   // input columns inside the window
@@ -143,7 +143,7 @@ function load(): SimdKernels | null {
         }
       }
       arena.f32(pdy, dy.length).set(dy);
-      ex.conv_filter_grad_few_channels(pxp, pdy, pdw, n, hp, wp, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl);
+      ex.conv_filter_grad(pxp, pdy, pdw, n, hp, wp, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, ptotf, ptot);
       return Float32Array.from(arena.f32(pdw, nw));
     },
   };

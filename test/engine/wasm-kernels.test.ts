@@ -44,10 +44,11 @@ test('wasm gradient kernels match the cpu backend (rel. error <= 1e-4)', async (
       for (const stride of [1, 2, 3]) {
         for (const pad of ['same', 'valid', 2] as const) {
           for (const size of [8, 9]) {                 // even and odd spatial sizes
-            // conv2d: 1-3 input channels take the SIMD filter gradient (outputs a multiple of 4:
-            // 4, and 20 = 16 + 4 in two groups) or the matrix product (6 outputs), 5 the convolution one;
+            // conv2d filter gradients: the SIMD kernel when the outputs are a multiple of 4 (4;
+            // 20 = 16 + 4 in two groups; 5 inputs = a group of 4 taps and a partial one), else the
+            // matrix product (up to 3 inputs) or the convolution form (more inputs);
             // depthwise: channel multipliers 1 and 2.
-            for (const [cin, mult] of kind === 'depthwise' ? [[3, 1], [3, 2]] : [[1, 4], [3, 20], [2, 6], [5, 4]]) {
+            for (const [cin, mult] of kind === 'depthwise' ? [[3, 1], [3, 2]] : [[1, 4], [3, 20], [5, 4], [2, 6], [5, 6]]) {
               const xShape: [number, number, number, number] = [2, size, size + 1, cin];
               const fShape: [number, number, number, number] = [k, k, cin, mult];
               const ref = await gradients('cpu', kind, xShape, fShape, stride, pad);

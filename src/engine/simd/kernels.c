@@ -158,59 +158,72 @@ __attribute__((visibility("default"))) void adam_update(const float *p, const fl
   }
 }
 
-// Filter gradient of a convolution with few input channels (a network's first
-// layer): dW[i, j, c, o] = sum over (b, y, x) of X[b, y*sh + i*dh - top, x*sw + j*dw - left, c] * dY[b, y, x, o].
+// Filter gradient of a convolution: dW[i, j, c, o] = sum over (b, y, x) of
+// X[b, y*sh + i*dh - top, x*sw + j*dw - left, c] * dY[b, y, x, o].
 // `xp` is X zero-padded to [n, hp, wp, ci] so that every tap is in bounds
-// (`top`/`left` already applied). Taps in groups of up to 8 and output
-// channels in groups of 16 (4 vectors) keep 32 accumulators; co % 4 == 0.
-#define TAPS 8
-__attribute__((visibility("default"))) void conv_filter_grad_few_channels(
+// (`top`/`left` already applied); co % 4 == 0. Loop order for the caches:
+// a block of output rows (>= 64 positions, across images) at a time, and within it every
+// group of 4 taps x 16 output channels (16 vector accumulators), added into
+// float32 totals (`totf`, taps * co) that go into double totals (`tot`)
+// every 16 blocks, so that long sums do not drift.
+#define TAPS 4
+__attribute__((visibility("default"))) void conv_filter_grad(
     const float *xp, const float *dy, float *dw, int n, int hp, int wp, int ci, int ho, int wo, int co,
-    int kh, int kw, int sh, int sw, int dh, int dwl) {
+    int kh, int kw, int sh, int sw, int dh, int dwl, float *totf, double *tot) {
   int taps = kh * kw * ci;
-  for (int o0 = 0; o0 < co; o0 += 16) {
-    int nv = (co - o0) >= 16 ? 4 : (co - o0) / 4;
-    for (int t0 = 0; t0 < taps; t0 += TAPS) {
-      int nt = taps - t0 < TAPS ? taps - t0 : TAPS;
-      int64_t off[TAPS];
-      for (int t = 0; t < nt; t++) {
-        int tap = t0 + t, c = tap % ci, ij = tap / ci, i = ij / kw, j = ij % kw;
-        off[t] = ((int64_t)i * dh * wp + (int64_t)j * dwl) * ci + c;
-      }
-      // float32 vectors per output row, added into double totals after each row:
-      // a sum over all n * ho * wo positions in float32 alone would drift.
-      double tot[TAPS][16];
-      for (int t = 0; t < TAPS; t++) for (int l = 0; l < 16; l++) tot[t][l] = 0;
-      v128_t acc[TAPS][4];
-      for (int b = 0; b < n; b++) {
-        for (int y = 0; y < ho; y++) {
-          for (int t = 0; t < TAPS; t++) for (int v = 0; v < 4; v++) acc[t][v] = wasm_f32x4_splat(0);
-          const float *xrow = xp + (((int64_t)b * hp + (int64_t)y * sh) * wp) * ci;
-          const float *grow = dy + (((int64_t)b * ho + y) * wo) * co + o0;
-          for (int x = 0; x < wo; x++) {
-            const float *xs = xrow + (int64_t)x * sw * ci;
-            const float *g = grow + (int64_t)x * co;
-            v128_t g0 = wasm_v128_load(g), g1 = nv > 1 ? wasm_v128_load(g + 4) : g0;
-            v128_t g2 = nv > 2 ? wasm_v128_load(g + 8) : g0, g3 = nv > 3 ? wasm_v128_load(g + 12) : g0;
-            for (int t = 0; t < nt; t++) {
-              v128_t xv = wasm_f32x4_splat(xs[off[t]]);
-              acc[t][0] = wasm_f32x4_add(acc[t][0], wasm_f32x4_mul(xv, g0));
-              acc[t][1] = wasm_f32x4_add(acc[t][1], wasm_f32x4_mul(xv, g1));
-              acc[t][2] = wasm_f32x4_add(acc[t][2], wasm_f32x4_mul(xv, g2));
-              acc[t][3] = wasm_f32x4_add(acc[t][3], wasm_f32x4_mul(xv, g3));
+  int64_t size = (int64_t)taps * co;
+  for (int64_t k = 0; k < size; k++) { totf[k] = 0; tot[k] = 0; }
+  // Blocks of output rows across images (small feature maps: many images per block).
+  int rows = (64 + wo - 1) / wo, all_rows = n * ho;
+  int blocks = 0;
+  {
+    for (int r0 = 0; r0 < all_rows; r0 += rows) {
+      int r1 = r0 + rows < all_rows ? r0 + rows : all_rows;
+      for (int t0 = 0; t0 < taps; t0 += TAPS) {
+        int nt = taps - t0 < TAPS ? taps - t0 : TAPS;
+        int64_t off[TAPS];
+        for (int t = 0; t < TAPS; t++) {
+          int tap = t0 + (t < nt ? t : 0), c = tap % ci, ij = tap / ci, i = ij / kw, j = ij % kw;
+          off[t] = ((int64_t)i * dh * wp + (int64_t)j * dwl) * ci + c;
+        }
+        for (int o0 = 0; o0 < co; o0 += 16) {
+          int nv = (co - o0) >= 16 ? 4 : (co - o0) / 4;
+          v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a02 = a00, a03 = a00;
+          v128_t a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+          v128_t a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+          v128_t a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+          for (int r = r0; r < r1; r++) {
+            int b = r / ho, y = r % ho;
+            const float *xrow = xp + (((int64_t)b * hp + (int64_t)y * sh) * wp) * ci;
+            const float *grow = dy + (int64_t)r * wo * co + o0;
+            for (int x = 0; x < wo; x++) {
+              const float *xs = xrow + (int64_t)x * sw * ci;
+              const float *g = grow + (int64_t)x * co;
+              v128_t g0 = wasm_v128_load(g), g1 = nv > 1 ? wasm_v128_load(g + 4) : g0;
+              v128_t g2 = nv > 2 ? wasm_v128_load(g + 8) : g0, g3 = nv > 3 ? wasm_v128_load(g + 12) : g0;
+              v128_t x0 = wasm_f32x4_splat(xs[off[0]]), x1 = wasm_f32x4_splat(xs[off[1]]);
+              v128_t x2 = wasm_f32x4_splat(xs[off[2]]), x3 = wasm_f32x4_splat(xs[off[3]]);
+              a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(x0, g0)); a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(x0, g1));
+              a02 = wasm_f32x4_add(a02, wasm_f32x4_mul(x0, g2)); a03 = wasm_f32x4_add(a03, wasm_f32x4_mul(x0, g3));
+              a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(x1, g0)); a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(x1, g1));
+              a12 = wasm_f32x4_add(a12, wasm_f32x4_mul(x1, g2)); a13 = wasm_f32x4_add(a13, wasm_f32x4_mul(x1, g3));
+              a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(x2, g0)); a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(x2, g1));
+              a22 = wasm_f32x4_add(a22, wasm_f32x4_mul(x2, g2)); a23 = wasm_f32x4_add(a23, wasm_f32x4_mul(x2, g3));
+              a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(x3, g0)); a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(x3, g1));
+              a32 = wasm_f32x4_add(a32, wasm_f32x4_mul(x3, g2)); a33 = wasm_f32x4_add(a33, wasm_f32x4_mul(x3, g3));
             }
           }
+          v128_t acc[TAPS][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
           for (int t = 0; t < nt; t++) {
-            for (int v = 0; v < nv; v++) {
-              tot[t][4 * v] += wasm_f32x4_extract_lane(acc[t][v], 0);
-              tot[t][4 * v + 1] += wasm_f32x4_extract_lane(acc[t][v], 1);
-              tot[t][4 * v + 2] += wasm_f32x4_extract_lane(acc[t][v], 2);
-              tot[t][4 * v + 3] += wasm_f32x4_extract_lane(acc[t][v], 3);
-            }
+            float *dst = totf + (int64_t)(t0 + t) * co + o0;
+            for (int v = 0; v < nv; v++) wasm_v128_store(dst + 4 * v, wasm_f32x4_add(wasm_v128_load(dst + 4 * v), acc[t][v]));
           }
         }
       }
-      for (int t = 0; t < nt; t++) for (int l = 0; l < 4 * nv; l++) dw[(int64_t)(t0 + t) * co + o0 + l] = (float)tot[t][l];
+      if (++blocks % 16 == 0) {
+        for (int64_t k = 0; k < size; k++) { tot[k] += totf[k]; totf[k] = 0; }
+      }
     }
   }
+  for (int64_t k = 0; k < size; k++) dw[k] = (float)(tot[k] + totf[k]);
 }
