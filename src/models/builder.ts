@@ -10,6 +10,7 @@ import { LayerScale } from './layers/layer-scale';
 import { LayerNorm } from './layers/layer-norm';
 import { BatchNorm } from './layers/batch-norm';
 import { Gelu } from './layers/gelu';
+import { InputConv2D } from './layers/input-conv';
 
 export type T = tf.SymbolicTensor;
 type Init = ReturnType<typeof tf.initializers.glorotUniform>;
@@ -24,6 +25,8 @@ export interface ConvArgs {
 }
 
 export class LayerBuilder {
+  private inputTensor?: T;
+
   constructor(readonly o: ResolvedBackboneOptions) {}
 
   /** A channel count scaled by the width multiplier, rounded to a multiple of `divisor` (timm's make_divisible). */
@@ -51,10 +54,12 @@ export class LayerBuilder {
   }
 
   conv(x: T, name: string, a: ConvArgs): T {
-    return tf.layers.conv2d({
+    const args = {
       name, filters: a.filters, kernelSize: a.kernel, strides: a.stride ?? 1, padding: a.padding ?? 'same',
       useBias: a.bias ?? false, kernelInitializer: this.heInit(name),
-    }).apply(x) as T;
+    };
+    // The first convolution: no input gradient computed in training (layers/input-conv.ts).
+    return (x === this.inputTensor ? new InputConv2D(args) : tf.layers.conv2d(args)).apply(x) as T;
   }
 
   depthwise(x: T, name: string, a: { kernel: number; stride?: number; bias?: boolean }): T {
@@ -134,7 +139,8 @@ export class LayerBuilder {
   }
 
   input(): T {
-    return tf.input({ shape: this.o.inputShape, name: 'input' });
+    this.inputTensor = tf.input({ shape: this.o.inputShape, name: 'input' });
+    return this.inputTensor;
   }
 }
 

@@ -3,7 +3,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend';
-import { BatchNorm, Gelu, LayerNorm, SeededDropout, SelfAttention, relativePositionIndex } from '../../src/models/layers/index';
+import { BatchNorm, Gelu, InputConv2D, LayerNorm, SeededDropout, SelfAttention, relativePositionIndex } from '../../src/models/layers/index';
+import { createBackbone } from '../../src/models/index';
 
 before(async () => { await initEngine({ backend: 'wasm', log: null }); });
 
@@ -68,4 +69,30 @@ test('self-attention: permuting tokens permutes outputs (no position bias); the 
   const col = (i: number, j: number) => idx.slice((i * n + j) * t, (i * n + j + 1) * t).indexOf(1);
   assert.equal(col(0, 1), col(3, 4));
   assert.notEqual(col(0, 1), col(1, 0));
+});
+
+test('the first conv: same output and weight gradient as tf.layers.conv2d, and no input gradient computed in training', async () => {
+  const args = { filters: 8, kernelSize: 3, strides: 2, padding: 'same' as const, useBias: true, kernelInitializer: 'glorotUniform' as const, activation: 'relu' as const };
+  const ours = new InputConv2D(args), theirs = tf.layers.conv2d(args);
+  const x = tf.randomNormal([2, 9, 9, 1], 0, 1, 'float32', 5);
+  ours.apply(x); theirs.apply(x);
+  theirs.setWeights(ours.getWeights());
+  assert.ok(maxDiff(ours.apply(x) as tf.Tensor, theirs.apply(x) as tf.Tensor) < 1e-6);
+  const gradOf = (l: tf.layers.Layer) => tf.variableGrads(() => tf.sum(tf.square(l.apply(x) as tf.Tensor)) as tf.Scalar,
+    l.trainableWeights.map((w) => w.read() as tf.Variable)).grads;
+  const [g1, g2] = [gradOf(ours), gradOf(theirs)];
+  assert.ok(maxDiff(Object.values(g1)[0], Object.values(g2)[0]) < 1e-4, 'kernel gradients agree');
+  // A whole ResNet-18 step: the stem's input gradient (shaped like the images) is never computed.
+  const model = createBackbone('resnet18', { inputShape: [32, 32, 1], classes: 3, seed: 1 });
+  const images = tf.randomNormal([4, 32, 32, 1], 0, 1, 'float32', 6);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const prof = await tf.profile(() => {
+    const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(model.apply(images, { training: true }) as tf.Tensor)) as tf.Scalar, vars);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  const inputGrads = prof.kernels.filter((k) => k.name === 'Conv2DBackpropInput' && JSON.stringify(k.outputShapes[0]) === JSON.stringify([4, 32, 32, 1]));
+  assert.equal(inputGrads.length, 0, 'an input gradient of the images was computed');
+  assert.ok(prof.kernels.some((k) => k.name === 'Conv2DBackpropInput'), 'inner layers still get input gradients');
+  model.dispose();
+  tf.dispose([x, images, ...Object.values(g1), ...Object.values(g2)]);
 });
