@@ -20,6 +20,8 @@ interface Exports {
   max_pool_2x2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, ho: number, wo: number): void;
   conv_filter_grad(xp: number, dy: number, dw: number, n: number, hp: number, wp: number, ci: number, ho: number, wo: number, co: number,
     kh: number, kw: number, sh: number, sw: number, dh: number, dw_: number, totf: number, tot: number): void;
+  conv_input_grad(dy: number, wt: number, dx: number, n: number, h: number, w: number, ci: number, ho: number, wo: number, co: number,
+    kh: number, kw: number, sh: number, sw: number, dh: number, dw_: number, pt: number, pl: number): void;
 }
 
 /** The geometry of a convolution (tf.backend_util.Conv2DInfo's fields that matter here). */
@@ -41,6 +43,8 @@ export interface SimdKernels {
   maxPool2x2Grad(x: Float32Array, dy: Float32Array, dx: Float32Array, s: { n: number; h: number; w: number; c: number; ho: number; wo: number }): void;
   /** dW [kh, kw, ci, co] of a convolution (NHWC X and dY); needs co % 4 == 0. */
   convFilterGrad(x: Float32Array, dy: Float32Array, info: ConvGeometry): Float32Array;
+  /** dX [n, h, w, ci] of a convolution from dY and the filter W [kh, kw, ci, co]; needs ci % 4 == 0. */
+  convInputGrad(dy: Float32Array, filter: Float32Array, info: ConvGeometry): Float32Array;
 }
 
 /** Bump allocation in the module's memory, reset per call; grows the memory as needed. */
@@ -145,6 +149,22 @@ function load(): SimdKernels | null {
       arena.f32(pdy, dy.length).set(dy);
       ex.conv_filter_grad(pxp, pdy, pdw, n, hp, wp, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, ptotf, ptot);
       return Float32Array.from(arena.f32(pdw, nw));
+    },
+    convInputGrad(dy, filter, info) {
+      const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
+      const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dwl } = info;
+      if (ci % 4 !== 0) throw new Error(`convInputGrad needs a multiple of 4 input channels; got ${ci}`);
+      const nx = n * h * w * ci, nf = kh * kw * ci * co;
+      const [pdy, pwt, pdx] = arena.alloc(dy.length * F, nf * F, nx * F);
+      arena.f32(pdy, dy.length).set(dy);
+      // W [kh, kw, ci, co] -> [kh, kw, co, ci]: input channels contiguous for the kernel.
+      const wt = arena.f32(pwt, nf);
+      for (let t = 0; t < kh * kw; t++) {
+        const base = t * ci * co;
+        for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) wt[base + o * ci + c] = filter[base + c * co + o];
+      }
+      ex.conv_input_grad(pdy, pwt, pdx, n, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, info.padInfo.top, info.padInfo.left);
+      return Float32Array.from(arena.f32(pdx, nx));
     },
   };
 }

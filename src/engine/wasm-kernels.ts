@@ -33,6 +33,9 @@ const FILTER_GRAD_MATMUL_MAX_CHANNELS = 3;
 /** Output width from which the SIMD filter gradient beats the convolution form (measured on resnet18's stages). */
 const SIMD_FILTER_GRAD_MIN_WIDTH = 8;
 
+/** Input width up to which the SIMD input gradient beats XNNPACK at stride 1 (measured on resnet18's stages). */
+const SIMD_INPUT_GRAD_MAX_WIDTH = 8;
+
 /**
  * dW[i,j,ci,co] = sum_{n,y,x} X[n, y*s + i*d - pt, x*s + j*d - pl, ci] * dY[n,y,x,co]
  * = a convolution of X (ci as batch, n as channels) with dY (n as in-channels),
@@ -107,6 +110,15 @@ export const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
     const info = tf.backend_util.computeConv2DInfo(
       inputShape, filter.shape, a.strides, pair(a.dilations), a.pad as never, a.dimRoundingMode, false, 'channelsLast');
     const src = filter.dataSync() as Float32Array;
+    const simd = simdKernels();
+    const strided = info.strideHeight > 1 || info.strideWidth > 1;
+    if (simd && (strided || info.inWidth <= SIMD_INPUT_GRAD_MAX_WIDTH) && info.inChannels % 4 === 0) {
+      // One SIMD gather pass (simd/kernels.c) that skips the taps falling on padding: strided,
+      // it replaces a convolution per stride phase (6x faster); on small maps, where padding is
+      // a large part of a stride-1 convolution's work, it is 1.3-1.8x faster than XNNPACK.
+      const heap = backend as unknown as { typedArrayFromHeap(t: TensorInfo): Float32Array };
+      return tf.tensor4d(simd.convInputGrad(heap.typedArrayFromHeap(inputs.dy as TensorInfo), src, info), inputShape);
+    }
     return transposedConv(dy, {
       inShape: inputShape, kernel: [info.filterHeight, info.filterWidth], strides: [info.strideHeight, info.strideWidth],
       dilations: [info.dilationHeight, info.dilationWidth], padTop: info.padInfo.top, padLeft: info.padInfo.left,

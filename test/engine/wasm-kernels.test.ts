@@ -48,7 +48,9 @@ test('wasm gradient kernels match the cpu backend (rel. error <= 1e-4)', async (
             // 20 = 16 + 4 in two groups; 5 inputs = a group of 4 taps and a partial one), else the
             // matrix product (up to 3 inputs) or the convolution form (more inputs);
             // depthwise: channel multipliers 1 and 2.
-            for (const [cin, mult] of kind === 'depthwise' ? [[3, 1], [3, 2]] : [[1, 4], [3, 20], [5, 4], [2, 6], [5, 6]]) {
+            // Input gradients: the SIMD gather for 4k input channels (4, 20 = 16 + 4) when strided or
+            // at most 8 wide, else stride phases of XNNPACK convolutions.
+            for (const [cin, mult] of kind === 'depthwise' ? [[3, 1], [3, 2]] : [[1, 4], [3, 20], [5, 4], [2, 6], [5, 6], [4, 8], [20, 4]]) {
               const xShape: [number, number, number, number] = [2, size, size + 1, cin];
               const fShape: [number, number, number, number] = [k, k, cin, mult];
               const ref = await gradients('cpu', kind, xShape, fShape, stride, pad);
