@@ -33,6 +33,16 @@ const FILTER_GRAD_MATMUL_MAX_CHANNELS = 3;
 /** Output width from which the SIMD filter gradient beats the convolution form (measured on resnet18's stages). */
 const SIMD_FILTER_GRAD_MIN_WIDTH = 8;
 
+/** wasm's thread count (XNNPACK's pool); cellab's SIMD kernels run on one. */
+function wasmThreads(): number {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number }).getThreadsCount();
+  } catch {
+    return 1;
+  }
+}
+
 /** Input width up to which the SIMD input gradient beats XNNPACK at stride 1 (measured on resnet18's stages). */
 const SIMD_INPUT_GRAD_MAX_WIDTH = 8;
 
@@ -51,10 +61,13 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => 
     const info = tf.backend_util.computeConv2DInfo(
       x.shape, filterShape, a.strides, pair(a.dilations), a.pad as never, a.dimRoundingMode, false, 'channelsLast');
     const simd = simdKernels();
-    if (simd && info.outChannels % 4 === 0 && (info.outWidth >= SIMD_FILTER_GRAD_MIN_WIDTH || info.inChannels <= FILTER_GRAD_MATMUL_MAX_CHANNELS)) {
+    if (simd && info.outChannels % 4 === 0 &&
+      (info.inChannels <= FILTER_GRAD_MATMUL_MAX_CHANNELS || (wasmThreads() === 1 && info.outWidth >= SIMD_FILTER_GRAD_MIN_WIDTH))) {
       // One SIMD pass over X and dY as stored (simd/kernels.c): no transposes, no per-call
-      // packing of dY as XNNPACK weights; 1.3-1.8x faster than the convolution form below
-      // on feature maps at least 8 wide (on narrower ones the per-row overhead loses).
+      // packing of dY as XNNPACK weights; on one thread 1.3-1.8x faster than the convolution
+      // form below on feature maps at least 8 wide (on narrower ones its per-row overhead
+      // loses), 3x faster on a first layer. It runs on one thread: with more, XNNPACK's
+      // convolution form is faster except on a first layer.
       const heap = backend as unknown as { typedArrayFromHeap(t: TensorInfo): Float32Array };
       const dw = simd.convFilterGrad(heap.typedArrayFromHeap(inputs.x as TensorInfo), heap.typedArrayFromHeap(inputs.dy as TensorInfo), info);
       return tf.tensor4d(dw, filterShape);
@@ -112,7 +125,7 @@ export const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
     const src = filter.dataSync() as Float32Array;
     const simd = simdKernels();
     const strided = info.strideHeight > 1 || info.strideWidth > 1;
-    if (simd && (strided || info.inWidth <= SIMD_INPUT_GRAD_MAX_WIDTH) && info.inChannels % 4 === 0) {
+    if (simd && (strided || (wasmThreads() === 1 && info.inWidth <= SIMD_INPUT_GRAD_MAX_WIDTH)) && info.inChannels % 4 === 0) {
       // One SIMD gather pass (simd/kernels.c) that skips the taps falling on padding: strided,
       // it replaces a convolution per stride phase (6x faster); on small maps, where padding is
       // a large part of a stride-1 convolution's work, it is 1.3-1.8x faster than XNNPACK.

@@ -34,10 +34,12 @@ test('wasm trains on 2 threads (CELLAB_WASM_THREADS=2) with the same losses and 
     assert.ok(Math.abs(one.losses[i] - two.losses[i]) <= 1e-6, `step ${i}: loss ${one.losses[i]} (1 thread) vs ${two.losses[i]} (2 threads)`);
   }
   assert.equal(two.weights.length, one.weights.length);
+  // Equal up to float rounding: on one thread some gradients take cellab's SIMD kernels,
+  // on two XNNPACK's (different summation order). A floor for weights that are all ~0.
   one.weights.forEach((w, k) => {
     const scale = Math.max(1e-12, ...w.map(Math.abs));
     const diff = Math.max(...w.map((v, i) => Math.abs(v - two.weights[k][i])));
-    assert.ok(diff <= 1e-5 * scale, `weight ${k}: max difference ${diff} (scale ${scale})`);
+    assert.ok(diff <= 1e-5 * scale + 1e-8, `weight ${k}: max difference ${diff} (scale ${scale})`);
   });
 });
 

@@ -84,11 +84,13 @@ test('two shards started together finish the same 4 trials as one unsharded run,
 
 test('a sweep killed with SIGKILL and re-run with --resume runs only the missing trials', { timeout: 300_000 }, async () => {
   const store = path.join(work, 'resume');
-  const child = launch(['--tracking-uri', store]);
+  // Trials long enough (more epochs) that the kill lands inside one, however fast training gets.
+  const longer = ['--set', 'train.epochs=12'];
+  const child = launch(['--tracking-uri', store, ...longer]);
   const done = finished(child);
   // Kill it once two trials have ended.
   for (;;) {
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 100));
     const ended = fs.existsSync(store) ? (await runs(store)).filter((r) => !isParent(r) && r.info.status !== 'RUNNING') : [];
     if (ended.length >= 2) break;
   }
@@ -97,12 +99,13 @@ test('a sweep killed with SIGKILL and re-run with --resume runs only the missing
   const before = (await runs(store)).filter((r) => !isParent(r));
   const endedBefore = before.filter((r) => r.info.status !== 'RUNNING');
   assert.ok(endedBefore.length >= 2 && endedBefore.length < 4, `ended before the kill: ${endedBefore.length}`);
-  const again = await finished(launch(['--tracking-uri', store, '--resume']));
+  const again = await finished(launch(['--tracking-uri', store, '--resume', ...longer]));
   assert.ok(again.code === 0 || again.code === 2, again.err);
   const after = (await runs(store)).filter((r) => !isParent(r));
   const ended = after.filter((r) => r.info.status !== 'RUNNING' && r.info.status !== 'KILLED');
   // Each trial ran to an end exactly once; the killed one was run again.
-  assert.deepEqual(ended.map((r) => r.tags['cellab.trial_index']).sort(), ['0', '1', '2', '3']);
+  assert.deepEqual(ended.map((r) => r.tags['cellab.trial_index']).sort(), ['0', '1', '2', '3'],
+    `before: ${before.map((r) => `${r.tags['cellab.trial_index']}:${r.info.status}`).join(' ')}; after: ${after.map((r) => `${r.tags['cellab.trial_index']}:${r.info.status}:${r.tags['cellab.outcome']}`).join(' ')}\n${again.err.slice(-1500)}`);
   for (const r of endedBefore) assert.ok(ended.some((e) => e.info.runId === r.info.runId), 'finished trials were not re-run');
   const summary = JSON.parse(again.out.trim().split('\n').pop()!);
   assert.equal(summary.trials.total, 4);
