@@ -60,8 +60,8 @@ function reduceLeading(kind: 'Sum' | 'Mean', fallback: KernelFunc): KernelFunc {
     const out = b.makeOutput(keepDims ? [...x.shape.slice(0, k).map(() => 1), ...kept] : kept, 'float32');
     // Views after makeOutput: an allocation may grow (and move) the heap.
     const src = b.typedArrayFromHeap(x);
-    const dst = b.typedArrayFromHeap(out);
     const acc = simdKernels()?.columnSums(src, rows, cols) ?? columnSums(src, rows, cols);
+    const dst = b.typedArrayFromHeap(out);   // after the kernel: it may grow the heap
     const scale = kind === 'Mean' ? 1 / rows : 1;
     for (let c = 0; c < cols; c++) dst[c] = acc[c] * scale;
     return out;

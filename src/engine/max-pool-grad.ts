@@ -41,6 +41,10 @@ export const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     simd.maxPool2x2Grad(x, g, dx, { n, h, w, c, ho, wo });
     return out;
   }
+  if (simd && c % 4 === 0) {
+    simd.maxPoolGrad(x, g, dx, { n, h, w, c, ho, wo, fh, fw, sh, sw, top, left });
+    return out;
+  }
   dx.fill(0);
   if (simple) {
     pool2x2(x, g, dx, n, h, w, c, ho, wo);

@@ -1,23 +1,32 @@
 // Loads cellab's own wasm SIMD kernels (src/engine/simd/kernels.c, built into
-// lib/cellab-kernels.wasm) and runs them on Float32Arrays: the inputs are
-// copied into the module's memory, the results copied out (memcpy speed, a
-// small part of the work). The callers keep their JavaScript versions and use
-// them when this returns null: the file is missing, wasm SIMD is unavailable,
-// or CELLAB_SIMD_KERNELS=0 (tests compare the two).
+// lib/cellab-kernels.wasm and, for the multithreaded tfjs build whose memory
+// is shared, lib/cellab-kernels-shared.wasm). The module imports
+// tfjs-backend-wasm's memory, so the kernels read and write tensors where
+// they lie: arrays on that heap are passed as offsets, other arrays are
+// copied in (and out) through tfjs' malloc, as is scratch space. The callers
+// keep their JavaScript versions and use them when this returns null: the
+// backend is not wasm, the module cannot load (no SIMD), or
+// CELLAB_SIMD_KERNELS=0 (tests compare the two).
+//
+// Caution for callers: a kernel may allocate on the tfjs heap, which can grow
+// it and detach every view taken before; take output views after the call.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 
 /** ../../lib from both src/engine (tsx) and dist/engine (tsc). */
-export const SIMD_KERNELS_FILE = path.join(__dirname, '..', '..', 'lib', 'cellab-kernels.wasm');
+const LIB = path.join(__dirname, '..', '..', 'lib');
+export const SIMD_KERNELS_FILE = path.join(LIB, 'cellab-kernels.wasm');
+export const SIMD_KERNELS_SHARED_FILE = path.join(LIB, 'cellab-kernels-shared.wasm');
 
 interface Exports {
-  memory: WebAssembly.Memory;
-  __heap_base: WebAssembly.Global;
   column_sums(x: number, rows: number, cols: number, acc: number, tmp: number, out: number): void;
   channel_moments(x: number, rows: number, cols: number, acc: number, tmp: number, mean: number, variance: number): void;
   batch_norm_grad(dy: number, x: number, mean: number, variance: number, gamma: number, eps: number, rows: number, cols: number,
     acc: number, tmp: number, dx: number, dgamma: number, dbeta: number): void;
   max_pool_2x2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, ho: number, wo: number): void;
+  max_pool_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, ho: number, wo: number,
+    fh: number, fw: number, sh: number, sw: number, top: number, left: number): void;
   conv_filter_grad(xp: number, dy: number, dw: number, n: number, hp: number, wp: number, ci: number, ho: number, wo: number, co: number,
     kh: number, kw: number, sh: number, sw: number, dh: number, dw_: number, totf: number, tot: number): void;
   conv_input_grad(dy: number, wt: number, dx: number, n: number, h: number, w: number, ci: number, ho: number, wo: number, co: number,
@@ -41,88 +50,134 @@ export interface SimdKernels {
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
   /** 2x2 / stride-2 max-pool gradient (windows inside the input) into dx, which it fills entirely. */
   maxPool2x2Grad(x: Float32Array, dy: Float32Array, dx: Float32Array, s: { n: number; h: number; w: number; c: number; ho: number; wo: number }): void;
+  /** Any max-pool gradient (c % 4 == 0) into dx, which it fills entirely. */
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array,
+    s: { n: number; h: number; w: number; c: number; ho: number; wo: number; fh: number; fw: number; sh: number; sw: number; top: number; left: number }): void;
   /** dW [kh, kw, ci, co] of a convolution (NHWC X and dY); needs co % 4 == 0. */
   convFilterGrad(x: Float32Array, dy: Float32Array, info: ConvGeometry): Float32Array;
-  /** dX [n, h, w, ci] of a convolution from dY and the filter W [kh, kw, ci, co]; needs ci % 4 == 0. */
-  convInputGrad(dy: Float32Array, filter: Float32Array, info: ConvGeometry): Float32Array;
+  /** dX [n, h, w, ci] of a convolution from dY and the filter W [kh, kw, ci, co] into dx; needs ci % 4 == 0. */
+  convInputGrad(dy: Float32Array, filter: Float32Array, info: ConvGeometry, dx: Float32Array): void;
 }
 
-/** Bump allocation in the module's memory, reset per call; grows the memory as needed. */
-class Arena {
-  private top: number;
-  constructor(private readonly ex: Exports, private readonly base: number) {
-    this.top = base;
+interface TfjsWasmModule {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  wasmMemory?: WebAssembly.Memory;
+  asm?: { memory?: WebAssembly.Memory };
+}
+
+const F = 4, D = 8;
+
+/**
+ * One call's memory: arrays already on the tfjs heap go by offset; others are
+ * copied into malloc'd space (and, for outputs, back); scratch is malloc'd.
+ * Offsets are taken before any malloc (which may grow the heap and detach views).
+ */
+class Call {
+  private readonly mallocs: number[] = [];
+  private readonly copyIn: { ptr: number; src: Float32Array }[] = [];
+  private readonly copyOut: { ptr: number; dst: Float32Array }[] = [];
+  private readonly pending: { bytes: number; set: (ptr: number) => void }[] = [];
+
+  constructor(private readonly w: TfjsWasmModule, private readonly memory: WebAssembly.Memory) {}
+
+  private onHeap(a: Float32Array): boolean {
+    return a.buffer === this.memory.buffer;
   }
 
-  /** Byte offsets for each size, 16-byte aligned; views must be made after the last alloc (growth detaches the buffer). */
-  alloc(...bytes: number[]): number[] {
-    this.top = this.base;
-    const ptrs = bytes.map((b) => {
-      const p = (this.top + 15) & ~15;
-      this.top = p + b;
-      return p;
-    });
-    const need = this.top - this.ex.memory.buffer.byteLength;
-    if (need > 0) this.ex.memory.grow(Math.ceil(need / 65536));
-    return ptrs;
+  /** An input's offset (copied in if it is not on the heap). */
+  input(a: Float32Array): () => number {
+    if (this.onHeap(a)) { const p = a.byteOffset; return () => p; }
+    let ptr = 0;
+    this.pending.push({ bytes: a.byteLength, set: (p) => { ptr = p; this.copyIn.push({ ptr: p, src: a }); } });
+    return () => ptr;
+  }
+
+  /** An output's offset (copied back after the call if it is not on the heap). */
+  output(a: Float32Array): () => number {
+    if (this.onHeap(a)) { const p = a.byteOffset; return () => p; }
+    let ptr = 0;
+    this.pending.push({ bytes: a.byteLength, set: (p) => { ptr = p; this.copyOut.push({ ptr: p, dst: a }); } });
+    return () => ptr;
+  }
+
+  scratch(bytes: number): () => number {
+    let ptr = 0;
+    this.pending.push({ bytes, set: (p) => { ptr = p; } });
+    return () => ptr;
+  }
+
+  /** Allocates, copies inputs in, runs `fn`, copies outputs out, frees. */
+  run<T>(fn: () => T): T {
+    try {
+      for (const p of this.pending) {
+        const ptr = this.w._malloc(Math.max(16, p.bytes));
+        if (!ptr) throw new Error(`cellab SIMD kernels: out of wasm memory (${p.bytes} bytes)`);
+        this.mallocs.push(ptr);
+        p.set(ptr);
+      }
+      for (const c of this.copyIn) new Float32Array(this.memory.buffer, c.ptr, c.src.length).set(c.src);
+      const r = fn();
+      for (const c of this.copyOut) c.dst.set(new Float32Array(this.memory.buffer, c.ptr, c.dst.length));
+      return r;
+    } finally {
+      for (const p of this.mallocs) this.w._free(p);
+    }
   }
 
   f32(ptr: number, n: number): Float32Array {
-    return new Float32Array(this.ex.memory.buffer, ptr, n);
+    return new Float32Array(this.memory.buffer, ptr, n);
   }
 
   f64(ptr: number, n: number): Float64Array {
-    return new Float64Array(this.ex.memory.buffer, ptr, n);
+    return new Float64Array(this.memory.buffer, ptr, n);
   }
 }
 
-function load(): SimdKernels | null {
-  if (process.env.CELLAB_SIMD_KERNELS === '0') return null;
+function load(w: TfjsWasmModule, memory: WebAssembly.Memory): SimdKernels | null {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   let ex: Exports;
   try {
-    const mod = new WebAssembly.Module(fs.readFileSync(SIMD_KERNELS_FILE));
-    ex = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
+    const mod = new WebAssembly.Module(fs.readFileSync(shared ? SIMD_KERNELS_SHARED_FILE : SIMD_KERNELS_FILE));
+    ex = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as Exports;
   } catch {
     return null;   // no SIMD in this runtime, or the file is missing: the JavaScript kernels run
   }
-  const arena = new Arena(ex, Number(ex.__heap_base.value));
-  const F = 4, D = 8;
+  const call = () => new Call(w, memory);
   return {
     columnSums(x, rows, cols) {
-      const [px, pacc, ptmp, pout] = arena.alloc(x.length * F, 2 * cols * D, 3 * cols * F, cols * F);
-      arena.f32(px, x.length).set(x);
-      ex.column_sums(px, rows, cols, pacc, ptmp, pout);
-      return Float64Array.from(arena.f64(pacc, cols));
+      const c = call();
+      const px = c.input(x), acc = c.scratch(2 * cols * D), tmp = c.scratch(3 * cols * F), out = c.scratch(cols * F);
+      return c.run(() => {
+        ex.column_sums(px(), rows, cols, acc(), tmp(), out());
+        return Float64Array.from(c.f64(acc(), cols));
+      });
     },
     channelMoments(x, rows, cols, mean, variance) {
-      const [px, pacc, ptmp, pm, pv] = arena.alloc(x.length * F, 2 * cols * D, 3 * cols * F, cols * F, cols * F);
-      arena.f32(px, x.length).set(x);
-      ex.channel_moments(px, rows, cols, pacc, ptmp, pm, pv);
-      mean.set(arena.f32(pm, cols));
-      variance.set(arena.f32(pv, cols));
+      const c = call();
+      const px = c.input(x), pm = c.output(mean), pv = c.output(variance), acc = c.scratch(2 * cols * D), tmp = c.scratch(3 * cols * F);
+      c.run(() => ex.channel_moments(px(), rows, cols, acc(), tmp(), pm(), pv()));
     },
     batchNormGrad(a, dx, dgamma, dbeta) {
-      const n = a.rows * a.cols, c = a.cols;
-      const [pdy, px, pm, pv, pg, pacc, ptmp, pdx, pdg, pdb] = arena.alloc(n * F, n * F, c * F, c * F, c * F, 2 * c * D, 3 * c * F, n * F, c * F, c * F);
-      arena.f32(pdy, n).set(a.dy);
-      arena.f32(px, n).set(a.x);
-      arena.f32(pm, c).set(a.mean);
-      arena.f32(pv, c).set(a.variance);
-      arena.f32(pg, c).set(a.gamma);
-      ex.batch_norm_grad(pdy, px, pm, pv, pg, a.eps, a.rows, c, pacc, ptmp, pdx, pdg, pdb);
-      dx.set(arena.f32(pdx, n));
-      dgamma.set(arena.f32(pdg, c));
-      dbeta.set(arena.f32(pdb, c));
+      const c = call();
+      const pdy = c.input(a.dy), px = c.input(a.x), pm = c.input(a.mean), pv = c.input(a.variance), pg = c.input(a.gamma);
+      const pdx = c.output(dx), pdg = c.output(dgamma), pdb = c.output(dbeta);
+      const acc = c.scratch(2 * a.cols * D), tmp = c.scratch(3 * a.cols * F);
+      c.run(() => ex.batch_norm_grad(pdy(), px(), pm(), pv(), pg(), a.eps, a.rows, a.cols, acc(), tmp(), pdx(), pdg(), pdb()));
     },
     maxPool2x2Grad(x, dy, dx, s) {
-      const [px, pdy, pdx] = arena.alloc(x.length * F, dy.length * F, dx.length * F);
-      arena.f32(px, x.length).set(x);
-      arena.f32(pdy, dy.length).set(dy);
-      const out = arena.f32(pdx, dx.length);
       // Rows or columns no window covers (odd sizes) get no gradient; the kernel writes only covered ones.
-      if (2 * s.ho < s.h || 2 * s.wo < s.w) out.fill(0);
-      ex.max_pool_2x2_grad(px, pdy, pdx, s.n, s.h, s.w, s.c, s.ho, s.wo);
-      dx.set(out);
+      if (2 * s.ho < s.h || 2 * s.wo < s.w) dx.fill(0);
+      const c = call();
+      const px = c.input(x), pdy = c.input(dy), pdx = c.output(dx);
+      c.run(() => ex.max_pool_2x2_grad(px(), pdy(), pdx(), s.n, s.h, s.w, s.c, s.ho, s.wo));
+    },
+    maxPoolGrad(x, dy, dx, s) {
+      if (s.c % 4 !== 0) throw new Error(`maxPoolGrad needs a multiple of 4 channels; got ${s.c}`);
+      dx.fill(0);
+      const c = call();
+      const px = c.input(x), pdy = c.input(dy), pdx = c.output(dx);
+      c.run(() => ex.max_pool_grad(px(), pdy(), pdx(), s.n, s.h, s.w, s.c, s.ho, s.wo, s.fh, s.fw, s.sh, s.sw, s.top, s.left));
     },
     convFilterGrad(x, dy, info) {
       const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
@@ -132,47 +187,59 @@ function load(): SimdKernels | null {
       // X zero-padded to exactly the window the taps sweep: every read in bounds.
       const hp = (ho - 1) * sh + (kh - 1) * dh + 1, wp = (wo - 1) * sw + (kw - 1) * dwl + 1;
       const nw = kh * kw * ci * co;
-      const [pxp, pdy, pdw, ptotf, ptot] = arena.alloc(n * hp * wp * ci * F, dy.length * F, nw * F, nw * F, nw * D);
-      const xp = arena.f32(pxp, n * hp * wp * ci);
-      xp.fill(0);
-      const c0 = Math.max(0, -left), c1 = Math.min(w, wp - left);   // input columns inside the window
-      if (c1 > c0) {
-        for (let b = 0; b < n; b++) {
-          for (let y = 0; y < h; y++) {
-            const py = y + top;
-            if (py < 0 || py >= hp) continue;
-            const src = ((b * h + y) * w + c0) * ci;
-            xp.set(x.subarray(src, src + (c1 - c0) * ci), ((b * hp + py) * wp + c0 + left) * ci);
+      const c = call();
+      const px = c.input(x);
+      const pxp = c.scratch(n * hp * wp * ci * F), pdy = c.input(dy), pdw = c.scratch(nw * F), totf = c.scratch(nw * F), tot = c.scratch(nw * D);
+      return c.run(() => {
+        const src = c.f32(px(), x.length), xp = c.f32(pxp(), n * hp * wp * ci);
+        xp.fill(0);
+        const c0 = Math.max(0, -left), c1 = Math.min(w, wp - left);   // input columns inside the window
+        if (c1 > c0) {
+          for (let b = 0; b < n; b++) {
+            for (let y = 0; y < h; y++) {
+              const py = y + top;
+              if (py < 0 || py >= hp) continue;
+              const s0 = ((b * h + y) * w + c0) * ci;
+              xp.set(src.subarray(s0, s0 + (c1 - c0) * ci), ((b * hp + py) * wp + c0 + left) * ci);
+            }
           }
         }
-      }
-      arena.f32(pdy, dy.length).set(dy);
-      ex.conv_filter_grad(pxp, pdy, pdw, n, hp, wp, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, ptotf, ptot);
-      return Float32Array.from(arena.f32(pdw, nw));
+        ex.conv_filter_grad(pxp(), pdy(), pdw(), n, hp, wp, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, totf(), tot());
+        return Float32Array.from(c.f32(pdw(), nw));
+      });
     },
-    convInputGrad(dy, filter, info) {
+    convInputGrad(dy, filter, info, dx) {
       const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
       const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dwl } = info;
       if (ci % 4 !== 0) throw new Error(`convInputGrad needs a multiple of 4 input channels; got ${ci}`);
-      const nx = n * h * w * ci, nf = kh * kw * ci * co;
-      const [pdy, pwt, pdx] = arena.alloc(dy.length * F, nf * F, nx * F);
-      arena.f32(pdy, dy.length).set(dy);
-      // W [kh, kw, ci, co] -> [kh, kw, co, ci]: input channels contiguous for the kernel.
-      const wt = arena.f32(pwt, nf);
-      for (let t = 0; t < kh * kw; t++) {
-        const base = t * ci * co;
-        for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) wt[base + o * ci + c] = filter[base + c * co + o];
-      }
-      ex.conv_input_grad(pdy, pwt, pdx, n, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, info.padInfo.top, info.padInfo.left);
-      return Float32Array.from(arena.f32(pdx, nx));
+      const nf = kh * kw * ci * co;
+      const f = filter.buffer === memory.buffer ? filter.slice() : filter;   // read after mallocs: not a heap view
+      const c = call();
+      const pdy = c.input(dy), pwt = c.scratch(nf * F), pdx = c.output(dx);
+      c.run(() => {
+        // W [kh, kw, ci, co] -> [kh, kw, co, ci]: input channels contiguous for the kernel.
+        const wt = c.f32(pwt(), nf);
+        for (let t = 0; t < kh * kw; t++) {
+          const base = t * ci * co;
+          for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) wt[base + o * ci + i] = f[base + i * co + o];
+        }
+        ex.conv_input_grad(pdy(), pwt(), pdx(), n, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, info.padInfo.top, info.padInfo.left);
+      });
     },
   };
 }
 
-let kernels: SimdKernels | null | undefined;
+let cached: { memory: WebAssembly.Memory; kernels: SimdKernels | null } | undefined;
 
-/** The kernels, loaded on first use; null when they cannot run here (callers use their JavaScript versions). */
+/**
+ * The kernels for the running wasm backend (loaded on first use, again if the
+ * backend was re-created); null when they cannot run here.
+ */
 export function simdKernels(): SimdKernels | null {
-  if (kernels === undefined) kernels = load();
-  return kernels;
+  if (process.env.CELLAB_SIMD_KERNELS === '0' || tf.getBackend() !== 'wasm') return null;
+  const w = (tf.backend() as unknown as { wasm?: TfjsWasmModule }).wasm;
+  const memory = w?.wasmMemory ?? w?.asm?.memory;
+  if (!w || !memory || typeof w._malloc !== 'function') return null;
+  if (cached?.memory !== memory) cached = { memory, kernels: load(w, memory) };
+  return cached.kernels;
 }

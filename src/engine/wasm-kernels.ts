@@ -129,8 +129,11 @@ export const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
       // One SIMD gather pass (simd/kernels.c) that skips the taps falling on padding: strided,
       // it replaces a convolution per stride phase (6x faster); on small maps, where padding is
       // a large part of a stride-1 convolution's work, it is 1.3-1.8x faster than XNNPACK.
-      const heap = backend as unknown as { typedArrayFromHeap(t: TensorInfo): Float32Array };
-      return tf.tensor4d(simd.convInputGrad(heap.typedArrayFromHeap(inputs.dy as TensorInfo), src, info), inputShape);
+      // It writes straight into the output tensor on the heap.
+      const heap = backend as unknown as { makeOutput(shape: number[], dtype: 'float32'): TensorInfo; typedArrayFromHeap(t: TensorInfo): Float32Array };
+      const out = heap.makeOutput(inputShape, 'float32');
+      simd.convInputGrad(heap.typedArrayFromHeap(inputs.dy as TensorInfo), src, info, heap.typedArrayFromHeap(out));
+      return tf.engine().makeTensorFromTensorInfo(out);
     }
     return transposedConv(dy, {
       inShape: inputShape, kernel: [info.filterHeight, info.filterWidth], strides: [info.strideHeight, info.strideWidth],

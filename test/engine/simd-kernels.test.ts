@@ -1,12 +1,15 @@
-// cellab's wasm SIMD kernels (lib/cellab-kernels.wasm, built from
+// cellab's wasm SIMD kernels (lib/cellab-kernels*.wasm, built from
 // src/engine/simd/kernels.c) load here, agree with the JavaScript versions
-// they replace, and those JavaScript versions (used when the module cannot
-// load) still pass the engine's kernel tests.
-import { test } from 'node:test';
+// they replace (arrays off the heap: the copy path; the engine's kernel tests
+// use heap tensors), the multithreaded backend runs them on its shared
+// memory, and the JavaScript versions (used when the module cannot load)
+// still pass the engine's kernel tests.
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { simdKernels } from '../../src/engine/simd-kernels';
+import { initEngine } from '../../src/engine/backend';
 import { columnSums } from '../../src/engine/leading-axes-reduce';
 import { Random } from '../../src/engine/random';
 
@@ -15,7 +18,9 @@ function randomArray(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => r.normal() * 3 + 1);
 }
 
-test('the SIMD kernels load (the committed lib/cellab-kernels.wasm runs on this Node)', () => {
+before(async () => { await initEngine({ backend: 'wasm', threads: 1, log: null }); });
+
+test('the SIMD kernels load on wasm (the committed lib/cellab-kernels*.wasm run on this Node, on the backend\'s own memory)', () => {
   assert.ok(simdKernels(), 'simdKernels() is null: lib/cellab-kernels.wasm is missing or wasm SIMD is unavailable');
 });
 
@@ -39,10 +44,12 @@ test('column sums and moments match double-precision JavaScript, for any column 
   }
 });
 
-test('the engine kernel tests pass with the JavaScript fallbacks too (CELLAB_SIMD_KERNELS=0)', { timeout: 300_000 }, () => {
+test('the engine kernel tests pass on 1 thread (where more gradients take the SIMD kernels; the default here, one per core, uses the shared-memory module) and with the JavaScript fallbacks (CELLAB_SIMD_KERNELS=0)', { timeout: 300_000 }, () => {
   const file = path.join(__dirname, 'wasm-kernels.test.ts');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', file], {
-    encoding: 'utf8', env: { ...process.env, CELLAB_SIMD_KERNELS: '0' },
-  });
-  assert.equal(r.status, 0, `wasm-kernels.test.ts without SIMD kernels failed:\n${(r.stdout + r.stderr).slice(-3000)}`);
+  for (const env of [{ CELLAB_WASM_THREADS: '1' }, { CELLAB_SIMD_KERNELS: '0' }]) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', file], {
+      encoding: 'utf8', env: { ...process.env, ...env },
+    });
+    assert.equal(r.status, 0, `wasm-kernels.test.ts with ${JSON.stringify(env)} failed:\n${(r.stdout + r.stderr).slice(-3000)}`);
+  }
 });

@@ -158,8 +158,9 @@ test('max-pool gradients match the cpu backend, ties included', async () => {
     for (const stride of [1, 2, 3]) {
       for (const pad of ['same', 'valid'] as const) {
         for (const size of [7, 8]) {
-          // 3 channels: scalar loops; 6: four at a time plus a tail (the SIMD kernel's 2x2 path).
-          for (const channels of [3, 6]) {
+          // 3 channels: scalar loops; 6: four at a time plus a tail (the SIMD 2x2 kernel); 8: the SIMD
+          // kernels for any window (channels a multiple of 4).
+          for (const channels of [3, 6, 8]) {
             const ref = await grad('cpu', size, pool, stride, pad, channels);
             const got = await grad('wasm', size, pool, stride, pad, channels);
             const e = relError(ref, got);

@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
-# Builds lib/cellab-kernels.wasm from kernels.c (committed; only needed after
-# changing kernels.c). Needs Debian's clang and lld: apt-get install -y clang-14 lld-14
+# Builds lib/cellab-kernels.wasm (imports a plain memory: tfjs-backend-wasm
+# on one thread) and lib/cellab-kernels-shared.wasm (imports a shared memory:
+# the multithreaded build) from kernels.c. Committed; only needed after
+# changing kernels.c. Needs Debian's clang and lld: apt-get install -y clang-14 lld-14
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-out="$here/../../../lib/cellab-kernels.wasm"
+lib="$here/../../../lib"
 CLANG="${CLANG:-$(command -v clang-14 || command -v clang)}"
 WASM_LD="${WASM_LD:-$(command -v wasm-ld-14 || command -v wasm-ld)}"
-"$CLANG" --target=wasm32 -O3 -msimd128 -mbulk-memory -fno-math-errno -nostdlib \
-  -fuse-ld="$WASM_LD" -Wl,--no-entry -Wl,--export-dynamic -Wl,--export=__heap_base \
-  -Wl,--stack-first -Wl,-z,stack-size=65536 -Wl,--initial-memory=1048576 -Wl,--max-memory=4294967296 \
-  -o "$out" "$here/kernels.c"
-echo "wrote $out ($(wc -c < "$out") bytes)"
+OBJDUMP="${OBJDUMP:-$(command -v llvm-objdump-14 || command -v llvm-objdump || true)}"
+common=(--target=wasm32 -O3 -msimd128 -mbulk-memory -fno-math-errno -nostdlib -fuse-ld="$WASM_LD"
+  -Wl,--no-entry -Wl,--export-dynamic -Wl,--import-memory -Wl,-z,stack-size=0 -Wl,--initial-memory=65536)
+"$CLANG" "${common[@]}" -o "$lib/cellab-kernels.wasm" "$here/kernels.c"
+"$CLANG" "${common[@]}" -matomics -Wl,--shared-memory -Wl,--max-memory=4294967296 -o "$lib/cellab-kernels-shared.wasm" "$here/kernels.c"
+for f in "$lib/cellab-kernels.wasm" "$lib/cellab-kernels-shared.wasm"; do
+  # The memory is tfjs': no function may move the stack pointer (global 0) or hold static data.
+  if [ -n "$OBJDUMP" ] && "$OBJDUMP" -d "$f" | grep -q "global.set"; then
+    echo "$f: a function uses the stack (global.set); rewrite it without local arrays" >&2; exit 1
+  fi
+  if [ -n "$OBJDUMP" ] && "$OBJDUMP" -h "$f" | grep -q " DATA "; then
+    echo "$f: has static data; remove it" >&2; exit 1
+  fi
+  echo "wrote $f ($(wc -c < "$f") bytes)"
+done

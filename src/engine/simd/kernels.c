@@ -1,11 +1,12 @@
-// cellab's own wasm SIMD kernels: the passes over activations that tfjs has no
-// fast kernel for and that cellab used to run as JavaScript loops (3-18 ns per
-// element there; a few tenths of a nanosecond here). Built by
+// cellab's own wasm SIMD kernels: passes over activations that tfjs has no
+// fast kernel for (batch-norm and max-pool gradients, column sums) and conv
+// gradients without tfjs' transposes and stride phases. Built by
 // `npm run build:kernels` (clang --target=wasm32 -msimd128, see build.sh) into
-// lib/cellab-kernels.wasm, which is committed: installing cellab needs no C
-// compiler. The module has its own memory; src/engine/simd-kernels.ts copies
-// inputs in and results out (memcpy speed) and falls back to the JavaScript
-// versions if the module cannot load.
+// lib/cellab-kernels{,-shared}.wasm, which are committed: installing cellab
+// needs no C compiler. The module imports tfjs-backend-wasm's own memory and
+// works on tensors where they lie (src/engine/simd-kernels.ts passes heap
+// offsets; scratch comes from tfjs' malloc), so the functions must not use a
+// stack or static data: that memory is tfjs'. build.sh checks.
 //
 // Conventions: row-major [rows, cols] float32 arrays with channels last; sums
 // of a column over a block of rows accumulate in float32 vectors, blocks are
@@ -167,6 +168,13 @@ __attribute__((visibility("default"))) void adam_update(const float *p, const fl
 // float32 totals (`totf`, taps * co) that go into double totals (`tot`)
 // every 16 blocks, so that long sums do not drift.
 #define TAPS 4
+static inline void add_row(float *dst, int nv, v128_t a0, v128_t a1, v128_t a2, v128_t a3) {
+  wasm_v128_store(dst, wasm_f32x4_add(wasm_v128_load(dst), a0));
+  if (nv > 1) wasm_v128_store(dst + 4, wasm_f32x4_add(wasm_v128_load(dst + 4), a1));
+  if (nv > 2) wasm_v128_store(dst + 8, wasm_f32x4_add(wasm_v128_load(dst + 8), a2));
+  if (nv > 3) wasm_v128_store(dst + 12, wasm_f32x4_add(wasm_v128_load(dst + 12), a3));
+}
+
 __attribute__((visibility("default"))) void conv_filter_grad(
     const float *xp, const float *dy, float *dw, int n, int hp, int wp, int ci, int ho, int wo, int co,
     int kh, int kw, int sh, int sw, int dh, int dwl, float *totf, double *tot) {
@@ -213,11 +221,11 @@ __attribute__((visibility("default"))) void conv_filter_grad(
               a32 = wasm_f32x4_add(a32, wasm_f32x4_mul(x3, g2)); a33 = wasm_f32x4_add(a33, wasm_f32x4_mul(x3, g3));
             }
           }
-          v128_t acc[TAPS][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
-          for (int t = 0; t < nt; t++) {
-            float *dst = totf + (int64_t)(t0 + t) * co + o0;
-            for (int v = 0; v < nv; v++) wasm_v128_store(dst + 4 * v, wasm_f32x4_add(wasm_v128_load(dst + 4 * v), acc[t][v]));
-          }
+          // (Explicit stores, no array of vectors: the module must not use a stack, see build.sh.)
+          add_row(totf + (int64_t)t0 * co + o0, nv, a00, a01, a02, a03);
+          if (nt > 1) add_row(totf + (int64_t)(t0 + 1) * co + o0, nv, a10, a11, a12, a13);
+          if (nt > 2) add_row(totf + (int64_t)(t0 + 2) * co + o0, nv, a20, a21, a22, a23);
+          if (nt > 3) add_row(totf + (int64_t)(t0 + 3) * co + o0, nv, a30, a31, a32, a33);
         }
       }
       if (++blocks % 16 == 0) {
@@ -278,6 +286,43 @@ __attribute__((visibility("default"))) void conv_input_grad(
           if (nv > 1) wasm_v128_store(out + c0 + 4, a1);
           if (nv > 2) wasm_v128_store(out + c0 + 8, a2);
           if (nv > 3) wasm_v128_store(out + c0 + 12, a3);
+        }
+      }
+    }
+  }
+}
+
+// Gradient of any max pool (NHWC, c % 4 == 0), dx zeroed by the caller: per
+// output window, four channels at a time, the first maximum in row-major
+// window order (strict >) gets the window's gradient, added (windows overlap
+// when the stride is smaller than the window).
+__attribute__((visibility("default"))) void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c,
+    int ho, int wo, int fh, int fw, int sh, int sw, int top, int left) {
+  const v128_t ninf = wasm_f32x4_splat(-__builtin_inff()), none = wasm_i32x4_splat(-1);
+  for (int b = 0; b < n; b++) {
+    for (int yr = 0; yr < ho; yr++) {
+      int r0 = yr * sh - top, rs = r0 < 0 ? 0 : r0, re = r0 + fh < h ? r0 + fh : h;
+      for (int yc = 0; yc < wo; yc++) {
+        int c0 = yc * sw - left, cs = c0 < 0 ? 0 : c0, ce = c0 + fw < w ? c0 + fw : w;
+        const float *g = dy + (((int64_t)b * ho + yr) * wo + yc) * c;
+        for (int ch = 0; ch < c; ch += 4) {
+          v128_t m = ninf, at = none;
+          for (int r = rs; r < re; r++) {
+            for (int col = cs; col < ce; col++) {
+              v128_t v = wasm_v128_load(x + (((int64_t)b * h + r) * w + col) * c + ch);
+              v128_t gt = wasm_f32x4_gt(v, m);
+              m = wasm_v128_bitselect(v, m, gt);
+              at = wasm_v128_bitselect(wasm_i32x4_splat(r * w + col), at, gt);
+            }
+          }
+          v128_t gv = wasm_v128_load(g + ch);
+          for (int r = rs; r < re; r++) {
+            for (int col = cs; col < ce; col++) {
+              v128_t hit = wasm_i32x4_eq(at, wasm_i32x4_splat(r * w + col));
+              float *o = dx + (((int64_t)b * h + r) * w + col) * c + ch;
+              wasm_v128_store(o, wasm_f32x4_add(wasm_v128_load(o), wasm_v128_and(gv, hit)));
+            }
+          }
         }
       }
     }
