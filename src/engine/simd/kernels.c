@@ -145,20 +145,6 @@ __attribute__((visibility("default"))) void max_pool_2x2_grad(const float *x, co
   }
 }
 
-// Adam / AdamW step for one weight, as torch.optim (optimizers.ts): m, v are
-// the state (updated in place), out receives the new weights.
-__attribute__((visibility("default"))) void adam_update(const float *p, const float *g, float *m, float *v, float *out, int n,
-                 float lr, float b1, float b2, float bc1, float bc2, float eps, float l2, float shrink) {
-  float step = lr / bc1, inv_bc2 = 1.0f / bc2;
-  for (int i = 0; i < n; i++) {
-    float w = p[i], gi = g[i] + l2 * w;
-    float mi = b1 * m[i] + (1 - b1) * gi, vi = b2 * v[i] + (1 - b2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    out[i] = w * shrink - step * mi / (__builtin_sqrtf(vi * inv_bc2) + eps);
-  }
-}
-
 // Filter gradient of a convolution: dW[i, j, c, o] = sum over (b, y, x) of
 // X[b, y*sh + i*dh - top, x*sw + j*dw - left, c] * dY[b, y, x, o].
 // `xp` is X zero-padded to [n, hp, wp, ci] so that every tap is in bounds
