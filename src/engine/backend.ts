@@ -9,6 +9,7 @@ import { registerBatchNormGradient } from './batch-norm-grad';
 import { registerMeanGradient } from './mean-grad';
 import { registerLeadingAxesReduce } from './leading-axes-reduce';
 import { registerBatchNormTrainKernels } from './batch-norm-train';
+import { registerBiasReluKernels } from './bias-relu';
 import { prepareThreadedWasm, unrefPthreadWorkers } from './wasm-threads';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -151,6 +152,7 @@ async function loadWasm(threads: number, log: ((line: string) => void) | null): 
   registerMeanGradient();
   registerLeadingAxesReduce();
   registerBatchNormTrainKernels();
+  registerBiasReluKernels();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   return { simd, threads: actual };
 }

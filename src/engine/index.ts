@@ -5,3 +5,4 @@ export { batchNormTrain, channelMoments } from './batch-norm-train';
 export type { BatchNormTrainResult } from './batch-norm-train';
 export { Random, seedFrom } from './random';
 export { findProjectRoot } from './project';
+export { biasRelu } from './bias-relu';

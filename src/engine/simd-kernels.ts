@@ -29,6 +29,8 @@ interface Exports {
     fh: number, fw: number, sh: number, sw: number, top: number, left: number): void;
   conv_filter_grad(xp: number, dy: number, dw: number, n: number, hp: number, wp: number, ci: number, ho: number, wo: number, co: number,
     kh: number, kw: number, sh: number, sw: number, dh: number, dw_: number, totf: number, tot: number): void;
+  bias_relu(x: number, bias: number, y: number, rows: number, cols: number): void;
+  bias_relu_grad(dy: number, y: number, dx: number, dbias: number, rows: number, cols: number, acc: number, tmp: number): void;
   conv_input_grad(dy: number, wt: number, dx: number, n: number, h: number, w: number, ci: number, ho: number, wo: number, co: number,
     kh: number, kw: number, sh: number, sw: number, dh: number, dw_: number, pt: number, pl: number): void;
 }
@@ -55,6 +57,10 @@ export interface SimdKernels {
     s: { n: number; h: number; w: number; c: number; ho: number; wo: number; fh: number; fw: number; sh: number; sw: number; top: number; left: number }): void;
   /** dW [kh, kw, ci, co] of a convolution (NHWC X and dY); needs co % 4 == 0. */
   convFilterGrad(x: Float32Array, dy: Float32Array, info: ConvGeometry): Float32Array;
+  /** y = max(x + bias, 0) over a row-major [rows, cols] array, bias per column. */
+  biasRelu(x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number): void;
+  /** Gradient of biasRelu from its output: dx = y > 0 ? dy : 0, dbias = column sums of dx. */
+  biasReluGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, dbias: Float32Array, rows: number, cols: number): void;
   /** dX [n, h, w, ci] of a convolution from dY and the filter W [kh, kw, ci, co] into dx; needs ci % 4 == 0. */
   convInputGrad(dy: Float32Array, filter: Float32Array, info: ConvGeometry, dx: Float32Array): void;
 }
@@ -178,6 +184,16 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory): SimdKernels | null
       const c = call();
       const px = c.input(x), pdy = c.input(dy), pdx = c.output(dx);
       c.run(() => ex.max_pool_grad(px(), pdy(), pdx(), s.n, s.h, s.w, s.c, s.ho, s.wo, s.fh, s.fw, s.sh, s.sw, s.top, s.left));
+    },
+    biasRelu(x, bias, y, rows, cols) {
+      const c = call();
+      const px = c.input(x), pb = c.input(bias), py = c.output(y);
+      c.run(() => ex.bias_relu(px(), pb(), py(), rows, cols));
+    },
+    biasReluGrad(dy, y, dx, dbias, rows, cols) {
+      const c = call();
+      const pdy = c.input(dy), py = c.input(y), pdx = c.output(dx), pdb = c.output(dbias), acc = c.scratch(cols * D), tmp = c.scratch(cols * F);
+      c.run(() => ex.bias_relu_grad(pdy(), py(), pdx(), pdb(), rows, cols, acc(), tmp()));
     },
     convFilterGrad(x, dy, info) {
       const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;

@@ -10,7 +10,7 @@ import { LayerScale } from './layers/layer-scale';
 import { LayerNorm } from './layers/layer-norm';
 import { BatchNorm } from './layers/batch-norm';
 import { Gelu } from './layers/gelu';
-import { InputConv2D } from './layers/input-conv';
+import { PlainConv2D } from './layers/plain-conv';
 
 export type T = tf.SymbolicTensor;
 type Init = ReturnType<typeof tf.initializers.glorotUniform>;
@@ -58,8 +58,8 @@ export class LayerBuilder {
       name, filters: a.filters, kernelSize: a.kernel, strides: a.stride ?? 1, padding: a.padding ?? 'same',
       useBias: a.bias ?? false, kernelInitializer: this.heInit(name),
     };
-    // The first convolution: no input gradient computed in training (layers/input-conv.ts).
-    return (x === this.inputTensor ? new InputConv2D(args) : tf.layers.conv2d(args)).apply(x) as T;
+    // The first convolution: no input gradient computed in training (layers/plain-conv.ts).
+    return (x === this.inputTensor ? new PlainConv2D(args) : tf.layers.conv2d(args)).apply(x) as T;
   }
 
   depthwise(x: T, name: string, a: { kernel: number; stride?: number; bias?: boolean }): T {

@@ -5,7 +5,7 @@
 // size/4 so the grid stays 4x4. (wasm's batched matmul is a scalar loop, so
 // attention cost grows fast with the token count.)
 import * as tf from '@tensorflow/tfjs';
-import { InputConv2D } from './layers/input-conv';
+import { PlainConv2D } from './layers/plain-conv';
 import { registerBackbone, type ResolvedBackboneOptions } from './registry';
 import { LayerBuilder, type T } from './builder';
 import { PositionEmbedding } from './layers/position-embedding';
@@ -18,7 +18,7 @@ export function vitTiny(o: ResolvedBackboneOptions): tf.LayersModel {
   const [h, w] = o.inputShape;
   const patch = Math.min(16, Math.max(1, Math.floor(Math.min(h, w) / 4)));
   const input = b.input();
-  let x = new InputConv2D({ name: 'stem_patch', filters: dim, kernelSize: patch, strides: patch, padding: 'valid',
+  let x = new PlainConv2D({ name: 'stem_patch', filters: dim, kernelSize: patch, strides: patch, padding: 'valid',
     kernelInitializer: b.truncNormal('stem_patch') }).apply(input) as T;
   const [, gh, gw] = x.shape as number[];
   x = tf.layers.reshape({ name: 'stem_tokens', targetShape: [gh * gw, dim] }).apply(x) as T;

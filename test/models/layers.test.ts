@@ -3,7 +3,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend';
-import { BatchNorm, Gelu, InputConv2D, LayerNorm, SeededDropout, SelfAttention, relativePositionIndex } from '../../src/models/layers/index';
+import { BatchNorm, Gelu, PlainConv2D, LayerNorm, SeededDropout, SelfAttention, relativePositionIndex } from '../../src/models/layers/index';
 import { createBackbone } from '../../src/models/index';
 
 before(async () => { await initEngine({ backend: 'wasm', log: null }); });
@@ -73,7 +73,7 @@ test('self-attention: permuting tokens permutes outputs (no position bias); the 
 
 test('the first conv: same output and weight gradient as tf.layers.conv2d, and no input gradient computed in training', async () => {
   const args = { filters: 8, kernelSize: 3, strides: 2, padding: 'same' as const, useBias: true, kernelInitializer: 'glorotUniform' as const, activation: 'relu' as const };
-  const ours = new InputConv2D(args), theirs = tf.layers.conv2d(args);
+  const ours = new PlainConv2D(args), theirs = tf.layers.conv2d(args);
   const x = tf.randomNormal([2, 9, 9, 1], 0, 1, 'float32', 5);
   ours.apply(x); theirs.apply(x);
   theirs.setWeights(ours.getWeights());

@@ -314,3 +314,41 @@ __attribute__((visibility("default"))) void max_pool_grad(const float *x, const 
     }
   }
 }
+
+// y = max(x + bias, 0), bias per channel (last axis of a row-major [rows, cols]
+// array): the bias add and ReLU after a convolution in one pass. NaN stays NaN.
+__attribute__((visibility("default"))) void bias_relu(const float *x, const float *bias, float *y, int rows, int cols) {
+  const v128_t zero = wasm_f32x4_splat(0);
+  for (int r = 0; r < rows; r++) {
+    const float *xs = x + (int64_t)r * cols;
+    float *o = y + (int64_t)r * cols;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) wasm_v128_store(o + c, wasm_f32x4_max(wasm_f32x4_add(wasm_v128_load(xs + c), wasm_v128_load(bias + c)), zero));
+    for (; c < cols; c++) { float v = xs[c] + bias[c]; o[c] = v < 0 ? 0.0f : v; }
+  }
+}
+
+// Its gradient from the output y: dx = y > 0 ? dy : 0, dbias = column sums of
+// dx (float32 blocks of 64 rows added in double; acc: cols doubles, tmp: cols floats).
+__attribute__((visibility("default"))) void bias_relu_grad(const float *dy, const float *y, float *dx, float *dbias,
+    int rows, int cols, double *acc, float *tmp) {
+  const v128_t zero = wasm_f32x4_splat(0);
+  for (int c = 0; c < cols; c++) acc[c] = 0;
+  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
+    int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+    for (int c = 0; c < cols; c++) tmp[c] = 0;
+    for (int r = r0; r < r1; r++) {
+      const float *g = dy + (int64_t)r * cols, *ys = y + (int64_t)r * cols;
+      float *o = dx + (int64_t)r * cols;
+      int c = 0;
+      for (; c + 4 <= cols; c += 4) {
+        v128_t d = wasm_v128_and(wasm_v128_load(g + c), wasm_f32x4_gt(wasm_v128_load(ys + c), zero));
+        wasm_v128_store(o + c, d);
+        wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), d));
+      }
+      for (; c < cols; c++) { float d = ys[c] > 0 ? g[c] : 0.0f; o[c] = d; tmp[c] += d; }
+    }
+    for (int c = 0; c < cols; c++) acc[c] += tmp[c];
+  }
+  for (int c = 0; c < cols; c++) dbias[c] = (float)acc[c];
+}

@@ -6,4 +6,4 @@ export { BatchNorm } from './batch-norm';
 export { Gelu, geluTanh } from './gelu';
 export { PositionEmbedding } from './position-embedding';
 export { SelfAttention, relativePositionIndex } from './self-attention';
-export { InputConv2D } from './input-conv';
+export { PlainConv2D } from './plain-conv';
