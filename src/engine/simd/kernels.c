@@ -1,5 +1,5 @@
 // cellab's own wasm SIMD kernels: passes over activations that tfjs has no
-// fast kernel for (batch-norm and max-pool gradients, column sums) and conv
+// fast kernel for (batch-norm and max-pool gradients, column sums, bias + ReLU) and conv
 // gradients without tfjs' transposes and stride phases. Built by
 // `npm run build:kernels` (clang --target=wasm32 -msimd128, see build.sh) into
 // lib/cellab-kernels{,-shared}.wasm, which are committed: installing cellab
