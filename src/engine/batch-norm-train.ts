@@ -13,19 +13,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { columnSums } from './leading-axes-reduce';
 import { simdKernels } from './simd-kernels';
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
+import { type WasmHeapBackend, rowsCols } from './kernel-util';
 
 const MOMENTS = 'CellabChannelMoments';
 const GRAD = 'CellabBatchNormGrad';
-
-function rowsCols(shape: number[]): [number, number] {
-  const cols = shape[shape.length - 1];
-  return [shape.reduce((p, d) => p * d, 1) / cols, cols];
-}
 
 /**
  * Per-column reductions of a row-major [rows, cols] array: `column(o, end, c,
@@ -46,7 +37,7 @@ function blockedColumns(rows: number, cols: number, column: (o: number, end: num
 
 /** [mean, variance] per channel, two passes (centred variance: no cancellation). */
 const wasmMoments: KernelFunc = ({ inputs, backend }) => {
-  const b = backend as unknown as WasmBackendLike;
+  const b = backend as unknown as WasmHeapBackend;
   const x = inputs.x as TensorInfo;
   const [rows, cols] = rowsCols(x.shape);
   const meanOut = b.makeOutput([cols], 'float32');
@@ -72,7 +63,7 @@ const wasmMoments: KernelFunc = ({ inputs, backend }) => {
 
 /** [dx, dgamma, dbeta] from dy, x, mean, variance, gamma (attrs: epsilon). */
 const wasmGrad: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as unknown as WasmBackendLike;
+  const b = backend as unknown as WasmHeapBackend;
   const { dy, x, mean, variance, gamma } = inputs as Record<string, TensorInfo>;
   const eps = (attrs as unknown as { epsilon: number }).epsilon;
   const [rows, cols] = rowsCols(x.shape);

@@ -6,22 +6,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { simdKernels } from './simd-kernels';
+import { type WasmHeapBackend, rowsCols } from './kernel-util';
 
 const FORWARD = 'CellabBiasRelu';
 const GRAD = 'CellabBiasReluGrad';
 
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
-
-function rowsCols(shape: number[]): [number, number] {
-  const cols = shape[shape.length - 1];
-  return [shape.reduce((p, d) => p * d, 1) / cols, cols];
-}
-
 const forward: KernelFunc = ({ inputs, backend }) => {
-  const b = backend as unknown as WasmBackendLike;
+  const b = backend as unknown as WasmHeapBackend;
   const { x, bias } = inputs as { x: TensorInfo; bias: TensorInfo };
   const [rows, cols] = rowsCols(x.shape);
   const y = b.makeOutput(x.shape, 'float32');
@@ -30,7 +21,7 @@ const forward: KernelFunc = ({ inputs, backend }) => {
 };
 
 const grad: KernelFunc = ({ inputs, backend }) => {
-  const b = backend as unknown as WasmBackendLike;
+  const b = backend as unknown as WasmHeapBackend;
   const { dy, y } = inputs as { dy: TensorInfo; y: TensorInfo };
   const [rows, cols] = rowsCols(y.shape);
   const dx = b.makeOutput(y.shape, 'float32');

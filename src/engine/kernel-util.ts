@@ -4,6 +4,18 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 
+/** What cellab's heap kernels use of tfjs-backend-wasm's backend, for float32 tensors. */
+export interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+}
+
+/** [rows, cols] of a tensor seen as a row-major matrix whose columns are the last axis (channels). */
+export function rowsCols(shape: number[]): [number, number] {
+  const cols = shape[shape.length - 1];
+  return [shape.reduce((p, d) => p * d, 1) / cols, cols];
+}
+
 export type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
 
 export interface ConvAttrs {

@@ -7,11 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { simdKernels } from './simd-kernels';
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
+import { type WasmHeapBackend } from './kernel-util';
 
 /** How many leading axes `axis` names (normalised, sorted); 0 if they are not exactly 0..k-1 of fewer than all axes. */
 export function leadingAxes(axis: number | number[] | undefined, rank: number): number {
@@ -53,7 +49,7 @@ function reduceLeading(kind: 'Sum' | 'Mean', fallback: KernelFunc): KernelFunc {
     const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
     const k = leadingAxes(axis, x.shape.length);
     if (x.dtype !== 'float32' || k === 0) return fallback(args);
-    const b = args.backend as unknown as WasmBackendLike;
+    const b = args.backend as unknown as WasmHeapBackend;
     const rows = x.shape.slice(0, k).reduce((p, d) => p * d, 1);
     const kept = x.shape.slice(k);
     const cols = kept.reduce((p, d) => p * d, 1);

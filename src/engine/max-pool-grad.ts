@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { simdKernels } from './simd-kernels';
+import { type WasmHeapBackend } from './kernel-util';
 
 interface PoolAttrs {
   filterSize: number | [number, number];
@@ -16,13 +17,8 @@ interface PoolAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
-
 export const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as unknown as WasmBackendLike;
+  const b = backend as unknown as WasmHeapBackend;
   const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
   const a = attrs as unknown as PoolAttrs;
   if (input.dtype !== 'float32') throw new Error(`MaxPoolGrad on wasm supports float32 input; got ${input.dtype}`);

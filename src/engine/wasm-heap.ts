@@ -3,14 +3,10 @@
 // costs 25-40 us of engine overhead on wasm, so an optimiser step written as
 // 14 tf ops per weight spends more time in bookkeeping than in arithmetic.
 import * as tf from '@tensorflow/tfjs';
-import type { TensorInfo } from '@tensorflow/tfjs';
+import { type WasmHeapBackend } from './kernel-util';
 
-interface WasmBackendLike {
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
-
-function wasmBackend(): WasmBackendLike | null {
-  return tf.getBackend() === 'wasm' ? tf.backend() as unknown as WasmBackendLike : null;
+function wasmBackend(): WasmHeapBackend | null {
+  return tf.getBackend() === 'wasm' ? tf.backend() as unknown as WasmHeapBackend : null;
 }
 
 /** True when tensors live in the wasm heap (views from heapView are available). */

@@ -8,7 +8,7 @@
 // (max-pool-grad.ts, tile.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { asTensor, checkNHWC, cropForPadding, pair, type ConvAttrs } from './kernel-util';
+import { asTensor, checkNHWC, cropForPadding, pair, type ConvAttrs, type WasmHeapBackend } from './kernel-util';
 import { transposedConv } from './transposed-conv';
 import { maxPoolGrad } from './max-pool-grad';
 import { tile } from './tile';
@@ -68,7 +68,7 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => 
       // form below on feature maps at least 8 wide (on narrower ones its per-row overhead
       // loses), 3x faster on a first layer. It runs on one thread: with more, XNNPACK's
       // convolution form is faster except on a first layer.
-      const heap = backend as unknown as { typedArrayFromHeap(t: TensorInfo): Float32Array };
+      const heap = backend as unknown as WasmHeapBackend;
       const dw = simd.convFilterGrad(heap.typedArrayFromHeap(inputs.x as TensorInfo), heap.typedArrayFromHeap(inputs.dy as TensorInfo), info);
       return tf.tensor4d(dw, filterShape);
     }
@@ -130,7 +130,7 @@ export const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
       // it replaces a convolution per stride phase (6x faster); on small maps, where padding is
       // a large part of a stride-1 convolution's work, it is 1.3-1.8x faster than XNNPACK.
       // It writes straight into the output tensor on the heap.
-      const heap = backend as unknown as { makeOutput(shape: number[], dtype: 'float32'): TensorInfo; typedArrayFromHeap(t: TensorInfo): Float32Array };
+      const heap = backend as unknown as WasmHeapBackend;
       const out = heap.makeOutput(inputShape, 'float32');
       simd.convInputGrad(heap.typedArrayFromHeap(inputs.dy as TensorInfo), src, info, heap.typedArrayFromHeap(out));
       return tf.engine().makeTensorFromTensorInfo(out);
