@@ -15,9 +15,10 @@ export interface EvaluateClassificationOptions {
   positive?: number;
   /**
    * Binary only: predict the positive class when its score >= threshold (default: argmax).
-   * An array gives each sample its own threshold (pooled folds, each tuned on its own validation).
+   * An array gives each sample its own threshold (pooled folds, each tuned on its own
+   * validation); undefined there means argmax for that sample.
    */
-  threshold?: number | number[];
+  threshold?: number | (number | undefined)[];
 }
 
 export interface ClassificationEvaluation {

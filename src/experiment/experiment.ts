@@ -272,9 +272,8 @@ export class TrialView {
       }
       const labels = parts.flatMap((p) => p.labels);
       const scores = parts.flatMap((p) => p.scores);
-      const decided = thresholds.some((t) => t !== undefined);
-      if (decided && thresholds.some((t) => t === undefined)) throw new Error(`some folds chose a decision threshold and some did not (${thresholds.map((t) => t ?? 'argmax').join(', ')}): re-run the sweep`);
-      const threshold = decided ? parts.flatMap((p, i) => p.labels.map(() => thresholds[i]!)) : undefined;
+      // Each fold's own decision (a fold whose validation had one class fell back to argmax).
+      const threshold = thresholds.some((t) => t !== undefined) ? parts.flatMap((p, i) => p.labels.map(() => thresholds[i])) : undefined;
       const evaluation = evaluateClassification({ labels, scores, classNames, positive, threshold });
       return { evaluation, thresholds, positive };
     })();
@@ -286,7 +285,7 @@ export class TrialView {
     const { thresholds, positive, evaluation } = await this.load();
     if (thresholds.every((t) => t === undefined)) return 'argmax';
     const cls = evaluation.classNames[positive ?? 1];
-    return `${cls} when its score >= ${thresholds.map((t) => t!.toFixed(4)).join(' / ')} (chosen on validation${thresholds.length > 1 ? ', per fold' : ''})`;
+    return `${cls} when its score >= ${thresholds.map((t) => (t === undefined ? 'argmax' : t.toFixed(4))).join(' / ')} (chosen on validation${thresholds.length > 1 ? ', per fold' : ''})`;
   }
 
   /** Per-class precision, recall, F1 and support, then micro/macro/weighted averages (scikit-learn's report). */

@@ -125,6 +125,8 @@ test('a binary threshold turns scores into predictions', () => {
   assert.equal(perSample.metrics.sensitivity, 0.5);
   assert.equal(perSample.metrics.specificity, 0.5);
   assert.throws(() => evaluateClassification({ ...o, threshold: [0.5] }), /threshold has 1 values for 4 samples/);
+  // A fold without a threshold (its validation had one class) decides by argmax.
+  assert.deepEqual(evaluateClassification({ ...o, threshold: [undefined, undefined, 0.3, 0.3] }).predictions, [0, 0, 1, 1]);
   assert.throws(() => evaluateClassification({ ...o, classNames: ['a', 'b', 'c'] }), /scores\[0\] has 2 values: expected one per class \(3\)/);
   assert.throws(() => evaluateClassification({ ...o, labels: [0, 0, 1, 2] }), /labels\[3\] is 2: expected a class index 0..1/);
 });
