@@ -130,13 +130,13 @@ function sweepHash(resolved: ResolvedExperiment, projectRoot: string): string {
   return configHash(resolved.config, { sweep: resolved.config.sweep }, projectRoot);
 }
 
-/** Trials already done for --resume: a FINISHED run, or a diverged one (re-running it would diverge again). */
+/** Trials already done for --resume: a FINISHED run, or a diverged / collapsed one (re-running it would do the same again). */
 function doneHashes(runs: RunRecord[]): Set<string> {
   const done = new Set<string>();
   for (const r of runs) {
     const h = r.tags['cellab.config_hash'];
     if (!h || r.tags[SWEEP_ROLE_TAG] === 'parent') continue;
-    if (r.info.status === 'FINISHED' || r.tags['cellab.outcome'] === 'diverged') done.add(h);
+    if (r.info.status === 'FINISHED' || r.tags['cellab.outcome'] === 'diverged' || r.tags['cellab.outcome'] === 'collapsed') done.add(h);
   }
   return done;
 }
@@ -323,7 +323,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   const record = (row: TrialRow) => {
     rows.push(row);
     if (row.outcome === 'completed') finished++;
-    else if (row.outcome === 'diverged') diverged++;
+    else if (row.outcome === 'diverged' || row.outcome === 'collapsed') diverged++;
     else failed++;
     sweepBar.update(rows.length, { finished, diverged, failed });
   };
