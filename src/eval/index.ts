@@ -8,7 +8,7 @@ export type { RocCurve } from './roc';
 export { prCurve } from './precision-recall';
 export type { PrCurve } from './precision-recall';
 export { logLoss } from './log-loss';
-export { searchThreshold, THRESHOLD_METRICS } from './threshold';
+export { searchThreshold, thresholdCurve, THRESHOLD_METRICS } from './threshold';
 export type { ThresholdMetric, ThresholdResult, ThresholdSearchOptions } from './threshold';
 export { cosineSimilarity, searchSimilarityThreshold, topKNeighbours } from './similarity';
 export type { Neighbour } from './similarity';

@@ -149,6 +149,10 @@ async function embeddingEval(config: ExperimentConfig, net: tf.LayersModel, o: {
   const e = embeddingMetrics(net, o.val, o.target, o.classes, config.eval.embeddings, o.seed);
   await o.run.logArtifact('plots/pca.svg', await renderSvg(e.pcaPlot));
   await o.run.logArtifact('plots/pca.vl.json', JSON.stringify(e.pcaPlot));
+  if (e.thresholdPlot) {
+    await o.run.logArtifact('plots/similarity_threshold.svg', await renderSvg(e.thresholdPlot));
+    await o.run.logArtifact('plots/similarity_threshold.vl.json', JSON.stringify(e.thresholdPlot));
+  }
   return e.metrics;
 }
 

@@ -73,6 +73,8 @@ test('a BYOL run logs loss, spread, k-NN and linear-probe accuracy, the checkpoi
     assert.equal(run.metrics['test/linear_probe_accuracy'], run.metrics['test/accuracy'], 'predictions.csv comes from the linear probe');
     const listing = (await t.listArtifacts(byolRun)).map((a) => a.path);
     for (const a of ['checkpoint', 'embeddings', 'predictions.csv', 'plots']) assert.ok(listing.includes(a), `${a} missing: ${listing.join(', ')}`);
+    const plots = (await t.listArtifacts(byolRun, 'plots')).map((a) => path.basename(a.path));
+    for (const p of ['pca.vl.json', 'similarity_threshold.vl.json', 'similarity_threshold.svg', 'training_curves.svg']) assert.ok(plots.includes(p), `plots/${p} missing: ${plots.join(', ')}`);
 
     // The embeddings: np.load reads them; one row per image of index.csv.
     const npyFile = path.join(work, 'embeddings.npy');
