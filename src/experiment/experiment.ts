@@ -12,6 +12,7 @@ import { runSweep, formatTable, bestLine, rankConfigurations, type SweepSummary,
 import { pickBest } from './selection';
 import { runExperiment, describeRunLocation, type RunSummary } from './run';
 import type { ProgressMode } from './progress';
+import { queryNeighbours, readEmbeddingTable, showNeighbours, type EmbeddingTable, type NeighbourOptions, type NeighbourRow } from './neighbours';
 import { openTracking, findProjectRoot, type Tracking } from '../tracking/index';
 import { evaluateClassification, readPredictionsCsv, searchThreshold, type ClassificationEvaluation } from '../eval/index';
 import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
@@ -345,9 +346,20 @@ export class TrialView {
       });
       return display(JSON.parse(json.toString('utf8')) as VegaLiteSpec);
     },
+    /** The similarity-threshold search logged by `eval.embeddings`: pair accuracy against the threshold, the chosen one. */
+    similarityThreshold: async (): Promise<VegaLiteSpec> => {
+      const tracking = await this.tracking();
+      const json = await tracking.downloadArtifact(this.runId, 'plots/similarity_threshold.vl.json').catch(() => {
+        throw new Error(`run ${this.runId} has no similarity-threshold plot: set eval.embeddings in the experiment file (its validation and test splits need same- and different-class pairs)`);
+      });
+      return display(JSON.parse(json.toString('utf8')) as VegaLiteSpec);
+    },
     trainingCurves: async (): Promise<VegaLiteSpec> => {
       const tracking = await this.tracking();
-      const keys = ['train/loss', 'val/loss', 'train/accuracy', 'val/accuracy'];
+      // Self-supervised runs: their own loss, the embedding spread and the k-NN / linear-probe accuracy.
+      const ssl = (await tracking.getMetricHistory(this.runId, 'train/ssl_loss').catch(() => [])).length > 0;
+      const keys = ssl ? ['train/ssl_loss', 'train/embedding_std', 'val/knn_accuracy', 'val/linear_probe_accuracy']
+        : ['train/loss', 'val/loss', 'train/accuracy', 'val/accuracy'];
       const rows = new Map<number, Record<string, number>>();
       for (const k of keys) {
         for (const p of await tracking.getMetricHistory(this.runId, k).catch(() => [])) {
@@ -358,6 +370,24 @@ export class TrialView {
       return display(trainingCurvesSpec(history, { title: `Training curves (${this.rows[0].label})` }));
     },
   };
+
+  /** The embeddings of every image a self-supervised run logged (embeddings/embeddings.npy + embeddings/index.csv). */
+  async embeddings(): Promise<EmbeddingTable> {
+    const tracking = await this.tracking();
+    const get = (p: string) => tracking.downloadArtifact(this.runId, p).catch(() => {
+      throw new Error(`run ${this.runId} has no ${p}: embeddings are logged by self-supervised runs (train.method byol | simsiam)`);
+    });
+    return readEmbeddingTable(await get('embeddings/embeddings.npy'), (await get('embeddings/index.csv')).toString('utf8'));
+  }
+
+  /** Top-k neighbours of a few query images by cosine similarity of the logged embeddings (the study's rank-10 figure). */
+  async neighbours(o: NeighbourOptions = {}): Promise<NeighbourRow[]> {
+    const table = await this.embeddings();
+    const rows = queryNeighbours(table, o);
+    const precision = rows.reduce((s, r) => s + r.precision, 0) / Math.max(1, rows.length);
+    await showNeighbours(table, rows, { title: `Top-${rows[0]?.neighbours.length ?? 0} neighbours in the ${o.split ?? 'test'} split (${this.label}); same-class share ${precision.toFixed(3)}` });
+    return inNotebook() ? shown(rows, `${rows.length} queries, shown above`) : rows;
+  }
 
   private async binaryScores(pos: number): Promise<{ scores: number[]; labels: (0 | 1)[] }> {
     const parts = await Promise.all(this.rows.map((r) => this.predictions(r.runId!)));

@@ -16,6 +16,7 @@ import { runExperiment } from '../../src/experiment/run';
 import { runSweep } from '../../src/experiment/sweep';
 import { loadTrialData } from '../../src/experiment/trial';
 import { openTracking } from '../../src/tracking/index';
+import { TrialView } from '../../src/experiment/experiment';
 import { loadCheckpoint } from '../../src/models/checkpoint';
 import { extractFeatures } from '../../src/train/index';
 import { decodeNpy } from '../../src/eval/npy';
@@ -110,6 +111,15 @@ test('a BYOL run logs loss, spread, k-NN and linear-probe accuracy, the checkpoi
     assert.ok(worst < 1e-4, `checkpoint embeddings differ from the logged ones by ${worst}`);
     data.close();
     model.dispose();
+
+    // What the notebook reads back: the same table, neighbours of a few test images.
+    const view = new TrialView(store, { trial: 0, label: 'byol', params: {}, outcome: 'completed', runId: byolRun, metrics: {} });
+    const table = await view.embeddings();
+    assert.equal(table.ids.length, rows.length);
+    const found = await view.neighbours({ queries: 3, k: 4 });
+    assert.equal(found.length, 3);
+    assert.ok(found.every((r) => r.neighbours.length === 4));
+    assert.ok(await view.plots.similarityThreshold());
   } finally {
     await t.close();
   }
