@@ -39,8 +39,12 @@ export function similarityThresholdSpec(o: SimilarityThresholdSpecOptions): Vega
           tooltip: [{ field: 'split' }, { field: 'threshold', format: '.3f' }, { field: 'value', title: o.metric, format: '.4f' }] } },
       { data: { values: rules }, mark: { type: 'rule', strokeWidth: 1.5 },
         encoding: { x: x(null), strokeDash: { field: 'kind', type: 'nominal', legend: null, scale: { domain: ['chosen', 'reference'], range: [[1, 0], [5, 4]] } }, color: { value: '#222' } } },
-      { data: { values: rules }, mark: { type: 'text', align: 'left', dx: 4, fontSize: 11, baseline: 'middle' },
-        encoding: { x: x(null), y: { field: 'y', type: 'quantitative', scale: null }, text: { field: 'label' } } },
+      // A label near the right edge goes on the rule's left so it stays inside the plot.
+      ...(['left', 'right'] as const).map((align) => ({
+        data: { values: rules.filter((r) => (align === 'right') === ((r.threshold - domain[0]) / ((domain[1] - domain[0]) || 1) > 0.7)) },
+        mark: { type: 'text', align, dx: align === 'left' ? 4 : -4, fontSize: 11, baseline: 'middle' },
+        encoding: { x: x(null), y: { field: 'y', type: 'quantitative', scale: null }, text: { field: 'label' } },
+      })),
     ],
   };
   const parts: unknown[] = [top];
