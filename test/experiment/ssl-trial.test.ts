@@ -125,7 +125,7 @@ test('a BYOL run logs loss, spread, k-NN and linear-probe accuracy, the checkpoi
   }
 });
 
-test('model.pretrained: runs:/<id> starts a run from the BYOL backbone (here its frozen features + a linear head)', { timeout: 120_000 }, async () => {
+test('model.pretrained: runs:/<id> starts a run from the BYOL backbone (its frozen features + a linear head; another BYOL round)', { timeout: 120_000 }, async () => {
   assert.ok(byolRun, 'needs the BYOL run of the previous test');
   const lines: string[] = [];
   const resolved = resolveConfig(patterns({ model: { backbone: 'small-cnn', width: 0.5, pretrained: `runs:/${byolRun}`, head: 'linear' }, train: { linear: { C: [0.1, 1], cache: false } } }), { baseDir: work });
@@ -140,6 +140,11 @@ test('model.pretrained: runs:/<id> starts a run from the BYOL backbone (here its
   assert.ok(loaded, lines.join('\n'));
   const [, n, total] = /loaded (\d+)\/(\d+)/.exec(loaded)!;
   assert.equal(n, total);
+
+  // Self-supervised training can start from pretrained weights too (here: a second BYOL round).
+  const again = await runExperiment(resolveConfig(patterns({ model: { backbone: 'small-cnn', width: 0.5, pretrained: `runs:/${byolRun}` } }), { baseDir: work }),
+    { trackingUri: store, progress: 'off', log: quiet });
+  assert.equal(again.summary.outcome, 'completed', again.summary.reason);
 });
 
 /** A folder-per-class set of black 16x16 images: identical under every view. */
