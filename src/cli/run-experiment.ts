@@ -4,7 +4,8 @@ import yargs from 'yargs';
 import { loadExperimentFile, type ResolvedExperiment } from '../experiment/config';
 import { runExperiment } from '../experiment/run';
 import { expandTrials, isSweep, shardTrials } from '../experiment/trials';
-import { formatTable, parseShard, runSweep, runWorkerTrial } from '../experiment/sweep';
+import { bestLine, formatTable, parseShard, rankConfigurations, runSweep, runWorkerTrial } from '../experiment/sweep';
+import { pickBest } from '../experiment/selection';
 import { findProjectRoot } from '../tracking/index';
 import { EXIT, reportError } from './exit';
 import * as path from 'node:path';
@@ -20,7 +21,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('dry-run', { type: 'boolean', default: false, describe: 'list the trials (params, fold, config hash) and exit' })
     .option('parallel', { type: 'number', describe: 'trials at once, each in its own process (default: workers x wasm threads <= cores)' })
     .option('resume', { type: 'boolean', default: false, describe: 'skip trials whose config hash already has a FINISHED (or diverged) run' })
-    .option('shard', { type: 'string', describe: 'run every n-th trial: i/n (0-based), or auto (Slurm job array / Kubernetes Indexed Job)' })
+    .option('shard', { type: 'string', describe: 'run every n-th trial: i/n with i 0-based (0 <= i < n, as SLURM_ARRAY_TASK_ID with --array=0-N and JOB_COMPLETION_INDEX are), or auto to read them. A shard exits by its own trials; trials other shards are running count as `running`' })
     .option('sweep-id', { type: 'string', describe: 'id that groups shards under one parent (default: from the config and $SLURM_ARRAY_JOB_ID)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on the last line' })
     .option('trial', { type: 'number', hidden: true, describe: 'worker mode: run only this trial index' })
@@ -55,14 +56,19 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (isSweep(resolved.config) || shard || args.resume) {
       const workerArgs = [String(args.file), ...(args.set as string[]).flatMap((s) => ['--set', s]), ...(args.profile ? ['--profile', args.profile] : [])];
-      const { summary, rows } = await runSweep(resolved, {
+      const { summary, rows, own } = await runSweep(resolved, {
         trackingUri: args['tracking-uri'], parallel: args.parallel, resume: args.resume, shard, sweepId: args['sweep-id'], workerArgs,
       });
-      process.stderr.write(`\n${formatTable(rows)}\n\n`);
+      process.stderr.write(`\n${formatTable(rows, bestLine(pickBest(rankConfigurations(rows)).best, summary.best_reason))}\n\n`);
       if (json) process.stdout.write(JSON.stringify(summary) + '\n');
-      else process.stdout.write(`sweep ${summary.outcome}: ${summary.trials.finished}/${summary.trials.total} finished, ${summary.trials.diverged} diverged, ${summary.trials.failed} failed; parent run ${summary.run_id}\n`);
+      else {
+        const t = summary.trials;
+        process.stdout.write(`sweep ${summary.outcome}: ${t.finished}/${t.total} finished, ${t.diverged} diverged, ${t.failed} failed` +
+          `${t.pruned ? `, ${t.pruned} pruned` : ''}${t.running ? `, ${t.running} running elsewhere` : ''}; parent run ${summary.run_id}\n`);
+      }
       if (summary.status === 'KILLED') return EXIT.interrupted;
-      return summary.trials.failed + summary.trials.diverged > 0 ? EXIT.failed : EXIT.ok;
+      // A shard judges by its own trials: another shard's running trial is not a failure here.
+      return own.some((r) => r.outcome !== 'completed' && r.outcome !== 'pruned') ? EXIT.failed : EXIT.ok;
     }
     const { summary } = await runExperiment(resolved, { trackingUri: args['tracking-uri'] });
     if (json) process.stdout.write(JSON.stringify(summary) + '\n');

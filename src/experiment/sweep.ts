@@ -14,6 +14,7 @@ import { findOrCreateParent, findChildren, reconcileParents, SWEEP_ID_TAG, SWEEP
 import { createProgress, type ProgressMode } from './progress';
 import { runTrialInWorker } from './worker-pool';
 import { pickReported } from './run';
+import { compareCandidates, finiteMean, pickBest } from './selection';
 
 export interface ShardSpec {
   index: number;
@@ -40,12 +41,17 @@ export interface TrialRow {
   label: string;
   params: Record<string, unknown>;
   fold?: number;
-  outcome: Outcome | 'skipped';
+  /** `running`: another shard (or worker) is still running it. */
+  outcome: Outcome | 'skipped' | 'running';
   reason?: string;
   runId?: string;
   metrics: Record<string, number>;
-  /** Validation accuracy of the best epoch, used to pick the best configuration. */
+  /** Validation accuracy of the selected epoch: what picks the best configuration (never test). */
   selection?: number;
+  /** Validation loss at that epoch: breaks ties in `selection`. */
+  selectionLoss?: number;
+  /** The reported split's decision threshold when `eval.threshold` chose one on validation. */
+  threshold?: number;
 }
 
 export interface SweepSummary {
@@ -57,13 +63,22 @@ export interface SweepSummary {
   backend: string;
   device: string;
   tracking_uri: string;
-  trials: { total: number; finished: number; failed: number; diverged: number; skipped: number };
-  best?: { run_id: string; params: Record<string, unknown>; metrics: Record<string, number> };
+  trials: { total: number; finished: number; failed: number; diverged: number; pruned: number; running: number; skipped: number };
+  /**
+   * The configuration chosen on validation (mean across folds; never on test), or null
+   * with `best_reason`. `run_id` is its first run; `run_ids` lists every fold's run.
+   */
+  best: { run_id: string; run_ids: string[]; params: Record<string, unknown>; metrics: Record<string, number>;
+    selection: { metric: 'val/accuracy'; value: number | null; loss: number | null; folds: number } } | null;
+  best_reason?: string;
 }
 
 export interface SweepRun {
   summary: SweepSummary;
+  /** Every trial of the sweep as recorded (all shards and earlier resumes). */
   rows: TrialRow[];
+  /** The trials this process was responsible for (its shard), as recorded: what its exit code judges. */
+  own: TrialRow[];
   tracking: Tracking;
   engine: EngineInfo;
 }
@@ -146,7 +161,8 @@ function rowFromResult(t: Trial, r: TrialResult | undefined, err?: unknown): Tri
   const best = r.history.find((h) => h.epoch === r.bestEpoch) ?? r.history[r.history.length - 1];
   return {
     trial: t.index, label: trialLabel(t), params: t.params, fold: t.fold, outcome: r.outcome, reason: r.reason,
-    runId: r.runId, metrics: pickReported(r.metrics), selection: best?.['val/accuracy'],
+    runId: r.runId, metrics: pickReported(r.metrics), selection: best?.['val/accuracy'], selectionLoss: best?.['val/loss'],
+    threshold: Number.isFinite(r.metrics.threshold) ? r.metrics.threshold : undefined,
   };
 }
 
@@ -154,15 +170,32 @@ function rowFromRun(t: Trial, run: RunRecord): TrialRow {
   const metrics: Record<string, number> = {};
   const prefix = `${t.config.eval.split}/`;
   for (const [k, v] of Object.entries(run.metrics)) if (k.startsWith(prefix)) metrics[k.slice(prefix.length)] = v;
-  const outcome = (run.tags['cellab.outcome'] as Outcome | undefined) ?? (run.info.status === 'FINISHED' ? 'completed' : 'error');
+  // A run still RUNNING belongs to another shard or worker (our own runs have ended by now).
+  const outcome: TrialRow['outcome'] = (run.tags['cellab.outcome'] as Outcome | undefined)
+    ?? (run.info.status === 'FINISHED' ? 'completed' : run.info.status === 'RUNNING' ? 'running' : 'error');
   return {
     trial: t.index, label: trialLabel(t), params: t.params, fold: t.fold, outcome, reason: run.tags['cellab.outcome_reason'],
-    runId: run.info.runId, metrics: pickReported(metrics), selection: run.metrics['val/best_accuracy'],
+    runId: run.info.runId, metrics: pickReported(metrics), selection: run.metrics['val/best_accuracy'], selectionLoss: run.metrics['val/best_loss'],
+    threshold: Number.isFinite(metrics.threshold) ? metrics.threshold : undefined,
   };
 }
 
+/** A configuration of the sweep: its completed folds, their mean/std, and what selection reads. */
+export interface ConfigurationResult {
+  key: string;
+  params: Record<string, unknown>;
+  n: number;
+  mean: Record<string, number>;
+  std: Record<string, number>;
+  /** Mean validation accuracy across folds (undefined: no validation split). */
+  selection?: number;
+  selectionLoss?: number;
+  firstTrial: number;
+  rows: TrialRow[];
+}
+
 /** Mean and (population) std of each reported metric across folds, per configuration. */
-export function aggregate(rows: TrialRow[]): { key: string; params: Record<string, unknown>; n: number; mean: Record<string, number>; std: Record<string, number>; selection: number; rows: TrialRow[] }[] {
+export function aggregate(rows: TrialRow[]): ConfigurationResult[] {
   const groups = new Map<string, TrialRow[]>();
   for (const r of rows) {
     if (r.outcome !== 'completed') continue;
@@ -178,22 +211,43 @@ export function aggregate(rows: TrialRow[]): { key: string; params: Record<strin
       mean[n] = m;
       std[n] = Math.sqrt(xs.reduce((s, v) => s + (v - m) ** 2, 0) / xs.length);
     }
-    const sel = rs.map((r) => r.selection ?? NaN).filter(Number.isFinite);
-    return { key, params: rs[0].params, n: rs.length, mean, std, selection: sel.length ? sel.reduce((s, v) => s + v, 0) / sel.length : -Infinity, rows: rs };
+    return {
+      key, params: rs[0].params, n: rs.length, mean, std, rows: rs,
+      selection: finiteMean(rs.map((r) => r.selection)), selectionLoss: finiteMean(rs.map((r) => r.selectionLoss)),
+      firstTrial: Math.min(...rs.map((r) => r.trial)),
+    };
   });
 }
 
-/** A plain-text table: trial, varied params, key metrics, outcome. */
-export function formatTable(rows: TrialRow[]): string {
+/** Configurations ranked best first by validation (see selection.ts). */
+export function rankConfigurations(rows: TrialRow[]): ConfigurationResult[] {
+  return aggregate(rows).sort(compareCandidates);
+}
+
+/** A plain-text table: trial, varied params, validation accuracy (what selection reads), key metrics, outcome; then `note`. */
+export function formatTable(rows: TrialRow[], note?: string): string {
   const metricNames = ['accuracy', 'average_class_accuracy', 'macro_f1', 'auc'].filter((m) => rows.some((r) => r.metrics[m] !== undefined));
-  const header = ['trial', 'params', ...metricNames.map((m) => m.replace('average_class_accuracy', 'ACA')), 'outcome'];
+  const hasVal = rows.some((r) => r.selection !== undefined);
+  const header = ['trial', 'params', ...(hasVal ? ['val acc'] : []), ...metricNames.map((m) => m.replace('average_class_accuracy', 'ACA')), 'outcome'];
   const body = rows.map((r) => [
-    String(r.trial), r.label, ...metricNames.map((m) => (r.metrics[m] !== undefined ? r.metrics[m].toFixed(4) : '-')),
+    String(r.trial), r.label, ...(hasVal ? [r.selection !== undefined ? r.selection.toFixed(4) : '-'] : []),
+    ...metricNames.map((m) => (r.metrics[m] !== undefined ? r.metrics[m].toFixed(4) : '-')),
     r.outcome + (r.reason && r.outcome !== 'completed' ? `: ${r.reason}` : ''),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (i === header.length - 1 ? 0 : b[i].length))));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
-  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...body.map(fmt)].join('\n');
+  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...body.map(fmt), ...(note ? [note] : [])].join('\n');
+}
+
+/** The table's last line: which configuration was chosen, on what, or why none was. */
+export function bestLine(best: ConfigurationResult | null, reason?: string): string {
+  if (!best) return `best: none (${reason ?? 'no configuration completed'})`;
+  const what = best.rows.map((r) => r.trial).join(', ');
+  const params = Object.entries(best.params).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
+  const on = best.selection !== undefined
+    ? `chosen on validation: mean val accuracy ${best.selection.toFixed(4)}${best.n > 1 ? ` over ${best.n} folds` : ''}${best.selectionLoss !== undefined ? `, val loss ${best.selectionLoss.toFixed(4)}` : ''}`
+    : 'the only configuration';
+  return `best: ${params || 'the configuration'} (trial${best.rows.length > 1 ? 's' : ''} ${what}; ${on})`;
 }
 
 export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {}): Promise<SweepRun> {
@@ -330,36 +384,52 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
     if (!prev || c.info.startTime > prev.info.startTime || c.info.status === 'FINISHED') latestByIndex.set(i, c);
   }
   const allRows = all.filter((t) => latestByIndex.has(t.index)).map((t) => rowFromRun(t, latestByIndex.get(t.index)!));
-  const groups = aggregate(allRows);
-  const best = groups.sort((a, b) => b.selection - a.selection || (b.mean.accuracy ?? 0) - (a.mean.accuracy ?? 0))[0];
+  const picked = pickBest(aggregate(allRows));
+  const best = picked.best;
   const store = tracking.store;
   const now = Date.now();
   const metricPoints: { key: string; value: number; timestamp: number; step: number }[] = [];
   if (best) {
-    for (const [k, v] of Object.entries(best.mean)) metricPoints.push({ key: `mean/test/${k}`, value: v, timestamp: now, step: 0 });
-    for (const [k, v] of Object.entries(best.std)) metricPoints.push({ key: `std/test/${k}`, value: v, timestamp: now, step: 0 });
+    const split = config.eval.split;
+    for (const [k, v] of Object.entries(best.mean)) metricPoints.push({ key: `mean/${split}/${k}`, value: v, timestamp: now, step: 0 });
+    for (const [k, v] of Object.entries(best.std)) metricPoints.push({ key: `std/${split}/${k}`, value: v, timestamp: now, step: 0 });
+    if (best.selection !== undefined) metricPoints.push({ key: 'mean/val/best_accuracy', value: best.selection, timestamp: now, step: 0 });
   }
-  const terminal = allRows.filter((r) => r.outcome !== 'interrupted').length;
-  const complete = all.every((t) => latestByIndex.has(t.index)) && terminal === all.length;
+  const ended = (r: TrialRow) => r.outcome !== 'interrupted' && r.outcome !== 'running';
+  const complete = all.every((t) => latestByIndex.has(t.index)) && allRows.filter(ended).length === all.length;
+  const count = (rs: TrialRow[]) => ({
+    finished: rs.filter((r) => r.outcome === 'completed').length,
+    failed: rs.filter((r) => r.outcome === 'error' || r.outcome === 'interrupted').length,
+    diverged: rs.filter((r) => r.outcome === 'diverged' || r.outcome === 'collapsed').length,
+    pruned: rs.filter((r) => r.outcome === 'pruned').length,
+  });
   const counts = {
-    total: all.length,
-    finished: allRows.filter((r) => r.outcome === 'completed').length,
-    failed: allRows.filter((r) => r.outcome === 'error' || r.outcome === 'interrupted').length,
-    diverged: allRows.filter((r) => r.outcome === 'diverged').length,
+    total: all.length, ...count(allRows),
+    // Running elsewhere, or not started yet by the shard that owns it: neither failed nor completed.
+    running: all.length - allRows.filter((r) => r.outcome !== 'running').length,
     skipped: skipped.length,
   };
+  // This process's trials: what it ran (a trial that failed before its run existed is only here), else the record (--resume skips).
+  const own = mine.map((t) => rows.find((r) => r.trial === t.index) ?? allRows.find((r) => r.trial === t.index)
+    ?? { trial: t.index, label: trialLabel(t), params: t.params, fold: t.fold, outcome: 'error' as const, reason: 'no run was recorded for this trial', metrics: {} });
   await store.logBatch(parentRunId, {
     metrics: [...metricPoints,
       { key: 'sweep/finished', value: counts.finished, timestamp: now, step: 0 },
       { key: 'sweep/failed', value: counts.failed, timestamp: now, step: 0 },
       { key: 'sweep/diverged', value: counts.diverged, timestamp: now, step: 0 }],
-    params: [], tags: best ? [{ key: 'cellab.best_run_id', value: best.rows[0].runId ?? '' }] : [],
+    params: [],
+    tags: best ? [{ key: 'cellab.best_run_id', value: best.rows[0].runId ?? '' }, { key: 'cellab.best_run_ids', value: best.rows.map((r) => r.runId ?? '').join(',') }]
+      : [{ key: 'cellab.best_reason', value: picked.reason ?? '' }],
   });
   if (complete) {
     const parentRun = await tracking.getRun(parentRunId);
-    await logSweepArtifacts(store, parentRun, allRows);
+    await logSweepArtifacts(store, parentRun, allRows, bestLine(best, picked.reason));
   }
-  const outcome: SweepSummary['outcome'] = counts.finished === counts.total ? 'completed' : counts.finished > 0 ? 'partial' : 'error';
+  // The outcome of the trials that have ended; `running` counts the rest.
+  const endedRows = allRows.filter(ended);
+  // Pruned trials were stopped on purpose: neither failed nor completed.
+  const judged = endedRows.filter((r) => r.outcome !== 'pruned');
+  const outcome: SweepSummary['outcome'] = judged.every((r) => r.outcome === 'completed') ? 'completed' : counts.finished > 0 ? 'partial' : 'error';
   // A sweep that ran every trial is FINISHED even when some diverged (its outcome says `partial`);
   // FAILED is for a sweep where no trial finished.
   const status: SweepSummary['status'] = interrupted.value ? 'KILLED' : !complete ? 'RUNNING' : outcome === 'error' ? 'FAILED' : 'FINISHED';
@@ -374,14 +444,18 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   const summary: SweepSummary = {
     status, outcome, run_id: parentRunId, experiment_id: experimentId, sweep_id: sweepId,
     backend: engine.backend, device: engine.device, tracking_uri: tracking.uri, trials: counts,
-    ...(best ? { best: { run_id: best.rows[0].runId ?? '', params: best.params, metrics: best.mean } } : {}),
+    best: best ? {
+      run_id: best.rows[0].runId ?? '', run_ids: best.rows.map((r) => r.runId ?? ''), params: best.params, metrics: best.mean,
+      selection: { metric: 'val/accuracy', value: best.selection ?? null, loss: best.selectionLoss ?? null, folds: best.n },
+    } : null,
+    ...(best ? {} : { best_reason: picked.reason }),
   };
   await tracking.close();
-  return { summary, rows: allRows, tracking, engine };
+  return { summary, rows: allRows, own, tracking, engine };
 }
 
-async function logSweepArtifacts(store: Store, parent: RunRecord, rows: TrialRow[]): Promise<void> {
-  const table = formatTable(rows);
+async function logSweepArtifacts(store: Store, parent: RunRecord, rows: TrialRow[], note: string): Promise<void> {
+  const table = formatTable(rows, note);
   await store.uploadArtifact(parent.info, 'sweep/summary.txt', Buffer.from(table + '\n'));
   const csvHead = ['trial', 'label', 'fold', 'outcome', 'reason', 'run_id', 'accuracy', 'average_class_accuracy', 'macro_f1', 'auc'];
   const q = (s: unknown) => { const t = s === undefined ? '' : String(s); return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t; };

@@ -24,11 +24,12 @@ import type { RunLogger, Tracking } from '../tracking/index';
 import { configHash, configToYaml, flattenConfig, type ResolvedExperiment } from './config';
 import type { ExperimentConfig } from './schema';
 import { createProgress, type ProgressMode } from './progress';
-import { thresholdMetrics, embeddingMetrics } from './extra-eval';
+import { chooseThreshold, embeddingMetrics } from './extra-eval';
 import { isRunReference, resolvePretrainedRun } from './pretrained-run';
 import { ConfigError } from '../engine/schema';
 
-export type Outcome = TrainOutcome | 'error' | 'interrupted';
+// pruned: stopped early by a search (KILLED run); collapsed: self-supervised embeddings with ~0 spread (FAILED, like diverged).
+export type Outcome = TrainOutcome | 'error' | 'interrupted' | 'pruned' | 'collapsed';
 
 export interface TrialResult {
   runId: string;
@@ -101,8 +102,9 @@ function tagsFor(ctx: TrialContext, hash: string, digest?: string): Record<strin
   return tags;
 }
 
-async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, history: EpochRow[], split: string): Promise<void> {
-  const cm = confusionMatrixSpec({ matrix: evaluation.confusionMatrix, classNames: evaluation.classNames, title: `Confusion matrix (${split})` });
+async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, history: EpochRow[], split: string, thresholded: boolean): Promise<void> {
+  const title = `Confusion matrix (${split})${thresholded ? ', at the threshold chosen on validation' : ''}`;
+  const cm = confusionMatrixSpec({ matrix: evaluation.confusionMatrix, classNames: evaluation.classNames, title });
   await run.logArtifact('plots/confusion_matrix.svg', await renderSvg(cm));
   await run.logArtifact('plots/confusion_matrix.vl.json', JSON.stringify(cm, null, 1));
   // A class missing from the truth has no ROC curve; the spec says so in its subtitle.
@@ -115,31 +117,38 @@ async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, hi
   }
 }
 
-/** `eval.threshold` and `eval.embeddings` (see extra-eval.ts). */
-async function extraMetrics(config: ExperimentConfig, net: tf.LayersModel, o: {
-  val: PreparedBatchSource; target: PreparedBatchSource; scores: Float32Array; classes: string[]; run: RunLogger; seed: number;
-  score: (s: PreparedBatchSource) => Float32Array; log: (line: string) => void;
-}): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  const valClasses = new Set(o.val.labels).size;
-  if (config.eval.threshold && o.classes.length === 2 && valClasses < 2) {
+/**
+ * `eval.threshold` (binary): the decision threshold chosen on validation, which the
+ * reported split's metrics, confusion matrix and predictions are then evaluated at.
+ */
+function decisionThreshold(config: ExperimentConfig, o: {
+  val: PreparedBatchSource; classes: string[]; run: RunLogger; score: (s: PreparedBatchSource) => Float32Array; log: (line: string) => void;
+}): { threshold: number; positive: number } | undefined {
+  if (!config.eval.threshold || o.classes.length !== 2) return undefined;
+  if (new Set(o.val.labels).size < 2) {
     // A small grouped split can leave one class out of validation: no threshold to tune there.
-    const why = `eval.threshold skipped: the validation split has only one class (${o.val.size} items); raise dataset.split.valFraction`;
+    const why = `eval.threshold skipped: the validation split has only one class (${o.val.size} items); raise dataset.split.valFraction. Metrics use argmax`;
     o.run.setTag('cellab.threshold_skipped', why);
     o.log(`cellab: ${why}`);
-  } else if (config.eval.threshold && o.classes.length === 2) {
-    const positive = config.eval.positive ? o.classes.findIndex((c) => c.toLowerCase() === config.eval.positive!.toLowerCase()) : 1;
-    if (positive < 0) throw new ConfigError([`eval.positive '${config.eval.positive}' is not a class. Classes: ${o.classes.join(', ')}`]);
-    Object.assign(out, thresholdMetrics({ metric: config.eval.threshold, positive, numClasses: 2,
-      valScores: o.score(o.val), valLabels: o.val.labels, testScores: o.scores, testLabels: o.target.labels }));
+    return undefined;
   }
-  if (config.eval.embeddings && o.val.size > 0) {
-    const e = embeddingMetrics(net, o.val, o.target, o.classes, config.eval.embeddings, o.seed);
-    Object.assign(out, e.metrics);
-    await o.run.logArtifact('plots/pca.svg', await renderSvg(e.pcaPlot));
-    await o.run.logArtifact('plots/pca.vl.json', JSON.stringify(e.pcaPlot));
-  }
-  return out;
+  const positive = config.eval.positive ? o.classes.findIndex((c) => c.toLowerCase() === config.eval.positive!.toLowerCase()) : 1;
+  if (positive < 0) throw new ConfigError([`eval.positive '${config.eval.positive}' is not a class. Classes: ${o.classes.join(', ')}`]);
+  const chosen = chooseThreshold({ metric: config.eval.threshold, positive, numClasses: 2, valScores: o.score(o.val), valLabels: o.val.labels });
+  o.run.setTag('cellab.threshold_positive', o.classes[positive]);
+  o.run.setTag('cellab.decision', `${o.classes[positive]} when its score >= ${chosen.threshold} (maximises ${config.eval.threshold} on validation: ${chosen.value.toFixed(4)})`);
+  return { threshold: chosen.threshold, positive };
+}
+
+/** `eval.embeddings` (see extra-eval.ts). */
+async function embeddingEval(config: ExperimentConfig, net: tf.LayersModel, o: {
+  val: PreparedBatchSource; target: PreparedBatchSource; classes: string[]; run: RunLogger; seed: number;
+}): Promise<Record<string, number>> {
+  if (!config.eval.embeddings || o.val.size === 0) return {};
+  const e = embeddingMetrics(net, o.val, o.target, o.classes, config.eval.embeddings, o.seed);
+  await o.run.logArtifact('plots/pca.svg', await renderSvg(e.pcaPlot));
+  await o.run.logArtifact('plots/pca.vl.json', JSON.stringify(e.pcaPlot));
+  return e.metrics;
 }
 
 /**
@@ -275,6 +284,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     // What sweeps pick the best configuration by (validation, never test).
     const bestRow = result.history.find((h) => h.epoch === result.bestEpoch);
     if (bestRow?.['val/accuracy'] !== undefined) run.logMetric('val/best_accuracy', bestRow['val/accuracy'], result.history.length);
+    if (bestRow?.['val/loss'] !== undefined) run.logMetric('val/best_loss', bestRow['val/loss'], result.history.length);
 
     let metrics: Record<string, number> = {};
     let evaluation: ClassificationEvaluation | undefined;
@@ -284,13 +294,15 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       const targetItems = onVal ? split.val : split.test;
       const scores = score(target);
       const rows = Array.from({ length: target.size }, (_, i) => Array.from(scores.subarray(i * classes.length, (i + 1) * classes.length)));
-      evaluation = evaluateClassification({ labels: Array.from(target.labels), scores: rows, classNames: classes });
-      metrics = evaluation.metrics;
+      // One operating point for every number and plot of the run: the threshold chosen on validation, else argmax.
+      const decision = decisionThreshold(config, { val, classes, run, score, log });
+      evaluation = evaluateClassification({ labels: Array.from(target.labels), scores: rows, classNames: classes, positive: decision?.positive, threshold: decision?.threshold });
+      metrics = { ...evaluation.metrics, ...(decision ? { threshold: decision.threshold } : {}) };
       const epoch = result.history.length;
-      metrics = { ...metrics, ...(await extraMetrics(config, net, { val, target, scores, classes, run, seed: config.train.seed, score, log })) };
+      metrics = { ...metrics, ...(await embeddingEval(config, net, { val, target, classes, run, seed: config.train.seed })) };
       for (const [k, v] of Object.entries(metrics)) run.logMetric(`${config.eval.split}/${k}`, v, epoch);
       await run.logArtifact('predictions.csv', predictionsCsv(targetItems, target.ids, scores, classes));
-      await logPlots(run, evaluation, result.history, config.eval.split);
+      await logPlots(run, evaluation, result.history, config.eval.split, decision !== undefined);
       status = 'FINISHED';
     } else {
       log(`cellab: trial diverged: ${result.reason}`);
