@@ -14,7 +14,7 @@ export type { PreparedImage } from './image';
 export { selectChannels } from './preprocess/channels';
 export { applyMask, maskBits } from './preprocess/mask';
 export { resizeSquare } from './preprocess/resize';
-export { ArrayBatchSource, InMemoryBatchSource, PreparedBatchSource, normalizeInPlace } from './batches';
+export { ArrayBatchSource, InMemoryBatchSource, PreparedBatchSource, normalizeInPlace, standardizeImagesInPlace } from './batches';
 export type { Batch, BatchSource, BatchArrays, BatchTransform, Normalization, SourceOptions } from './batches';
 export { PixelStore } from './store';
 export { prepareItems, STREAM_ABOVE_BYTES } from './prepare';
