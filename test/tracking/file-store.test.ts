@@ -11,7 +11,7 @@ import { FileStore, datasetId } from '../../src/tracking/file-store';
 import { openTracking } from '../../src/tracking/tracking';
 import { parsePyYaml } from '../../src/tracking/pyyaml';
 
-const FIXTURE = '/work/shared/fixtures/mlflow/filestore-2.22.4/mlruns';
+const FIXTURE = path.join(__dirname, 'fixtures', 'mlflow', 'filestore-2.22.4', 'mlruns');
 const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
 const quiet = () => undefined;
 

@@ -1,6 +1,6 @@
 // A real HTTP server on loopback that answers like MLflow 2.22.4's tracking
 // server (sqlite backend, --serve-artifacts), as recorded in
-// /work/shared/fixtures/mlflow/rest-2.22.4.json: same paths, status codes,
+// test/tracking/fixtures/mlflow/rest-2.22.4.json: same paths, status codes,
 // error bodies, limits and quirks (param values cut at 6000 chars, "abc"
 // metric values stored as 0, NaN as "NaN", unknown paths answered with an
 // HTML 404). Written independently of src/tracking: it shares no code with the
