@@ -12,7 +12,8 @@ import { runSweep, formatTable, aggregate, type SweepSummary, type TrialRow } fr
 import { runExperiment, describeRunLocation, type RunSummary } from './run';
 import type { ProgressMode } from './progress';
 import { openTracking, findProjectRoot, type Tracking } from '../tracking/index';
-import { evaluateClassification, readPredictionsCsv, searchThreshold, type ClassificationEvaluation } from '../eval/index';
+import { evaluateClassification, predictionsFromRows, searchThreshold, type ClassificationEvaluation, type PredictionsTable } from '../eval/index';
+import { parseCsv } from '../data/csv';
 import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
 
 export interface RunExperimentOptions {
@@ -185,8 +186,7 @@ export class TrialView {
   private async load(): Promise<{ evaluation: ClassificationEvaluation; tracking: Tracking }> {
     if (this.cache) return this.cache;
     const { tracking } = await this.load0();
-    const csv = (await tracking.downloadArtifact(this.runId, 'predictions.csv')).toString('utf8');
-    const p = readPredictionsCsv(csv);
+    const p = await this.predictions(tracking);
     const evaluation = evaluateClassification({ labels: p.labels, scores: p.scores, classNames: p.classNames, positive: p.positive });
     this.cache = { evaluation, tracking };
     return this.cache;
@@ -268,9 +268,20 @@ export class TrialView {
     },
   };
 
+  /** The run's logged predictions.csv, parsed; errors name the run and the artifact. */
+  private async predictions(tracking: Tracking): Promise<PredictionsTable> {
+    const where = `predictions.csv of run ${this.runId}`;
+    const table = parseCsv((await tracking.downloadArtifact(this.runId, 'predictions.csv')).toString('utf8'), where);
+    try {
+      return predictionsFromRows(table);
+    } catch (err) {
+      throw new Error(`${where}: ${(err as Error).message}`);
+    }
+  }
+
   private async binaryScores(pos: number): Promise<{ scores: number[]; labels: (0 | 1)[] }> {
     const { tracking } = await this.load();
-    const p = readPredictionsCsv((await tracking.downloadArtifact(this.runId, 'predictions.csv')).toString('utf8'));
+    const p = await this.predictions(tracking);
     return { scores: p.scores.map((s) => s[pos]), labels: p.labels.map((l) => (l === pos ? 1 : 0)) };
   }
 }
