@@ -248,18 +248,36 @@ export class TrialView {
     pr: async (): Promise<VegaLiteSpec> => display(prSpec({ pr: (await this.evaluation()).pr, title: `Precision-recall (${this.row.label})` })),
     /** The PCA of the embeddings logged by `eval.embeddings`. */
     pca: async (): Promise<VegaLiteSpec> => {
-      const { tracking } = await this.load();
-      const json = await tracking.downloadArtifact(this.runId, 'plots/pca.vl.json').catch(() => {
-        throw new Error(`run ${this.runId} has no PCA plot: set eval.embeddings in the experiment file`);
+      const { tracking } = await this.load0();
+      const file = 'plots/pca.vl.json';
+      // Only a plot that is not there means "no embeddings"; a store that cannot be read says why.
+      const listed = await tracking.listArtifacts(this.runId, 'plots').catch((err: Error) => {
+        throw new Error(`cannot list the plots of run ${this.runId} in ${tracking.uri}: ${err.message}`);
       });
-      return display(JSON.parse(json.toString('utf8')) as VegaLiteSpec);
+      if (!listed.some((a) => a.path === file)) {
+        throw new Error(`run ${this.runId} has no PCA plot (${file}): set eval.embeddings in the experiment file`);
+      }
+      const json = await tracking.downloadArtifact(this.runId, file).catch((err: Error) => {
+        throw new Error(`cannot download ${file} of run ${this.runId} from ${tracking.uri}: ${err.message}`);
+      });
+      let spec: VegaLiteSpec;
+      try {
+        spec = JSON.parse(json.toString('utf8')) as VegaLiteSpec;
+      } catch (err) {
+        throw new Error(`${file} of run ${this.runId} is not valid JSON (${(err as Error).message}): the artifact is damaged; re-run the trial`);
+      }
+      return display(spec);
     },
     trainingCurves: async (): Promise<VegaLiteSpec> => {
-      const { tracking } = await this.load();
+      const { tracking } = await this.load0();
       const keys = ['train/loss', 'val/loss', 'train/accuracy', 'val/accuracy'];
       const rows = new Map<number, Record<string, number>>();
       for (const k of keys) {
-        for (const p of await tracking.getMetricHistory(this.runId, k).catch(() => [])) {
+        // A metric the run never logged has an empty history; a failed download is an error, not a missing curve.
+        const history = await tracking.getMetricHistory(this.runId, k).catch((err: Error) => {
+          throw new Error(`cannot read the history of ${k} for run ${this.runId} from ${tracking.uri}: ${err.message}`);
+        });
+        for (const p of history) {
           rows.set(p.step, { ...(rows.get(p.step) ?? { epoch: p.step }), [k]: p.value });
         }
       }

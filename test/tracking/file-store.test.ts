@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FileStore, datasetId } from '../../src/tracking/file-store';
+import { FileStore, datasetId, parseMetricLines } from '../../src/tracking/file-store';
 import { openTracking } from '../../src/tracking/tracking';
 import { parsePyYaml } from '../../src/tracking/pyyaml';
 
@@ -170,4 +170,12 @@ test('two processes writing different runs into one store at once leave it whole
     assert.equal((await s.downloadArtifact(r.info, 'writer.txt')).toString(), r.info.runName);
   }
   assert.ok(!fs.existsSync(path.join(store, '.cellab.lock')));
+});
+
+test('a metric line the store cannot read is an error naming file and line, not a dropped point; a line still being written is not', () => {
+  assert.deepEqual(parseMetricLines('val/loss', '1700000000000 0.5 0\n1700000000001 nan 1\n1700000000002 0.2'),
+    [{ key: 'val/loss', value: 0.5, timestamp: 1700000000000, step: 0 }, { key: 'val/loss', value: NaN, timestamp: 1700000000001, step: 1 }]);
+  assert.throws(() => parseMetricLines('val/loss', '1700000000000 0.5 0\n1700000000001 oops 1\n', '/s/metrics/val/loss'),
+    /\/s\/metrics\/val\/loss:2: '1700000000001 oops 1' is not a metric point/);
+  assert.throws(() => parseMetricLines('val/loss', '17000000 0.5 0 9\n', 'f'), /f:1: .* is not a metric point/);
 });
