@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine, BackendUnavailableError, parseBackendName } from '../../src/engine/backend';
 import { expectedAutoBackend, missingNative, nativeLoads, nativePackage } from './loadable';
@@ -43,4 +44,26 @@ test('CELLAB_BACKEND values are validated', () => {
   assert.equal(parseBackendName('WASM', 'CELLAB_BACKEND'), 'wasm');
   assert.equal(parseBackendName('auto', 'CELLAB_BACKEND'), 'auto');
   assert.throws(() => parseBackendName('gpu', 'CELLAB_BACKEND'), /CELLAB_BACKEND=gpu is not a backend. Use one of: tensorflow-gpu, tensorflow, wasm, cpu/);
+});
+
+/** The engine line(s) a fresh process prints for wasm; `before` runs first in that process. */
+function engineLines(env: NodeJS.ProcessEnv, before = ''): string[] {
+  const code = `${before}; require(${JSON.stringify(require.resolve('../../src/engine/backend'))}).initEngine({ backend: 'wasm' })` +
+    `.then(() => process.exit(0), (e) => { console.error(e); process.exit(1); })`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { encoding: 'utf8', env: { ...process.env, CELLAB_WASM_THREADS: '1', ...env } });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stderr.split('\n').filter((l) => l.startsWith('cellab:'));
+}
+
+test('cellab\'s SIMD kernels falling back to JavaScript is said once, in the engine line, with the reason', () => {
+  const ok = engineLines({});
+  assert.equal(ok.length, 1, ok.join('\n'));
+  assert.match(ok[0], /^cellab: backend wasm \(cpu; wasm simd, 1 thread\)$/, 'nothing to say when the kernels load');
+  const off = engineLines({ CELLAB_SIMD_KERNELS: '0' });
+  assert.deepEqual(off, ['cellab: backend wasm (cpu; wasm simd, 1 thread; cellab SIMD kernels off (off by CELLAB_SIMD_KERNELS=0): slower JavaScript gradients)']);
+  // The kernel file missing (a checkout without lib/, a broken install).
+  const missing = engineLines({}, `const fs = require('node:fs'); const read = fs.readFileSync;
+    fs.readFileSync = (p, ...a) => { if (/cellab-kernels.*\\.wasm$/.test(String(p))) throw Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' }); return read(p, ...a); }`);
+  assert.equal(missing.length, 1, missing.join('\n'));
+  assert.match(missing[0], /cellab SIMD kernels off \(lib\/cellab-kernels\.wasm is missing \(npm run build:kernels\)\): slower JavaScript gradients\)$/);
 });
