@@ -31,7 +31,12 @@ const SIDES: Side[] = [
 function indexImages(dir: string): Map<string, string> {
   const index = new Map<string, string>();
   let names: string[] = [];
-  try { names = fs.readdirSync(dir); } catch { return index; }
+  try {
+    names = fs.readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return index;
+    throw new DataError(`cannot list the images in ${dir}: ${(err as Error).message}`);
+  }
   for (const name of names.sort()) {
     if (!isImageName(name)) continue;
     const key = numericKey(name.replace(IMAGE_EXT, ''));

@@ -239,7 +239,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   });
   if (parentLogger && parentLogger.runId !== parent.runId) {
     // Lost the election to a concurrent shard: our candidate is deleted by reconcileParents.
-    await parentLogger.end('KILLED').catch(() => undefined);
+    await parentLogger.end('KILLED').catch((e: Error) => log(`cellab: could not end the unused parent candidate ${parentLogger!.runId} (it is deleted with the other duplicates): ${e.message}`));
     parentLogger = undefined;
   }
   const parentRunId = parent.runId;

@@ -51,8 +51,10 @@ function keysBelow(dir: string, prefix = ''): string[] {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
+  } catch (e) {
+    // No folder: nothing logged there. Any other failure must not look like "no metrics".
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
   }
   return entries
     .filter((e) => !e.name.includes('.tmp-'))
@@ -486,7 +488,14 @@ export class FileStore implements Store {
         try {
           run = this.readRun(dir);
         } catch {
-          continue; // a run being created by another process right now
+          // Another process may be writing the run right now: look again once. A run that still
+          // cannot be read is damaged, and leaving it out would hide what it logged.
+          sleepSync(50);
+          try {
+            run = this.readRun(dir);
+          } catch (e) {
+            throw new LocalStoreError(`run ${d.name} in ${this.root} cannot be read (${(e as Error).message}); fix or remove ${dir}`);
+          }
         }
         if (view === 'ACTIVE_ONLY' && run.info.lifecycleStage !== 'active') continue;
         if (view === 'DELETED_ONLY' && run.info.lifecycleStage !== 'deleted') continue;

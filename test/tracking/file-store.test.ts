@@ -179,3 +179,15 @@ test('a metric line the store cannot read is an error naming file and line, not 
     /\/s\/metrics\/val\/loss:2: '1700000000001 oops 1' is not a metric point/);
   assert.throws(() => parseMetricLines('val/loss', '17000000 0.5 0 9\n', 'f'), /f:1: .* is not a metric point/);
 });
+
+test('a damaged run makes a search fail naming it, instead of vanishing from the results', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-damaged-'));
+  const store = new FileStore(root);
+  const exp = await store.createExperiment('e');
+  const ok = await store.createRun({ experimentId: exp, startTime: Date.now(), tags: {} });
+  const bad = await store.createRun({ experimentId: exp, startTime: Date.now(), tags: {} });
+  assert.equal((await store.searchRuns({ experimentIds: [exp] })).length, 2);
+  fs.writeFileSync(path.join(root, exp, bad.runId, 'metrics', 'loss'), '1700000000000 0.5 0\ngarbage\n');
+  await assert.rejects(store.searchRuns({ experimentIds: [exp] }), new RegExp(`run ${bad.runId} in .* cannot be read \\(.*loss:2: 'garbage' is not a metric point.*fix or remove`));
+  assert.equal((await store.getRun(ok.runId)).info.runId, ok.runId);
+});
