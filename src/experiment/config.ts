@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import { ConfigError, didYouMean, validate, type SchemaNode } from '../engine/schema';
 import { experimentSchema, knownKeys, schemaAt, type ExperimentConfig } from './schema';
 import { DATASET_RUNTIME_KEYS } from '../data/schema';
+import { resolveDatasetInputPaths } from '../data/paths';
 
 export interface LoadOptions {
   /** `key=value` strings or a key -> value map (values as YAML text or already parsed). */
@@ -159,6 +160,8 @@ export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; ba
   if (problems.length) throw new ConfigError(problems, source);
   for (const [k, v] of Object.entries(overrides)) applyOverride(merged, k, resolveSetPaths(k, v, cwd));
   const issues: string[] = [];
+  // Inputs that live with the images (manifest, mask.dir) resolve against dataset.root first.
+  if ('dataset' in merged) merged.dataset = resolveDatasetInputPaths(merged.dataset, o.baseDir, issues);
   const config = validate(experimentSchema, merged, '', issues, {
     resolvePath: (p) => (isUri(p) ? p : path.resolve(o.baseDir, p)),
   }) as ExperimentConfig;

@@ -4,6 +4,9 @@
 import type { ItemPlan } from './plan';
 import { formatCsv } from '../csv';
 
+/** Top-level files and folders a synthetic set consists of; only these are removed when it is regenerated in place. */
+export const SYNTH_OUTPUT_ENTRIES: readonly string[] = ['training', 'test', 'images', 'cells.csv', 'labels.csv', 'synth.csv', 'README.md'];
+
 export interface WrittenItem extends ItemPlan {
   /** Paths relative to the output folder. */
   path: string;
