@@ -14,8 +14,10 @@ export const ROOT_FIRST_PATHS = ['manifest', 'mask.dir'] as const;
 
 type Json = Record<string, unknown>;
 const isMap = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v);
-/** `http://...`, `file:///...` (not Windows drive letters). */
-const isUri = (p: string) => /^[a-z][a-z0-9+.-]+:/i.test(p);
+/** `http://...`, `file:///...`, `runs:/<id>`, `experiment:<name>` — not Windows drive letters. */
+export function isUri(p: string): boolean {
+  return /^[a-z][a-z0-9+.-]+:/i.test(p);
+}
 
 /** Whether generating the synthetic set into `out` makes `file` (one of its own top-level entries, or inside one). */
 function generatedBy(out: string, file: string): boolean {

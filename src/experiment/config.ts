@@ -9,7 +9,7 @@ import YAML from 'yaml';
 import { ConfigError, didYouMean, validate, type SchemaNode } from '../engine/schema';
 import { experimentSchema, knownKeys, schemaAt, type ExperimentConfig } from './schema';
 import { DATASET_RUNTIME_KEYS } from '../data/schema';
-import { resolveDatasetInputPaths } from '../data/paths';
+import { isUri, resolveDatasetInputPaths } from '../data/paths';
 
 export interface LoadOptions {
   /** `key=value` strings or a key -> value map (values as YAML text or already parsed). */
@@ -133,10 +133,6 @@ function resolveSetPaths(key: string, value: unknown, cwd: string): unknown {
   return value;
 }
 
-/** `http://...`, `file:///...`, `runs:/<id>`, `experiment:<name>` — not Windows drive letters. */
-function isUri(p: string): boolean {
-  return /^[a-z][a-z0-9+.-]+:/i.test(p);
-}
 
 export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; baseDir: string }): ResolvedExperiment {
   const env = o.env ?? process.env;
