@@ -144,7 +144,7 @@ export const datasetSchema: SchemaNode = {
   properties: {
     format: { type: 'string', enum: ['icpr2012', 'folder', 'csv'], default: 'icpr2012' },
     root: { type: 'path' },
-    manifest: { type: 'path' },
+    manifest: { type: 'path', description: 'CSV listing the images; a relative path is looked for under root first, then beside the experiment file' },
     columns: {
       type: 'object',
       properties: { id: str, path: str, label: str, group: str, split: str, intensity: str, mask: str },
@@ -162,7 +162,7 @@ export const datasetSchema: SchemaNode = {
         mask: { type: 'boolean', default: false },
       },
     },
-    mask: { type: 'object', properties: { column: str, pattern: str, dir: { type: 'path' } } },
+    mask: { type: 'object', properties: { column: str, pattern: str, dir: { type: 'path', description: 'folder of masks mirroring the images; relative: under root first, then beside the experiment file' } } },
     split: {
       type: 'object',
       properties: {
