@@ -17,6 +17,5 @@ export type { KnnOptions, KnnResult } from './knn';
 export { encodeNpy, decodeNpy } from './npy';
 export { pca } from './pca';
 export type { PcaResult } from './pca';
-export { parseCsv } from './csv';
-export { readPredictionsCsv } from './predictions-csv';
-export type { PredictionsTable } from './predictions-csv';
+export { predictionsFromRows } from './predictions-csv';
+export type { PredictionsTable, PredictionsCsvRows } from './predictions-csv';

@@ -14,7 +14,8 @@ import { runExperiment, describeRunLocation, type RunSummary } from './run';
 import type { ProgressMode } from './progress';
 import { queryNeighbours, readEmbeddingTable, showNeighbours, type EmbeddingTable, type NeighbourOptions, type NeighbourRow } from './neighbours';
 import { openTracking, findProjectRoot, type Tracking } from '../tracking/index';
-import { evaluateClassification, readPredictionsCsv, searchThreshold, type ClassificationEvaluation } from '../eval/index';
+import { evaluateClassification, predictionsFromRows, searchThreshold, type ClassificationEvaluation, type PredictionsTable } from '../eval/index';
+import { parseCsv } from '../data/csv';
 import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
 
 export interface RunExperimentOptions {
@@ -238,15 +239,22 @@ export class TrialView {
     return this.trackingHandle;
   }
 
-  private async predictions(runId: string): Promise<ReturnType<typeof readPredictionsCsv>> {
+  /** A run's logged predictions.csv, parsed; errors name the run and the artifact. */
+  private async predictions(runId: string): Promise<PredictionsTable> {
     const tracking = await this.tracking();
+    const where = `predictions.csv of run ${runId}`;
     let csv: Buffer;
     try {
       csv = await tracking.downloadArtifact(runId, 'predictions.csv');
     } catch (err) {
-      throw new Error(`could not read predictions.csv of run ${runId} from ${this.trackingUri}: ${(err as Error).message}`);
+      throw new Error(`cannot read ${where} from ${this.trackingUri}: ${(err as Error).message}`);
     }
-    return readPredictionsCsv(csv.toString('utf8'));
+    const table = parseCsv(csv.toString('utf8'), where);
+    try {
+      return predictionsFromRows(table);
+    } catch (err) {
+      throw new Error(`${where}: ${(err as Error).message}`);
+    }
   }
 
   /** Pooled predictions and the decision each run logged (its threshold, else argmax). */
@@ -339,30 +347,25 @@ export class TrialView {
     },
     pr: async (): Promise<VegaLiteSpec> => display(prSpec({ pr: (await this.evaluation()).pr, title: `Precision-recall (${this.label})` })),
     /** The PCA of the embeddings logged by `eval.embeddings`. */
-    pca: async (): Promise<VegaLiteSpec> => {
-      const tracking = await this.tracking();
-      const json = await tracking.downloadArtifact(this.runId, 'plots/pca.vl.json').catch(() => {
-        throw new Error(`run ${this.runId} has no PCA plot: set eval.embeddings in the experiment file`);
-      });
-      return display(JSON.parse(json.toString('utf8')) as VegaLiteSpec);
-    },
+    pca: async (): Promise<VegaLiteSpec> => display(JSON.parse((await this.artifact('plots', 'pca.vl.json', 'PCA plot', 'set eval.embeddings in the experiment file')).toString('utf8')) as VegaLiteSpec),
     /** The similarity-threshold search logged by `eval.embeddings`: pair accuracy against the threshold, the chosen one. */
-    similarityThreshold: async (): Promise<VegaLiteSpec> => {
-      const tracking = await this.tracking();
-      const json = await tracking.downloadArtifact(this.runId, 'plots/similarity_threshold.vl.json').catch(() => {
-        throw new Error(`run ${this.runId} has no similarity-threshold plot: set eval.embeddings in the experiment file (its validation and test splits need same- and different-class pairs)`);
-      });
-      return display(JSON.parse(json.toString('utf8')) as VegaLiteSpec);
-    },
+    similarityThreshold: async (): Promise<VegaLiteSpec> => display(JSON.parse((await this.artifact('plots', 'similarity_threshold.vl.json', 'similarity-threshold plot',
+      'set eval.embeddings in the experiment file (its validation and test splits need same- and different-class pairs)')).toString('utf8')) as VegaLiteSpec),
     trainingCurves: async (): Promise<VegaLiteSpec> => {
       const tracking = await this.tracking();
       // Self-supervised runs: their own loss, the embedding spread and the k-NN / linear-probe accuracy.
-      const ssl = (await tracking.getMetricHistory(this.runId, 'train/ssl_loss').catch(() => [])).length > 0;
+      const ssl = (await tracking.getMetricHistory(this.runId, 'train/ssl_loss').catch((err: Error) => {
+        throw new Error(`cannot read the history of train/ssl_loss for run ${this.runId} from ${tracking.uri}: ${err.message}`);
+      })).length > 0;
       const keys = ssl ? ['train/ssl_loss', 'train/embedding_std', 'val/knn_accuracy', 'val/linear_probe_accuracy']
         : ['train/loss', 'val/loss', 'train/accuracy', 'val/accuracy'];
       const rows = new Map<number, Record<string, number>>();
       for (const k of keys) {
-        for (const p of await tracking.getMetricHistory(this.runId, k).catch(() => [])) {
+        // A metric the run never logged has an empty history; a failed download is an error, not a missing curve.
+        const history = await tracking.getMetricHistory(this.runId, k).catch((err: Error) => {
+          throw new Error(`cannot read the history of ${k} for run ${this.runId} from ${tracking.uri}: ${err.message}`);
+        });
+        for (const p of history) {
           rows.set(p.step, { ...(rows.get(p.step) ?? { epoch: p.step }), [k]: p.value });
         }
       }
@@ -371,13 +374,35 @@ export class TrialView {
     },
   };
 
+  /**
+   * A logged artifact `dir/name`. Only an artifact that is not there gets `hint`; a store
+   * that cannot be read, or a JSON file that does not parse, says why.
+   */
+  private async artifact(dir: string, name: string, what: string, hint: string): Promise<Buffer> {
+    const tracking = await this.tracking();
+    const file = `${dir}/${name}`;
+    const listed = await tracking.listArtifacts(this.runId, dir).catch((err: Error) => {
+      throw new Error(`cannot list the ${dir} of run ${this.runId} in ${tracking.uri}: ${err.message}`);
+    });
+    if (!listed.some((a) => a.path === file)) throw new Error(`run ${this.runId} has no ${what} (${file}): ${hint}`);
+    const bytes = await tracking.downloadArtifact(this.runId, file).catch((err: Error) => {
+      throw new Error(`cannot download ${file} of run ${this.runId} from ${tracking.uri}: ${err.message}`);
+    });
+    if (name.endsWith('.json')) {
+      try {
+        JSON.parse(bytes.toString('utf8'));
+      } catch (err) {
+        throw new Error(`${file} of run ${this.runId} is not valid JSON (${(err as Error).message}): the artifact is damaged; re-run the trial`);
+      }
+    }
+    return bytes;
+  }
+
   /** The embeddings of every image a self-supervised run logged (embeddings/embeddings.npy + embeddings/index.csv). */
   async embeddings(): Promise<EmbeddingTable> {
-    const tracking = await this.tracking();
-    const get = (p: string) => tracking.downloadArtifact(this.runId, p).catch(() => {
-      throw new Error(`run ${this.runId} has no ${p}: embeddings are logged by self-supervised runs (train.method byol | simsiam)`);
-    });
-    return readEmbeddingTable(await get('embeddings/embeddings.npy'), (await get('embeddings/index.csv')).toString('utf8'));
+    const hint = 'embeddings are logged by self-supervised runs (train.method byol | simsiam)';
+    return readEmbeddingTable(await this.artifact('embeddings', 'embeddings.npy', 'embeddings', hint),
+      (await this.artifact('embeddings', 'index.csv', 'embedding index', hint)).toString('utf8'));
   }
 
   /** Top-k neighbours of a few query images by cosine similarity of the logged embeddings (the study's rank-10 figure). */

@@ -5,7 +5,8 @@
 // keep them), a neighbour framed green when it shares the query's class.
 import sharp from 'sharp';
 import { Random } from '../engine/random';
-import { decodeNpy, parseCsv, topKNeighbours } from '../eval/index';
+import { decodeNpy, topKNeighbours } from '../eval/index';
+import { parseCsv } from '../data/csv';
 import { displayBundle, inNotebook } from '../plots/index';
 
 export interface EmbeddingTable {
@@ -21,17 +22,13 @@ export interface EmbeddingTable {
 /** The run's embeddings artifact read back: index.csv rows and the .npy matrix, checked against each other. */
 export function readEmbeddingTable(npy: Uint8Array, indexCsv: string): EmbeddingTable {
   const { data, shape } = decodeNpy(npy);
-  const rows = parseCsv(indexCsv);
-  const header = rows[0] ?? [];
-  const col = (name: string) => {
-    const i = header.indexOf(name);
-    if (i < 0) throw new Error(`embeddings/index.csv has no \`${name}\` column (columns: ${header.join(', ')})`);
-    return i;
-  };
-  const [ci, cp, cl, cs] = ['id', 'path', 'label', 'split'].map(col);
-  const body = rows.slice(1).filter((r) => r.length > 1 || r[0] !== '');
+  const table = parseCsv(indexCsv, 'embeddings/index.csv', { separator: ',' });
+  for (const name of ['id', 'path', 'label', 'split']) {
+    if (!table.header.includes(name)) throw new Error(`embeddings/index.csv has no \`${name}\` column (columns: ${table.header.join(', ')})`);
+  }
+  const body = table.rows.map((r) => r.values);
   if (shape.length !== 2 || shape[0] !== body.length) throw new Error(`embeddings.npy is [${shape.join(', ')}] but index.csv lists ${body.length} images: they must be one row per image`);
-  return { ids: body.map((r) => r[ci]), paths: body.map((r) => r[cp]), labels: body.map((r) => r[cl]), splits: body.map((r) => r[cs]), data: Float32Array.from(data), dim: shape[1] };
+  return { ids: body.map((r) => r.id), paths: body.map((r) => r.path), labels: body.map((r) => r.label), splits: body.map((r) => r.split), data: Float32Array.from(data), dim: shape[1] };
 }
 
 export interface NeighbourRow {

@@ -10,6 +10,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { PreparedBatchSource, BatchSource } from '../data/batches';
 import type { DatasetItem } from '../data/types';
+import { formatCsv } from '../data/csv';
 import { extractFeatures, fitSsl, sslStepsPerEpoch, type TrainResult } from '../train/index';
 import { encodeNpy } from '../eval/index';
 import type { RunLogger } from '../tracking/index';
@@ -18,24 +19,22 @@ import { createProgress, type ProgressMode } from './progress';
 import { probeBackbone, type ProbeResult } from './ssl-eval';
 import type { TrialData } from './trial';
 
-const csvField = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-
 /** embeddings.npy ([n, dim] float32, rows in index order) and index.csv (id, path, label, split) of every image. */
 export function embeddingTables(model: tf.LayersModel, splits: [string, BatchSource, DatasetItem[]][], layer: string): { npy: Uint8Array; csv: string; n: number; dim: number } {
   const parts = splits.filter(([, s]) => s.size > 0).map(([name, s, items]) => ({ name, f: extractFeatures(model, s, { layer }), items: new Map(items.map((i) => [i.id, i])) }));
   const dim = parts[0]?.f.dim ?? 0, n = parts.reduce((a, p) => a + p.f.n, 0);
   const all = new Float32Array(n * dim);
-  const lines = ['id,path,label,split'];
+  const lines: string[][] = [];
   let row = 0;
   for (const { name, f, items } of parts) {
     all.set(f.features, row * dim);
     row += f.n;
     for (const id of f.ids) {
       const it = items.get(id);
-      lines.push([id, it?.path ?? '', it?.label ?? '', name].map(csvField).join(','));
+      lines.push([id, it?.path ?? '', it?.label ?? '', name]);
     }
   }
-  return { npy: encodeNpy(all, [n, dim]), csv: lines.join('\n') + '\n', n, dim };
+  return { npy: encodeNpy(all, [n, dim]), csv: formatCsv(['id', 'path', 'label', 'split'], lines), n, dim };
 }
 
 export async function pretrainSelfSupervised(o: {
