@@ -87,6 +87,8 @@ export async function fitSsl(backbone: tf.LayersModel, train: BatchSource, cfg: 
         }
         o.onStep?.({ learner, step, tau, loss: r.loss });
         step++;
+        // Let the event loop run between steps: a Ctrl-C (or SIGTERM) is handled now, not at the epoch's end.
+        await new Promise((resolve) => setImmediate(resolve));
         if (!Number.isFinite(r.loss)) {
           outcome = 'diverged';
           reason = `the self-supervised loss became ${r.loss} at epoch ${epoch}, batch ${batch} (learning rate ${lr}; it is probably too high)`;
