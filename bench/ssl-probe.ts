@@ -8,6 +8,10 @@
 //
 // Prints one row per method: {method, backbone, size, epochs, seconds,
 // ssl_loss, embedding_std, val/test knn_accuracy, val/test linear_probe_accuracy}.
+// Measured (resnet18, 32x32, 20 epochs, seed 0): test linear probe 0.737 random
+// init, 0.807 BYOL, 0.653 SimSiam; k-NN 0.625, 0.747, 0.634. Not a test: on a
+// set small enough for seconds (160 training cells), 12 epochs of either
+// method still leave the probe below random init (0.66 -> 0.5-0.6).
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initEngine } from '../src/engine/backend';
