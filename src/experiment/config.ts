@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import { ConfigError, didYouMean, validate, type SchemaNode } from '../engine/schema';
 import { experimentSchema, knownKeys, schemaAt, type ExperimentConfig } from './schema';
 import { DATASET_RUNTIME_KEYS } from '../data/schema';
+import { parseSearch, SWEEP_RESERVED } from './search-space';
 
 export interface LoadOptions {
   /** `key=value` strings or a key -> value map (values as YAML text or already parsed). */
@@ -78,13 +79,17 @@ function normaliseSets(set: LoadOptions['set']): Record<string, unknown> {
   return out;
 }
 
-/** Apply one dotted override. `sweep.<dotted key>` addresses the flat sweep map. */
+/** Apply one dotted override. `sweep.<dotted key>` addresses the flat sweep map; `sweep.budget.trials` its reserved keys. */
 export function applyOverride(target: Json, key: string, value: unknown): void {
   if (key.startsWith('sweep.')) {
     const sweepKey = key.slice('sweep.'.length);
-    const sweep = isMap(target.sweep) ? target.sweep : (target.sweep = {});
-    if (value === null) delete (sweep as Json)[sweepKey];
-    else (sweep as Json)[sweepKey] = value;
+    const sweep = (isMap(target.sweep) ? target.sweep : (target.sweep = {})) as Json;
+    if (SWEEP_RESERVED.includes(sweepKey.split('.')[0]) && sweepKey.includes('.')) {
+      applyOverride(sweep, sweepKey, value);
+      return;
+    }
+    if (value === null) delete sweep[sweepKey];
+    else sweep[sweepKey] = value;
     return;
   }
   const parts = key.split('.');
@@ -102,6 +107,9 @@ export function applyOverride(target: Json, key: string, value: unknown): void {
 function checkOverrideKey(key: string): string | undefined {
   if (key.startsWith('sweep.')) {
     const sub = key.slice('sweep.'.length);
+    if (SWEEP_RESERVED.includes(sub.split('.')[0])) {
+      return schemaAt(experimentSchema, key) ? undefined : `--set ${key}: unknown key.${didYouMean(key, knownKeys(experimentSchema))}`;
+    }
     return schemaAt(experimentSchema, sub) ? undefined
       : `--set ${key}: \`${sub}\` is not a config key to sweep.${didYouMean(sub, knownKeys(experimentSchema))}`;
   }
@@ -155,18 +163,8 @@ export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; ba
 }
 
 function checkSweepKeys(config: ExperimentConfig, issues: string[]): void {
-  for (const [key, values] of Object.entries(config.sweep)) {
-    const node = schemaAt(experimentSchema, key);
-    if (!node || key.startsWith('sweep') || key.startsWith('tracking')) {
-      issues.push(`unknown key \`sweep.${key}\`: \`${key}\` is not a config key to sweep.${didYouMean(key, knownKeys(experimentSchema))}`);
-      continue;
-    }
-    values.forEach((v, i) => {
-      // A mapping merges into its section: validate the merged result.
-      const current = key.split('.').reduce<unknown>((o, k) => (isMap(o) ? o[k] : undefined), config);
-      validate(node, isMap(v) && isMap(current) ? deepMerge(current, v) : v, `sweep.${key}[${i}]`, issues);
-    });
-  }
+  // The sweep as resolved: a search's defaults (method, seed, tpe settings) filled in.
+  config.sweep = parseSearch(config, issues).sweep;
 }
 
 export function loadExperimentFile(file: string, o: LoadOptions = {}): ResolvedExperiment {
@@ -178,6 +176,15 @@ export function loadExperimentFile(file: string, o: LoadOptions = {}): ResolvedE
     throw new ConfigError([`cannot read the experiment file: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`], abs);
   }
   return resolveConfig(parseYaml(text, abs), { ...o, file: abs, baseDir: path.dirname(abs) });
+}
+
+/**
+ * The sweep's identity for `--resume` and shards: everything but how far it goes (`trials`,
+ * `budget`), so a search resumed with a larger budget is the same search, continued.
+ */
+export function sweepIdentity(sweep: Record<string, unknown>): Record<string, unknown> {
+  const { trials: _n, budget: _b, ...rest } = sweep;
+  return rest;
 }
 
 /** Keys that do not change what a trial computes: excluded from the config hash. */

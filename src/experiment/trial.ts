@@ -27,6 +27,7 @@ import { createProgress, type ProgressMode } from './progress';
 import { chooseThreshold, embeddingMetrics } from './extra-eval';
 import { isRunReference, resolvePretrainedRun } from './pretrained-run';
 import { ConfigError } from '../engine/schema';
+import type { EpochPruner } from './pruning';
 
 // pruned: stopped early by a search (KILLED run); collapsed: self-supervised embeddings with ~0 spread (FAILED, like diverged).
 export type Outcome = TrainOutcome | 'error' | 'interrupted' | 'pruned' | 'collapsed';
@@ -63,6 +64,8 @@ export interface TrialContext {
   extraTags?: Record<string, string>;
   progress?: ProgressMode;
   log?: (line: string) => void;
+  /** A search's pruning rule (sweep.prune): may stop training after an epoch; the trial then ends `pruned`. */
+  pruner?: EpochPruner;
 }
 
 /** `cellab.dataset_digest`: ids, labels, splits and file sizes, 8 hex digits like MLflow's. */
@@ -265,10 +268,12 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
         result = await fit(net, train, val, config.train, {
           onBatchEnd: (b) => bar.update((b.epoch - 1) * perEpoch + b.batch,
             { epoch: `${b.epoch}/${config.train.epochs}`, loss: b.loss, 'val acc': lastVal, 'img/s': b.imagesPerSecond }),
-          onEpochEnd: (row) => {
+          onEpochEnd: async (row) => {
             lastVal = row['val/accuracy'];
             const { epoch, ...metrics } = row;
             run.logMetrics(metrics, epoch);
+            const stop = await ctx.pruner?.check(row, run);
+            return stop ? { stop } : undefined;
           },
         }, { classWeights, checkpointDir, checkpointMeta: { backbone: config.model.backbone, classes }, unfreezeAfter: config.model.unfreezeAfter, log });
         bar.finish({ epochs: result.history.length, 'best epoch': result.bestEpoch, 'img/s': result.imagesPerSecond });
@@ -288,7 +293,14 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
 
     let metrics: Record<string, number> = {};
     let evaluation: ClassificationEvaluation | undefined;
-    if (result.outcome === 'completed') {
+    // Pruned by a search: a KILLED run, not evaluated on the reported split.
+    const outcome: Outcome = result.stopReason ? 'pruned' : result.outcome;
+    const reason = result.stopReason ?? result.reason;
+    if (outcome === 'pruned') {
+      status = 'KILLED';
+      log(`cellab: trial pruned: ${reason}`);
+      run.setTag('cellab.pruned_epoch', String(result.history.length));
+    } else if (result.outcome === 'completed') {
       const onVal = config.eval.split === 'val';
       const target = onVal ? val : test;
       const targetItems = onVal ? split.val : split.test;
@@ -308,10 +320,10 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       log(`cellab: trial diverged: ${result.reason}`);
       if (result.history.length) await run.logArtifact('plots/training_curves.svg', await renderSvg(trainingCurvesSpec(result.history)));
     }
-    run.setTag('cellab.outcome', result.outcome);
-    if (result.reason) run.setTag('cellab.outcome_reason', result.reason);
+    run.setTag('cellab.outcome', outcome);
+    if (reason) run.setTag('cellab.outcome_reason', reason);
     await run.end(status);
-    return { runId: run.runId, experimentId: run.experimentId, outcome: result.outcome, status, reason: result.reason,
+    return { runId: run.runId, experimentId: run.experimentId, outcome, status, reason,
       metrics, history: result.history, bestEpoch: result.bestEpoch, evaluation, configHash: hash, params, fold: ctx.fold };
   } catch (err) {
     run.setTag('cellab.outcome', 'error');
