@@ -1,11 +1,12 @@
 // Parameter importance of a search, honestly simple: a one-way ANOVA per
 // parameter. Each configuration's objective (mean over its folds) is grouped
-// by the parameter's value (numbers with more than 4 distinct values in up to
-// 4 quantile bins; a conditional key's absence is a group of its own), and
-// eta^2 = between-group / total sum of squares is the variance that parameter
-// explains on its own. Shares are the eta^2 normalised to sum to 1. It ignores
-// interactions and is biased upwards on few trials (not fANOVA, which fits a
-// random forest and integrates over the other parameters).
+// by the parameter's value (numbers in quantile bins, about 3 configurations
+// per bin, 2 to 8 bins; a conditional key's absence is a group of its own),
+// and omega^2 = (SS_between - (k-1) MS_within) / (SS_total + MS_within), the
+// bias-corrected share of variance that parameter explains on its own (eta^2
+// would credit a noise parameter with (k-1)/(n-1) on n trials). Shares are the
+// omega^2 normalised to sum to 1. It ignores interactions: not fANOVA, which
+// fits a random forest and integrates over the other parameters.
 import { canonicalJson } from './config';
 
 export interface ImportanceInput {
@@ -16,12 +17,12 @@ export interface ImportanceInput {
 
 export interface Importance {
   param: string;
-  /** eta^2 in [0, 1]. */
+  /** omega^2 in [0, 1] (0 where it cannot be estimated: one configuration per group). */
   statistic: number;
   share: number;
 }
 
-export const IMPORTANCE_METHOD = 'one-way ANOVA: eta² of val/accuracy per parameter alone (numbers in quantile bins), normalised to sum to 1; ignores interactions';
+export const IMPORTANCE_METHOD = 'one-way ANOVA per parameter alone: ω² (bias-corrected variance explained) of val/accuracy, numbers in quantile bins, normalised to sum to 1; ignores interactions (not fANOVA)';
 
 function sumSq(xs: number[]): number {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -56,14 +57,17 @@ export function paramImportance(rows: ImportanceInput[]): Importance[] {
   const ys = configs.map((c) => c.y);
   const total = sumSq(ys);
   const keys = [...new Set(configs.flatMap((c) => Object.keys(c.params)))];
-  const maxBins = Math.max(2, Math.min(4, Math.floor(configs.length / 3)));
+  const maxBins = Math.max(2, Math.min(8, Math.floor(configs.length / 3)));
   const out = keys.map((param) => {
     const groups = groupKeys(configs.map((c) => c.params[param]), maxBins);
     if (new Set(groups).size < 2 || total === 0) return { param, statistic: 0, share: 0 };
     const byGroup = new Map<string, number[]>();
     groups.forEach((g, i) => byGroup.set(g, [...(byGroup.get(g) ?? []), ys[i]]));
     const within = [...byGroup.values()].reduce((s, g) => s + sumSq(g), 0);
-    return { param, statistic: Math.max(0, 1 - within / total), share: 0 };
+    const k = byGroup.size, n = ys.length;
+    if (n - k <= 0) return { param, statistic: 0, share: 0 };
+    const msWithin = within / (n - k);
+    return { param, statistic: Math.max(0, (total - within - (k - 1) * msWithin) / (total + msWithin)), share: 0 };
   });
   const sum = out.reduce((s, r) => s + r.statistic, 0);
   for (const r of out) r.share = sum > 0 ? r.statistic / sum : 0;

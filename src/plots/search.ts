@@ -18,7 +18,7 @@ export interface ParamImportance {
   param: string;
   /** Share in [0, 1]; shares of all parameters sum to 1 (or are all 0). */
   share: number;
-  /** The raw statistic the share came from (e.g. eta squared). */
+  /** The raw statistic the share came from (e.g. omega squared). */
   statistic?: number;
 }
 
@@ -157,7 +157,7 @@ function importanceBody(importance: ParamImportance[]): Record<string, unknown> 
     encoding: {
       y: { field: 'param', type: 'nominal', title: null, sort: rows.map((r) => r.param), axis: { labelLimit: 300 } },
       x: { field: 'share', type: 'quantitative', title: 'share of explained variance', scale: { domain: [0, 1] }, axis: { format: '.0%' } },
-      tooltip: [{ field: 'param' }, { field: 'share', format: '.1%' }, ...(rows.some((r) => 'statistic' in r) ? [{ field: 'statistic', title: 'eta squared', format: '.3f' }] : [])],
+      tooltip: [{ field: 'param' }, { field: 'share', format: '.1%' }, ...(rows.some((r) => 'statistic' in r) ? [{ field: 'statistic', title: 'statistic', format: '.3f' }] : [])],
     },
   };
 }
@@ -175,7 +175,7 @@ export function searchSpec(trials: SearchTrial[], o: SearchPlotOptions & { impor
   const panels = [
     panel(`${metric} by trial (line: best so far)`, historyBody(trials, metric)),
     panel(`Parameters vs ${metric}`, parallelBody(trials, metric)),
-    ...(o.importance?.length ? [panel('Parameter importance', importanceBody(o.importance), o.importanceMethod)] : []),
+    ...(o.importance?.some((i) => i.share > 0) ? [panel('Parameter importance', importanceBody(o.importance), o.importanceMethod)] : []),
   ];
   return envelope(o.title ?? 'Search', subtitle, { vconcat: panels, spacing: 28, resolve: { scale: { color: 'independent', opacity: 'independent', shape: 'independent', strokeDash: 'independent' } } });
 }
