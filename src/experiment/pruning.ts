@@ -49,7 +49,7 @@ export function medianPrunes(value: number, others: number[], o: { minTrials: nu
   return { prune: o.direction === 'max' ? value < m : value > m, median: m };
 }
 
-const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : String(v));
+const fmt = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v));
 
 /** Stops a trial from inside its training loop: the reason to stop after this epoch, or undefined. */
 export interface EpochPruner {
