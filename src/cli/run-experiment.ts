@@ -92,11 +92,13 @@ function dryRun(resolved: ResolvedExperiment, shard: ReturnType<typeof parseShar
   // tpe trials after the startup ones have no params yet: they are chosen when launched.
   const out = trials.map((t) => ({ index: t.index, params: t.pending ? null : t.params, fold: t.fold ?? null, config_hash: t.pending ? null : t.configHash }));
   const later = spec.method === 'tpe' && trials.some((t) => t.pending)
-    ? `trials with params null are chosen at launch by tpe: per key, the finished trials of this sweep (all workers, shards and resumes, read from the tracking store) are split at gamma ${spec.tpe.gamma} into good and bad, and the best of ${spec.tpe.candidates} draws from the good density by l(x)/g(x) is taken (seeded by seed ${spec.seed} and the trial)`
+    ? `the trials after the first ${Math.min(spec.tpe.startup, spec.trials!)} configuration(s) are chosen at launch by tpe: per key, the finished trials of this sweep (all workers, shards and resumes, read from the tracking store) are split at gamma ${spec.tpe.gamma} into good and bad, and the best of ${spec.tpe.candidates} draws from the good density by l(x)/g(x) is taken (seeded by seed ${spec.seed} and the trial)`
     : undefined;
   const how = spec.method === 'grid' ? 'grid' : spec.method === 'random' ? `random (seed ${spec.seed})` : `tpe (seed ${spec.seed}; the first ${Math.min(spec.tpe.startup, spec.trials!)} configuration(s) at random)`;
   const extras = [
-    ...(spec.prune ? [`pruning: ${spec.prune.method} on ${spec.prune.metric}${spec.prune.method === 'asha' ? ` (rungs at epochs ${spec.prune.minEpochs} x ${spec.prune.reductionFactor}^k)` : ` (from epoch ${spec.prune.minEpochs})`}`] : []),
+    ...(spec.prune ? [`pruning: ${spec.prune.method} on ${spec.prune.metric}${spec.prune.method === 'asha'
+      ? ` (rungs at epochs ${[0, 1, 2].map((k) => spec.prune && spec.prune.minEpochs * spec.prune.reductionFactor ** k).join(', ')}, ...; the top 1/${spec.prune.reductionFactor} continue)`
+      : ` (from epoch ${spec.prune.minEpochs}, below the median of finished trials)`}`] : []),
     ...(spec.budget.trials !== undefined || spec.budget.minutes !== undefined ? [`budget: ${[spec.budget.trials !== undefined ? `${spec.budget.trials} trial(s)` : '', spec.budget.minutes !== undefined ? `${spec.budget.minutes} minute(s)` : ''].filter(Boolean).join(', ')}`] : []),
   ];
   if (json) {
