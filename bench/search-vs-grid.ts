@@ -1,6 +1,7 @@
 // Issue 20's done-when: on the synthetic patterns set, the grid of 16 in
 // bench/search-vs-grid.yaml against its `search` profile (tpe + ASHA, 16 trials),
-// each one run of the real CLI into a throwaway store with the default workers.
+// each one run of the real CLI (compiled: bin/run-experiment.js; `npm run build` first) into a
+// throwaway store with the default workers.
 // Prints, per run: wall time, best validation accuracy (what selection reads),
 // and for the search the time from its start until a completed trial first
 // matched the grid's best. Not part of `npm run bench` (it takes tens of minutes).
@@ -13,10 +14,11 @@ import { openTracking } from '../src/tracking/index';
 
 const ROOT = path.join(__dirname, '..');
 const FILE = path.join(__dirname, 'search-vs-grid.yaml');
+const CLI = path.join(ROOT, 'bin', 'run-experiment.js');
 
 function run(store: string, extra: string[]): { seconds: number; summary: Record<string, any> } {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/run-experiment.ts'), FILE, '--tracking-uri', store, '--json', ...extra],
+  const r = spawnSync(process.execPath, [CLI, FILE, '--tracking-uri', store, '--json', ...extra],
     { cwd: ROOT, env: { ...process.env, CELLAB_PROGRESS: '0' }, encoding: 'utf8', maxBuffer: 64 << 20 });
   const seconds = (performance.now() - t0) / 1000;
   const last = r.stdout.trim().split('\n').pop() ?? '';
@@ -27,7 +29,7 @@ function run(store: string, extra: string[]): { seconds: number; summary: Record
 async function main() {
   const json = process.argv.includes('--json');
   // Generate the data and fill the cache first, so neither timed run pays for it.
-  spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/run-experiment.ts'), FILE, '--set', 'train.epochs=1',
+  spawnSync(process.execPath, [CLI, FILE, '--set', 'train.epochs=1',
     '--set', 'sweep.model.backbone=null', '--set', 'sweep.train.lr=null', '--set', 'sweep.train.labelSmoothing=null',
     '--tracking-uri', mkdtempSync(path.join(os.tmpdir(), 'cellab-warm-'))], { cwd: ROOT, env: { ...process.env, CELLAB_PROGRESS: '0' }, stdio: 'inherit' });
   const gridStore = mkdtempSync(path.join(os.tmpdir(), 'cellab-grid-'));

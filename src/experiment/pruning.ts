@@ -58,8 +58,11 @@ export interface EpochPruner {
 
 export const rungKey = (k: number) => `prune/rung_${k}`;
 
-/** The store-backed pruner of one trial of sweep `sweepId`. */
-export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimentId: string; sweepId: string }): EpochPruner {
+/**
+ * The store-backed pruner of one trial of sweep `sweepId`. At the trial's last epoch (`epochs`)
+ * nothing is left to save: its rung value is still recorded for the others, but it is not pruned.
+ */
+export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimentId: string; sweepId: string; epochs?: number }): EpochPruner {
   const { spec, tracking } = o;
   const direction: Direction = resolveMode(spec.metric, 'auto');
   let rung = 0;
@@ -83,6 +86,7 @@ export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimen
           run.logMetric(rungKey(rung), value, row.epoch);
           // Ours must be visible to siblings before we read theirs.
           await run.flush();
+          if (o.epochs !== undefined && row.epoch >= o.epochs) break;
           const others = (await siblings(run.runId)).map((r) => r.metrics[rungKey(rung)]).filter((v): v is number => v !== undefined);
           const competing = [...others, value];
           if (!ashaPromotes(value, competing, spec.reductionFactor, direction)) {
@@ -95,7 +99,7 @@ export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimen
         }
         return reason;
       }
-      if (row.epoch < spec.minEpochs) return undefined;
+      if (row.epoch < spec.minEpochs || (o.epochs !== undefined && row.epoch >= o.epochs)) return undefined;
       const finished = (await siblings(run.runId)).filter((r) => r.info.status === 'FINISHED' && r.tags['cellab.outcome'] === 'completed');
       const others: number[] = [];
       for (const r of finished) {

@@ -350,7 +350,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   }
   const chooser = new TrialChooser({ spec, config, tracking, experimentId, sweepId, folds, projectRoot, log });
   const budget = new Budget({ budget: spec.budget, tracking, experimentId, sweepId });
-  const pruner = () => (spec.prune ? createPruner({ spec: spec.prune, tracking, experimentId, sweepId }) : undefined);
+  const pruner = (t: Trial) => (spec.prune ? createPruner({ spec: spec.prune, tracking, experimentId, sweepId, epochs: t.config.train.epochs }) : undefined);
 
   const interrupted = { value: false };
   const removeHook = onBeforeKill(() => { interrupted.value = true; });
@@ -390,7 +390,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
           const r = await runTrial({
             resolved: trialResolved, tracking, experimentId, engine, projectRoot, fold: t.fold, parentRunId,
             runName: `trial-${t.index} ${trialLabel(t)}`, extraTags: childTags(t), progress: o.progress, log,
-            params: t.params, pruner: pruner(),
+            params: t.params, pruner: pruner(t),
           }, data);
           record(rowFromResult(t, r));
         } catch (err) {
@@ -575,7 +575,7 @@ export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: n
       resolved: { ...resolved, config: t.config }, tracking, experimentId, engine, projectRoot, fold: t.fold,
       parentRunId: o.parentRunId, runName: `trial-${t.index} ${trialLabel(t)}`,
       extraTags: { [SWEEP_ID_TAG]: o.sweepId, [TRIAL_INDEX_TAG]: String(t.index), [TRIAL_PARAMS_TAG]: JSON.stringify(t.params) }, progress: o.progress, log, params: t.params,
-      pruner: spec.prune ? createPruner({ spec: spec.prune, tracking, experimentId, sweepId: o.sweepId }) : undefined,
+      pruner: spec.prune ? createPruner({ spec: spec.prune, tracking, experimentId, sweepId: o.sweepId, epochs: t.config.train.epochs }) : undefined,
     }, data);
     return {
       status: r.status, outcome: r.outcome, run_id: r.runId, experiment_id: experimentId, backend: engine.backend,

@@ -71,6 +71,11 @@ test('ASHA through the store: a trial records its rung value and is judged again
   const p2 = createPruner({ spec: spec({}), tracking, experimentId, sweepId: 's1' });
   assert.equal(await p2.check({ epoch: 1, 'val/accuracy': 0.7 }, other), undefined);
   assert.equal(await p2.check({ epoch: 2, 'val/accuracy': 0.8 }, other), undefined, 'alone at rung 1: best so far');
+  // At its last epoch a trial is not pruned (nothing left to save), but its rung value counts for the others.
+  const last = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 's1' } });
+  const p3 = createPruner({ spec: spec({}), tracking, experimentId, sweepId: 's1', epochs: 1 });
+  assert.equal(await p3.check({ epoch: 1, 'val/accuracy': 0.1 }, last), undefined);
+  assert.equal((await tracking.getRun(last.runId)).metrics['prune/rung_0'], 0.1);
   await tracking.close();
 });
 
@@ -83,6 +88,8 @@ test('median through the store: finished siblings\' values at the same epoch; ru
   const pruner = createPruner({ spec: spec({ method: 'median', minEpochs: 2, minTrials: 2 }), tracking, experimentId, sweepId: 's2' });
   assert.equal(await pruner.check({ epoch: 1, 'val/accuracy': 0.1 }, me), undefined, 'not before minEpochs');
   assert.equal(await pruner.check({ epoch: 2, 'val/accuracy': 0.66 }, me), undefined, 'above the median 0.65');
+  const atEnd = createPruner({ spec: spec({ method: 'median', minEpochs: 2, minTrials: 2 }), tracking, experimentId, sweepId: 's2', epochs: 3 });
+  assert.equal(await atEnd.check({ epoch: 3, 'val/accuracy': 0.1 }, me), undefined, 'not at the last epoch');
   assert.match((await pruner.check({ epoch: 3, 'val/accuracy': 0.7 }, me)) ?? '', /median rule \(epoch 3\): val\/accuracy 0.7 is below the median 0.75 of 2 finished trial\(s\)/);
   await assert.rejects(pruner.check({ epoch: 3, 'train/loss': 1 }, me), /sweep.prune.metric: `val\/accuracy` is not available \(is there a validation split/);
   await tracking.close();
