@@ -100,18 +100,23 @@ export function predictBags(model: MilModel, set: BagSet, batchSize = 32): BagPr
   return out;
 }
 
-/** Loss and metrics of a whole set (val/loss is the unweighted BCE, comparable across configurations). */
-function evaluateBags(model: MilModel, set: BagSet, auxWeight: number): { loss: number; accuracy: number; balanced: number; auxNmse?: number } {
+/**
+ * Loss and metrics of a whole set. The loss is the training objective's classification part,
+ * class-weighted like it: on an imbalanced set an unweighted loss rewards leaning to the
+ * majority, and selecting epochs by it works against balanced accuracy.
+ */
+function evaluateBags(model: MilModel, set: BagSet, auxWeight: number, w: [number, number] = [1, 1]): { loss: number; accuracy: number; balanced: number; auxNmse?: number } {
   const p = predictBags(model, set);
-  let loss = 0, correct = 0, sq = 0;
+  let loss = 0, weights = 0, correct = 0, sq = 0;
   for (let i = 0; i < p.scores.length; i++) {
     const q = Math.min(1 - EPS, Math.max(EPS, p.scores[i])), y = set.labels[i];
-    loss -= y ? Math.log(q) : Math.log(1 - q);
+    loss -= w[y] * (y ? Math.log(q) : Math.log(1 - q));
+    weights += w[y];
     if ((p.scores[i] >= 0.5 ? 1 : 0) === y) correct++;
     if (p.aux && set.aux) sq += (p.aux[i] - set.aux[i]) ** 2;
   }
   const n = Math.max(1, p.scores.length);
-  return { loss: loss / n, accuracy: correct / n, balanced: balancedAccuracy(set.labels, p.scores), ...(p.aux && set.aux && auxWeight > 0 ? { auxNmse: sq / n } : {}) };
+  return { loss: loss / Math.max(1e-12, weights), accuracy: correct / n, balanced: balancedAccuracy(set.labels, p.scores), ...(p.aux && set.aux && auxWeight > 0 ? { auxNmse: sq / n } : {}) };
 }
 
 export async function fitBags(model: MilModel, train: BagSet, val: BagSet | undefined, cfg: TrainConfig,
@@ -193,7 +198,7 @@ export async function fitBags(model: MilModel, train: BagSet, val: BagSet | unde
       const row: EpochRow = { epoch, 'train/loss': lossSum / n, 'train/accuracy': correct / n, 'train/balanced_accuracy': balancedAccuracy(trainLabels, trainScores), lr,
         bags_per_second: n / Math.max(1e-3, (Date.now() - epochStart) / 1000) };
       if (hasVal) {
-        const v = evaluateBags(model, val!, auxWeight);
+        const v = evaluateBags(model, val!, auxWeight, options.classWeights);
         row['val/loss'] = v.loss;
         row['val/accuracy'] = v.accuracy;
         row['val/balanced_accuracy'] = v.balanced;
