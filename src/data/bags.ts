@@ -58,9 +58,10 @@ export function groupBags(items: DatasetItem[], cfg: Pick<DatasetConfig, 'bags' 
     members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const first = members[0];
     const where = first.source ?? first.path;
-    const labels = [...new Set(members.map((m) => m.label))];
+    const labels = [...new Set(members.map((m) => m.label))].sort();
     if (labels.length > 1) {
-      bad.add(where, `bag '${id}' mixes labels ${labels.join(', ')}: a bag has one label (dataset.bags = ${key}). Fix the labels of its images`, first.id);
+      const counts = labels.map((l) => `${l} (${members.filter((m) => m.label === l).length} images)`);
+      bad.add(where, `bag '${id}' mixes labels ${counts.join(', ')}: a bag has one label (dataset.bags = ${key}). Fix the labels of its images`, first.id);
       continue;
     }
     const values: Record<string, string> = {};
