@@ -50,10 +50,10 @@ export function createAggregator(name: string, o: AggregatorOptions): Aggregator
   return e.factory(o);
 }
 
-/** Glorot-uniform weight [fanIn, fanOut], seeded by name. */
-export function glorotVariable(name: string, fanIn: number, fanOut: number, seed: number): tf.Variable {
+/** Glorot-uniform weight [fanIn, fanOut]; its values depend on the seed and `key` (not on the unique variable name). */
+export function glorotVariable(name: string, fanIn: number, fanOut: number, seed: number, key = name.split('/').pop()!): tf.Variable {
   const limit = Math.sqrt(6 / (fanIn + fanOut));
-  return tf.tidy(() => tf.variable(tf.randomUniform([fanIn, fanOut], -limit, limit, 'float32', seedFrom(seed, name)), true, name));
+  return tf.tidy(() => tf.variable(tf.randomUniform([fanIn, fanOut], -limit, limit, 'float32', seedFrom(seed, key)), true, name));
 }
 
 export function zerosVariable(name: string, shape: number[]): tf.Variable {
