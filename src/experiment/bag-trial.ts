@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../engine/schema';
+import { ConfigError, didYouMean } from '../engine/schema';
 import { BadInputCollector } from '../data/bad-input';
 import { groupBags, metadataColumns, regroup, splitBags, bagItems, type Bag, type BagSplit } from '../data/bags';
 import { fitMetadata, fitNumericTarget, type MetadataEncoder } from '../data/metadata';
@@ -17,6 +17,7 @@ import { PreparedBatchSource } from '../data/batches';
 import type { LoadedDataset } from '../data/load';
 import type { DatasetSplit } from '../data/types';
 import { MilModel, type MilExperts } from '../models/mil';
+import { listAggregations } from '../models/aggregation';
 import { cachedFeatures, fitBags, type BagSet, type BagPredictions, type BagTrainResult } from '../train/index';
 import { evaluateClassification, type ClassificationEvaluation } from '../eval/index';
 import { confusionMatrixSpec, gateSpec, renderSvg, rocSpec, trainingCurvesSpec } from '../plots/index';
@@ -38,6 +39,10 @@ export function checkBagConfig(config: ExperimentConfig): void {
   if (mil && model.metadata !== 'none' && dataset.metadata.length === 0) problems.push(`model.metadata ${model.metadata} needs clinical columns: set dataset.metadata (e.g. [AGE, LYMPH_COUNT])`);
   dataset.metadata.forEach((m, i) => { if (typeof m !== 'string' && !m.column) problems.push(`dataset.metadata[${i}] needs a column name: {column: NAME, type: ...}`); });
   if (mil && model.mil.auxiliary && !model.mil.auxiliary.column) problems.push('model.mil.auxiliary needs a column: {column: LYMPH_COUNT, weight: 0.5}');
+  const aggregations = listAggregations().map((a) => a.name);
+  if (mil && !aggregations.includes(model.mil.aggregation)) {
+    problems.push(`model.mil.aggregation '${model.mil.aggregation}' is not registered.${didYouMean(model.mil.aggregation, aggregations)} Available: ${aggregations.join(', ')}`);
+  }
   if (mil && train.loss !== 'bce') problems.push(`model.head mil trains a binary bag classifier with (weighted) binary cross-entropy: set train.loss: bce (it is ${train.loss})`);
   if (problems.length) throw new ConfigError(problems);
 }
