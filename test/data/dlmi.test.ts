@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadDataset } from '../../src/data/load';
+import { load, loadDataset } from '../../src/data/load';
 import { birthYear, DLMI_REFERENCE_YEAR } from '../../src/data/dlmi';
 import { fitMetadata, fitNumericTarget } from '../../src/data/metadata';
 import { DataError } from '../../src/data/bad-input';
@@ -37,6 +37,20 @@ test('reads clinical_annotation.csv + trainset/<ID>/*.jpg: items grouped by pati
   assert.equal(ds.items.find((i) => i.group === 'P2')!.extra.GENDER, 'F');
   assert.equal(ds.items.find((i) => i.group === 'P4')!.extra.AGE, String(DLMI_REFERENCE_YEAR - 1975));
   assert.ok(!('' in p1[0].extra), 'the unnamed index column is not a column');
+});
+
+test('load() with dataset.bags: a notebook sees the bags of each side, whole', async () => {
+  const rows = Array.from({ length: 8 }, (_, i) => `${i},P${i},${i % 3 ? 1 : 0},M,1/1/19${50 + i},${5 + i}`);
+  const root = await dlmiFolder(rows, Object.fromEntries(rows.map((_, i) => [`trainset/P${i}`, 1 + (i % 3)])));
+  const ds = await load({ format: 'dlmi', root, bags: 'ID', metadata: ['AGE'], split: { kind: 'stratified-kfold', folds: 2, valFraction: 0 }, cache: { dir: tmpDir() } }, { fold: 1 });
+  const bags = ds.bags!;
+  assert.equal(bags.train.length + bags.test.length, 8);
+  assert.deepEqual(bags.val, []);
+  assert.deepEqual(new Set(ds.test.map((i) => i.group)), new Set(bags.test.map((b) => b.id)));
+  assert.equal(ds.test.length, bags.test.reduce((n, b) => n + b.items.length, 0));
+  const reactive = bags.test.filter((b) => b.label === 'reactive').length;
+  assert.ok(reactive === 1 || reactive === 2, `stratified by patient: 3 reactive of 8 split 2 + 1, this fold has ${reactive}`);
+  assert.equal(bags.test.length, 4);
 });
 
 test('bad rows name the file and line and say what to do; skip leaves them out', async () => {

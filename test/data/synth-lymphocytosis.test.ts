@@ -3,7 +3,6 @@
 // clinical data that help without deciding every patient.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,23 +10,11 @@ import sharp from 'sharp';
 import { generateLymphocytosis, planPatients, MALIGNANT_SHARE } from '../../src/data/synth/index';
 import { Random } from '../../src/engine/random';
 import { loadDataset } from '../../src/data/load';
-import { config } from './helpers';
+import { config, hashTree } from './helpers';
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-lymph-synth-'));
 after(() => fs.rmSync(TMP, { recursive: true, force: true }));
 
-function hashTree(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (rel: string) => {
-    for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const r = path.join(rel, e.name);
-      if (e.isDirectory()) walk(r);
-      else out.set(r, createHash('sha1').update(fs.readFileSync(path.join(root, r))).digest('hex'));
-    }
-  };
-  walk('');
-  return out;
-}
 
 /** Best balanced accuracy of any threshold on one number (either direction). */
 function bestThresholdBa(values: number[], labels: number[]): number {

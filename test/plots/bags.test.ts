@@ -37,7 +37,7 @@ for (const [name, build] of Object.entries(cases)) {
 }
 
 test('the gate plot sorts patients by pi, marks the misclassified and says what pi is', async () => {
-  const spec = gateSpec(patients) as { data: { values: { bag: string; outcome: string }[] } };
+  const spec = gateSpec(patients) as unknown as { data: { values: { bag: string; outcome: string }[] } };
   assert.deepEqual(spec.data.values.map((v) => v.bag), ['P1', 'P4', 'P3', 'P2']);
   assert.equal(spec.data.values.find((v) => v.bag === 'P3')!.outcome, 'misclassified');
   const svg = await renderSvg(gateSpec(patients));

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { Random } from '../../engine/random';
 import { DataError } from '../bad-input';
 import { FileWriter } from './file-writer';
+import { prepareOutDir } from './generate';
 import { CROP, cellAtypia, renderLymphocyte, smearLook } from './lymph-cell';
 import { planPatients, type PatientPlan } from './lymph-plan';
 import { lymphocytosisReadme } from './lymph-readme';
@@ -41,18 +42,6 @@ const OWN_ENTRIES = ['trainset', 'testset', 'clinical_annotation.csv', 'synth.cs
 /** JPEG encodes in flight (sharp runs them on libuv's pool). */
 const MAX_ENCODES = 8;
 
-function prepareOut(out: string): void {
-  if (fs.existsSync(out)) {
-    if (!fs.statSync(out).isDirectory()) throw new DataError(`output folder ${out} is a file; give a folder`);
-    const entries = fs.readdirSync(out);
-    if (entries.length > 0 && !entries.includes('synth.csv')) {
-      throw new DataError(`output folder ${out} is not empty and holds no synth.csv, so it is not a synthetic set: choose an empty or new folder`);
-    }
-    for (const e of OWN_ENTRIES) fs.rmSync(path.join(out, e), { recursive: true, force: true });
-  }
-  fs.mkdirSync(out, { recursive: true });
-}
-
 const count = (xs: string[]) => Object.fromEntries([...xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>())].sort());
 
 export async function generateLymphocytosis(o: LymphocytosisOptions): Promise<LymphocytosisSummary> {
@@ -64,7 +53,7 @@ export async function generateLymphocytosis(o: LymphocytosisOptions): Promise<Ly
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new DataError(`seed ${seed} must be an integer in 0..4294967295`);
   const root = new Random(seed);
   const patients = planPatients(n, testPatients, root.fork('plan'));
-  prepareOut(o.out);
+  prepareOutDir(o.out, OWN_ENTRIES);
 
   const total = patients.reduce((s, p) => s + p.cells, 0);
   const truth: string[] = ['ID,path,label,subtype,atypical,atypia'];
