@@ -14,8 +14,14 @@ export async function ensureSynthetic(cfg: DatasetConfig, log: (line: string) =>
   // Generate into a temporary sibling, then rename: an interrupted run never leaves a half set behind.
   const tmp = `${out}.partial-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
-  if (s.kind === 'lymphocytosis') await generateLymphocytosis({ out: tmp, n: s.n, seed: s.seed });
-  else await generateSynthetic({ out: tmp, kind: s.kind, n: s.n, seed: s.seed, ...(s.anomalies !== undefined ? { anomalyFraction: s.anomalies } : {}) });
+  // A line per quarter: generating takes tens of seconds for the larger sets.
+  let quarter = 0;
+  const onProgress = (done: number, total: number) => {
+    const q = Math.floor((4 * done) / total);
+    if (q > quarter) { quarter = q; log(`cellab: synth ${done}/${total} images (${q * 25}%)`); }
+  };
+  if (s.kind === 'lymphocytosis') await generateLymphocytosis({ out: tmp, n: s.n, seed: s.seed, onProgress });
+  else await generateSynthetic({ out: tmp, kind: s.kind, n: s.n, seed: s.seed, onProgress, ...(s.anomalies !== undefined ? { anomalyFraction: s.anomalies } : {}) });
   try {
     fs.renameSync(tmp, out);
   } catch (err) {

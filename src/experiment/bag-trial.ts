@@ -43,6 +43,10 @@ export function checkBagConfig(config: ExperimentConfig): void {
   if (mil && !aggregations.includes(model.mil.aggregation)) {
     problems.push(`model.mil.aggregation '${model.mil.aggregation}' is not registered.${didYouMean(model.mil.aggregation, aggregations)} Available: ${aggregations.join(', ')}`);
   }
+  // The frozen backbone embeds each image once: nothing varies per epoch or per view.
+  if (mil && dataset.augment) problems.push('dataset.augment has no effect with model.head mil (every image is embedded once by the frozen backbone): remove dataset.augment');
+  if (mil && train.tta !== 'none') problems.push(`train.tta ${train.tta} has no effect with model.head mil (frozen features, one view per image): set train.tta: none`);
+  if (mil && config.eval.embeddings) problems.push('eval.embeddings evaluates single images; with model.head mil set eval.embeddings: false');
   if (mil && train.loss !== 'bce') problems.push(`model.head mil trains a binary bag classifier with (weighted) binary cross-entropy: set train.loss: bce (it is ${train.loss})`);
   if (problems.length) throw new ConfigError(problems);
 }

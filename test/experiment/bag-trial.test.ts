@@ -142,4 +142,6 @@ test('bad combinations are config errors that say what to set', async () => {
   await fails({ 'dataset.metadata': [] }, /model\.metadata moe needs clinical columns: set dataset\.metadata/);
   await fails({ 'train.loss': 'cross-entropy' }, /set train\.loss: bce/);
   await fails({ 'model.mil.aggregation': 'sum' }, /model\.mil\.aggregation 'sum' is not registered/);
+  await fails({ 'dataset.augment': { hflip: 0.5 } }, /dataset\.augment has no effect with model\.head mil/);
+  await fails({ 'train.tta': 'flips' }, /train\.tta flips has no effect with model\.head mil/);
 });
