@@ -6,7 +6,7 @@
 //   await moe.plots.gate();                 // pi per patient, all folds pooled
 //   await moe.plots.topAttended();          // or .topAttended('P12', { k: 12 })
 import sharp from 'sharp';
-import { parseCsv } from '../eval/csv';
+import { parseCsv } from '../data/csv';
 import { bagGallerySpec, gateSpec, inNotebook, showTable, type VegaLiteSpec } from '../plots/index';
 import { openTracking, type Tracking } from '../tracking/index';
 import { display, shown, type ExperimentResult, TrialView } from './experiment';
@@ -56,8 +56,7 @@ export class BagResults {
         } catch (err) {
           throw new Error(`run ${runId} has no ${file} (${(err as Error).message}): is it a bag study (dataset.bags, model.head: mil) that completed?`);
         }
-        const [header, ...body] = parseCsv(text);
-        return body.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
+        return parseCsv(text, `${file} of run ${runId}`).rows.map((r) => r.values);
       })());
     }
     return this.cache.get(`${runId}/${file}`)!;

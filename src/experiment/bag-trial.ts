@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { ConfigError, didYouMean } from '../engine/schema';
 import { BadInputCollector } from '../data/bad-input';
+import { formatCsv, type CsvValue } from '../data/csv';
 import { groupBags, metadataColumns, regroup, splitBags, bagItems, type Bag, type BagSplit } from '../data/bags';
 import { fitMetadata, fitNumericTarget, type MetadataEncoder } from '../data/metadata';
 import { computeClassWeights } from '../data/class-weights';
@@ -108,19 +109,18 @@ export function bagSet(bags: Bag[], data: BagTrialData, features?: { rows: Map<s
   };
 }
 
-const q = (s: string | number) => { const t = String(s); return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t; };
-const csv = (header: string[], rows: (string | number)[][]) => [header, ...rows].map((r) => r.map(q).join(',')).join('\n') + '\n';
-const num = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '' : v.toPrecision(6));
+/** A score for a CSV cell: empty when there is none (e.g. pi without a mixture of experts). */
+const num = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? undefined : v);
 
 /** predictions.csv (DESIGN.md conventions) with one row per bag: id = bag, path = its images' folder. */
 export function bagPredictionsCsv(bags: Bag[], scores: Float32Array, classes: string[], positive: number): string {
-  return csv(['id', 'path', 'label', ...classes], bags.map((b, i) => [b.id, path.dirname(b.items[0].path), b.label,
-    ...classes.map((_, c) => num(c === positive ? scores[i] : 1 - scores[i]))]));
+  return formatCsv(['id', 'path', 'label', ...classes], bags.map((b, i) => [b.id, path.dirname(b.items[0].path), b.label,
+    ...classes.map((_, c) => (c === positive ? scores[i] : 1 - scores[i]))]));
 }
 
 /** patients.csv: the per-patient view (gate weight, each expert's opinion, the decision). */
 export function patientsCsv(bags: Bag[], p: BagPredictions, o: { classes: string[]; positive: number; threshold: number; aux?: { mean: number; std: number } }): string {
-  return csv(['bag', 'label', 'score', 'pi', 'image_score', 'metadata_score', 'prediction', 'images', ...(p.aux && o.aux ? ['aux_prediction'] : [])],
+  return formatCsv(['bag', 'label', 'score', 'pi', 'image_score', 'metadata_score', 'prediction', 'images', ...(p.aux && o.aux ? ['aux_prediction'] : [])],
     bags.map((b, i) => [b.id, b.label, num(p.scores[i]), num(p.pi?.[i]), num(p.yImage?.[i]), num(p.yMeta?.[i]),
       o.classes[p.scores[i] >= o.threshold ? o.positive : 1 - o.positive], b.items.length,
       ...(p.aux && o.aux ? [num(p.aux[i] * o.aux.std + o.aux.mean)] : [])]));
@@ -128,14 +128,14 @@ export function patientsCsv(bags: Bag[], p: BagPredictions, o: { classes: string
 
 /** attention.csv: every image's weight in its bag and its rank there (1 = counted most). */
 export function attentionCsv(bags: Bag[], set: BagSet, weights: Float32Array): string {
-  const rows: (string | number)[][] = [];
+  const rows: CsvValue[][] = [];
   bags.forEach((b, i) => {
     const start = set.offsets[i];
     const order = b.items.map((_, k) => k).sort((x, y) => weights[start + y] - weights[start + x]);
     const rank = new Map(order.map((k, r) => [k, r + 1]));
     b.items.forEach((it, k) => rows.push([b.id, it.id, it.path, num(weights[start + k]), rank.get(k)!]));
   });
-  return csv(['bag', 'image', 'path', 'weight', 'rank'], rows);
+  return formatCsv(['bag', 'image', 'path', 'weight', 'rank'], rows);
 }
 
 export interface BagRunResult {

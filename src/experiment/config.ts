@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import { ConfigError, didYouMean, validate, type SchemaNode } from '../engine/schema';
 import { experimentSchema, knownKeys, schemaAt, type ExperimentConfig } from './schema';
 import { DATASET_RUNTIME_KEYS } from '../data/schema';
+import { isUri, resolveDatasetInputPaths } from '../data/paths';
 
 export interface LoadOptions {
   /** `key=value` strings or a key -> value map (values as YAML text or already parsed). */
@@ -55,19 +56,35 @@ export function parseYaml(text: string, file: string): unknown {
   return doc.toJS();
 }
 
-/** `a.b=1` -> ['a.b', 1]; the value is YAML (`[0.1, 0.01]`, `true`, `null`, `abc`). */
+/**
+ * `a.b=1` -> ['a.b', 1]; the value is YAML (`[0.1, 0.01]`, `true`, `null`, `abc`). Text YAML
+ * refuses but that is plainly a string (`@lab`) stays a string; a value with YAML structure
+ * that does not parse (an unclosed `[`, `{` or quote) is an error naming the key, and so is
+ * a ` #` that YAML would read as a comment, silently cutting the value.
+ */
 export function parseSet(expr: string): [string, unknown] {
   const eq = expr.indexOf('=');
   if (eq <= 0) throw new ConfigError([`--set ${expr}: expected key=value (e.g. --set train.epochs=2)`]);
   const key = expr.slice(0, eq).trim();
   const raw = expr.slice(eq + 1);
-  let value: unknown;
-  try {
-    value = raw === '' ? '' : YAML.parse(raw);
-  } catch {
-    value = raw;
+  if (raw.trim() === '') return [key, ''];
+  const quoteIt = `quote the whole value to mean a string (--set ${key}='"${raw.replace(/"/g, '\\"')}"')`;
+  if ([...new YAML.Lexer().lex(raw)].some((token) => token.startsWith('#'))) {
+    throw new ConfigError([`--set ${key}=${raw}: YAML reads \`#\` after a space as the start of a comment, which would drop the rest; ${quoteIt}`]);
   }
-  return [key, value];
+  const doc = YAML.parseDocument(raw);
+  let why = doc.errors[0]?.message;
+  if (!why) {
+    try {
+      return [key, doc.toJS()];
+    } catch (err) {
+      why = (err as Error).message; // e.g. an alias `*x` with no anchor
+    }
+  } else if (!/[[\]{}"']|:\s|^\s*[-?*&!|>%]/.test(raw)) {
+    return [key, raw];
+  }
+  why = why.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  throw new ConfigError([`--set ${key}=${raw}: not valid YAML (${why}). Fix the brackets or quotes, or ${quoteIt}`]);
 }
 
 function normaliseSets(set: LoadOptions['set']): Record<string, unknown> {
@@ -116,10 +133,6 @@ function resolveSetPaths(key: string, value: unknown, cwd: string): unknown {
   return value;
 }
 
-/** `http://...`, `file:///...`, `runs:/<id>`, `experiment:<name>` — not Windows drive letters. */
-function isUri(p: string): boolean {
-  return /^[a-z][a-z0-9+.-]+:/i.test(p);
-}
 
 export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; baseDir: string }): ResolvedExperiment {
   const env = o.env ?? process.env;
@@ -143,6 +156,8 @@ export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; ba
   if (problems.length) throw new ConfigError(problems, source);
   for (const [k, v] of Object.entries(overrides)) applyOverride(merged, k, resolveSetPaths(k, v, cwd));
   const issues: string[] = [];
+  // Inputs that live with the images (manifest, mask.dir) resolve against dataset.root first.
+  if ('dataset' in merged) merged.dataset = resolveDatasetInputPaths(merged.dataset, o.baseDir, issues);
   const config = validate(experimentSchema, merged, '', issues, {
     resolvePath: (p) => (isUri(p) ? p : path.resolve(o.baseDir, p)),
   }) as ExperimentConfig;

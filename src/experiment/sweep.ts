@@ -7,6 +7,7 @@ import { initEngine, coreCount, type EngineInfo } from '../engine/backend';
 import { openTracking, findProjectRoot, resolveExperimentName, resolveTrackingUri, onBeforeKill, type Tracking, type RunLogger } from '../tracking/index';
 import type { RunRecord, Store } from '../tracking/types';
 import { sweepSpec, renderSvg } from '../plots/index';
+import { formatCsv } from '../data/csv';
 import { configHash, configToYaml, canonicalJson, type ResolvedExperiment } from './config';
 import { expandTrials, shardTrials, trialLabel, type Trial } from './trials';
 import { loadTrialData, runTrial, type TrialResult, type Outcome } from './trial';
@@ -292,7 +293,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   });
   if (parentLogger && parentLogger.runId !== parent.runId) {
     // Lost the election to a concurrent shard: our candidate is deleted by reconcileParents.
-    await parentLogger.end('KILLED').catch(() => undefined);
+    await parentLogger.end('KILLED').catch((e: Error) => log(`cellab: could not end the unused parent candidate ${parentLogger!.runId} (it is deleted with the other duplicates): ${e.message}`));
     parentLogger = undefined;
   }
   const parentRunId = parent.runId;
@@ -457,9 +458,8 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
 async function logSweepArtifacts(store: Store, parent: RunRecord, rows: TrialRow[], note: string): Promise<void> {
   const table = formatTable(rows, note);
   await store.uploadArtifact(parent.info, 'sweep/summary.txt', Buffer.from(table + '\n'));
-  const csvHead = ['trial', 'label', 'fold', 'outcome', 'reason', 'run_id', 'accuracy', 'average_class_accuracy', 'macro_f1', 'auc'];
-  const q = (s: unknown) => { const t = s === undefined ? '' : String(s); return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t; };
-  const csv = [csvHead.join(','), ...rows.map((r) => [r.trial, r.label, r.fold, r.outcome, r.reason, r.runId, r.metrics.accuracy, r.metrics.average_class_accuracy, r.metrics.macro_f1, r.metrics.auc].map(q).join(','))].join('\n') + '\n';
+  const csv = formatCsv(['trial', 'label', 'fold', 'outcome', 'reason', 'run_id', 'accuracy', 'average_class_accuracy', 'macro_f1', 'auc'],
+    rows.map((r) => [r.trial, r.label, r.fold, r.outcome, r.reason, r.runId, r.metrics.accuracy, r.metrics.average_class_accuracy, r.metrics.macro_f1, r.metrics.auc]));
   await store.uploadArtifact(parent.info, 'sweep/trials.csv', Buffer.from(csv));
   const metric = rows.some((r) => r.metrics.average_class_accuracy !== undefined) ? 'average_class_accuracy' : 'accuracy';
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];

@@ -11,6 +11,7 @@ import { loadDataset, type LoadedDataset } from '../data/load';
 import type { PreparedBatchSource } from '../data/batches';
 import type { BadInput } from '../data/bad-input';
 import { ensureSynthetic } from '../data/ensure-synthetic';
+import { formatCsv } from '../data/csv';
 import { splitDataset } from '../data/split';
 import { prepareSplitSources } from '../data/split-sources';
 import type { AnomalyResult } from '../data/anomaly';
@@ -77,17 +78,19 @@ export function datasetDigest(items: DatasetItem[]): string {
   return h.digest('hex').slice(0, 8);
 }
 
-/** predictions.csv: id, path, label, then one score column per class (DESIGN.md conventions). */
+/**
+ * predictions.csv: id, path, label, then one score column per class (DESIGN.md conventions).
+ * Scores at full float32 precision: each parses back to the exact value evaluated, so
+ * metrics recomputed from the file equal the logged ones.
+ */
 export function predictionsCsv(items: DatasetItem[], ids: string[], scores: Float32Array, classes: string[]): string {
   const byId = new Map(items.map((i) => [i.id, i]));
-  const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const lines = [['id', 'path', 'label', ...classes].map(q).join(',')];
-  ids.forEach((id, r) => {
-    const it = byId.get(id)!;
-    const row = classes.map((_, c) => scores[r * classes.length + c].toPrecision(6));
-    lines.push([q(id), q(it.path), q(it.label), ...row].join(','));
-  });
-  return lines.join('\n') + '\n';
+  const k = classes.length;
+  return formatCsv(['id', 'path', 'label', ...classes], ids.map((id, r) => {
+    const it = byId.get(id);
+    if (!it) throw new Error(`predictions.csv: scored id ${id} is not among the evaluated items (a bug: please report it)`);
+    return [id, it.path, it.label, ...scores.subarray(r * k, (r + 1) * k)];
+  }));
 }
 
 function tagsFor(ctx: TrialContext, hash: string, digest?: string): Record<string, string> {

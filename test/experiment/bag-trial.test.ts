@@ -14,7 +14,7 @@ import { fromFile } from '../../src/experiment/experiment';
 import { bagResults } from '../../src/experiment/bag-results';
 import { loadTrialData, prepareData } from '../../src/experiment/trial';
 import { openTracking } from '../../src/tracking/index';
-import { parseCsv } from '../../src/eval/csv';
+import { parseCsv } from '../../src/data/csv';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-bags-'));
 const data = path.join(work, 'dlmi');
@@ -92,7 +92,7 @@ test('a k-fold mixture-of-experts run logs one prediction per patient, the gate,
   for (const row of result.rows) {
     const run = await tracking.getRun(row.runId!);
     for (const k of ['test/balanced_accuracy', 'test/mean_gate', 'val/best_loss', 'train/best_epoch']) assert.ok(Number.isFinite(run.metrics[k]), `${k} logged`);
-    const table = async (f: string) => { const [h, ...b] = parseCsv((await tracking.downloadArtifact(row.runId!, f)).toString('utf8')); return b.map((r) => Object.fromEntries(h.map((k, i) => [k, r[i]]))); };
+    const table = async (f: string) => parseCsv((await tracking.downloadArtifact(row.runId!, f)).toString('utf8'), f).rows.map((r) => r.values);
     const preds = await table('predictions.csv');
     const patients = await table('patients.csv');
     assert.deepEqual(Object.keys(preds[0]), ['id', 'path', 'label', 'malignant', 'reactive']);

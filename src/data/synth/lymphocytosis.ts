@@ -38,7 +38,6 @@ export interface LymphocytosisSummary {
 }
 
 export const DEFAULT_PATIENTS = 163;
-const OWN_ENTRIES = ['trainset', 'testset', 'clinical_annotation.csv', 'synth.csv', 'README.md'];
 /** JPEG encodes in flight (sharp runs them on libuv's pool). */
 const MAX_ENCODES = 8;
 
@@ -53,7 +52,7 @@ export async function generateLymphocytosis(o: LymphocytosisOptions): Promise<Ly
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new DataError(`seed ${seed} must be an integer in 0..4294967295`);
   const root = new Random(seed);
   const patients = planPatients(n, testPatients, root.fork('plan'));
-  prepareOutDir(o.out, OWN_ENTRIES);
+  prepareOutDir(o.out);
 
   const total = patients.reduce((s, p) => s + p.cells, 0);
   const truth: string[] = ['ID,path,label,subtype,atypical,atypia'];
