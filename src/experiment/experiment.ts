@@ -408,13 +408,13 @@ export class TrialView {
 }
 
 /** A value already shown as a table prints as one line when a notebook cell ends with it. */
-function shown<T extends object>(value: T, what: string): T {
+export function shown<T extends object>(value: T, what: string): T {
   Object.defineProperty(value, inspect.custom, { value: () => `<${what}>`, enumerable: false });
   return value;
 }
 
 /** Show in a notebook; the returned spec prints as one line there (not a page of JSON). */
-async function display(spec: VegaLiteSpec): Promise<VegaLiteSpec> {
+export async function display(spec: VegaLiteSpec): Promise<VegaLiteSpec> {
   if (inNotebook()) await show(spec);
   const title = typeof spec.title === 'string' ? spec.title : (spec.title as { text?: string } | undefined)?.text ?? 'plot';
   Object.defineProperty(spec, inspect.custom, { value: () => `<Vega-Lite spec: ${title}>`, enumerable: false });

@@ -29,6 +29,7 @@ import { chooseThreshold, embeddingMetrics } from './extra-eval';
 import { isRunReference, resolvePretrainedRun } from './pretrained-run';
 import { ConfigError } from '../engine/schema';
 import type { EpochPruner } from './pruning';
+import { checkBagConfig, prepareBagData, runBagModel, splitBagTrial, type BagTrialData } from './bag-trial';
 
 // pruned: stopped early by a search (KILLED run); collapsed: self-supervised embeddings with ~0 spread (FAILED, like diverged).
 export type Outcome = TrainOutcome | 'error' | 'interrupted' | 'pruned' | 'collapsed';
@@ -165,7 +166,7 @@ async function embeddingEval(config: ExperimentConfig, net: tf.LayersModel, o: {
 export async function prepareData(config: ExperimentConfig, fold?: number, log?: (l: string) => void): Promise<{ dataset: LoadedDataset; split: DatasetSplit }> {
   await ensureSynthetic(config.dataset, log);
   const dataset = loadDataset(config.dataset, { collect: true });
-  const split = splitDataset(dataset.items, config.dataset.split, fold);
+  const split = config.dataset.bags ? splitBagTrial(config, dataset, fold) : splitDataset(dataset.items, config.dataset.split, fold);
   return { dataset, split };
 }
 
@@ -185,6 +186,8 @@ export interface TrialData {
   anomalies?: AnomalyResult;
   classWeights: ClassWeights;
   digest: string;
+  /** Patient-level studies (dataset.bags): the bags, their metadata, bag-level class weights. */
+  bags?: BagTrialData;
   /** Release cache files held open by streaming sources (runTrial does, when it ends). */
   close(): void;
 }
@@ -194,6 +197,7 @@ export interface TrialData {
  * (exit code 1: nothing ran).
  */
 export async function loadTrialData(config: ExperimentConfig, o: { fold?: number; progress?: ProgressMode; log?: (l: string) => void } = {}): Promise<TrialData> {
+  checkBagConfig(config);
   const { dataset, split } = await prepareData(config, o.fold, o.log);
   const total = new Set([...split.train, ...split.val, ...split.test].map((i) => i.id)).size;
   const bar = createProgress('images', total, { mode: o.progress });
@@ -204,6 +208,7 @@ export async function loadTrialData(config: ExperimentConfig, o: { fold?: number
     dataset, split: s.split, classes: s.classes, train: s.train, val: s.val, test: s.test,
     skipped: [...dataset.skipped, ...s.skipped], anomalies: s.anomalies, classWeights: s.classWeights,
     digest: datasetDigest(dataset.items), close: s.close,
+    ...(config.dataset.bags ? { bags: prepareBagData(config, s.split, s.classes) } : {}),
   };
 }
 
@@ -245,6 +250,15 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     const net = model = built.model;
     if (built.pretrained) await run.logArtifact('model/pretrained.json', JSON.stringify(built.pretrained, null, 1));
     if (built.freeze) run.logMetrics({ 'model/frozen_params': built.freeze.frozenParams, 'model/trainable_params': built.freeze.trainableParams }, 0);
+    if (data.bags) {
+      // Patient-level study: its own training and per-bag evaluation (bag-trial.ts).
+      const b = await runBagModel({ config, data: { ...data, bags: data.bags }, net, run, projectRoot: ctx.projectRoot, progress: ctx.progress, log });
+      run.setTag('cellab.outcome', b.result.outcome);
+      if (b.result.reason) run.setTag('cellab.outcome_reason', b.result.reason);
+      await run.end(b.status);
+      return { runId: run.runId, experimentId: run.experimentId, outcome: b.result.outcome, status: b.status, reason: b.result.reason,
+        metrics: b.metrics, history: b.result.history, bestEpoch: b.result.bestEpoch, evaluation: b.evaluation, configHash: hash, params, fold: ctx.fold };
+    }
     const classWeights = config.dataset.classWeights !== 'none' ? data.classWeights.perClass : undefined;
     const checkpointDir = config.train.checkpoint ? fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-checkpoint-')) : undefined;
     let result: TrainResult;

@@ -26,3 +26,7 @@ export type { LinearHead, LinearHeadOptions, CResult } from './linear-head';
 export { fitLinearHead } from './linear-fit';
 export type { LinearFitOptions, LinearFitResult } from './linear-fit';
 export { lbfgs } from './lbfgs';
+export { fitBags, predictBags, balancedAccuracy } from './bag-loop';
+export type { BagFitOptions, BagPredictions, BagTrainResult } from './bag-loop';
+export { bagBatch, bagCount, bagSize, checkBagSet, disposeBatch } from './bags';
+export type { BagSet, BagBatch } from './bags';

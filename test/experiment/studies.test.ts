@@ -35,12 +35,20 @@ test('protein-localisation: 2 backbones x LR {0.1 .. 0.0001}, anomaly filter and
   assert.equal(t[0].config.dataset.classWeights, 'one-minus-frequency');
 });
 
-test('lymphocytosis-small: stratified 5-fold, weighted BCE, dense and linear heads', () => {
+test('lymphocytosis-small: patients as bags, stratified 5-fold over patients, weighted BCE; image vs clinical vs mixture of experts', () => {
   const t = trials('lymphocytosis-small');
-  assert.equal(t.length, 10);
-  assert.equal(t[0].config.dataset.split.kind, 'stratified-kfold');
-  assert.equal(t[0].config.train.loss, 'bce');
-  assert.equal(t[0].config.dataset.classWeights, 'inverse');
+  assert.equal(t.length, 3 * 5);
+  assert.deepEqual([...new Set(t.map((x) => x.config.model.metadata))], ['none', 'only', 'moe']);
+  const c = t[0].config;
+  assert.equal(c.dataset.format, 'dlmi');
+  assert.equal(c.dataset.bags, 'ID');
+  assert.deepEqual(c.dataset.metadata, ['AGE', 'LYMPH_COUNT']);
+  assert.equal(c.dataset.split.kind, 'stratified-kfold');
+  assert.equal(c.model.head, 'mil');
+  assert.equal(c.model.mil.aggregation, 'attention');
+  assert.equal(c.train.loss, 'bce');
+  assert.equal(c.dataset.classWeights, 'inverse');
+  assert.equal(trials('lymphocytosis-small', 'smoke').length, 3 * 2);
 });
 
 test('histology-query: one run with embedding evaluation', () => {
