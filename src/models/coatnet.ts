@@ -24,7 +24,7 @@ export function coatnet0(o: ResolvedBackboneOptions): tf.LayersModel {
   });
   x = tf.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(x) as T;
   x = b.layerNorm(x, 'features');
-  return tf.model({ inputs: input, outputs: b.classifier(x), name: 'coatnet-0' });
+  return b.model(b.classifier(x), 'coatnet-0');
 }
 
 registerBackbone('coatnet-0', coatnet0, {

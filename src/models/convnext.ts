@@ -30,7 +30,7 @@ function convnext(dims: number[], depths: number[], name: string) {
     });
     x = tf.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(x) as T;
     x = b.layerNorm(x, 'features');
-    return tf.model({ inputs: input, outputs: b.classifier(x), name });
+    return b.model(b.classifier(x), name);
   };
 }
 

@@ -20,7 +20,7 @@ export function efficientNetB0(o: ResolvedBackboneOptions): tf.LayersModel {
     }
   });
   x = b.convBnAct(x, 'head', { filters: b.ch(1280), kernel: 1, act: 'swish' });
-  return tf.model({ inputs: input, outputs: b.classifier(poolFeatures(x)), name: 'efficientnet-b0' });
+  return b.model(b.classifier(poolFeatures(x)), 'efficientnet-b0');
 }
 
 registerBackbone('efficientnet-b0', efficientNetB0, {

@@ -39,7 +39,7 @@ export function inceptionV1(o: ResolvedBackboneOptions): tf.LayersModel {
     if (s > 0) x = maxPool(x, `${stage}_pool`, 2);
     st.modules.forEach((m, i) => { x = inceptionModule(b, x, `${stage}_${st.name}${'abcde'[i]}`, m); });
   });
-  return tf.model({ inputs: input, outputs: b.classifier(poolFeatures(x)), name: 'inception' });
+  return b.model(b.classifier(poolFeatures(x)), 'inception');
 }
 
 registerBackbone('inception', inceptionV1, {

@@ -21,7 +21,7 @@ export function mobilenetV2(o: ResolvedBackboneOptions): tf.LayersModel {
   });
   // The last 1x1 conv keeps 1280 channels below width 1 in the reference; scaled here so it stays small.
   x = b.convBnAct(x, 'head', { filters: b.ch(1280), kernel: 1, act: 'relu6' });
-  return tf.model({ inputs: input, outputs: b.classifier(poolFeatures(x)), name: 'mobilenetv2' });
+  return b.model(b.classifier(poolFeatures(x)), 'mobilenetv2');
 }
 
 registerBackbone('mobilenetv2', mobilenetV2, {

@@ -17,9 +17,18 @@ export interface BackboneOptions {
   dropout?: number;
   /** Fixes weight initialisation (and the dropout masks). */
   seed?: number;
+  /** Normalisation and gray -> RGB repetition inside the model, before the stem (pretrained weights). */
+  inputAdapter?: InputAdapterOptions | null;
 }
 
-export type ResolvedBackboneOptions = Required<BackboneOptions>;
+export interface InputAdapterOptions {
+  mean?: number[];
+  std?: number[];
+  /** Repeat a 1-channel input this many times (3: a gray image into an RGB stem). */
+  repeat?: number;
+}
+
+export type ResolvedBackboneOptions = Required<Omit<BackboneOptions, 'inputAdapter'>> & { inputAdapter: InputAdapterOptions | null };
 
 export interface BackboneInfo {
   name: string;
@@ -74,6 +83,7 @@ export function createBackbone(name: string, o: BackboneOptions): tf.LayersModel
     width: o.width ?? entry.defaultWidth,
     dropout: o.dropout ?? 0,
     seed: o.seed ?? 0,
+    inputAdapter: o.inputAdapter ?? null,
   };
   if (!(resolved.width > 0)) throw new Error(`backbone '${entry.name}': width must be > 0, got ${resolved.width}`);
   if (!(resolved.classes >= 1)) throw new Error(`backbone '${entry.name}': classes must be >= 1, got ${resolved.classes}`);

@@ -42,7 +42,7 @@ function resnet(depths: number[], block: 'basic' | 'bottleneck', name: string) {
         x = block === 'basic' ? basicBlock(b, x, blockName, filters, stride) : bottleneck(b, x, blockName, filters, stride);
       }
     });
-    return tf.model({ inputs: input, outputs: b.classifier(poolFeatures(x)), name });
+    return b.model(b.classifier(poolFeatures(x)), name);
   };
 }
 

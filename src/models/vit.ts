@@ -26,7 +26,7 @@ export function vitTiny(o: ResolvedBackboneOptions): tf.LayersModel {
   for (let i = 0; i < 12; i++) x = tokenBlock(b, x, `stage${i + 1}`, heads);
   x = b.layerNorm(x, 'head_norm');
   x = tf.layers.globalAveragePooling1d({ name: 'features' }).apply(x) as T;
-  return tf.model({ inputs: input, outputs: b.classifier(x), name: 'vit-tiny' });
+  return b.model(b.classifier(x), 'vit-tiny');
 }
 
 registerBackbone('vit-tiny', vitTiny, {
