@@ -7,7 +7,7 @@ import './convnext';
 import './coatnet';
 import './inception';
 import './vit';
-export { registerBackbone, createBackbone, listBackbones, backboneInfo, resolveBackboneName, countParams } from './registry';
+export { registerBackbone, createBackbone, listBackbones, backboneInfo, resolveBackboneName, countParams, parameterCount } from './registry';
 export type { BackboneOptions, BackboneInfo, BackboneFactory, ResolvedBackboneOptions } from './registry';
 export { LayerBuilder, poolFeatures } from './builder';
 export * as layers from './layers/index';

@@ -98,3 +98,10 @@ export function createBackbone(name: string, o: BackboneOptions): tf.LayersModel
 export function countParams(model: tf.LayersModel): number {
   return model.weights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
 }
+
+const BUFFERS = /\/(moving_mean|moving_variance|num_batches_tracked)(_\d+)?$/;
+
+/** Learned parameters only, as PyTorch counts them (sum of p.numel() over parameters(): no batch-norm statistics). */
+export function parameterCount(model: tf.LayersModel): number {
+  return model.weights.filter((w) => !BUFFERS.test(w.originalName)).reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+}

@@ -1,0 +1,85 @@
+// The published weights cellab knows: where each file comes from, how to
+// check it, what the net expects of its input, and which of its keys the
+// architecture drops on purpose. Used by `cellab weights list|fetch|verify`
+// and by `model.pretrained: torchvision:resnet18[=PATH]`.
+//
+// Hashes: torchvision names each file `<name>-<first 8 hex of its SHA-256>.pth`
+// (torch.hub checks that prefix); where the full SHA-256 is not recorded here,
+// only that published prefix is checked, and `cellab weights list` says so.
+import { resolveBackboneName } from '../registry';
+
+export type WeightsSource = 'torchvision' | 'timm';
+
+export interface Normalization { mean: number[]; std: number[] }
+
+export interface PublishedWeights {
+  /** `torchvision:resnet18`: what `model.pretrained` and `cellab weights fetch` accept. */
+  id: string;
+  source: WeightsSource;
+  /** The source's own model name. */
+  name: string;
+  /** Our backbone (at width 1). */
+  arch: string;
+  url: string;
+  /** File name in the weights cache. */
+  file: string;
+  /** Full SHA-256 of the file, when known. */
+  sha256?: string;
+  /** The hash prefix the source publishes in the file name (torchvision). */
+  sha256Prefix?: string;
+  classes: number;
+  /** The resolution the weights were trained/evaluated at. */
+  inputSize: number;
+  normalization: Normalization;
+  /** Keys of the file the architecture drops (auxiliary heads). */
+  ignore?: RegExp[];
+  /** Source key -> our annotated key, when the file's names differ from the annotation. */
+  rename?: (key: string) => string;
+}
+
+export const IMAGENET: Normalization = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+/** torchvision's GoogLeNet/Inception-v3 weights come with transform_input=True: that is (x - 0.5) / 0.5 per channel. */
+export const INCEPTION: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+
+const TV = 'https://download.pytorch.org/models/';
+
+function torchvision(name: string, arch: string, file: string, o: Partial<PublishedWeights> = {}): PublishedWeights {
+  const prefix = /-([0-9a-f]{8,})\.pth$/.exec(file)?.[1];
+  return { id: `torchvision:${name}`, source: 'torchvision', name, arch, url: TV + file, file, sha256Prefix: prefix,
+    classes: 1000, inputSize: 224, normalization: IMAGENET, ...o };
+}
+
+function timm(name: string, arch: string, tag: string, o: Partial<PublishedWeights> = {}): PublishedWeights {
+  return { id: `timm:${name}`, source: 'timm', name, arch, url: `https://huggingface.co/timm/${name}.${tag}/resolve/main/model.safetensors`,
+    file: `timm-${name}.${tag}.safetensors`, classes: 1000, inputSize: 224, normalization: IMAGENET, ...o };
+}
+
+const PUBLISHED: PublishedWeights[] = [
+  torchvision('resnet18', 'resnet18', 'resnet18-f37072fd.pth'),
+  torchvision('resnet34', 'resnet34', 'resnet34-b627a593.pth'),
+  torchvision('resnet50', 'resnet50', 'resnet50-0676ba61.pth'),
+];
+
+export function registerPublished(w: PublishedWeights): void {
+  if (PUBLISHED.some((p) => p.id === w.id)) throw new Error(`published weights ${w.id} are already registered`);
+  PUBLISHED.push(w);
+}
+
+export function listPublished(): PublishedWeights[] {
+  return [...PUBLISHED];
+}
+
+/** `torchvision:resnet18` (or `timm:convnext_atto`). */
+export function findPublished(id: string): PublishedWeights {
+  const hit = PUBLISHED.find((p) => p.id === id);
+  if (hit) return hit;
+  const [source, name] = id.split(':');
+  const similar = PUBLISHED.filter((p) => p.source === source || p.name === name).map((p) => p.id);
+  throw new Error(`no published weights named '${id}'. Known: ${(similar.length ? similar : PUBLISHED.map((p) => p.id)).join(', ')} (cellab weights list)`);
+}
+
+/** The published weights of one of our backbones (the first registered), if any. */
+export function publishedWeights(arch: string): PublishedWeights | undefined {
+  const name = resolveBackboneName(arch);
+  return PUBLISHED.find((p) => p.arch === name);
+}
