@@ -24,6 +24,9 @@ export const CASES: [string, string, number][] = [
   ['resnet18', 'resnet18', 64],
   ['resnet34', 'resnet34', 64],
   ['resnet50', 'resnet50', 64],
+  ['mobilenetv2', 'mobilenet_v2', 64],
+  ['efficientnet-b0', 'efficientnet_b0', 64],
+  ['efficientnet-b1', 'efficientnet_b1', 64],
 ];
 
 let tmp: string;

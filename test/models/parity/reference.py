@@ -33,12 +33,8 @@ def build(name):
 model = build(arch)
 norms = (torch.nn.BatchNorm2d, torch.nn.BatchNorm1d)
 with torch.no_grad():
-    for m in model.modules():
-        if isinstance(m, norms):
-            m.reset_running_stats()
-            m.momentum = None           # cumulative: the statistics of the calibration batch
-    model.train()
-    model(torch.randn(4, 3, size, size))
+    # Random affine and layer-scale values first, then the statistics: calibrated the
+    # other way round, later layers' statistics would not fit and activations grow.
     for name, p in model.named_parameters():
         leaf = name.split('.')[-1]
         if leaf in ('layer_scale', 'gamma') or name.endswith('ls1.gamma') or name.endswith('ls2.gamma'):
@@ -50,8 +46,20 @@ with torch.no_grad():
             if getattr(m, 'weight', None) is not None:
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.normal_(0, 0.2)
+        if isinstance(m, norms):
+            m.reset_running_stats()
+            m.momentum = None           # cumulative: the statistics of the calibration batch
+    # Batch norms in training mode only: dropout / stochastic depth stay off, or the
+    # statistics would be of a thinned net and eval-mode activations would blow up.
+    model.eval()
+    for m in model.modules():
+        if isinstance(m, norms):
+            m.train()
+    # ... on the test input itself plus more of its kind, so eval-mode activations stay
+    # well scaled through every block (a few values per channel in the last stages otherwise).
+    x = torch.randn(batch, 3, size, size, generator=torch.Generator().manual_seed(1))
+    model(torch.cat([x, torch.randn(16 - batch, 3, size, size)]))
 model.eval()
-x = torch.randn(batch, 3, size, size, generator=torch.Generator().manual_seed(1))
 with torch.no_grad():
     logits = model(x)
 sd = model.state_dict()
