@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import { ConfigError, didYouMean, validate, type SchemaNode } from '../engine/schema';
 import { experimentSchema, knownKeys, schemaAt, type ExperimentConfig } from './schema';
 import { DATASET_RUNTIME_KEYS } from '../data/schema';
+import { resolveModelConfig } from '../models/resolve';
 
 export interface LoadOptions {
   /** `key=value` strings or a key -> value map (values as YAML text or already parsed). */
@@ -112,8 +113,31 @@ function checkOverrideKey(key: string): string | undefined {
 /** Make --set path values absolute against the current directory. */
 function resolveSetPaths(key: string, value: unknown, cwd: string): unknown {
   const node = schemaAt(experimentSchema, key);
-  if (node?.type === 'path' && typeof value === 'string' && !isUri(value)) return path.resolve(cwd, value);
+  if (node?.type === 'path' && typeof value === 'string') return resolvePathValue(value, cwd);
   return value;
+}
+
+/** A path value: URIs stay; `torchvision:resnet18=PATH` resolves its PATH; plain paths resolve against `base`. */
+function resolvePathValue(p: string, base: string): string {
+  const weights = /^((?:torchvision|timm):[^=]+)=(.+)$/.exec(p);
+  if (weights) return `${weights[1]}=${path.resolve(base, weights[2])}`;
+  return isUri(p) ? p : path.resolve(base, p);
+}
+
+/**
+ * The model's width written into the config (its backbone's default when
+ * absent: the run's params and config hash then name the net trained). When
+ * the backbone is swept, each trial is resolved on expansion instead.
+ */
+export function resolveModel(config: ExperimentConfig, issues: string[] = []): ExperimentConfig {
+  const swept = Object.keys(config.sweep ?? {}).some((k) => k === 'model' || k === 'model.backbone');
+  if (swept) return config;
+  try {
+    config.model = resolveModelConfig(config.model);
+  } catch (err) {
+    issues.push(`model.backbone: ${(err as Error).message}`);
+  }
+  return config;
 }
 
 /** `http://...`, `file:///...`, `runs:/<id>`, `experiment:<name>` — not Windows drive letters. */
@@ -144,12 +168,13 @@ export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; ba
   for (const [k, v] of Object.entries(overrides)) applyOverride(merged, k, resolveSetPaths(k, v, cwd));
   const issues: string[] = [];
   const config = validate(experimentSchema, merged, '', issues, {
-    resolvePath: (p) => (isUri(p) ? p : path.resolve(o.baseDir, p)),
+    resolvePath: (p) => resolvePathValue(p, o.baseDir),
   }) as ExperimentConfig;
   if (!config.name) {
     config.name = o.file ? path.basename(o.file).replace(/\.(ya?ml)$/i, '') : 'experiment';
   }
   checkSweepKeys(config, issues);
+  if (!issues.length) resolveModel(config, issues);
   if (issues.length) throw new ConfigError(issues, source);
   return { config, file: o.file, baseDir: o.baseDir, profile, overrides };
 }

@@ -2,6 +2,7 @@
 // keys are written, the last key varying fastest), times the folds of
 // `dataset.split`. Each trial is a complete config with a stable hash.
 import { applyOverride, configHash } from './config';
+import { resolveModelConfig } from '../models/resolve';
 import type { ExperimentConfig } from './schema';
 import type { SplitConfig } from '../data/schema';
 
@@ -36,6 +37,8 @@ export function expandTrials(config: ExperimentConfig, projectRoot?: string): Tr
   for (const params of cartesian(config.sweep)) {
     const base = structuredClone({ ...config, sweep: {} }) as ExperimentConfig;
     for (const [k, v] of Object.entries(params)) applyOverride(base as unknown as Record<string, unknown>, k, structuredClone(v));
+    // The trial's backbone width in its config (and hash), as for a single run.
+    base.model = resolveModelConfig(base.model);
     for (let f = 0; f < folds; f++) {
       const fold = folds > 1 ? f : undefined;
       trials.push({

@@ -102,14 +102,17 @@ export class LayerBuilder {
 
   /** He (fan-out) init for convolutions followed by ReLU-like activations, as timm/torchvision. */
   heInit(name: string): Init {
+    if (this.o.zeroInit) return tf.initializers.zeros();
     return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed: this.seed(name) });
   }
 
   glorot(name: string): Init {
+    if (this.o.zeroInit) return tf.initializers.zeros();
     return tf.initializers.glorotUniform({ seed: this.seed(name) });
   }
 
   truncNormal(name: string): Init {
+    if (this.o.zeroInit) return tf.initializers.zeros();
     return tf.initializers.truncatedNormal({ stddev: 0.02, seed: this.seed(name) });
   }
 

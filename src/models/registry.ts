@@ -19,6 +19,8 @@ export interface BackboneOptions {
   seed?: number;
   /** Normalisation and gray -> RGB repetition inside the model, before the stem (pretrained weights). */
   inputAdapter?: InputAdapterOptions | null;
+  /** Zeros instead of random initial weights: a net built only to be counted or loaded (fast for big nets). */
+  zeroInit?: boolean;
 }
 
 export interface InputAdapterOptions {
@@ -28,7 +30,7 @@ export interface InputAdapterOptions {
   repeat?: number;
 }
 
-export type ResolvedBackboneOptions = Required<Omit<BackboneOptions, 'inputAdapter'>> & { inputAdapter: InputAdapterOptions | null };
+export type ResolvedBackboneOptions = Required<Omit<BackboneOptions, 'inputAdapter' | 'zeroInit'>> & { inputAdapter: InputAdapterOptions | null; zeroInit?: boolean };
 
 export interface BackboneInfo {
   name: string;
@@ -84,6 +86,7 @@ export function createBackbone(name: string, o: BackboneOptions): tf.LayersModel
     dropout: o.dropout ?? 0,
     seed: o.seed ?? 0,
     inputAdapter: o.inputAdapter ?? null,
+    zeroInit: o.zeroInit ?? false,
   };
   if (!(resolved.width > 0)) throw new Error(`backbone '${entry.name}': width must be > 0, got ${resolved.width}`);
   if (!(resolved.classes >= 1)) throw new Error(`backbone '${entry.name}': classes must be >= 1, got ${resolved.classes}`);

@@ -13,6 +13,7 @@ const trials = (n: string, profile?: string) => expandTrials(loadExperimentFile(
 test('hep2-patterns: one trial per backbone, masks and augmentation on, TTA', () => {
   const t = trials('hep2-patterns');
   assert.deepEqual(t.map((x) => x.config.model.backbone), ['convnext-atto', 'coatnet-0', 'resnet18']);
+  assert.deepEqual(t.map((x) => x.config.model.width), [0.5, 0.125, 0.25]);
   assert.equal(t[0].config.dataset.image.mask, true);
   assert.equal(t[0].config.train.schedule.kind, 'cosine');
   assert.ok(t[0].config.train.labelSmoothing > 0);

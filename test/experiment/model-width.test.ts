@@ -1,0 +1,41 @@
+// The architecture is in the record: a backbone's width is written into the
+// resolved config (its default when absent), so it is an MLflow param and part
+// of `cellab.config_hash`: --resume never takes a trial trained at another
+// width for this one. Swept backbones are resolved per trial.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveConfig, configHash, flattenConfig } from '../../src/experiment/config';
+import { expandTrials } from '../../src/experiment/trials';
+import { ConfigError } from '../../src/engine/schema';
+
+const resolve = (model: Record<string, unknown>, sweep?: Record<string, unknown>) =>
+  resolveConfig({ name: 'w', dataset: { format: 'folder', root: '/data' }, model, ...(sweep ? { sweep } : {}) }, { baseDir: '/tmp', env: {} }).config;
+
+test('an absent width becomes the backbone\'s default in the config, its params and its hash', () => {
+  const plain = resolve({ backbone: 'resnet18' });
+  assert.equal(plain.model.width, 1);
+  assert.equal(flattenConfig({ model: plain.model })['model.width'], 1);
+  const small = resolve({ backbone: 'resnet18', width: 0.25 });
+  assert.notEqual(configHash(plain), configHash(small));
+  assert.equal(configHash(plain), configHash(resolve({ backbone: 'resnet18', width: 1 })));
+  assert.equal(resolve({ backbone: 'coatnet-0' }).model.width, 0.125);
+});
+
+test('a swept backbone gets its own default width per trial; trials at other widths hash differently', () => {
+  const c = resolve({ backbone: 'small-cnn' }, { 'model.backbone': ['resnet18', 'coatnet-0'] });
+  assert.equal(c.model.width, undefined);
+  const trials = expandTrials(c);
+  assert.deepEqual(trials.map((t) => [t.config.model.backbone, t.config.model.width]), [['resnet18', 1], ['coatnet-0', 0.125]]);
+  const t2 = expandTrials(resolve({ backbone: 'small-cnn', width: 0.25 }, { 'model.backbone': ['resnet18'] }));
+  assert.equal(t2[0].config.model.width, 0.25);
+  assert.notEqual(t2[0].configHash, trials[0].configHash);
+});
+
+test('an unknown backbone is a config error naming the key', () => {
+  assert.throws(() => resolve({ backbone: 'resnet19' }), (e: unknown) => e instanceof ConfigError && /model\.backbone: backbone 'resnet19' is not registered\. Did you mean/.test(e.message));
+});
+
+test('torchvision:NAME=PATH resolves its PATH against the experiment folder; the bare id stays as written', () => {
+  assert.equal(resolve({ backbone: 'resnet18', pretrained: 'torchvision:resnet18=w/r18.pth' }).model.pretrained, 'torchvision:resnet18=/tmp/w/r18.pth');
+  assert.equal(resolve({ backbone: 'resnet18', pretrained: 'torchvision:resnet18' }).model.pretrained, 'torchvision:resnet18');
+});
