@@ -5,6 +5,7 @@
 // model (unless the data is already normalised by dataset.normalize) and a
 // gray image is repeated into the RGB stem (or the stem summed: model.stem).
 import type * as tf from '@tensorflow/tfjs';
+import './backbones';
 import { createBackbone, resolveBackboneName, parameterCount, type InputAdapterOptions } from './registry';
 import { loadPretrained, type PretrainedResult } from './pretrained';
 import { freezeLayers, type FreezeReport } from './freeze';
