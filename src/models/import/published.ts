@@ -58,6 +58,15 @@ const PUBLISHED: PublishedWeights[] = [
   torchvision('resnet18', 'resnet18', 'resnet18-f37072fd.pth'),
   torchvision('resnet34', 'resnet34', 'resnet34-b627a593.pth'),
   torchvision('resnet50', 'resnet50', 'resnet50-0676ba61.pth'),
+  torchvision('mobilenet_v2', 'mobilenetv2', 'mobilenet_v2-b0353104.pth'),
+  torchvision('efficientnet_b0', 'efficientnet-b0', 'efficientnet_b0_rwightman-3dd342df.pth'),
+  torchvision('efficientnet_b1', 'efficientnet-b1', 'efficientnet_b1_rwightman-533bc792.pth', { inputSize: 240 }),
+  torchvision('efficientnet_b2', 'efficientnet-b2', 'efficientnet_b2_rwightman-bcdf34b7.pth', { inputSize: 288 }),
+  torchvision('efficientnet_b3', 'efficientnet-b3', 'efficientnet_b3_rwightman-cf984f9c.pth', { inputSize: 300 }),
+  torchvision('efficientnet_b4', 'efficientnet-b4', 'efficientnet_b4_rwightman-7eb33cd5.pth', { inputSize: 380 }),
+  torchvision('efficientnet_b5', 'efficientnet-b5', 'efficientnet_b5_lukemelas-b6417697.pth', { inputSize: 456 }),
+  torchvision('efficientnet_b6', 'efficientnet-b6', 'efficientnet_b6_lukemelas-c76e70fd.pth', { inputSize: 528 }),
+  torchvision('efficientnet_b7', 'efficientnet-b7', 'efficientnet_b7_lukemelas-dcc49843.pth', { inputSize: 600 }),
 ];
 
 export function registerPublished(w: PublishedWeights): void {
