@@ -67,6 +67,8 @@ const PUBLISHED: PublishedWeights[] = [
   torchvision('efficientnet_b5', 'efficientnet-b5', 'efficientnet_b5_lukemelas-b6417697.pth', { inputSize: 456 }),
   torchvision('efficientnet_b6', 'efficientnet-b6', 'efficientnet_b6_lukemelas-c76e70fd.pth', { inputSize: 528 }),
   torchvision('efficientnet_b7', 'efficientnet-b7', 'efficientnet_b7_lukemelas-dcc49843.pth', { inputSize: 600 }),
+  torchvision('convnext_tiny', 'convnext-tiny', 'convnext_tiny-983f1562.pth'),
+  timm('convnext_atto', 'convnext-atto', 'd2_in1k'),
 ];
 
 export function registerPublished(w: PublishedWeights): void {

@@ -25,6 +25,8 @@ export const CASES: [string, string, number][] = [
   ['mobilenetv2', 'mobilenet_v2', 64],
   ['efficientnet-b0', 'efficientnet_b0', 64],
   ['efficientnet-b1', 'efficientnet_b1', 64],
+  ['convnext-tiny', 'convnext_tiny', 64],
+  ['convnext-atto', 'timm_convnext_atto', 64],
 ];
 
 let tmp: string;
