@@ -17,7 +17,7 @@ import { reportError, EXIT } from './exit';
 function hashText(sha256?: string, prefix?: string): string {
   if (sha256) return `sha256 ${sha256}`;
   if (prefix) return `sha256 ${prefix}... (only the prefix the source publishes in the file name is checked)`;
-  return 'no published hash (not checked)';
+  return 'no hash recorded (not checked; the URL pins a repository revision)';
 }
 
 export interface WeightsRow { id: string; arch: string; url: string; sha256: string | null; sha256_prefix: string | null; file: string; cached: boolean }

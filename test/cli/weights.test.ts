@@ -63,9 +63,10 @@ test('list: every published file with its URL and hash; the text says when only 
   assert.equal(json.dir, tmp);
   const r18 = json.weights.find((w: { id: string }) => w.id === 'torchvision:resnet18');
   assert.deepEqual([r18.url, r18.sha256_prefix, r18.cached], ['https://download.pytorch.org/models/resnet18-f37072fd.pth', 'f37072fd', false]);
-  for (const w of json.weights) assert.ok(w.sha256 || w.sha256_prefix, `${w.id} has no hash`);
+  for (const w of json.weights) assert.ok(w.sha256 || w.sha256_prefix || /\/resolve\/[0-9a-f]{40}\//.test(w.url), `${w.id}: neither a hash nor a pinned revision`);
   const text = (await cli(['weights', 'list'], { CELLAB_WEIGHTS_DIR: tmp })).stdout;
   assert.match(text, /torchvision:resnet18 +-> resnet18\n +https:\/\/download\.pytorch\.org\/models\/resnet18-f37072fd\.pth\n +sha256 f37072fd\.\.\. \(only the prefix the source publishes in the file name is checked\)/);
+  assert.match(text, /timm:convnext_atto +-> convnext-atto\n.*\n +no hash recorded \(not checked; the URL pins a repository revision\)/);
 });
 
 test('fetch: downloads into the folder and checks the hash; a second fetch finds it cached', async () => {

@@ -4,8 +4,10 @@
 // and by `model.pretrained: torchvision:resnet18[=PATH]`.
 //
 // Hashes: torchvision names each file `<name>-<first 8 hex of its SHA-256>.pth`
-// (torch.hub checks that prefix); where the full SHA-256 is not recorded here,
-// only that published prefix is checked, and `cellab weights list` says so.
+// (torch.hub checks that prefix); where the full SHA-256 is not recorded here
+// (none could be downloaded to compute it), only that published prefix is
+// checked, and `cellab weights list` says so. timm's files are pinned by
+// repository revision and not hash-checked (said so too).
 import { resolveBackboneName } from '../registry';
 
 export type WeightsSource = 'torchvision' | 'timm';
@@ -49,8 +51,13 @@ function torchvision(name: string, arch: string, file: string, o: Partial<Publis
     classes: 1000, inputSize: 224, normalization: IMAGENET, ...o };
 }
 
-function timm(name: string, arch: string, tag: string, o: Partial<PublishedWeights> = {}): PublishedWeights {
-  return { id: `timm:${name}`, source: 'timm', name, arch, url: `https://huggingface.co/timm/${name}.${tag}/resolve/main/model.safetensors`,
+/**
+ * timm's Hugging Face files, at a pinned repository revision (the file cannot
+ * change under the URL). No SHA-256 is recorded for them here: `cellab weights
+ * list` says they are not hash-checked.
+ */
+function timm(name: string, arch: string, tag: string, revision: string, o: Partial<PublishedWeights> = {}): PublishedWeights {
+  return { id: `timm:${name}`, source: 'timm', name, arch, url: `https://huggingface.co/timm/${name}.${tag}/resolve/${revision}/model.safetensors`,
     file: `timm-${name}.${tag}.safetensors`, classes: 1000, inputSize: 224, normalization: IMAGENET, ...o };
 }
 
@@ -68,7 +75,7 @@ const PUBLISHED: PublishedWeights[] = [
   torchvision('efficientnet_b6', 'efficientnet-b6', 'efficientnet_b6_lukemelas-c76e70fd.pth', { inputSize: 528 }),
   torchvision('efficientnet_b7', 'efficientnet-b7', 'efficientnet_b7_lukemelas-dcc49843.pth', { inputSize: 600 }),
   torchvision('convnext_tiny', 'convnext-tiny', 'convnext_tiny-983f1562.pth'),
-  timm('convnext_atto', 'convnext-atto', 'd2_in1k'),
+  timm('convnext_atto', 'convnext-atto', 'd2_in1k', '0f23f6bf8b1721dc0889ea6943b36c8a8b884b30'),
 ];
 
 export function registerPublished(w: PublishedWeights): void {
