@@ -27,7 +27,7 @@ before(async () => { await initEngine({ backend: 'wasm', log: null }); });
 
 test('at least ten backbones are registered, including the ones the studies sweep', () => {
   const names = listBackbones().map((b) => b.name);
-  for (const n of ['small-cnn', 'resnet18', 'resnet34', 'resnet50', 'mobilenetv2', 'efficientnet-b0', 'convnext-atto', 'coatnet-0', 'inception', 'vit-tiny']) {
+  for (const n of ['small-cnn', 'resnet18', 'resnet34', 'resnet50', 'mobilenetv2', 'efficientnet-b0', 'convnext-atto', 'coatnet-0', 'googlenet', 'vit-tiny']) {
     assert.ok(names.includes(n), `${n} is not registered (have ${names.join(', ')})`);
   }
 });

@@ -75,6 +75,8 @@ const PUBLISHED: PublishedWeights[] = [
   torchvision('efficientnet_b6', 'efficientnet-b6', 'efficientnet_b6_lukemelas-c76e70fd.pth', { inputSize: 528 }),
   torchvision('efficientnet_b7', 'efficientnet-b7', 'efficientnet_b7_lukemelas-dcc49843.pth', { inputSize: 600 }),
   torchvision('convnext_tiny', 'convnext-tiny', 'convnext_tiny-983f1562.pth'),
+  // Trained with transform_input=True: the input is (x - 0.5) / 0.5; the auxiliary heads are dropped.
+  torchvision('googlenet', 'googlenet', 'googlenet-1378be20.pth', { normalization: INCEPTION, ignore: [/^aux[12]\./] }),
   timm('convnext_atto', 'convnext-atto', 'd2_in1k', '0f23f6bf8b1721dc0889ea6943b36c8a8b884b30'),
 ];
 

@@ -27,6 +27,7 @@ export const CASES: [string, string, number][] = [
   ['efficientnet-b1', 'efficientnet_b1', 64],
   ['convnext-tiny', 'convnext_tiny', 64],
   ['convnext-atto', 'timm_convnext_atto', 64],
+  ['googlenet', 'googlenet', 64],
 ];
 
 let tmp: string;

@@ -78,4 +78,6 @@ with open(os.path.join(out, 'model.safetensors'), 'wb') as f:
     f.write(h)
     f.write(b''.join(blobs))
 np.save(os.path.join(out, 'input.npy'), x.numpy().astype(np.float32))
-json.dump({'logits': logits.tolist(), 'params': sum(p.numel() for p in model.parameters())}, open(os.path.join(out, 'logits.json'), 'w'))
+# Parameters of the net cellab builds: auxiliary classifiers (dropped at inference) not counted.
+aux = ('aux1.', 'aux2.', 'AuxLogits.')
+json.dump({'logits': logits.tolist(), 'params': sum(p.numel() for n, p in model.named_parameters() if not n.startswith(aux))}, open(os.path.join(out, 'logits.json'), 'w'))
