@@ -7,3 +7,4 @@ import './convnext';
 import './coatnet';
 import './inception';
 import './vit';
+import './inception-v3';

@@ -17,7 +17,11 @@ import { publishedWeights } from '../../../src/models/import/published';
 import { torchPython, NO_TORCH } from '../torch-python';
 import { makeReference, referenceInput, maxAbsDiff } from './reference';
 
-/** [our name, reference name (torchvision, or timm_* from timm_ref.py), input size]: small inputs where the net allows. */
+/**
+ * [our name, reference name (torchvision, or timm_* from timm_ref.py), input size]: small inputs where the
+ * net allows. Inception v3 at 139 px: at its 75 px minimum its last stages see 1x1 maps, the random net is
+ * ill-conditioned and PyTorch's own float32 error (vs float64) is itself above 1e-4 of the logit scale.
+ */
 export const CASES: [string, string, number][] = [
   ['resnet18', 'resnet18', 64],
   ['resnet34', 'resnet34', 64],
@@ -28,6 +32,7 @@ export const CASES: [string, string, number][] = [
   ['convnext-tiny', 'convnext_tiny', 64],
   ['convnext-atto', 'timm_convnext_atto', 64],
   ['googlenet', 'googlenet', 64],
+  ['inception-v3', 'inception_v3', 139],
 ];
 
 let tmp: string;
@@ -52,7 +57,7 @@ for (const [arch, ref, size] of CASES) {
         const got = tf.tidy(() => (model.predict(x) as tf.Tensor).arraySync() as number[][]);
         const scale = Math.max(...r.logits.flat().map(Math.abs));
         const diff = maxAbsDiff(got, r.logits);
-        t.diagnostic(`${path.basename(file)}: max |diff| ${diff.toExponential(2)}, logit scale ${scale.toFixed(3)}; ${summariseLoad(report)}`);
+        t.diagnostic(`${path.basename(file)}: max |diff| ${diff.toExponential(2)} (PyTorch's own float32 error ${r.f32Error.toExponential(2)}), logit scale ${scale.toFixed(3)}; ${summariseLoad(report)}`);
         assert.ok(diff <= 1e-4 * Math.max(1, scale), `${arch} from ${path.basename(file)}: max |logit difference| ${diff} > 1e-4 x scale ${scale}`);
         // The second file must load everything again: zero every weight first.
         tf.tidy(() => { for (const w of model.weights) w.write(tf.zerosLike(w.read())); });

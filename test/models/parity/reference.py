@@ -6,7 +6,8 @@
 #   model.pth          torch.save(state_dict)
 #   model.safetensors  written by hand: 8-byte header length + JSON + raw f32
 #   input.npy          a fixed NCHW float32 input
-#   logits.json        the eval-mode logits on it
+#   logits.json        the eval-mode logits on it (and PyTorch's own float32
+#                      error on them, against float64: the noise floor)
 # usage: reference.py ARCH SIZE OUT [BATCH]
 import json, os, struct, sys
 import numpy as np
@@ -62,7 +63,10 @@ with torch.no_grad():
 model.eval()
 with torch.no_grad():
     logits = model(x)
-sd = model.state_dict()
+sd = {k: v.clone() for k, v in model.state_dict().items()}
+with torch.no_grad():
+    # PyTorch's own float32 rounding error on this net (vs float64): the noise floor of the comparison.
+    f32_error = (logits.double() - model.double()(x.double())).abs().max().item()
 os.makedirs(out, exist_ok=True)
 torch.save(sd, os.path.join(out, 'model.pth'))
 codes = {torch.float32: 'F32', torch.int64: 'I64'}
@@ -80,4 +84,4 @@ with open(os.path.join(out, 'model.safetensors'), 'wb') as f:
 np.save(os.path.join(out, 'input.npy'), x.numpy().astype(np.float32))
 # Parameters of the net cellab builds: auxiliary classifiers (dropped at inference) not counted.
 aux = ('aux1.', 'aux2.', 'AuxLogits.')
-json.dump({'logits': logits.tolist(), 'params': sum(p.numel() for n, p in model.named_parameters() if not n.startswith(aux))}, open(os.path.join(out, 'logits.json'), 'w'))
+json.dump({'logits': logits.tolist(), 'f32_error': f32_error, 'params': sum(p.numel() for n, p in model.named_parameters() if not n.startswith(aux))}, open(os.path.join(out, 'logits.json'), 'w'))

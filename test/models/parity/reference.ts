@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { runPython } from '../torch-python';
 import { readNpy } from '../../../src/models/import/npy';
 
-export interface Reference { dir: string; pth: string; safetensors: string; input: string; logits: number[][]; params: number }
+export interface Reference { dir: string; pth: string; safetensors: string; input: string; logits: number[][]; params: number; f32Error: number }
 
 export function makeReference(arch: string, size: number, dir: string, batch = 2): Reference {
   fs.mkdirSync(dir, { recursive: true });
@@ -16,8 +16,8 @@ export function makeReference(arch: string, size: number, dir: string, batch = 2
   }
   runPython(`import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')`,
     [path.join(dir, 'reference.py'), arch, String(size), dir, String(batch)]);
-  const { logits, params } = JSON.parse(fs.readFileSync(path.join(dir, 'logits.json'), 'utf8')) as { logits: number[][]; params: number };
-  return { dir, pth: path.join(dir, 'model.pth'), safetensors: path.join(dir, 'model.safetensors'), input: path.join(dir, 'input.npy'), logits, params };
+  const { logits, params, f32_error: f32Error } = JSON.parse(fs.readFileSync(path.join(dir, 'logits.json'), 'utf8')) as { logits: number[][]; params: number; f32_error: number };
+  return { dir, pth: path.join(dir, 'model.pth'), safetensors: path.join(dir, 'model.safetensors'), input: path.join(dir, 'input.npy'), logits, params, f32Error };
 }
 
 /** input.npy (NCHW, as PyTorch got it) as an NHWC tensor. */
