@@ -88,8 +88,8 @@ export const layouts = {
 // ---- parameters per layer class ---------------------------------------------
 
 export interface ParamSource {
-  /** Full key in the state dict. */
-  key: string;
+  /** Full key in the state dict; several: the first one the file has (layouts of different sources). */
+  key: string | string[];
   transform?: Transform;
   /** Computes the value when the key is absent (num_batches_tracked). */
   fallback?: () => RawTensor;
@@ -132,6 +132,31 @@ registerParamRule('BatchNormalization', bnRule);
 registerParamRule('CellabLayerNorm', (_l, src) => ({ gamma: { key: `${src}.weight` }, beta: { key: `${src}.bias` } }));
 registerParamRule('CellabLayerScale', (_l, src) => ({ gamma: { key: src, transform: layouts.reshape } }));
 registerParamRule('CellabPositionEmbedding', (_l, src) => ({ embedding: { key: src, transform: layouts.reshape } }));
+registerParamRule('CellabClassToken', (_l, src) => ({ token: { key: src, transform: layouts.reshape } }));
+
+/** Rows [part * n, (part + 1) * n) of a packed [3n, ...] q/k/v weight or bias. */
+function qkvPart(part: number, linear: boolean): Transform {
+  return (t) => {
+    const n = t.shape[0] / 3;
+    const row = numel(t.shape.slice(1));
+    const slice: RawTensor = { shape: [n, ...t.shape.slice(1)], data: t.data.slice(part * n * row, (part + 1) * n * row), dtype: t.dtype };
+    return linear ? layouts.linear(slice, []) : slice;
+  };
+}
+
+// Attention: torchvision's nn.MultiheadAttention (in_proj_weight [3D, D] packed q;k;v,
+// out_proj) or timm's (qkv [3D, D], proj). `src` is the attention module.
+registerParamRule('CellabSelfAttention', (_l, src) => {
+  const out: Record<string, ParamSource> = {};
+  (['query', 'key', 'value'] as const).forEach((p, i) => {
+    out[`${p}/kernel`] = { key: [`${src}.in_proj_weight`, `${src}.qkv.weight`], transform: qkvPart(i, true) };
+    out[`${p}/bias`] = { key: [`${src}.in_proj_bias`, `${src}.qkv.bias`], transform: qkvPart(i, false) };
+  });
+  out['output/kernel'] = { key: [`${src}.out_proj.weight`, `${src}.proj.weight`], transform: layouts.linear };
+  out['output/bias'] = { key: [`${src}.out_proj.bias`, `${src}.proj.bias`] };
+  out.relative_bias = { key: `${src}.relative_position_bias_table`, transform: layouts.reshape };
+  return out;
+});
 
 // ---- the load -----------------------------------------------------------------
 
@@ -198,10 +223,12 @@ export function loadStateDict(model: tf.LayersModel, dict: StateDict, meta: { fi
       const p = params[short];
       if (!p) { report.missing.push({ name: w.originalName, key: `(no rule for ${layer.getClassName()} weight '${short}')` }); continue; }
       const target = w.shape.map((d) => d ?? -1);
-      let raw = tensors.get(p.key);
-      if (raw) used.add(p.key);
+      const keys = Array.isArray(p.key) ? p.key : [p.key];
+      const key = keys.find((k) => tensors.has(k)) ?? keys[0];
+      let raw = tensors.get(key);
+      if (raw) used.add(key);
       else if (p.fallback) raw = p.fallback();
-      else { report.missing.push({ name: w.originalName, key: p.key }); continue; }
+      else { report.missing.push({ name: w.originalName, key: keys.join(' | ') }); continue; }
       let t = raw;
       // `model.stem: sum`: an RGB stem into a 1-channel one, summing the input filters (timm's adapt_input_conv).
       let adapted = false;
@@ -215,10 +242,10 @@ export function loadStateDict(model: tf.LayersModel, dict: StateDict, meta: { fi
       try {
         if (p.transform) t = p.transform(t, target);
       } catch (err) {
-        throw new Error(`${meta.file}: ${p.key} [${raw.shape}] -> ${w.originalName} [${target}]: ${(err as Error).message}`);
+        throw new Error(`${meta.file}: ${key} [${raw.shape}] -> ${w.originalName} [${target}]: ${(err as Error).message}`);
       }
       if (!sameShape(t.shape, target)) {
-        const m = { name: w.originalName, key: p.key, expected: target, got: raw.shape };
+        const m = { name: w.originalName, key, expected: target, got: raw.shape };
         (layer.name === headLayer ? headProblems : report.shapeMismatch).push(m);
         continue;
       }

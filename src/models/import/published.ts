@@ -77,6 +77,7 @@ const PUBLISHED: PublishedWeights[] = [
   torchvision('convnext_tiny', 'convnext-tiny', 'convnext_tiny-983f1562.pth'),
   // Trained with transform_input=True: the input is (x - 0.5) / 0.5; the auxiliary heads are dropped.
   torchvision('googlenet', 'googlenet', 'googlenet-1378be20.pth', { normalization: INCEPTION, ignore: [/^aux[12]\./] }),
+  torchvision('vit_b_16', 'vit-b-16', 'vit_b_16-c867db91.pth'),
   torchvision('inception_v3', 'inception-v3', 'inception_v3_google-0cc3c7bd.pth', { normalization: INCEPTION, inputSize: 299, ignore: [/^AuxLogits\./] }),
   timm('convnext_atto', 'convnext-atto', 'd2_in1k', '0f23f6bf8b1721dc0889ea6943b36c8a8b884b30'),
 ];

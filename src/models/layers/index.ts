@@ -8,3 +8,4 @@ export { PositionEmbedding } from './position-embedding';
 export { SelfAttention, relativePositionIndex } from './self-attention';
 export { PlainConv2D } from './plain-conv';
 export { InputAdapter } from './input-adapter';
+export { ClassToken, TakeClassToken } from './class-token';

@@ -33,6 +33,7 @@ export const CASES: [string, string, number][] = [
   ['convnext-atto', 'timm_convnext_atto', 64],
   ['googlenet', 'googlenet', 64],
   ['inception-v3', 'inception_v3', 139],
+  ['vit-b-16', 'vit_b_16', 32],
 ];
 
 let tmp: string;

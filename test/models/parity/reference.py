@@ -43,6 +43,9 @@ with torch.no_grad():
         elif leaf in ('class_token', 'cls_token', 'pos_embedding', 'relative_position_bias_table'):
             p.normal_(0, 0.2)
     for m in model.modules():
+        # Zero-initialised layers (torchvision's ViT head) would make the logits 0 and the test vacuous.
+        if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)) and not m.weight.any():
+            m.weight.normal_(0, m.weight[0].numel() ** -0.5)
         if isinstance(m, norms + (torch.nn.LayerNorm,)) or type(m).__name__ == 'LayerNorm2d':
             if getattr(m, 'weight', None) is not None:
                 m.weight.uniform_(0.5, 1.5)
