@@ -10,6 +10,7 @@ import { ConfigError, didYouMean, validate, type SchemaNode } from '../engine/sc
 import { experimentSchema, knownKeys, schemaAt, type ExperimentConfig } from './schema';
 import { DATASET_RUNTIME_KEYS } from '../data/schema';
 import { resolveModelConfig } from '../models/resolve';
+import { isPublishedRef, parsePretrainedSpec } from '../models/import/spec';
 
 export interface LoadOptions {
   /** `key=value` strings or a key -> value map (values as YAML text or already parsed). */
@@ -125,6 +126,30 @@ function resolvePathValue(p: string, base: string): string {
 }
 
 /**
+ * Published weights named without a path (`torchvision:resnet18`) must be in
+ * the weights cache before anything runs: one error listing what to fetch.
+ */
+function checkPublishedWeights(config: ExperimentConfig, issues: string[], env: NodeJS.ProcessEnv): void {
+  const refs: { value: string; backbone: string; where: string }[] = [];
+  const add = (m: Partial<ExperimentConfig['model']> | undefined, where: string) => {
+    const value = m?.pretrained ?? config.model.pretrained;
+    if (typeof value === 'string' && isPublishedRef(value)) refs.push({ value, backbone: m?.backbone ?? config.model.backbone, where });
+  };
+  add(config.model, 'model.pretrained');
+  for (const [key, values] of Object.entries(config.sweep ?? {})) {
+    if (key === 'model') values.forEach((v, i) => add(v as Partial<ExperimentConfig['model']>, `sweep.model[${i}].pretrained`));
+    if (key === 'model.pretrained') values.forEach((v, i) => add({ pretrained: v as string }, `sweep.model.pretrained[${i}]`));
+  }
+  for (const r of refs) {
+    try {
+      parsePretrainedSpec(r.value, r.backbone, env);
+    } catch (err) {
+      issues.push(`${r.where}: ${(err as Error).message.replace(/^model\.pretrained: /, '')}`);
+    }
+  }
+}
+
+/**
  * The model's width written into the config (its backbone's default when
  * absent: the run's params and config hash then name the net trained). When
  * the backbone is swept, each trial is resolved on expansion instead.
@@ -175,6 +200,7 @@ export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; ba
   }
   checkSweepKeys(config, issues);
   if (!issues.length) resolveModel(config, issues);
+  if (!issues.length) checkPublishedWeights(config, issues, env);
   if (issues.length) throw new ConfigError(issues, source);
   return { config, file: o.file, baseDir: o.baseDir, profile, overrides };
 }

@@ -4,12 +4,15 @@
 // width for this one. Swept backbones are resolved per trial.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { resolveConfig, configHash, flattenConfig } from '../../src/experiment/config';
 import { expandTrials } from '../../src/experiment/trials';
 import { ConfigError } from '../../src/engine/schema';
 
-const resolve = (model: Record<string, unknown>, sweep?: Record<string, unknown>) =>
-  resolveConfig({ name: 'w', dataset: { format: 'folder', root: '/data' }, model, ...(sweep ? { sweep } : {}) }, { baseDir: '/tmp', env: {} }).config;
+const resolve = (model: Record<string, unknown>, sweep?: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) =>
+  resolveConfig({ name: 'w', dataset: { format: 'folder', root: '/data' }, model, ...(sweep ? { sweep } : {}) }, { baseDir: '/tmp', env }).config;
 
 test('an absent width becomes the backbone\'s default in the config, its params and its hash', () => {
   const plain = resolve({ backbone: 'resnet18' });
@@ -35,7 +38,19 @@ test('an unknown backbone is a config error naming the key', () => {
   assert.throws(() => resolve({ backbone: 'resnet19' }), (e: unknown) => e instanceof ConfigError && /model\.backbone: backbone 'resnet19' is not registered\. Did you mean/.test(e.message));
 });
 
-test('torchvision:NAME=PATH resolves its PATH against the experiment folder; the bare id stays as written', () => {
-  assert.equal(resolve({ backbone: 'resnet18', pretrained: 'torchvision:resnet18=w/r18.pth' }).model.pretrained, 'torchvision:resnet18=/tmp/w/r18.pth');
-  assert.equal(resolve({ backbone: 'resnet18', pretrained: 'torchvision:resnet18' }).model.pretrained, 'torchvision:resnet18');
+test('torchvision:NAME=PATH resolves its PATH against the experiment folder (and must exist); the bare id stays as written', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-w-'));
+  try {
+    fs.mkdirSync(path.join(dir, 'w'));
+    fs.writeFileSync(path.join(dir, 'w', 'r18.pth'), '');
+    fs.writeFileSync(path.join(dir, 'resnet18-f37072fd.pth'), '');
+    const cfg = resolveConfig({ name: 'w', dataset: { format: 'folder', root: '/data' }, model: { backbone: 'resnet18', pretrained: 'torchvision:resnet18=w/r18.pth' } }, { baseDir: dir, env: {} }).config;
+    assert.equal(cfg.model.pretrained, `torchvision:resnet18=${path.join(dir, 'w', 'r18.pth')}`);
+    assert.throws(() => resolve({ backbone: 'resnet18', pretrained: 'torchvision:resnet18=nope.pth' }), /model\.pretrained: \/tmp\/nope\.pth does not exist/);
+    assert.equal(resolve({ backbone: 'resnet18', pretrained: 'torchvision:resnet18' }, undefined, { CELLAB_WEIGHTS_DIR: dir }).model.pretrained, 'torchvision:resnet18');
+    assert.throws(() => resolve({ backbone: 'resnet18', pretrained: 'torchvision:resnet18' }, undefined, { CELLAB_WEIGHTS_DIR: path.join(dir, 'empty') }),
+      /model\.pretrained: torchvision:resnet18 is not in the weights cache .* Fetch it with `cellab weights fetch torchvision:resnet18`/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
