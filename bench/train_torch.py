@@ -56,7 +56,7 @@ class Basic(nn.Module):
 
 
 class ResNet18(nn.Module):
-    """torchvision's resnet18 layout at width 0.25 (16-32-64-128), as cellab's resnet18 default."""
+    """torchvision's resnet18 layout at width 0.25 (16-32-64-128), as cellab's resnet18 with width: 0.25."""
 
     def __init__(self, width=0.25):
         super().__init__()
@@ -78,14 +78,36 @@ class ResNet18(nn.Module):
         return self.fc(self.features(x))
 
 
-NETS = {'tiny': Tiny, 'resnet18': ResNet18}
+class Published(nn.Module):
+    """A torchvision net at width 1 on RGB input (bench/published.bench.ts)."""
+
+    def __init__(self, name):
+        super().__init__()
+        import torchvision
+        self.net = getattr(torchvision.models, name)(weights=None, num_classes=CLASSES)
+        self.head = self.net.fc if name.startswith('resnet') else self.net.classifier[2]
+
+    def features(self, x):
+        h = self.head
+        out = {}
+        hook = h.register_forward_hook(lambda m, i, o: out.setdefault('f', i[0]))
+        self.net(x)
+        hook.remove()
+        return out['f']
+
+    def forward(self, x):
+        return self.net(x)
+
+
+NETS = {'tiny': Tiny, 'resnet18': ResNet18, 'resnet18_w1': lambda: Published('resnet18'), 'convnext_tiny': lambda: Published('convnext_tiny')}
+CHANNELS = {'resnet18_w1': 3, 'convnext_tiny': 3}
 state = {}
 
 
 def setup(net):
     if net not in state:
         model = NETS[net]()
-        x = torch.randn(BATCH, 1, SIZE, SIZE)
+        x = torch.randn(BATCH, CHANNELS.get(net, 1), SIZE, SIZE)
         y = torch.randint(0, CLASSES, (BATCH,))
         state[net] = (model, torch.optim.Adam(model.parameters(), lr=1e-3), x, y)
     return state[net]
