@@ -29,7 +29,8 @@ export function backboneRows(o: { size: number; channels: number; classes: numbe
     bar.update(i, { backbone: b.name });
     if (i === all.length - 1) bar.finish();
     // Zero weights: only the shapes are counted (random init of 66M weights takes seconds).
-    const model = createBackbone(b.name, { inputShape: [o.size, o.size, o.channels], classes: o.classes, width: o.width, zeroInit: true });
+    const size = Math.max(o.size, b.minInputSize);   // Inception v3 takes >= 75 px; its count does not depend on the size
+    const model = createBackbone(b.name, { inputShape: [size, size, o.channels], classes: o.classes, width: o.width, zeroInit: true });
     try {
       const weights = listPublished().filter((p) => p.arch === b.name).map((p) => p.id);
       return { name: b.name, params: parameterCount(model), width: o.width ?? backboneInfo(b.name).defaultWidth, weights, aliases: b.aliases, description: b.description };

@@ -86,5 +86,5 @@ export function inceptionV3(o: ResolvedBackboneOptions): tf.LayersModel {
 
 registerBackbone('inception-v3', inceptionV3, {
   description: 'Inception v3 (torchvision): factorised 7x7 / 3x3 inception blocks A-E, BN eps 1e-3, no aux head; inputs >= 75 px (299 for the published weights)',
-  defaultWidth: 1, aliases: ['inception_v3'],
+  defaultWidth: 1, aliases: ['inception_v3'], minInputSize: 75,
 });

@@ -39,6 +39,8 @@ export interface BackboneInfo {
   defaultWidth: number;
   /** Other names that resolve to this backbone. */
   aliases: string[];
+  /** Smallest input height/width the architecture takes (Inception v3: 75). */
+  minInputSize: number;
 }
 
 export type BackboneFactory = (o: ResolvedBackboneOptions) => tf.LayersModel;
@@ -49,9 +51,9 @@ const registry = new Map<string, Entry>();
 const aliases = new Map<string, string>();
 
 export function registerBackbone(name: string, factory: BackboneFactory,
-  info: { description: string; defaultWidth?: number; aliases?: string[] }): void {
+  info: { description: string; defaultWidth?: number; aliases?: string[]; minInputSize?: number }): void {
   if (registry.has(name) || aliases.has(name)) throw new Error(`backbone '${name}' is already registered`);
-  const entry: Entry = { name, description: info.description, defaultWidth: info.defaultWidth ?? 1, aliases: info.aliases ?? [], factory };
+  const entry: Entry = { name, description: info.description, defaultWidth: info.defaultWidth ?? 1, aliases: info.aliases ?? [], minInputSize: info.minInputSize ?? 1, factory };
   registry.set(name, entry);
   for (const a of entry.aliases) {
     if (registry.has(a) || aliases.has(a)) throw new Error(`backbone alias '${a}' (of '${name}') is already registered`);
@@ -90,6 +92,9 @@ export function createBackbone(name: string, o: BackboneOptions): tf.LayersModel
   };
   if (!(resolved.width > 0)) throw new Error(`backbone '${entry.name}': width must be > 0, got ${resolved.width}`);
   if (!(resolved.classes >= 1)) throw new Error(`backbone '${entry.name}': classes must be >= 1, got ${resolved.classes}`);
+  if (Math.min(o.inputShape[0], o.inputShape[1]) < entry.minInputSize) {
+    throw new Error(`backbone '${entry.name}' needs inputs of at least ${entry.minInputSize}x${entry.minInputSize} px, got ${o.inputShape[0]}x${o.inputShape[1]}: set dataset.image.size >= ${entry.minInputSize}`);
+  }
   try {
     return entry.factory(resolved);
   } catch (err) {

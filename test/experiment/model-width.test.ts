@@ -10,6 +10,10 @@ import * as path from 'node:path';
 import { resolveConfig, configHash, flattenConfig } from '../../src/experiment/config';
 import { expandTrials } from '../../src/experiment/trials';
 import { ConfigError } from '../../src/engine/schema';
+import { registerBackbone, createBackbone } from '../../src/models/index';
+
+// A backbone whose default width is not 1 (every built-in one defaults to its published width 1).
+registerBackbone('test-half-width', (o) => createBackbone('small-cnn', o), { description: 'small-cnn at width 0.5 by default (test)', defaultWidth: 0.5 });
 
 const resolve = (model: Record<string, unknown>, sweep?: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) =>
   resolveConfig({ name: 'w', dataset: { format: 'folder', root: '/data' }, model, ...(sweep ? { sweep } : {}) }, { baseDir: '/tmp', env }).config;
@@ -21,14 +25,14 @@ test('an absent width becomes the backbone\'s default in the config, its params 
   const small = resolve({ backbone: 'resnet18', width: 0.25 });
   assert.notEqual(configHash(plain), configHash(small));
   assert.equal(configHash(plain), configHash(resolve({ backbone: 'resnet18', width: 1 })));
-  assert.equal(resolve({ backbone: 'coatnet-0' }).model.width, 0.125);
+  assert.equal(resolve({ backbone: 'test-half-width' }).model.width, 0.5);
 });
 
 test('a swept backbone gets its own default width per trial; trials at other widths hash differently', () => {
-  const c = resolve({ backbone: 'small-cnn' }, { 'model.backbone': ['resnet18', 'coatnet-0'] });
+  const c = resolve({ backbone: 'small-cnn' }, { 'model.backbone': ['resnet18', 'test-half-width'] });
   assert.equal(c.model.width, undefined);
   const trials = expandTrials(c);
-  assert.deepEqual(trials.map((t) => [t.config.model.backbone, t.config.model.width]), [['resnet18', 1], ['coatnet-0', 0.125]]);
+  assert.deepEqual(trials.map((t) => [t.config.model.backbone, t.config.model.width]), [['resnet18', 1], ['test-half-width', 0.5]]);
   const t2 = expandTrials(resolve({ backbone: 'small-cnn', width: 0.25 }, { 'model.backbone': ['resnet18'] }));
   assert.equal(t2[0].config.model.width, 0.25);
   assert.notEqual(t2[0].configHash, trials[0].configHash);

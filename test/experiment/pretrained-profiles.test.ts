@@ -18,7 +18,7 @@ before(() => { cache = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-cache-')); 
 after(() => fs.rmSync(cache, { recursive: true, force: true }));
 
 const STUDIES: Record<string, string[]> = {
-  'hep2-patterns': ['timm:convnext_atto', 'torchvision:convnext_tiny', 'torchvision:resnet18'],
+  'hep2-patterns': ['timm:convnext_atto', 'timm:coatnet_0_rw_224', 'torchvision:resnet18'],
   'hep2-intensity': ['torchvision:googlenet'],
   'protein-localisation': ['torchvision:efficientnet_b0', 'torchvision:resnet18', 'torchvision:inception_v3'],
 };

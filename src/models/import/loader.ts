@@ -134,27 +134,44 @@ registerParamRule('CellabLayerScale', (_l, src) => ({ gamma: { key: src, transfo
 registerParamRule('CellabPositionEmbedding', (_l, src) => ({ embedding: { key: src, transform: layouts.reshape } }));
 registerParamRule('CellabClassToken', (_l, src) => ({ token: { key: src, transform: layouts.reshape } }));
 
-/** Rows [part * n, (part + 1) * n) of a packed [3n, ...] q/k/v weight or bias. */
-function qkvPart(part: number, linear: boolean): Transform {
+/**
+ * One of q, k, v from a packed qkv weight or bias [3A, ...]: torchvision's
+ * nn.MultiheadAttention and timm's ViT stack [q; k; v]; timm's MaxxViT/CoAtNet
+ * Attention2d (head_first) interleaves per head [q_h0; k_h0; v_h0; q_h1; ...].
+ */
+function qkvPart(part: number, linear: boolean, headFirst: number | undefined): Transform {
   return (t) => {
-    const n = t.shape[0] / 3;
+    const a = t.shape[0] / 3;
     const row = numel(t.shape.slice(1));
-    const slice: RawTensor = { shape: [n, ...t.shape.slice(1)], data: t.data.slice(part * n * row, (part + 1) * n * row), dtype: t.dtype };
+    const data = new Float32Array(a * row);
+    if (headFirst === undefined) {
+      data.set(t.data.subarray(part * a * row, (part + 1) * a * row));
+    } else {
+      const dh = a / headFirst;
+      for (let h = 0; h < headFirst; h++) {
+        const from = (h * 3 * dh + part * dh) * row;
+        data.set(t.data.subarray(from, from + dh * row), h * dh * row);
+      }
+    }
+    const slice: RawTensor = { shape: [a, ...t.shape.slice(1)], data, dtype: t.dtype };
     return linear ? layouts.linear(slice, []) : slice;
   };
 }
 
 // Attention: torchvision's nn.MultiheadAttention (in_proj_weight [3D, D] packed q;k;v,
-// out_proj) or timm's (qkv [3D, D], proj). `src` is the attention module.
-registerParamRule('CellabSelfAttention', (_l, src) => {
+// out_proj) or timm's (qkv, proj; Linear or 1x1 conv). `src` is the attention module;
+// a `#head-first` suffix marks timm's MaxxViT/CoAtNet per-head interleaved qkv.
+registerParamRule('CellabSelfAttention', (l, source) => {
+  const [src, flag] = source.split('#');
+  const heads = flag === 'head-first' ? (l as unknown as { numHeads: number }).numHeads : undefined;
   const out: Record<string, ParamSource> = {};
   (['query', 'key', 'value'] as const).forEach((p, i) => {
-    out[`${p}/kernel`] = { key: [`${src}.in_proj_weight`, `${src}.qkv.weight`], transform: qkvPart(i, true) };
-    out[`${p}/bias`] = { key: [`${src}.in_proj_bias`, `${src}.qkv.bias`], transform: qkvPart(i, false) };
+    out[`${p}/kernel`] = { key: [`${src}.in_proj_weight`, `${src}.qkv.weight`], transform: qkvPart(i, true, heads) };
+    out[`${p}/bias`] = { key: [`${src}.in_proj_bias`, `${src}.qkv.bias`], transform: qkvPart(i, false, heads) };
   });
   out['output/kernel'] = { key: [`${src}.out_proj.weight`, `${src}.proj.weight`], transform: layouts.linear };
   out['output/bias'] = { key: [`${src}.out_proj.bias`, `${src}.proj.bias`] };
-  out.relative_bias = { key: `${src}.relative_position_bias_table`, transform: layouts.reshape };
+  out.relative_bias = { key: `${src}.rel_pos.relative_position_bias_table`, transform: layouts.reshape };
   return out;
 });
 

@@ -56,9 +56,10 @@ function torchvision(name: string, arch: string, file: string, o: Partial<Publis
  * change under the URL). No SHA-256 is recorded for them here: `cellab weights
  * list` says they are not hash-checked.
  */
-function timm(name: string, arch: string, tag: string, revision: string, o: Partial<PublishedWeights> = {}): PublishedWeights {
-  return { id: `timm:${name}`, source: 'timm', name, arch, url: `https://huggingface.co/timm/${name}.${tag}/resolve/${revision}/model.safetensors`,
-    file: `timm-${name}.${tag}.safetensors`, classes: 1000, inputSize: 224, normalization: IMAGENET, ...o };
+function timm(name: string, arch: string, tag: string, revision: string, o: Partial<PublishedWeights> & { remote?: string } = {}): PublishedWeights {
+  const { remote = 'model.safetensors', ...rest } = o;
+  return { id: `timm:${name}`, source: 'timm', name, arch, url: `https://huggingface.co/timm/${name}.${tag}/resolve/${revision}/${remote}`,
+    file: `timm-${name}.${tag}${remote.slice(remote.lastIndexOf('.'))}`, classes: 1000, inputSize: 224, normalization: IMAGENET, ...rest };
 }
 
 const PUBLISHED: PublishedWeights[] = [
@@ -80,6 +81,8 @@ const PUBLISHED: PublishedWeights[] = [
   torchvision('vit_b_16', 'vit-b-16', 'vit_b_16-c867db91.pth'),
   torchvision('inception_v3', 'inception-v3', 'inception_v3_google-0cc3c7bd.pth', { normalization: INCEPTION, inputSize: 299, ignore: [/^AuxLogits\./] }),
   timm('convnext_atto', 'convnext-atto', 'd2_in1k', '0f23f6bf8b1721dc0889ea6943b36c8a8b884b30'),
+  // At this revision the repository holds the PyTorch file only (read by the restricted unpickler).
+  timm('coatnet_0_rw_224', 'coatnet-0', 'sw_in1k', '21b86a006f71f96854448483256ca53662ace8e6', { remote: 'pytorch_model.bin', ignore: [/relative_position_index$/] }),
 ];
 
 export function registerPublished(w: PublishedWeights): void {

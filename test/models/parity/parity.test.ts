@@ -34,6 +34,7 @@ export const CASES: [string, string, number][] = [
   ['googlenet', 'googlenet', 64],
   ['inception-v3', 'inception_v3', 139],
   ['vit-b-16', 'vit_b_16', 32],
+  ['coatnet-0', 'timm_coatnet_0_rw_224', 64],
 ];
 
 let tmp: string;

@@ -23,7 +23,8 @@ def build(name):
     if name.startswith('timm_'):
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import timm_ref
-        return getattr(timm_ref, name[5:])()
+        fn = getattr(timm_ref, name[5:])
+        return fn(size) if name.startswith('timm_coatnet') else fn()
     kw = {}
     if name in ('googlenet', 'inception_v3'):
         kw = dict(aux_logits=True, init_weights=True, transform_input=False)
