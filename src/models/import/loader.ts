@@ -16,9 +16,13 @@
 //    [C*m,1,kh,kw] -> [kh,kw,C,m]; Dense kernel <- weight transposed; batch
 //    norm gamma/beta/moving_mean/moving_variance <- weight/bias/running_mean/
 //    running_var (num_batches_tracked set so fine-tuning continues PyTorch's
-//    EMA); LayerNorm gamma/beta <- weight/bias; LayerScale and position
-//    embeddings: `src` is the parameter's full key. A new layer class with
-//    other parameters adds a rule with registerParamRule(className, rule).
+//    EMA); LayerNorm gamma/beta <- weight/bias; LayerScale, position
+//    embeddings and class tokens: `src` is the parameter's full key;
+//    attention: packed qkv split into our query/key/value (torchvision's
+//    in_proj_weight or timm's qkv; `src#head-first` for timm's per-head
+//    interleaved MaxxViT/CoAtNet layout). A rule may list alternative keys
+//    (the first the file has is used). A new layer class with other
+//    parameters adds a rule with registerParamRule(className, rule).
 // 3. The published files are registered in ./published.ts (URL, hash,
 //    normalisation, keys to ignore such as auxiliary heads, and `rename` for
 //    a source whose keys differ from the annotated ones).
