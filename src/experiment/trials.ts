@@ -63,7 +63,10 @@ export function shardTrials(trials: Trial[], shard: { index: number; count: numb
 
 /** Short label of a trial for run names and tables: `lr=0.01 backbone=resnet18 fold=2`. */
 export function trialLabel(t: Pick<Trial, 'params' | 'fold' | 'index'>): string {
-  const parts = Object.entries(t.params).map(([k, v]) => `${k.split('.').pop()}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  // A swept mapping (`model: [{backbone: resnet18, width: 0.25}, ...]`) reads as its keys: `backbone=resnet18 width=0.25`.
+  const parts = Object.entries(t.params).flatMap(([k, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v)
+    ? Object.entries(v as Record<string, unknown>).map(([k2, v2]) => `${k2}=${typeof v2 === 'object' ? JSON.stringify(v2) : String(v2)}`)
+    : [`${k.split('.').pop()}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`]));
   if (t.fold !== undefined) parts.push(`fold=${t.fold}`);
   return parts.length ? parts.join(' ') : `trial ${t.index}`;
 }
