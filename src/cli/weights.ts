@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import * as tf from '@tensorflow/tfjs';
 import { listPublished, findPublished, weightsDir, createBackbone, resolveBackboneName, readNpy, loadWeightsFile, summariseLoad, publishedWeights } from '../models/index';
-import { downloadWeights, OfflineError } from '../models/import/download';
+import { downloadWeights, OfflineError } from './weights-download';
 import { initEngine } from '../engine/backend';
 import { createProgress } from '../experiment/progress';
 import { reportError, EXIT } from './exit';

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
-import { downloadWeights } from '../../src/models/import/download';
+import { downloadWeights } from '../../src/cli/weights-download';
 import type { PublishedWeights } from '../../src/models/import/published';
 import { IMAGENET } from '../../src/models/import/published';
 import { torchPython, NO_TORCH } from '../models/torch-python';

@@ -1,11 +1,12 @@
-// Downloading a published weights file into the cache: `<file>.part` while it
+// Downloading a published weights file into the cache (here in cli/: the
+// models layer stays offline): `<file>.part` while it
 // arrives (a later call resumes it with an HTTP Range request), the hash
 // checked before the file takes its final name, so the cache never holds an
 // unverified file under a published name.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import type { PublishedWeights } from './published';
+import type { PublishedWeights } from '../models/import/published';
 
 export interface DownloadOptions {
   /** Folder to write into (default: the weights cache). */
