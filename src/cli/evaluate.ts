@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { classificationReport } from '../eval/report';
 import { evaluateClassification, type ClassificationEvaluation } from '../eval/evaluate';
-import { readPredictionsCsv, type PredictionsTable } from '../eval/predictions-csv';
+import { predictionsFromRows, type PredictionsTable } from '../eval/predictions-csv';
+import { parseCsv, type CsvTable } from '../data/csv';
 import { searchThreshold, THRESHOLD_METRICS, type ThresholdMetric, type ThresholdResult } from '../eval/threshold';
 import { confusionMatrixSpec } from '../plots/confusion-matrix';
 import { prSpec, rocSpec } from '../plots/curves';
@@ -54,10 +55,16 @@ export async function evaluateFile(o: EvaluateOptions): Promise<EvaluateOutput> 
   if (!THRESHOLD_METRICS.includes(metric)) {
     throw new EvaluateInputError(`--threshold-metric \`${metric}\` is not available. Available: ${THRESHOLD_METRICS.join(', ')}.`);
   }
+  let rows: CsvTable;
+  try {
+    rows = parseCsv(text, o.file); // its errors name the file and line
+  } catch (err) {
+    throw new EvaluateInputError((err as Error).message);
+  }
   let evaluation: ClassificationEvaluation;
   let table: PredictionsTable;
   try {
-    table = readPredictionsCsv(text, { labelCol: o.labelCol, positive: o.positive });
+    table = predictionsFromRows(rows, { labelCol: o.labelCol, positive: o.positive });
     evaluation = evaluateClassification({ labels: table.labels, scores: table.scores, classNames: table.classNames, positive: table.positive });
   } catch (err) {
     throw new EvaluateInputError(`${o.file}: ${(err as Error).message}`);

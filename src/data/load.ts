@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import { validate, ConfigError } from '../engine/schema';
 import { datasetSchema, type DatasetConfig, type ImageConfig } from './schema';
+import { resolveDatasetInputPaths } from './paths';
 import type { Dataset, DatasetItem, DatasetSplit } from './types';
 import { BadInputCollector, DataError, type BadInput } from './bad-input';
 import { loadIcpr2012 } from './icpr2012';
@@ -54,7 +55,8 @@ export function loadDataset(cfg: DatasetConfig, o: { /** Return bad input in `sk
 /** Fill defaults and check a (partial) `dataset` section, as an experiment file would. */
 export function resolveDatasetConfig(partial: Partial<DatasetConfig> | Record<string, unknown>, baseDir = process.cwd()): DatasetConfig {
   const problems: string[] = [];
-  const out = validate(datasetSchema, partial, 'dataset', problems, { resolvePath: (p) => path.resolve(baseDir, p) });
+  const section = resolveDatasetInputPaths(partial, baseDir, problems);
+  const out = validate(datasetSchema, section, 'dataset', problems, { resolvePath: (p) => path.resolve(baseDir, p) });
   if (problems.length) throw new ConfigError(problems);
   return out as DatasetConfig;
 }

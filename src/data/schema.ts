@@ -40,7 +40,12 @@ export interface AnomalyFilterConfig {
 
 export type ClassWeightsConfig = 'none' | 'inverse' | 'one-minus-frequency' | Record<string, number>;
 
-export type NormalizeConfig = false | 'train' | { mean: number | number[]; std: number | number[] };
+/**
+ * false: pixels in 0..1; `train`: per-channel mean/std of the training split;
+ * `image`: each image by its own mean and std (TF's per_image_standardization);
+ * or given values.
+ */
+export type NormalizeConfig = false | 'train' | 'image' | { mean: number | number[]; std: number | number[] };
 
 export interface AugmentConfig {
   /** Probability of a horizontal / vertical flip. */
@@ -52,6 +57,11 @@ export interface AugmentConfig {
   rotate?: { angles?: number; maxDegrees?: number; p: number };
   /** Random resized crop: area share and aspect ratio ranges. */
   crop?: { scale: [number, number]; ratio: [number, number]; p: number };
+  /**
+   * Random shift by up to `pixels` in x and y, the border filled by reflection
+   * (or zeros): torchvision's RandomCrop(size, padding=pixels, padding_mode='reflect').
+   */
+  translate?: { pixels: number; padding: 'reflect' | 'zero'; p: number };
   /** Multiply by a factor in [1 - brightness, 1 + brightness]. */
   brightness: number;
   /** Scale the distance from the image mean by a factor in [1 - contrast, 1 + contrast]. */
@@ -113,6 +123,11 @@ export const augmentSchema: SchemaNode = {
         rotate90: { type: 'boolean', default: false },
         rotate: { type: 'object', optional: true, properties: { angles: { type: 'number', integer: true, min: 2 }, maxDegrees: { type: 'number', min: 0, max: 180 }, p: prob(1) } },
         crop: { type: 'object', optional: true, properties: { scale: range([0.8, 1]), ratio: range([3 / 4, 4 / 3]), p: prob(1) } },
+        translate: {
+          type: 'object', optional: true,
+          description: "shift by up to `pixels` in x and y, border by reflection (torchvision's RandomCrop(size, padding=pixels, padding_mode='reflect')) or zeros",
+          properties: { pixels: { type: 'number', integer: true, min: 1, default: 4 }, padding: { type: 'string', enum: ['reflect', 'zero'], default: 'reflect' }, p: prob(1) },
+        },
         brightness: { type: 'number', min: 0, max: 1, default: 0 },
         contrast: { type: 'number', min: 0, max: 1, default: 0 },
         erasing: { type: 'object', optional: true, properties: { p: prob(0.5), scale: range([0.02, 0.2]), ratio: range([0.3, 3.3]), value: { type: 'number', default: 0 } } },
@@ -129,7 +144,7 @@ export const datasetSchema: SchemaNode = {
   properties: {
     format: { type: 'string', enum: ['icpr2012', 'folder', 'csv'], default: 'icpr2012' },
     root: { type: 'path' },
-    manifest: { type: 'path' },
+    manifest: { type: 'path', description: 'CSV listing the images; a relative path is looked for under root first, then beside the experiment file' },
     columns: {
       type: 'object',
       properties: { id: str, path: str, label: str, group: str, split: str, intensity: str, mask: str },
@@ -147,7 +162,7 @@ export const datasetSchema: SchemaNode = {
         mask: { type: 'boolean', default: false },
       },
     },
-    mask: { type: 'object', properties: { column: str, pattern: str, dir: { type: 'path' } } },
+    mask: { type: 'object', properties: { column: str, pattern: str, dir: { type: 'path', description: 'folder of masks mirroring the images; relative: under root first, then beside the experiment file' } } },
     split: {
       type: 'object',
       properties: {
@@ -179,10 +194,10 @@ export const datasetSchema: SchemaNode = {
     normalize: {
       type: 'oneOf',
       default: false,
-      description: 'false: pixels in 0..1; train: per-channel mean/std of the training split; or given {mean, std}.',
+      description: 'false: pixels in 0..1; train: per-channel mean/std of the training split; image: each image by its own mean and std (after augmentation); or given {mean, std}.',
       options: [
         { type: 'literal', value: false },
-        { type: 'string', enum: ['train'] },
+        { type: 'string', enum: ['train', 'image'] },
         { type: 'object', properties: { mean: numberOrList, std: numberOrList } },
       ],
     },

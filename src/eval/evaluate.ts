@@ -13,8 +13,12 @@ export interface EvaluateClassificationOptions {
   classNames: string[];
   /** Binary only: index of the positive class (default 1). */
   positive?: number;
-  /** Binary only: predict the positive class when its score >= threshold (default: argmax). */
-  threshold?: number;
+  /**
+   * Binary only: predict the positive class when its score >= threshold (default: argmax).
+   * An array gives each sample its own threshold (pooled folds, each tuned on its own
+   * validation); undefined there means argmax for that sample.
+   */
+  threshold?: number | (number | undefined)[];
 }
 
 export interface ClassificationEvaluation {
@@ -55,9 +59,12 @@ export function evaluateClassification(o: EvaluateClassificationOptions): Classi
   if (binary && positive !== 0 && positive !== 1) throw new RangeError(`positive is ${positive}: expected the index of the positive class, 0 or 1.`);
   if (!binary && o.threshold !== undefined) throw new RangeError('threshold applies to binary problems only: this one has ' + nClasses + ' classes.');
 
-  const predictions = scores.map((row) =>
-    binary && o.threshold !== undefined ? (row[positive] >= o.threshold ? positive : 1 - positive) : argmax(row),
-  );
+  const th = o.threshold;
+  if (Array.isArray(th) && th.length !== labels.length) throw new RangeError(`threshold has ${th.length} values for ${labels.length} samples: give one per sample, or one number.`);
+  const predictions = scores.map((row, i) => {
+    const t = Array.isArray(th) ? th[i] : th;
+    return binary && t !== undefined ? (row[positive] >= t ? positive : 1 - positive) : argmax(row);
+  });
   const matrix = confusionMatrix(labels, predictions, nClasses);
   const per = perClassScores(matrix);
   const avg = averagedScores(matrix, per);
@@ -85,6 +92,9 @@ export function evaluateClassification(o: EvaluateClassificationOptions): Classi
   };
   let rocMacro: ClassificationEvaluation['rocMacro'];
   if (binary) {
+    // Recall of the positive class and of the negative one, at the decision used.
+    if (per[positive].support > 0) metrics.sensitivity = per[positive].recall;
+    if (per[1 - positive].support > 0) metrics.specificity = per[1 - positive].recall;
     metrics.auc = roc[0].auc;
     metrics.average_precision = pr[0].averagePrecision;
   } else {

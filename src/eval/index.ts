@@ -14,6 +14,5 @@ export { cosineSimilarity, searchSimilarityThreshold, topKNeighbours } from './s
 export type { Neighbour } from './similarity';
 export { pca } from './pca';
 export type { PcaResult } from './pca';
-export { parseCsv } from './csv';
-export { readPredictionsCsv } from './predictions-csv';
-export type { PredictionsTable } from './predictions-csv';
+export { predictionsFromRows } from './predictions-csv';
+export type { PredictionsTable, PredictionsCsvRows } from './predictions-csv';

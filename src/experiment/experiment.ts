@@ -8,12 +8,15 @@
 import { inspect } from 'node:util';
 import { loadExperimentFile, configToYaml, type LoadOptions, type ResolvedExperiment } from './config';
 import { expandTrials, isSweep, type Trial } from './trials';
-import { runSweep, formatTable, aggregate, type SweepSummary, type TrialRow } from './sweep';
+import { runSweep, formatTable, bestLine, rankConfigurations, searchTrials, type SweepSummary, type TrialRow } from './sweep';
+import { IMPORTANCE_METHOD, paramImportance } from './importance';
+import { pickBest } from './selection';
 import { runExperiment, describeRunLocation, type RunSummary } from './run';
 import type { ProgressMode } from './progress';
 import { openTracking, findProjectRoot, type Tracking } from '../tracking/index';
-import { evaluateClassification, readPredictionsCsv, searchThreshold, type ClassificationEvaluation } from '../eval/index';
-import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
+import { evaluateClassification, predictionsFromRows, searchThreshold, type ClassificationEvaluation, type PredictionsTable } from '../eval/index';
+import { parseCsv } from '../data/csv';
+import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, searchSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
 
 export interface RunExperimentOptions {
   trackingUri?: string;
@@ -51,7 +54,8 @@ export class Experiment {
       return new ExperimentResult(this.resolved, summary, rows, tracking.uri);
     }
     const { summary, trial, tracking } = await runExperiment(this.resolved, { trackingUri: o.trackingUri, progress: o.progress, log });
-    const row: TrialRow = { trial: 0, label: this.config.name, params: {}, outcome: trial.outcome, reason: trial.reason, runId: trial.runId, metrics: summary.metrics };
+    const row: TrialRow = { trial: 0, label: this.config.name, params: {}, outcome: trial.outcome, reason: trial.reason, runId: trial.runId, metrics: summary.metrics,
+      threshold: Number.isFinite(trial.metrics.threshold) ? trial.metrics.threshold : undefined };
     return new ExperimentResult(this.resolved, summary, [row], tracking.uri);
   }
 }
@@ -92,19 +96,20 @@ export class ExperimentResult {
   }
 
   toString(): string {
-    return formatTable(this.rows);
+    return formatTable(this.rows, 'sweep_id' in this.summary ? bestLine(pickBest(rankConfigurations(this.rows)).best, this.summary.best_reason) : undefined);
   }
 
-  /** Mean and std across folds of each configuration (k-fold sweeps), best first by validation. */
+  /** Mean and std across folds of each configuration, best first (chosen on validation, never test). */
   folds(): Record<string, unknown>[] {
-    const groups = aggregate(this.rows).sort((a, b) => b.selection - a.selection);
-    const rows = groups.map((g) => ({
+    const split = this.resolved.config.eval.split;
+    const rows = rankConfigurations(this.rows).map((g) => ({
       ...Object.fromEntries(Object.entries(g.params).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v])),
-      folds: g.n, 'val acc': g.selection,
-      ...Object.fromEntries(Object.entries(g.mean).flatMap(([k, m]) => [[k, `${m.toFixed(3)} ± ${g.std[k].toFixed(3)}`]])),
+      folds: g.n, 'val acc (selection)': g.selection ?? null,
+      ...Object.fromEntries(Object.entries(g.mean).flatMap(([k, m]) => [[`${split} ${k}`, `${m.toFixed(3)} ± ${g.std[k].toFixed(3)}`]])),
     }));
     if (!inNotebook()) return rows;
-    showTable(rows, { title: 'Mean ± std across folds (test split), best configuration first' });
+    const why = 'best_reason' in this.summary && this.summary.best_reason ? ` — no best: ${this.summary.best_reason}` : '';
+    showTable(rows, { title: `Mean ± std across folds (${split} split), ranked by validation accuracy${why}` });
     return shown(rows, `${rows.length} configuration(s), shown above`);
   }
 
@@ -119,25 +124,56 @@ export class ExperimentResult {
       });
       return display(spec);
     },
+    /**
+     * How a search went: best-epoch validation accuracy (what selection and tpe read) by trial with
+     * the best so far, parameters vs that metric as parallel coordinates, and parameter importance
+     * (one-way ANOVA eta² per parameter, not fANOVA: see experiment/importance.ts).
+     */
+    search: async (): Promise<VegaLiteSpec> => {
+      const trials = searchTrials(this.rows);
+      if (!trials.some((t) => t.outcome === 'completed' && t.value !== null)) {
+        throw new Error(`no completed trial has a validation accuracy to plot (outcomes: ${this.rows.map((r) => r.outcome).join(', ')}); a search needs dataset.split.valFraction > 0`);
+      }
+      return display(searchSpec(trials, {
+        title: `${this.resolved.config.name}: search`,
+        importance: paramImportance(trials.filter((t) => t.outcome === 'completed')), importanceMethod: IMPORTANCE_METHOD,
+      }));
+    },
   };
 
-  /** The best trial: highest validation accuracy of the selected configuration (never chosen on test). */
+  /**
+   * The best configuration, chosen on validation only (mean across folds, ties to the lower
+   * validation loss, then sweep order). For k-fold studies it holds every fold's run, and its
+   * evaluation pools their out-of-fold predictions. A single run is its own best.
+   */
   best(): TrialView {
-    const id = 'best' in this.summary && this.summary.best ? this.summary.best.run_id : this.summary.run_id;
-    const done = this.rows.filter((r) => r.outcome === 'completed' && r.runId);
-    const row = done.find((r) => r.runId === id) ?? done[0];
-    if (!row) {
-      const why = this.rows.map((r) => `trial ${r.trial}: ${r.outcome}${r.reason ? ` (${r.reason})` : ''}`).join('; ');
-      throw new Error(`no trial completed, so there is no best trial: ${why}`);
+    const split = this.resolved.config.eval.split;
+    if (!('sweep_id' in this.summary)) {
+      const row = this.rows[0];
+      if (row?.outcome !== 'completed') throw new Error(`the run ${row?.outcome ?? 'did not run'}${row?.reason ? `: ${row.reason}` : ''}; it has no predictions to plot`);
+      return new TrialView(this.trackingUri, [row], split);
     }
-    return new TrialView(this.trackingUri, row);
+    const summary = this.summary;
+    if (!summary.best) {
+      const why = summary.best_reason ?? 'no configuration completed';
+      const trials = this.rows.map((r) => `trial ${r.trial}: ${r.outcome}${r.reason ? ` (${r.reason})` : ''}`).join('; ');
+      throw new Error(`no best configuration: ${why}. Trials: ${trials}. Look at one with result.trial(i).`);
+    }
+    const ids = new Set(summary.best.run_ids);
+    const rows = this.rows.filter((r) => r.runId && ids.has(r.runId));
+    if (rows.length !== ids.size) {
+      const missing = [...ids].filter((id) => !rows.some((r) => r.runId === id));
+      throw new Error(`the recorded best run(s) ${missing.join(', ')} are not among this result's trials (${this.rows.map((r) => r.runId ?? '-').join(', ')}): ` +
+        'the tracking store changed under the sweep; re-run with --resume to rebuild its summary');
+    }
+    return new TrialView(this.trackingUri, rows, split);
   }
 
   trial(index: number): TrialView {
     const row = this.rows.find((r) => r.trial === index);
     if (!row?.runId) throw new Error(`trial ${index} has no run. Trials: ${this.rows.map((r) => r.trial).join(', ')}`);
     if (row.outcome !== 'completed') throw new Error(`trial ${index} ${row.outcome}${row.reason ? `: ${row.reason}` : ''}; it has no predictions to plot`);
-    return new TrialView(this.trackingUri, row);
+    return new TrialView(this.trackingUri, [row], this.resolved.config.eval.split);
   }
 
   private showLinks(): void {
@@ -164,32 +200,116 @@ function runLink(uri: string, experimentId: string, runId: string): string {
   return `<code title="${escapeHtml(where)}">${runId.slice(0, 8)}</code> (${escapeHtml(where)})`;
 }
 
-/** One run's results, read back from tracking (predictions.csv, metric history). */
+/**
+ * One configuration's results read back from tracking: a single run, or every fold's run
+ * of a k-fold configuration (metrics are then means across folds, and the evaluation pools
+ * the out-of-fold predictions). Where `eval.threshold` chose a decision threshold on
+ * validation, plots and the report use it, as the logged metrics do.
+ */
 export class TrialView {
-  private cache?: { evaluation: ClassificationEvaluation; tracking: Tracking };
+  private cache?: Promise<{ evaluation: ClassificationEvaluation; thresholds: (number | undefined)[]; positive?: number }>;
+  private trackingHandle?: Promise<Tracking>;
+  readonly rows: TrialRow[];
 
-  constructor(readonly trackingUri: string, readonly row: TrialRow) {}
+  constructor(readonly trackingUri: string, rows: TrialRow | TrialRow[], readonly split = 'test') {
+    this.rows = Array.isArray(rows) ? rows : [rows];
+    if (this.rows.length === 0 || this.rows.some((r) => !r.runId)) throw new Error('a TrialView needs at least one run');
+  }
+
+  /** The first (or only) run. */
+  get row(): TrialRow {
+    return this.rows[0];
+  }
 
   get runId(): string {
-    return this.row.runId!;
+    return this.rows[0].runId!;
+  }
+
+  /** Every run of this configuration (one per fold). */
+  get runIds(): string[] {
+    return this.rows.map((r) => r.runId!);
   }
 
   get params(): Record<string, unknown> {
-    return this.row.params;
+    return this.rows[0].params;
   }
 
+  /** The reported split's metrics; the mean across folds for a k-fold configuration. */
   get metrics(): Record<string, number> {
-    return this.row.metrics;
+    if (this.rows.length === 1) return this.rows[0].metrics;
+    const names = [...new Set(this.rows.flatMap((r) => Object.keys(r.metrics)))];
+    return Object.fromEntries(names.map((n) => {
+      const xs = this.rows.map((r) => r.metrics[n]).filter(Number.isFinite);
+      return [n, xs.reduce((a, b) => a + b, 0) / xs.length];
+    }));
   }
 
-  private async load(): Promise<{ evaluation: ClassificationEvaluation; tracking: Tracking }> {
-    if (this.cache) return this.cache;
-    const { tracking } = await this.load0();
-    const csv = (await tracking.downloadArtifact(this.runId, 'predictions.csv')).toString('utf8');
-    const p = readPredictionsCsv(csv);
-    const evaluation = evaluateClassification({ labels: p.labels, scores: p.scores, classNames: p.classNames, positive: p.positive });
-    this.cache = { evaluation, tracking };
+  private get label(): string {
+    const r = this.rows[0];
+    return this.rows.length > 1 ? `${Object.entries(r.params).map(([k, v]) => `${k.split('.').pop()}=${String(v)}`).join(' ') || 'configuration'}, ${this.rows.length} folds pooled` : r.label;
+  }
+
+  private tracking(): Promise<Tracking> {
+    this.trackingHandle ??= openTracking({ uri: this.trackingUri, log: () => undefined });
+    return this.trackingHandle;
+  }
+
+  /** A run's logged predictions.csv, parsed; errors name the run and the artifact. */
+  private async predictions(runId: string): Promise<PredictionsTable> {
+    const tracking = await this.tracking();
+    const where = `predictions.csv of run ${runId}`;
+    let csv: Buffer;
+    try {
+      csv = await tracking.downloadArtifact(runId, 'predictions.csv');
+    } catch (err) {
+      throw new Error(`cannot read ${where} from ${this.trackingUri}: ${(err as Error).message}`);
+    }
+    const table = parseCsv(csv.toString('utf8'), where);
+    try {
+      return predictionsFromRows(table);
+    } catch (err) {
+      throw new Error(`${where}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Pooled predictions and the decision each run logged (its threshold, else argmax). */
+  private load(): Promise<{ evaluation: ClassificationEvaluation; thresholds: (number | undefined)[]; positive?: number }> {
+    this.cache ??= (async () => {
+      const tracking = await this.tracking();
+      const parts = await Promise.all(this.rows.map((r) => this.predictions(r.runId!)));
+      const classNames = parts[0].classNames;
+      parts.forEach((p, i) => {
+        if (p.classNames.join('\u0000') !== classNames.join('\u0000')) {
+          throw new Error(`runs ${this.runIds[0]} and ${this.runIds[i]} predict different classes (${classNames.join(', ')} vs ${p.classNames.join(', ')}): their predictions cannot be pooled`);
+        }
+      });
+      let positive = parts[0].positive;
+      const thresholds: (number | undefined)[] = [];
+      for (const r of this.rows) {
+        if (r.threshold === undefined) { thresholds.push(undefined); continue; }
+        // The class the threshold applies to, as the trial logged it.
+        const tag = (await tracking.getRun(r.runId!)).tags['cellab.threshold_positive'];
+        const pos = tag !== undefined ? classNames.indexOf(tag) : 1;
+        if (pos < 0) throw new Error(`run ${r.runId}: threshold positive class '${tag}' is not among its predicted classes (${classNames.join(', ')})`);
+        positive = pos;
+        thresholds.push(r.threshold);
+      }
+      const labels = parts.flatMap((p) => p.labels);
+      const scores = parts.flatMap((p) => p.scores);
+      // Each fold's own decision (a fold whose validation had one class fell back to argmax).
+      const threshold = thresholds.some((t) => t !== undefined) ? parts.flatMap((p, i) => p.labels.map(() => thresholds[i])) : undefined;
+      const evaluation = evaluateClassification({ labels, scores, classNames, positive, threshold });
+      return { evaluation, thresholds, positive };
+    })();
     return this.cache;
+  }
+
+  /** How predictions become classes: `argmax`, or the threshold(s) chosen on validation. */
+  async decision(): Promise<string> {
+    const { thresholds, positive, evaluation } = await this.load();
+    if (thresholds.every((t) => t === undefined)) return 'argmax';
+    const cls = evaluation.classNames[positive ?? 1];
+    return `${cls} when its score >= ${thresholds.map((t) => (t === undefined ? 'argmax' : t.toFixed(4))).join(' / ')} (chosen on validation${thresholds.length > 1 ? ', per fold' : ''})`;
   }
 
   /** Per-class precision, recall, F1 and support, then micro/macro/weighted averages (scikit-learn's report). */
@@ -202,28 +322,20 @@ export class TrialView {
     rows.push({ class: 'macro avg', precision: m.macro_precision, recall: m.macro_recall, f1: m.macro_f1, support: n });
     rows.push({ class: 'weighted avg', precision: m.weighted_precision, recall: m.weighted_recall, f1: m.weighted_f1, support: n });
     if (!inNotebook()) return rows;
-    showTable(rows, { title: `Classification report (${this.row.label}); average class accuracy ${m.average_class_accuracy.toFixed(4)}` });
+    showTable(rows, { title: `Classification report (${this.label}); average class accuracy ${m.average_class_accuracy.toFixed(4)}; decision: ${await this.decision()}` });
     return shown(rows, 'classification report, shown above');
   }
 
-  /** Every metric the run logged (latest value), e.g. `test/pair_accuracy`, `val/loss`. */
+  /** Every metric the run logged (latest value), e.g. `test/pair_accuracy`, `val/loss` (the first run of a k-fold configuration). */
   async logged(o: { match?: RegExp } = {}): Promise<Record<string, number>> {
-    const { tracking } = await this.load0();
-    const run = await tracking.getRun(this.runId);
+    const run = await (await this.tracking()).getRun(this.runId);
     const out = Object.fromEntries(Object.entries(run.metrics).filter(([k]) => !o.match || o.match.test(k)).sort(([a], [b]) => a.localeCompare(b)));
     if (!inNotebook()) return out;
-    showTable(Object.entries(out).map(([metric, value]) => ({ metric, value })), { title: `Logged metrics (${this.row.label})` });
+    showTable(Object.entries(out).map(([metric, value]) => ({ metric, value })), { title: `Logged metrics (${this.rows[0].label})` });
     return shown(out, `${Object.keys(out).length} metric(s), shown above`);
   }
 
-  private trackingHandle?: Tracking;
-
-  private async load0(): Promise<{ tracking: Tracking }> {
-    this.trackingHandle ??= await openTracking({ uri: this.trackingUri, log: () => undefined });
-    return { tracking: this.trackingHandle };
-  }
-
-  /** Metrics, curves and the confusion matrix recomputed from the logged predictions. */
+  /** Metrics, curves and the confusion matrix recomputed from the logged predictions, at the logged decision. */
   async evaluation(): Promise<ClassificationEvaluation> {
     return (await this.load()).evaluation;
   }
@@ -231,47 +343,67 @@ export class TrialView {
   readonly plots = {
     confusionMatrix: async (o: { normalize?: boolean } = {}): Promise<VegaLiteSpec> => {
       const e = await this.evaluation();
-      return display(confusionMatrixSpec({ matrix: e.confusionMatrix, classNames: e.classNames, normalize: o.normalize, title: `Confusion matrix (${this.row.label})` }));
+      const decision = await this.decision();
+      const title = `Confusion matrix (${this.label})${decision === 'argmax' ? '' : `, at the threshold chosen on validation`}`;
+      return display(confusionMatrixSpec({ matrix: e.confusionMatrix, classNames: e.classNames, normalize: o.normalize, title }));
     },
     roc: async (o: { operatingPoint?: 'youden' | 'f1' | 'balanced_accuracy' | 'accuracy' } = {}): Promise<VegaLiteSpec> => {
       const e = await this.evaluation();
       let operatingPoint;
       if (o.operatingPoint && e.classNames.length === 2) {
+        // Shown for exploration: found on the reported split itself, so it is labelled as such.
         const pos = e.positive ?? 1;
         const { scores, labels } = await this.binaryScores(pos);
         const t = searchThreshold(scores, labels, { metric: o.operatingPoint });
         const [[tn, fp], [fn, tp]] = t.confusionMatrix;
-        operatingPoint = { fpr: fp / Math.max(1, fp + tn), tpr: tp / Math.max(1, tp + fn), threshold: t.threshold, label: `${o.operatingPoint} ${t.value.toFixed(3)}` };
+        operatingPoint = { fpr: fp / Math.max(1, fp + tn), tpr: tp / Math.max(1, tp + fn), threshold: t.threshold, label: `${o.operatingPoint} ${t.value.toFixed(3)} (on ${this.split})` };
       }
-      return display(rocSpec({ roc: e.roc, rocMacro: (e as { rocMacro?: { fpr: number[]; tpr: number[]; auc: number } }).rocMacro, operatingPoint, title: `ROC (${this.row.label})` }));
+      return display(rocSpec({ roc: e.roc, rocMacro: (e as { rocMacro?: { fpr: number[]; tpr: number[]; auc: number } }).rocMacro, operatingPoint, title: `ROC (${this.label})` }));
     },
-    pr: async (): Promise<VegaLiteSpec> => display(prSpec({ pr: (await this.evaluation()).pr, title: `Precision-recall (${this.row.label})` })),
+    pr: async (): Promise<VegaLiteSpec> => display(prSpec({ pr: (await this.evaluation()).pr, title: `Precision-recall (${this.label})` })),
     /** The PCA of the embeddings logged by `eval.embeddings`. */
     pca: async (): Promise<VegaLiteSpec> => {
-      const { tracking } = await this.load();
-      const json = await tracking.downloadArtifact(this.runId, 'plots/pca.vl.json').catch(() => {
-        throw new Error(`run ${this.runId} has no PCA plot: set eval.embeddings in the experiment file`);
+      const tracking = await this.tracking();
+      const file = 'plots/pca.vl.json';
+      // Only a plot that is not there means "no embeddings"; a store that cannot be read says why.
+      const listed = await tracking.listArtifacts(this.runId, 'plots').catch((err: Error) => {
+        throw new Error(`cannot list the plots of run ${this.runId} in ${tracking.uri}: ${err.message}`);
       });
-      return display(JSON.parse(json.toString('utf8')) as VegaLiteSpec);
+      if (!listed.some((a) => a.path === file)) {
+        throw new Error(`run ${this.runId} has no PCA plot (${file}): set eval.embeddings in the experiment file`);
+      }
+      const json = await tracking.downloadArtifact(this.runId, file).catch((err: Error) => {
+        throw new Error(`cannot download ${file} of run ${this.runId} from ${tracking.uri}: ${err.message}`);
+      });
+      let spec: VegaLiteSpec;
+      try {
+        spec = JSON.parse(json.toString('utf8')) as VegaLiteSpec;
+      } catch (err) {
+        throw new Error(`${file} of run ${this.runId} is not valid JSON (${(err as Error).message}): the artifact is damaged; re-run the trial`);
+      }
+      return display(spec);
     },
     trainingCurves: async (): Promise<VegaLiteSpec> => {
-      const { tracking } = await this.load();
+      const tracking = await this.tracking();
       const keys = ['train/loss', 'val/loss', 'train/accuracy', 'val/accuracy'];
       const rows = new Map<number, Record<string, number>>();
       for (const k of keys) {
-        for (const p of await tracking.getMetricHistory(this.runId, k).catch(() => [])) {
+        // A metric the run never logged has an empty history; a failed download is an error, not a missing curve.
+        const history = await tracking.getMetricHistory(this.runId, k).catch((err: Error) => {
+          throw new Error(`cannot read the history of ${k} for run ${this.runId} from ${tracking.uri}: ${err.message}`);
+        });
+        for (const p of history) {
           rows.set(p.step, { ...(rows.get(p.step) ?? { epoch: p.step }), [k]: p.value });
         }
       }
       const history = [...rows.values()].sort((a, b) => a.epoch - b.epoch) as { epoch: number }[];
-      return display(trainingCurvesSpec(history));
+      return display(trainingCurvesSpec(history, { title: `Training curves (${this.rows[0].label})` }));
     },
   };
 
   private async binaryScores(pos: number): Promise<{ scores: number[]; labels: (0 | 1)[] }> {
-    const { tracking } = await this.load();
-    const p = readPredictionsCsv((await tracking.downloadArtifact(this.runId, 'predictions.csv')).toString('utf8'));
-    return { scores: p.scores.map((s) => s[pos]), labels: p.labels.map((l) => (l === pos ? 1 : 0)) };
+    const parts = await Promise.all(this.rows.map((r) => this.predictions(r.runId!)));
+    return { scores: parts.flatMap((p) => p.scores.map((s) => s[pos])), labels: parts.flatMap((p) => p.labels.map((l) => (l === pos ? 1 : 0) as 0 | 1)) };
   }
 }
 

@@ -15,33 +15,17 @@ import type { EmbeddingEvalConfig } from './schema';
 
 export type ThresholdMetricName = 'f1' | 'youden' | 'balanced_accuracy' | 'accuracy';
 
-/** Binary: threshold on the positive class's score chosen on validation, applied to test. */
-export function thresholdMetrics(o: {
-  metric: ThresholdMetricName; positive: number; numClasses: number;
-  valScores: Float32Array; valLabels: Int32Array; testScores: Float32Array; testLabels: Int32Array;
-}): Record<string, number> {
-  const pick = (scores: Float32Array, labels: Int32Array) => ({
-    s: Array.from({ length: labels.length }, (_, i) => scores[i * o.numClasses + o.positive]),
-    y: Array.from(labels, (l) => (l === o.positive ? 1 : 0) as 0 | 1),
-  });
-  const v = pick(o.valScores, o.valLabels);
-  const chosen = searchThreshold(v.s, v.y, { metric: o.metric });
-  const t = pick(o.testScores, o.testLabels);
-  let tp = 0, fp = 0, tn = 0, fn = 0;
-  t.s.forEach((s, i) => {
-    const pred = s >= chosen.threshold ? 1 : 0;
-    if (pred && t.y[i]) tp++; else if (pred) fp++; else if (t.y[i]) fn++; else tn++;
-  });
-  const sens = tp / Math.max(1, tp + fn), spec = tn / Math.max(1, tn + fp);
-  const prec = tp / Math.max(1, tp + fp);
-  return {
-    threshold: chosen.threshold,
-    threshold_sensitivity: sens,
-    threshold_specificity: spec,
-    threshold_balanced_accuracy: (sens + spec) / 2,
-    threshold_accuracy: (tp + tn) / Math.max(1, t.s.length),
-    threshold_f1: prec + sens > 0 ? (2 * prec * sens) / (prec + sens) : 0,
-  };
+/**
+ * Binary: the threshold on the positive class's score that maximises `metric` on the
+ * validation split. The caller evaluates the reported split at it (never tuned there).
+ */
+export function chooseThreshold(o: {
+  metric: ThresholdMetricName; positive: number; numClasses: number; valScores: Float32Array; valLabels: Int32Array;
+}): { threshold: number; value: number } {
+  const s = Array.from({ length: o.valLabels.length }, (_, i) => o.valScores[i * o.numClasses + o.positive]);
+  const y = Array.from(o.valLabels, (l) => (l === o.positive ? 1 : 0) as 0 | 1);
+  const chosen = searchThreshold(s, y, { metric: o.metric });
+  return { threshold: chosen.threshold, value: chosen.value };
 }
 
 /** Up to `n` pairs of distinct items, half of them same-class where possible (seeded). */

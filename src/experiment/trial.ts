@@ -11,6 +11,7 @@ import { loadDataset, type LoadedDataset } from '../data/load';
 import type { PreparedBatchSource } from '../data/batches';
 import type { BadInput } from '../data/bad-input';
 import { ensureSynthetic } from '../data/ensure-synthetic';
+import { formatCsv } from '../data/csv';
 import { splitDataset } from '../data/split';
 import { prepareSplitSources } from '../data/split-sources';
 import type { AnomalyResult } from '../data/anomaly';
@@ -24,11 +25,13 @@ import type { RunLogger, Tracking } from '../tracking/index';
 import { configHash, configToYaml, flattenConfig, type ResolvedExperiment } from './config';
 import type { ExperimentConfig } from './schema';
 import { createProgress, type ProgressMode } from './progress';
-import { thresholdMetrics, embeddingMetrics } from './extra-eval';
+import { chooseThreshold, embeddingMetrics } from './extra-eval';
 import { isRunReference, resolvePretrainedRun } from './pretrained-run';
 import { ConfigError } from '../engine/schema';
+import type { EpochPruner } from './pruning';
 
-export type Outcome = TrainOutcome | 'error' | 'interrupted';
+// pruned: stopped early by a search (KILLED run); collapsed: self-supervised embeddings with ~0 spread (FAILED, like diverged).
+export type Outcome = TrainOutcome | 'error' | 'interrupted' | 'pruned' | 'collapsed';
 
 export interface TrialResult {
   runId: string;
@@ -62,6 +65,8 @@ export interface TrialContext {
   extraTags?: Record<string, string>;
   progress?: ProgressMode;
   log?: (line: string) => void;
+  /** A search's pruning rule (sweep.prune): may stop training after an epoch; the trial then ends `pruned`. */
+  pruner?: EpochPruner;
 }
 
 /** `cellab.dataset_digest`: ids, labels, splits and file sizes, 8 hex digits like MLflow's. */
@@ -75,17 +80,19 @@ export function datasetDigest(items: DatasetItem[]): string {
   return h.digest('hex').slice(0, 8);
 }
 
-/** predictions.csv: id, path, label, then one score column per class (DESIGN.md conventions). */
+/**
+ * predictions.csv: id, path, label, then one score column per class (DESIGN.md conventions).
+ * Scores at full float32 precision: each parses back to the exact value evaluated, so
+ * metrics recomputed from the file equal the logged ones.
+ */
 export function predictionsCsv(items: DatasetItem[], ids: string[], scores: Float32Array, classes: string[]): string {
   const byId = new Map(items.map((i) => [i.id, i]));
-  const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const lines = [['id', 'path', 'label', ...classes].map(q).join(',')];
-  ids.forEach((id, r) => {
-    const it = byId.get(id)!;
-    const row = classes.map((_, c) => scores[r * classes.length + c].toPrecision(6));
-    lines.push([q(id), q(it.path), q(it.label), ...row].join(','));
-  });
-  return lines.join('\n') + '\n';
+  const k = classes.length;
+  return formatCsv(['id', 'path', 'label', ...classes], ids.map((id, r) => {
+    const it = byId.get(id);
+    if (!it) throw new Error(`predictions.csv: scored id ${id} is not among the evaluated items (a bug: please report it)`);
+    return [id, it.path, it.label, ...scores.subarray(r * k, (r + 1) * k)];
+  }));
 }
 
 function tagsFor(ctx: TrialContext, hash: string, digest?: string): Record<string, string> {
@@ -101,8 +108,9 @@ function tagsFor(ctx: TrialContext, hash: string, digest?: string): Record<strin
   return tags;
 }
 
-async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, history: EpochRow[], split: string): Promise<void> {
-  const cm = confusionMatrixSpec({ matrix: evaluation.confusionMatrix, classNames: evaluation.classNames, title: `Confusion matrix (${split})` });
+async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, history: EpochRow[], split: string, thresholded: boolean): Promise<void> {
+  const title = `Confusion matrix (${split})${thresholded ? ', at the threshold chosen on validation' : ''}`;
+  const cm = confusionMatrixSpec({ matrix: evaluation.confusionMatrix, classNames: evaluation.classNames, title });
   await run.logArtifact('plots/confusion_matrix.svg', await renderSvg(cm));
   await run.logArtifact('plots/confusion_matrix.vl.json', JSON.stringify(cm, null, 1));
   // A class missing from the truth has no ROC curve; the spec says so in its subtitle.
@@ -115,31 +123,38 @@ async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, hi
   }
 }
 
-/** `eval.threshold` and `eval.embeddings` (see extra-eval.ts). */
-async function extraMetrics(config: ExperimentConfig, net: tf.LayersModel, o: {
-  val: PreparedBatchSource; target: PreparedBatchSource; scores: Float32Array; classes: string[]; run: RunLogger; seed: number;
-  score: (s: PreparedBatchSource) => Float32Array; log: (line: string) => void;
-}): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  const valClasses = new Set(o.val.labels).size;
-  if (config.eval.threshold && o.classes.length === 2 && valClasses < 2) {
+/**
+ * `eval.threshold` (binary): the decision threshold chosen on validation, which the
+ * reported split's metrics, confusion matrix and predictions are then evaluated at.
+ */
+function decisionThreshold(config: ExperimentConfig, o: {
+  val: PreparedBatchSource; classes: string[]; run: RunLogger; score: (s: PreparedBatchSource) => Float32Array; log: (line: string) => void;
+}): { threshold: number; positive: number } | undefined {
+  if (!config.eval.threshold || o.classes.length !== 2) return undefined;
+  if (new Set(o.val.labels).size < 2) {
     // A small grouped split can leave one class out of validation: no threshold to tune there.
-    const why = `eval.threshold skipped: the validation split has only one class (${o.val.size} items); raise dataset.split.valFraction`;
+    const why = `eval.threshold skipped: the validation split has only one class (${o.val.size} items); raise dataset.split.valFraction. Metrics use argmax`;
     o.run.setTag('cellab.threshold_skipped', why);
     o.log(`cellab: ${why}`);
-  } else if (config.eval.threshold && o.classes.length === 2) {
-    const positive = config.eval.positive ? o.classes.findIndex((c) => c.toLowerCase() === config.eval.positive!.toLowerCase()) : 1;
-    if (positive < 0) throw new ConfigError([`eval.positive '${config.eval.positive}' is not a class. Classes: ${o.classes.join(', ')}`]);
-    Object.assign(out, thresholdMetrics({ metric: config.eval.threshold, positive, numClasses: 2,
-      valScores: o.score(o.val), valLabels: o.val.labels, testScores: o.scores, testLabels: o.target.labels }));
+    return undefined;
   }
-  if (config.eval.embeddings && o.val.size > 0) {
-    const e = embeddingMetrics(net, o.val, o.target, o.classes, config.eval.embeddings, o.seed);
-    Object.assign(out, e.metrics);
-    await o.run.logArtifact('plots/pca.svg', await renderSvg(e.pcaPlot));
-    await o.run.logArtifact('plots/pca.vl.json', JSON.stringify(e.pcaPlot));
-  }
-  return out;
+  const positive = config.eval.positive ? o.classes.findIndex((c) => c.toLowerCase() === config.eval.positive!.toLowerCase()) : 1;
+  if (positive < 0) throw new ConfigError([`eval.positive '${config.eval.positive}' is not a class. Classes: ${o.classes.join(', ')}`]);
+  const chosen = chooseThreshold({ metric: config.eval.threshold, positive, numClasses: 2, valScores: o.score(o.val), valLabels: o.val.labels });
+  o.run.setTag('cellab.threshold_positive', o.classes[positive]);
+  o.run.setTag('cellab.decision', `${o.classes[positive]} when its score >= ${chosen.threshold} (maximises ${config.eval.threshold} on validation: ${chosen.value.toFixed(4)})`);
+  return { threshold: chosen.threshold, positive };
+}
+
+/** `eval.embeddings` (see extra-eval.ts). */
+async function embeddingEval(config: ExperimentConfig, net: tf.LayersModel, o: {
+  val: PreparedBatchSource; target: PreparedBatchSource; classes: string[]; run: RunLogger; seed: number;
+}): Promise<Record<string, number>> {
+  if (!config.eval.embeddings || o.val.size === 0) return {};
+  const e = embeddingMetrics(net, o.val, o.target, o.classes, config.eval.embeddings, o.seed);
+  await o.run.logArtifact('plots/pca.svg', await renderSvg(e.pcaPlot));
+  await o.run.logArtifact('plots/pca.vl.json', JSON.stringify(e.pcaPlot));
+  return e.metrics;
 }
 
 /**
@@ -268,10 +283,12 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
         result = await fit(net, train, val, config.train, {
           onBatchEnd: (b) => bar.update((b.epoch - 1) * perEpoch + b.batch,
             { epoch: `${b.epoch}/${config.train.epochs}`, loss: b.loss, 'val acc': lastVal, 'img/s': b.imagesPerSecond }),
-          onEpochEnd: (row) => {
+          onEpochEnd: async (row) => {
             lastVal = row['val/accuracy'];
             const { epoch, ...metrics } = row;
             run.logMetrics(metrics, epoch);
+            const stop = await ctx.pruner?.check(row, run);
+            return stop ? { stop } : undefined;
           },
         }, { classWeights, checkpointDir, checkpointMeta: { backbone: config.model.backbone, classes }, unfreezeAfter: config.model.unfreezeAfter, log });
         bar.finish({ epochs: result.history.length, 'best epoch': result.bestEpoch, 'img/s': result.imagesPerSecond });
@@ -287,31 +304,41 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     // What sweeps pick the best configuration by (validation, never test).
     const bestRow = result.history.find((h) => h.epoch === result.bestEpoch);
     if (bestRow?.['val/accuracy'] !== undefined) run.logMetric('val/best_accuracy', bestRow['val/accuracy'], result.history.length);
+    if (bestRow?.['val/loss'] !== undefined) run.logMetric('val/best_loss', bestRow['val/loss'], result.history.length);
 
     let metrics: Record<string, number> = {};
     let evaluation: ClassificationEvaluation | undefined;
-    if (result.outcome === 'completed') {
+    // Pruned by a search: a KILLED run, not evaluated on the reported split.
+    const outcome: Outcome = result.stopReason ? 'pruned' : result.outcome;
+    const reason = result.stopReason ?? result.reason;
+    if (outcome === 'pruned') {
+      status = 'KILLED';
+      log(`cellab: trial pruned: ${reason}`);
+      run.setTag('cellab.pruned_epoch', String(result.history.length));
+    } else if (result.outcome === 'completed') {
       const onVal = config.eval.split === 'val';
       const target = onVal ? val : test;
       const targetItems = onVal ? split.val : split.test;
       const scores = score(target);
       const rows = Array.from({ length: target.size }, (_, i) => Array.from(scores.subarray(i * classes.length, (i + 1) * classes.length)));
-      evaluation = evaluateClassification({ labels: Array.from(target.labels), scores: rows, classNames: classes });
-      metrics = evaluation.metrics;
+      // One operating point for every number and plot of the run: the threshold chosen on validation, else argmax.
+      const decision = decisionThreshold(config, { val, classes, run, score, log });
+      evaluation = evaluateClassification({ labels: Array.from(target.labels), scores: rows, classNames: classes, positive: decision?.positive, threshold: decision?.threshold });
+      metrics = { ...evaluation.metrics, ...(decision ? { threshold: decision.threshold } : {}) };
       const epoch = result.history.length;
-      metrics = { ...metrics, ...(await extraMetrics(config, net, { val, target, scores, classes, run, seed: config.train.seed, score, log })) };
+      metrics = { ...metrics, ...(await embeddingEval(config, net, { val, target, classes, run, seed: config.train.seed })) };
       for (const [k, v] of Object.entries(metrics)) run.logMetric(`${config.eval.split}/${k}`, v, epoch);
       await run.logArtifact('predictions.csv', predictionsCsv(targetItems, target.ids, scores, classes));
-      await logPlots(run, evaluation, result.history, config.eval.split);
+      await logPlots(run, evaluation, result.history, config.eval.split, decision !== undefined);
       status = 'FINISHED';
     } else {
       log(`cellab: trial diverged: ${result.reason}`);
       if (result.history.length) await run.logArtifact('plots/training_curves.svg', await renderSvg(trainingCurvesSpec(result.history)));
     }
-    run.setTag('cellab.outcome', result.outcome);
-    if (result.reason) run.setTag('cellab.outcome_reason', result.reason);
+    run.setTag('cellab.outcome', outcome);
+    if (reason) run.setTag('cellab.outcome_reason', reason);
     await run.end(status);
-    return { runId: run.runId, experimentId: run.experimentId, outcome: result.outcome, status, reason: result.reason,
+    return { runId: run.runId, experimentId: run.experimentId, outcome, status, reason,
       metrics, history: result.history, bestEpoch: result.bestEpoch, evaluation, configHash: hash, params, fold: ctx.fold };
   } catch (err) {
     run.setTag('cellab.outcome', 'error');

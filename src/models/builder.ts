@@ -21,6 +21,7 @@ import { setSourcePaths } from './import/loader';
 export type T = tf.SymbolicTensor;
 type Init = ReturnType<typeof tf.initializers.glorotUniform>;
 export type Act = 'relu' | 'relu6' | 'swish' | 'gelu' | 'gelu-exact' | 'sigmoid' | 'linear';
+export type DenseInit = 'glorot' | 'trunc' | 'torch';
 
 export interface ConvArgs {
   filters: number;
@@ -77,6 +78,11 @@ export class LayerBuilder {
     return tf.layers.zeroPadding2d({ name, padding: p }).apply(x) as T;
   }
 
+  /** PyTorch's MaxPool2d(pool, stride, padding=(pool - 1) / 2) after a ReLU (zeros stand in for -inf). */
+  maxPoolAfterRelu(x: T, name: string, pool: number, stride: number): T {
+    return this.maxPool(x, name, { kernel: pool, stride, padding: (pool - 1) >> 1 });
+  }
+
   /**
    * PyTorch's MaxPool2d(kernel, stride, padding, ceil_mode). Inputs are
    * non-negative wherever the nets pool after a ReLU, so zero padding equals
@@ -100,10 +106,16 @@ export class LayerBuilder {
     return seedFrom(this.o.seed, name);
   }
 
-  /** He (fan-out) init for convolutions followed by ReLU-like activations, as timm/torchvision. */
-  heInit(name: string): Init {
+  /**
+   * He (fan-out) init for convolutions followed by ReLU-like activations, as
+   * timm/torchvision (kaiming_normal_, mode fan_out): a plain normal with std
+   * sqrt(2 / fan_out), fan_out = kernel area x output channels (per input
+   * channel for a depthwise kernel). Not tf's varianceScaling 'normal', which
+   * truncates at 2 std and so starts with 12% smaller weights.
+   */
+  heInit(name: string, fanOut: number): Init {
     if (this.o.zeroInit) return tf.initializers.zeros();
-    return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed: this.seed(name) });
+    return tf.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(2 / Math.max(1, fanOut)), seed: this.seed(name) });
   }
 
   glorot(name: string): Init {
@@ -121,14 +133,16 @@ export class LayerBuilder {
     const stride = a.stride ?? 1;
     const { pad, tf: padding } = torchPadding(kernel, stride, a.padding ?? 'same');
     const first = x === this.stemInput;
-    x = this.pad(x, `${name}_pad`, pad);
+    // The same padding on every side: inside the conv op (PlainConv2D's symmetricPad), no pad layer.
+    const symmetricPad = pad[0] > 0 && pad[0] === pad[1] ? pad[0] : 0;
+    if (!symmetricPad) x = this.pad(x, `${name}_pad`, pad);
     const args = {
       name, filters: a.filters, kernelSize: kernel, strides: stride, padding,
-      useBias: a.bias ?? false, kernelInitializer: this.heInit(name),
+      useBias: a.bias ?? false, kernelInitializer: this.heInit(name, kernel[0] * kernel[1] * a.filters),
     };
     this.source(name, a.src);
     // The first convolution: no input gradient computed in training (layers/plain-conv.ts).
-    return (first ? new PlainConv2D(args) : tf.layers.conv2d(args)).apply(x) as T;
+    return (first || symmetricPad ? new PlainConv2D({ ...args, symmetricPad }) : tf.layers.conv2d(args)).apply(x) as T;
   }
 
   depthwise(x: T, name: string, a: { kernel: number; stride?: number; bias?: boolean; src?: string }): T {
@@ -138,7 +152,7 @@ export class LayerBuilder {
     this.source(name, a.src);
     return tf.layers.depthwiseConv2d({
       name, kernelSize: a.kernel, strides: stride, padding, useBias: a.bias ?? false,
-      depthwiseInitializer: this.heInit(name),
+      depthwiseInitializer: this.heInit(name, a.kernel * a.kernel),
     }).apply(x) as T;
   }
 
@@ -172,11 +186,21 @@ export class LayerBuilder {
     return this.act(x, `${name}_act`, a.act ?? 'relu');
   }
 
-  dense(x: T, name: string, units: number, o: { act?: Act; bias?: boolean; init?: 'glorot' | 'trunc'; src?: string } = {}): T {
+  /**
+   * A dense layer. Kernel init: `glorot` (Keras), `trunc` (N(0, 0.02) truncated,
+   * timm's transformers) or `torch`: PyTorch's nn.Linear default,
+   * kaiming_uniform(a = sqrt(5)) = U(+-1/sqrt(fan_in)), bias U(+-1/sqrt(fan_in))
+   * too (torchvision's ResNets keep it for their classifier).
+   */
+  dense(x: T, name: string, units: number, o: { act?: Act; bias?: boolean; init?: DenseInit; src?: string } = {}): T {
     this.source(name, o.src);
+    const bound = 1 / Math.sqrt(Math.max(1, x.shape[x.shape.length - 1] ?? 1));
+    const torch = o.init === 'torch' && !this.o.zeroInit;
     const y = tf.layers.dense({
       name, units, useBias: o.bias ?? true,
-      kernelInitializer: o.init === 'trunc' ? this.truncNormal(name) : this.glorot(name),
+      kernelInitializer: o.init === 'trunc' ? this.truncNormal(name)
+        : torch ? tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: this.seed(name) }) : this.glorot(name),
+      ...(torch ? { biasInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: this.seed(`${name}/bias`) }) } : {}),
     }).apply(x) as T;
     return this.act(y, `${name}_act`, o.act ?? 'linear');
   }
@@ -211,11 +235,11 @@ export class LayerBuilder {
   /**
    * The classifier every backbone ends with: `x` is the pooled embedding
    * (its layer is named `features`), then dropout and the `logits` dense
-   * layer (`src`: the published net's classifier, e.g. `fc`).
+   * layer (`src`: the published net's classifier, e.g. `fc`; `init: torch` as nn.Linear).
    */
-  classifier(features: T, src?: string): T {
+  classifier(features: T, o: { init?: DenseInit; src?: string } = {}): T {
     const x = this.dropout(features, 'head_dropout', this.o.dropout);
-    return this.dense(x, 'logits', this.o.classes, { src });
+    return this.dense(x, 'logits', this.o.classes, o);
   }
 
   /**

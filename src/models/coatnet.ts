@@ -82,7 +82,7 @@ export function coatnet0(o: ResolvedBackboneOptions): tf.LayersModel {
   });
   x = b.layerNorm(x, 'head_norm', { src: 'norm' });
   x = tf.layers.globalAveragePooling2d({ name: 'features' }).apply(x) as T;
-  return b.model(b.classifier(x, 'head.fc'), 'coatnet-0');
+  return b.model(b.classifier(x, { src: 'head.fc' }), 'coatnet-0');
 }
 
 registerBackbone('coatnet-0', coatnet0, {

@@ -67,7 +67,7 @@ function convnext(dims: number[], depths: number[], name: string, layout: Layout
     });
     x = tf.layers.globalAveragePooling2d({ name: 'head_pool' }).apply(x) as T;
     x = b.layerNorm(x, 'features', { src: paths.norm });
-    return b.model(b.classifier(x, paths.fc), name);
+    return b.model(b.classifier(x, { src: paths.fc }), name);
   };
 }
 

@@ -33,7 +33,7 @@ export function efficientNet(variant: number) {
       }
     });
     x = b.convBnAct(x, 'head', { filters: 4 * b.ch(320, 8), kernel: 1, act: 'swish', ...norm, src: ['features.8.0', 'features.8.1'] });
-    return b.model(b.classifier(poolFeatures(x), 'classifier.1'), `efficientnet-b${variant}`);
+    return b.model(b.classifier(poolFeatures(x), { src: 'classifier.1' }), `efficientnet-b${variant}`);
   };
 }
 

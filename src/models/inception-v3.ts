@@ -81,7 +81,7 @@ export function inceptionV3(o: ResolvedBackboneOptions): tf.LayersModel {
   x = blockD(x, 'stage3_7a', 'Mixed_7a');
   x = blockE(x, 'stage3_7b', 'Mixed_7b');
   x = blockE(x, 'stage3_7c', 'Mixed_7c');
-  return b.model(b.classifier(poolFeatures(x), 'fc'), 'inception-v3');
+  return b.model(b.classifier(poolFeatures(x), { src: 'fc' }), 'inception-v3');
 }
 
 registerBackbone('inception-v3', inceptionV3, {

@@ -54,7 +54,7 @@ export function googlenet(o: ResolvedBackboneOptions): tf.LayersModel {
       x = inceptionModule(b, x, `${stage}_${id}`, m, `inception${id}`);
     });
   });
-  return b.model(b.classifier(poolFeatures(x), 'fc'), 'googlenet');
+  return b.model(b.classifier(poolFeatures(x), { src: 'fc' }), 'googlenet');
 }
 
 registerBackbone('googlenet', googlenet, {

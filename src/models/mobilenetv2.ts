@@ -25,7 +25,7 @@ export function mobilenetV2(o: ResolvedBackboneOptions): tf.LayersModel {
   });
   const last = Math.max(1280, b.ch(1280, 8));
   x = b.convBnAct(x, 'head', { filters: last, kernel: 1, act: 'relu6', src: [`features.${f}.0`, `features.${f}.1`] });
-  return b.model(b.classifier(poolFeatures(x), 'classifier.1'), 'mobilenetv2');
+  return b.model(b.classifier(poolFeatures(x), { src: 'classifier.1' }), 'mobilenetv2');
 }
 
 registerBackbone('mobilenetv2', mobilenetV2, {

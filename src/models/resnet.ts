@@ -3,8 +3,10 @@
 // width 1), basic blocks (18, 34) or bottlenecks with 4x expansion and the
 // stride on the 3x3 (50, "v1.5"); projection shortcut on stride/width change;
 // BN eps 1e-5. Layers record torchvision's module paths (`layer1.0.conv1`),
-// so torchvision's (and timm's, same names) weights load. The last norm of
-// each residual branch starts at zero (timm's zero_init_last).
+// so torchvision's (and timm's, same names) weights load. Initialised as
+// torchvision: convs He-normal (fan-out), every norm at gamma 1
+// (zero_init_residual=False; timm's zero_init_last differs), the classifier
+// as nn.Linear's default.
 import * as tf from '@tensorflow/tfjs';
 import { registerBackbone, type ResolvedBackboneOptions } from './registry';
 import { LayerBuilder, poolFeatures, type T } from './builder';
@@ -17,7 +19,7 @@ function shortcut(b: LayerBuilder, x: T, name: string, out: number, stride: numb
 function basicBlock(b: LayerBuilder, x: T, name: string, filters: number, stride: number, src: string): T {
   let y = b.convBnAct(x, `${name}_1`, { filters, kernel: 3, stride, src: [`${src}.conv1`, `${src}.bn1`] });
   y = b.conv(y, `${name}_2_conv`, { filters, kernel: 3, src: `${src}.conv2` });
-  y = b.bn(y, `${name}_2_bn`, { zeroGamma: true, src: `${src}.bn2` });
+  y = b.bn(y, `${name}_2_bn`, { src: `${src}.bn2` });
   return b.act(b.add([y, shortcut(b, x, name, filters, stride, src)], `${name}_add`), `${name}_out`, 'relu');
 }
 
@@ -26,7 +28,7 @@ function bottleneck(b: LayerBuilder, x: T, name: string, filters: number, stride
   let y = b.convBnAct(x, `${name}_1`, { filters, kernel: 1, src: [`${src}.conv1`, `${src}.bn1`] });
   y = b.convBnAct(y, `${name}_2`, { filters, kernel: 3, stride, src: [`${src}.conv2`, `${src}.bn2`] });
   y = b.conv(y, `${name}_3_conv`, { filters: out, kernel: 1, src: `${src}.conv3` });
-  y = b.bn(y, `${name}_3_bn`, { zeroGamma: true, src: `${src}.bn3` });
+  y = b.bn(y, `${name}_3_bn`, { src: `${src}.bn3` });
   return b.act(b.add([y, shortcut(b, x, name, out, stride, src)], `${name}_add`), `${name}_out`, 'relu');
 }
 
@@ -45,7 +47,7 @@ function resnet(depths: number[], block: 'basic' | 'bottleneck', name: string) {
         x = block === 'basic' ? basicBlock(b, x, blockName, filters, stride, src) : bottleneck(b, x, blockName, filters, stride, src);
       }
     });
-    return b.model(b.classifier(poolFeatures(x), 'fc'), name);
+    return b.model(b.classifier(poolFeatures(x), { init: 'torch', src: 'fc' }), name);
   };
 }
 

@@ -65,7 +65,7 @@ export function vitB16(o: ResolvedBackboneOptions): tf.LayersModel {
   }
   x = b.layerNorm(x, 'head_norm', { eps: 1e-6, src: 'encoder.ln' });
   x = new TakeClassToken({ name: 'features' }).apply(x) as T;
-  return b.model(b.classifier(x, 'heads.head'), 'vit-b-16');
+  return b.model(b.classifier(x, { src: 'heads.head' }), 'vit-b-16');
 }
 
 registerBackbone('vit-b-16', vitB16, {

@@ -11,6 +11,8 @@ export { trainingCurvesSpec } from './training-curves';
 export type { HistoryRow } from './training-curves';
 export { sweepSpec } from './sweep';
 export type { TrialRow, SweepSpecOptions } from './sweep';
+export { searchSpec, searchHistorySpec, parallelCoordinatesSpec, paramImportanceSpec } from './search';
+export type { SearchTrial, ParamImportance, SearchPlotOptions } from './search';
 export { renderSvg, renderPng, renderHtml, writePlot } from './render';
 export { show, plotBundle, VEGA_LITE_MIME } from './show';
 export { inNotebook, displayBundle, newDisplayHandle } from './notebook';

@@ -1,6 +1,6 @@
 // Public API of src/train.
 export { fit, crossEntropy, priorEntropy } from './loop';
-export type { BatchInfo, TrainCallbacks, TrainResult, TrainOutcome, FitOptions } from './loop';
+export type { BatchInfo, EpochVerdict, TrainCallbacks, TrainResult, TrainOutcome, FitOptions } from './loop';
 export type { EpochRow } from './history';
 export { predictScores, evaluateLoss } from './predict';
 export type { PredictOptions } from './predict';

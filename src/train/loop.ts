@@ -29,9 +29,14 @@ export interface BatchInfo {
   imagesPerSecond: number;
 }
 
+/** What an epoch callback may return: `{stop: reason}` ends training after this epoch (e.g. a search pruning the trial). */
+export interface EpochVerdict {
+  stop?: string;
+}
+
 export interface TrainCallbacks {
   onBatchEnd?(info: BatchInfo): void;
-  onEpochEnd?(row: EpochRow): void | Promise<void>;
+  onEpochEnd?(row: EpochRow): void | EpochVerdict | Promise<void | EpochVerdict>;
 }
 
 export interface FitOptions {
@@ -54,8 +59,10 @@ export interface TrainResult {
   reason?: string;
   /** 1-based epoch whose weights the model holds at the end. */
   bestEpoch: number;
-  /** Epoch after which early stopping ended training. */
+  /** Epoch after which early stopping (or a callback) ended training. */
   stoppedEpoch?: number;
+  /** Why a callback stopped training (its `{stop}`). */
+  stopReason?: string;
   /** model.json of the saved checkpoint (with options.checkpointDir). */
   checkpoint?: string;
   imagesPerSecond: number;
@@ -120,6 +127,7 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
   let bestWeights: [tf.LayerVariable, tf.Tensor][] | undefined;
   let checkpoint: string | undefined;
   let stoppedEpoch: number | undefined;
+  let stopReason: string | undefined;
   let outcome: TrainOutcome = 'completed';
   let reason: string | undefined;
   // The divergence test reads the second half of the last epoch: the model at
@@ -197,7 +205,13 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
         }
       }
       history.push(row);
-      await cb.onEpochEnd?.(row);
+      const verdict = await cb.onEpochEnd?.(row);
+      if (verdict?.stop) {
+        stoppedEpoch = epoch;
+        stopReason = verdict.stop;
+        options.log?.(`cellab: training stopped after epoch ${epoch}: ${verdict.stop}`);
+        break;
+      }
       if (es?.shouldStop(row)) {
         stoppedEpoch = epoch;
         options.log?.(`cellab: early stopping after epoch ${epoch}: \`${es.cfg.monitor}\` has not improved for ${es.wait} epoch(s) (best ${es.best.toPrecision(4)} at epoch ${es.bestEpoch})`);
@@ -220,7 +234,7 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       checkpoint = await saveCheckpoint(model, options.checkpointDir, { ...options.checkpointMeta, epoch: bestEpoch });
     }
     const seconds = (Date.now() - t0) / 1000;
-    return { history, outcome, reason, bestEpoch, stoppedEpoch, checkpoint: outcome === 'completed' ? checkpoint : undefined,
+    return { history, outcome, reason, bestEpoch, stoppedEpoch, stopReason, checkpoint: outcome === 'completed' ? checkpoint : undefined,
       imagesPerSecond: seen / Math.max(1e-3, seconds), seconds };
   } finally {
     tf.dispose((bestWeights ?? []).map(([, t]) => t));

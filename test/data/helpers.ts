@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readCsv } from '../../src/data/csv';
 import sharp from 'sharp';
 import { generateSynthetic } from '../../src/data/synth/index';
 import { resolveDatasetConfig } from '../../src/data/load';
@@ -42,9 +43,7 @@ export async function synthSet(kind: 'patterns' | 'intensity', n: number, seed =
 
 /** Rows of a synthetic set's synth.csv (the truth: pattern, specimen, anomaly, ...). */
 export function synthTruth(root: string): Record<string, string>[] {
-  const [head, ...lines] = fs.readFileSync(path.join(root, 'synth.csv'), 'utf8').trim().split('\n');
-  const cols = head.split(',');
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+  return readCsv(path.join(root, 'synth.csv')).rows.map((r) => r.values);
 }
 
 /** Write raw interleaved 8-bit pixels as a PNG (or another format sharp writes). */

@@ -63,6 +63,14 @@ function compare(ours: ClassificationEvaluation, sk: any, c: Case): void {
     else assertClose(ours.metrics[k], sk[k], `${why}: ${k}`);
   }
   assertClose(ours.metrics.average_class_accuracy, sk.balanced_accuracy, `${why}: average_class_accuracy`);
+  if (c.classNames.length === 2) {
+    // Sensitivity and specificity: recall of the positive and of the negative class (left out without support).
+    const pos = c.positive ?? 1;
+    for (const [k, cls] of [['sensitivity', pos], ['specificity', 1 - pos]] as const) {
+      if (sk.per_class[cls].support === 0) assert.ok(!(k in ours.metrics), `${why}: ${k} without support must be omitted`);
+      else assertClose(ours.metrics[k], sk.per_class[cls].recall, `${why}: ${k}`);
+    }
+  }
   ours.perClass.forEach((p, i) => {
     for (const k of ['precision', 'recall', 'f1'] as const) assertClose(p[k], sk.per_class[i][k], `${why}: ${p.className} ${k}`);
     assert.equal(p.support, sk.per_class[i].support);
@@ -110,6 +118,15 @@ test('a binary threshold turns scores into predictions', () => {
   const o = { labels: [0, 0, 1, 1], scores: [[0.9, 0.1], [0.7, 0.3], [0.65, 0.35], [0.2, 0.8]], classNames: ['neg', 'pos'] };
   assert.deepEqual(evaluateClassification(o).predictions, [0, 0, 0, 1]);
   assert.deepEqual(evaluateClassification({ ...o, threshold: 0.3 }).predictions, [0, 1, 1, 1]);
+  // Pooled folds: one threshold per sample, and the metrics follow the decision.
+  const perSample = evaluateClassification({ ...o, threshold: [0.05, 0.5, 0.3, 0.9] });
+  assert.deepEqual(perSample.predictions, [1, 0, 1, 0]);
+  assert.equal(perSample.metrics.accuracy, 0.5);
+  assert.equal(perSample.metrics.sensitivity, 0.5);
+  assert.equal(perSample.metrics.specificity, 0.5);
+  assert.throws(() => evaluateClassification({ ...o, threshold: [0.5] }), /threshold has 1 values for 4 samples/);
+  // A fold without a threshold (its validation had one class) decides by argmax.
+  assert.deepEqual(evaluateClassification({ ...o, threshold: [undefined, undefined, 0.3, 0.3] }).predictions, [0, 0, 1, 1]);
   assert.throws(() => evaluateClassification({ ...o, classNames: ['a', 'b', 'c'] }), /scores\[0\] has 2 values: expected one per class \(3\)/);
   assert.throws(() => evaluateClassification({ ...o, labels: [0, 0, 1, 2] }), /labels\[3\] is 2: expected a class index 0..1/);
 });

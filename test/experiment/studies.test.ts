@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadExperimentFile } from '../../src/experiment/config';
 import { expandTrials } from '../../src/experiment/trials';
+import { searchSpec } from '../../src/experiment/search-space';
 
 const root = path.resolve(__dirname, '..', '..');
 const file = (n: string) => path.join(root, 'experiments', `${n}.yaml`);
@@ -56,4 +57,16 @@ test('run-experiment --dry-run --json lists the trials as the conventions say', 
   assert.equal(out.trials.length, 2);
   assert.deepEqual(Object.keys(out.trials[0]).sort(), ['config_hash', 'fold', 'index', 'params']);
   assert.deepEqual(out.trials.map((t: { params: Record<string, unknown> }) => t.params['train.lr']), [0.1, 0.003]);
+});
+
+test('protein-localisation --profile search: tpe over backbone, log-LR, weight decay and label smoothing with ASHA', () => {
+  const config = loadExperimentFile(file('protein-localisation'), { env: {}, profile: 'search' }).config;
+  const spec = searchSpec(config);
+  assert.equal(spec.method, 'tpe');
+  assert.equal(spec.prune && spec.prune.method, 'asha');
+  assert.deepEqual(Object.fromEntries(spec.space.map((p) => [p.key, p.dist.kind])),
+    { 'model.backbone': 'choice', 'train.lr': 'loguniform', 'train.weightDecay': 'loguniform', 'train.labelSmoothing': 'uniform' });
+  const t = trials('protein-localisation', 'search');
+  assert.equal(t.length, 16);
+  assert.equal(t.filter((x) => !x.pending).length, spec.tpe.startup);
 });

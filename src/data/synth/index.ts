@@ -7,4 +7,4 @@ export { PATTERNS, ICPR2012_COUNTS } from './patterns';
 export type { Pattern } from './patterns';
 export { ANOMALIES } from './specimen';
 export type { Anomaly, Intensity } from './specimen';
-export { SYNTH_CSV_HEADER } from './manifests';
+export { SYNTH_CSV_HEADER, SYNTH_OUTPUT_ENTRIES } from './manifests';
