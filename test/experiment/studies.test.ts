@@ -65,8 +65,10 @@ test('protein-localisation --profile search: tpe over backbone, log-LR, weight d
   assert.equal(spec.method, 'tpe');
   assert.equal(spec.prune && spec.prune.method, 'asha');
   assert.deepEqual(Object.fromEntries(spec.space.map((p) => [p.key, p.dist.kind])),
-    { 'model.backbone': 'choice', 'train.lr': 'loguniform', 'train.weightDecay': 'loguniform', 'train.labelSmoothing': 'uniform' });
+    { model: 'choice', 'train.lr': 'loguniform', 'train.weightDecay': 'loguniform', 'train.labelSmoothing': 'uniform' });
   const t = trials('protein-localisation', 'search');
   assert.equal(t.length, 16);
+  // Each backbone at its own small width (a {backbone, width} choice).
+  for (const x of t.filter((y) => !y.pending)) assert.deepEqual([x.config.model.backbone, x.config.model.width], x.config.model.backbone === 'resnet18' ? ['resnet18', 0.25] : ['small-cnn', 1]);
   assert.equal(t.filter((x) => !x.pending).length, spec.tpe.startup);
 });
