@@ -36,3 +36,8 @@ export { classCounts, groupCounts, summaryTable, groupTable } from './summary';
 export { prepareSplitSources } from './split-sources';
 export type { SplitSources, SplitSourcesOptions } from './split-sources';
 export { ensureSynthetic } from './ensure-synthetic';
+export { loadDlmi, birthYear, DLMI_LABELS, DLMI_REFERENCE_YEAR } from './dlmi';
+export { groupBags, splitBags, bagItems, splitByBag, regroup, metadataColumns, columnOf } from './bags';
+export type { Bag, BagSplit } from './bags';
+export { fitMetadata, fitNumericTarget } from './metadata';
+export type { MetadataEncoder, EncodedColumn } from './metadata';
