@@ -17,3 +17,7 @@ export type { PcaResult } from './pca';
 export { parseCsv } from './csv';
 export { readPredictionsCsv } from './predictions-csv';
 export type { PredictionsTable } from './predictions-csv';
+export { evaluateMultiLabel, averagePrf, multiLabelReport, multiLabelReportRows, labelCooccurrence } from './multilabel';
+export type { MultiLabelEvaluation, EvaluateMultiLabelOptions, LabelScores, PrfAverage } from './multilabel';
+export { chooseLabelDecision, applyLabelDecision, describeLabelDecision, LABEL_DECISIONS } from './label-decision';
+export type { LabelDecision, LabelDecisionKind } from './label-decision';
