@@ -21,3 +21,5 @@ export { evaluateMultiLabel, averagePrf, multiLabelReport, multiLabelReportRows,
 export type { MultiLabelEvaluation, EvaluateMultiLabelOptions, LabelScores, PrfAverage } from './multilabel';
 export { chooseLabelDecision, applyLabelDecision, describeLabelDecision, LABEL_DECISIONS } from './label-decision';
 export type { LabelDecision, LabelDecisionKind } from './label-decision';
+export { multiLabelPredictionsCsv, readMultiLabelPredictionsCsv, isMultiLabelCsv, splitLabelSet } from './multilabel-csv';
+export type { MultiLabelTable } from './multilabel-csv';
