@@ -13,8 +13,12 @@ export interface ModelConfig {
   freeze: FreezeSpec;
   /** Make every layer trainable after this many epochs (null: never). */
   unfreezeAfter?: number | null;
-  /** `dense`: train end to end; `linear`: frozen backbone features + a linear classifier (train.linear). */
-  head: 'dense' | 'linear';
+  /**
+   * `dense`: train end to end; `multilabel`: end to end, one independent output per label
+   * (train.headActivation, sigmoid by default; multi-label data); `linear`: frozen backbone
+   * features + a linear classifier (train.linear).
+   */
+  head: 'dense' | 'multilabel' | 'linear';
   /** Layer whose output is the embedding for `head: linear` (every backbone names its pooled output `features`). */
   featureLayer: string;
 }
@@ -37,7 +41,7 @@ export const modelSchema: SchemaNode = {
       ],
     },
     unfreezeAfter: { type: 'number', integer: true, min: 0, nullable: true, description: 'epochs after which every layer trains' },
-    head: { type: 'string', enum: ['dense', 'linear'], default: 'dense' },
+    head: { type: 'string', enum: ['dense', 'multilabel', 'linear'], default: 'dense', description: 'dense (softmax), multilabel (one sigmoid output per label), or linear (frozen features + linear classifier)' },
     featureLayer: { type: 'string', default: 'features' },
   },
 };

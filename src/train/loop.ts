@@ -9,14 +9,14 @@ import { unfreezeAll } from '../models/freeze';
 import { saveCheckpoint, type CheckpointMeta } from '../models/checkpoint';
 import type { TrainConfig } from './schema';
 import type { EpochRow } from './history';
-import { makeLoss, priorLogits } from './losses';
+import { makeLoss, priorLabelOutputs, priorLogits } from './losses';
 import { createOptimizer } from './optimizers';
 import { createSchedule } from './schedules';
 import { clipGradients } from './clip';
 import { EarlyStopping } from './early-stopping';
 import { isBetterEpoch } from './best-epoch';
 import { checkMonitor } from './monitor';
-import { evaluateLoss } from './predict';
+import { evaluateLoss, multiLabelCounts } from './predict';
 
 export type { EpochRow } from './history';
 
@@ -35,7 +35,7 @@ export interface TrainCallbacks {
 }
 
 export interface FitOptions {
-  /** One weight per class for the loss (e.g. data's computeClassWeights). */
+  /** One weight per class for the loss (e.g. data's computeClassWeights); multi-label: the positive weight of each label. */
   classWeights?: number[];
   /** Save the selected epoch's model here (model.json + weights.bin) whenever it improves. */
   checkpointDir?: string;
@@ -85,21 +85,24 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
   cfg: TrainConfig, cb: TrainCallbacks = {}, options: FitOptions = {}): Promise<TrainResult> {
   const hasVal = !!val && val.size > 0;
   const es = cfg.earlyStopping ? new EarlyStopping(cfg.earlyStopping) : undefined;
-  if (es) checkMonitor(es.cfg.monitor, 'train.earlyStopping.monitor', hasVal);
-  if (cfg.schedule?.kind === 'plateau') checkMonitor(cfg.schedule.monitor, 'train.schedule.monitor', hasVal);
+  if (es) checkMonitor(es.cfg.monitor, 'train.earlyStopping.monitor', hasVal, !!train.targets);
+  if (cfg.schedule?.kind === 'plateau') checkMonitor(cfg.schedule.monitor, 'train.schedule.monitor', hasVal, !!train.targets);
   if (train.size === 0) throw new Error('the training split is empty: nothing to train on');
   const selection: Selection = es?.cfg.restoreBest ? 'monitor' : cfg.restoreBest && hasVal ? 'val' : 'last';
 
   const k = train.numClasses;
+  // Multi-label sources carry 0/1 label sets: per-label losses, subset accuracy, a per-label prior.
+  const multi = !!train.targets;
+  const act = cfg.headActivation ?? 'sigmoid';
   const posWeight = typeof cfg.posWeight === 'number' ? [cfg.posWeight] : cfg.posWeight ?? undefined;
   const lossFn = makeLoss({ kind: cfg.loss ?? 'cross-entropy', labelSmoothing: cfg.labelSmoothing, classWeights: options.classWeights,
-    focalGamma: cfg.focalGamma, posWeight }, k);
+    focalGamma: cfg.focalGamma, posWeight, multiLabel: multi, headActivation: cfg.headActivation }, k);
   const optimizer = createOptimizer({ name: cfg.optimizer ?? 'adam', weightDecay: cfg.weightDecay, momentum: cfg.momentum,
     nesterov: cfg.nesterov, betas: cfg.betas, eps: cfg.eps });
   const stepsPerEpoch = Math.ceil(train.size / cfg.batchSize);
   const schedule = createSchedule(cfg.schedule ?? { kind: 'constant', warmupEpochs: 0 } as TrainConfig['schedule'],
     { lr: cfg.lr, epochs: cfg.epochs, stepsPerEpoch });
-  const prior = tf.keep(tf.tensor2d(priorLogits(train.labels, k, cfg.loss ?? 'cross-entropy'), [1, k]));
+  const prior = tf.keep(tf.tensor2d(multi ? priorLabelOutputs(train.targets!, k, act) : priorLogits(train.labels, k, cfg.loss ?? 'cross-entropy'), [1, k]));
   const rng = new Random(seedFrom(cfg.seed, 'shuffle'));
   const history: EpochRow[] = [];
   const t0 = Date.now();
@@ -128,10 +131,12 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
         batch++;
         lr = schedule.rate(step++);
         let predIdx: Int32Array | undefined;
+        let exact = 0;
         const n = b.labels.length;
         const { value, grads } = tf.variableGrads(() => {
           const logits = model.apply(b.x, { training: true }) as tf.Tensor2D;
-          predIdx = tf.tidy(() => logits.argMax(-1)).dataSync() as Int32Array;
+          if (multi) exact = multiLabelCounts(logits, b.targets!, act)[0];
+          else predIdx = tf.tidy(() => logits.argMax(-1)).dataSync() as Int32Array;
           return lossFn(b.y, logits);
         }, vars);
         const l = value.dataSync()[0];
@@ -150,7 +155,8 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
         lossSum += l * n;
         count += n;
         perBatch.push({ loss: l * n, prior: base * n, n });
-        for (let i = 0; i < n; i++) if (predIdx![i] === b.labels[i]) correct++;
+        if (multi) correct += exact;
+        else for (let i = 0; i < n; i++) if (predIdx![i] === b.labels[i]) correct++;
         seen += n;
         cb.onBatchEnd?.({ epoch, batch, batches: stepsPerEpoch, loss: lossSum / count, lr,
           imagesPerSecond: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) });
@@ -160,9 +166,10 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       const row: EpochRow = { epoch, 'train/loss': lossSum / count, 'train/accuracy': correct / count, lr,
         images_per_second: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) };
       if (hasVal) {
-        const v = evaluateLoss(model, val!, Math.max(cfg.batchSize, 64), cfg.loss ?? 'cross-entropy');
+        const v = evaluateLoss(model, val!, Math.max(cfg.batchSize, 64), cfg.loss ?? 'cross-entropy', cfg.headActivation);
         row['val/loss'] = v.loss;
         row['val/accuracy'] = v.accuracy;
+        if (v.microF1 !== undefined) row['val/micro_f1'] = v.microF1;
       }
       schedule.onEpochEnd(row);
       const esImproved = es ? es.improves(row) : false;

@@ -9,13 +9,13 @@ export function resolveMode(monitor: string, mode: MonitorMode): 'min' | 'max' {
 }
 
 /** The metrics a fit's epoch rows carry. */
-export function availableMetrics(hasVal: boolean): string[] {
-  return ['train/loss', 'train/accuracy', ...(hasVal ? ['val/loss', 'val/accuracy'] : [])];
+export function availableMetrics(hasVal: boolean, multiLabel = false): string[] {
+  return ['train/loss', 'train/accuracy', ...(hasVal ? ['val/loss', 'val/accuracy', ...(multiLabel ? ['val/micro_f1'] : [])] : [])];
 }
 
 /** Throws "metric `x` is not available. Available: ..." before training starts. */
-export function checkMonitor(monitor: string, key: string, hasVal: boolean): void {
-  const available = availableMetrics(hasVal);
+export function checkMonitor(monitor: string, key: string, hasVal: boolean, multiLabel = false): void {
+  const available = availableMetrics(hasVal, multiLabel);
   if (!available.includes(monitor)) {
     const why = !hasVal && monitor.startsWith('val/') ? ' (there is no validation split: set dataset.split.valFraction)' : '';
     throw new Error(`${key}: metric \`${monitor}\` is not available${why}. Available: ${available.join(', ')}`);
