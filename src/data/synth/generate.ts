@@ -32,14 +32,15 @@ const MAX_PENDING_WRITES = 32;
 /** Files this generator writes; only these are removed when a set is regenerated in place. */
 const OWN_ENTRIES = ['training', 'test', 'images', 'cells.csv', 'labels.csv', 'synth.csv', 'README.md'];
 
-function prepareOutDir(out: string): void {
+/** Make `out` ready for a set: created, or an earlier synthetic set's own entries removed (anything else there is refused). */
+export function prepareOutDir(out: string, own: readonly string[] = OWN_ENTRIES): void {
   if (fs.existsSync(out)) {
     if (!fs.statSync(out).isDirectory()) throw new DataError(`output folder ${out} is a file; give a folder`);
     const entries = fs.readdirSync(out);
     if (entries.length > 0 && !entries.includes('synth.csv')) {
       throw new DataError(`output folder ${out} is not empty and holds no synth.csv, so it is not a synthetic set: choose an empty or new folder`);
     }
-    for (const e of OWN_ENTRIES) fs.rmSync(path.join(out, e), { recursive: true, force: true });
+    for (const e of own) fs.rmSync(path.join(out, e), { recursive: true, force: true });
   }
   fs.mkdirSync(out, { recursive: true });
 }
