@@ -199,6 +199,11 @@ export class PreparedBatchSource extends ArrayBatchSource {
     return new PreparedBatchSource(this.store, this.indices, this.labels, this.ids, this.numClasses, options, this.targets);
   }
 
+  /** The same items with one-hot targets of their first label (a multi-label set reduced to single-label training). */
+  withoutTargets(): PreparedBatchSource {
+    return new PreparedBatchSource(this.store, this.indices, this.labels, this.ids, this.numClasses, this.options);
+  }
+
   /** Mean intensity (inside the mask, full resolution) of each item, in source order. */
   means(): Float64Array {
     return Float64Array.from(this.indices, (i) => this.store.mean(i));

@@ -57,7 +57,11 @@ export function iterativeAssign(units: StratUnit[], proportions: number[], seed:
       if (fold[i] >= 0 || units[i].counts[l] === 0) continue;
       let best: number[] = [];
       let bestLabel = -Infinity, bestSize = -Infinity;
+      // Groups are large units: only folds with room for half of one compete (all, when none has).
+      const room = units[i].size > 1 ? wantSize.map((w) => w >= units[i].size / 2) : wantSize.map(() => true);
+      const open = room.some(Boolean);
       for (let f = 0; f < F; f++) {
+        if (open && !room[f]) continue;
         const a = wantLabel[f][l], b = wantSize[f];
         if (a > bestLabel + 1e-9 || (Math.abs(a - bestLabel) <= 1e-9 && b > bestSize + 1e-9)) { best = [f]; bestLabel = a; bestSize = b; }
         else if (Math.abs(a - bestLabel) <= 1e-9 && Math.abs(b - bestSize) <= 1e-9) best.push(f);

@@ -23,3 +23,5 @@ export { chooseLabelDecision, applyLabelDecision, describeLabelDecision, LABEL_D
 export type { LabelDecision, LabelDecisionKind } from './label-decision';
 export { multiLabelPredictionsCsv, readMultiLabelPredictionsCsv, isMultiLabelCsv, splitLabelSet } from './multilabel-csv';
 export type { MultiLabelTable } from './multilabel-csv';
+export { aggregateByImage } from './aggregate';
+export type { AggregatedScores } from './aggregate';
