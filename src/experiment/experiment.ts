@@ -15,6 +15,7 @@ import type { ProgressMode } from './progress';
 import { openTracking, findProjectRoot, type Tracking } from '../tracking/index';
 import { evaluateClassification, readPredictionsCsv, searchThreshold, type ClassificationEvaluation } from '../eval/index';
 import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
+import { isMultiLabelRun, loadMultiLabelRuns, multiLabelPlots, multiLabelReportTable, thresholdTable, type MultiLabelRunView } from './multilabel-view';
 
 export interface RunExperimentOptions {
   trackingUri?: string;
@@ -191,6 +192,7 @@ function runLink(uri: string, experimentId: string, runId: string): string {
  */
 export class TrialView {
   private cache?: Promise<{ evaluation: ClassificationEvaluation; thresholds: (number | undefined)[]; positive?: number }>;
+  private multiCache?: Promise<MultiLabelRunView | undefined>;
   private trackingHandle?: Promise<Tracking>;
   readonly rows: TrialRow[];
 
@@ -288,8 +290,40 @@ export class TrialView {
     return `${cls} when its score >= ${thresholds.map((t) => (t === undefined ? 'argmax' : t.toFixed(4))).join(' / ')} (chosen on validation${thresholds.length > 1 ? ', per fold' : ''})`;
   }
 
-  /** Per-class precision, recall, F1 and support, then micro/macro/weighted averages (scikit-learn's report). */
+  /** Multi-label runs (label sets): their pooled predictions at the runs' decisions; undefined for single-label runs. */
+  multiLabel(): Promise<MultiLabelRunView | undefined> {
+    this.multiCache ??= (async () => {
+      const tracking = await this.tracking();
+      return (await isMultiLabelRun(tracking, this.runId)) ? loadMultiLabelRuns(tracking, this.runIds) : undefined;
+    })();
+    return this.multiCache;
+  }
+
+  private async requireMultiLabel(what: string): Promise<MultiLabelRunView> {
+    const v = await this.multiLabel();
+    if (!v) throw new Error(`${what} is for multi-label runs (label sets); run ${this.runId} is single-label: use plots.confusionMatrix(), roc() or pr()`);
+    return v;
+  }
+
+  /** Multi-label: each label's decision threshold, chosen on validation (thresholds.json). */
+  async thresholds(): Promise<Record<string, unknown>[]> {
+    const v = await this.requireMultiLabel('thresholds()');
+    const rows = thresholdTable(v);
+    if (!inNotebook()) return rows;
+    showTable(rows, { title: `Decision thresholds (${this.label}): ${v.decisions[0]}` });
+    return shown(rows, 'thresholds, shown above');
+  }
+
+  /** Per-class precision, recall, F1 and support, then micro/macro/weighted averages (scikit-learn's report); multi-label: per label, then micro/macro/weighted/samples. */
   async report(): Promise<Record<string, unknown>[]> {
+    const ml = await this.multiLabel();
+    if (ml) {
+      const rows = multiLabelReportTable(ml);
+      if (!inNotebook()) return rows;
+      const m = ml.evaluation.metrics;
+      showTable(rows, { title: `Multi-label report (${this.label}); subset accuracy ${m.subset_accuracy.toFixed(4)}, Hamming loss ${m.hamming_loss.toFixed(4)}${m.mean_ap !== undefined ? `, mean AP ${m.mean_ap.toFixed(4)}` : ''}` });
+      return shown(rows, 'multi-label report, shown above');
+    }
     const e = await this.evaluation();
     const m = e.metrics;
     const rows: Record<string, unknown>[] = e.perClass.map((c) => ({ class: c.className, precision: c.precision, recall: c.recall, f1: c.f1, support: c.support }));
@@ -317,6 +351,14 @@ export class TrialView {
   }
 
   readonly plots = {
+    /** Multi-label: F1 per label with its support. */
+    perLabel: async (): Promise<VegaLiteSpec> => display(multiLabelPlots(await this.requireMultiLabel('plots.perLabel()'), this.label).perLabel()),
+    /** Multi-label: true positives, false negatives and false positives per label. */
+    labelCounts: async (): Promise<VegaLiteSpec> => display(multiLabelPlots(await this.requireMultiLabel('plots.labelCounts()'), this.label).labelCounts()),
+    /** Multi-label: how often labels occur together in the reported split. */
+    cooccurrence: async (): Promise<VegaLiteSpec> => display(multiLabelPlots(await this.requireMultiLabel('plots.cooccurrence()'), this.label).cooccurrence()),
+    /** Multi-label: precision-recall curve per label, the chosen threshold marked. */
+    prPerLabel: async (): Promise<VegaLiteSpec> => display(multiLabelPlots(await this.requireMultiLabel('plots.prPerLabel()'), this.label).prPerLabel()),
     confusionMatrix: async (o: { normalize?: boolean } = {}): Promise<VegaLiteSpec> => {
       const e = await this.evaluation();
       const decision = await this.decision();
