@@ -37,10 +37,11 @@ export function isMultiLabelCsv(text: string, labelsCol = 'labels'): boolean {
   return header.includes(labelsCol) && !header.includes('label');
 }
 
-/** Split a label-set cell: `|` (HPA 2021), else `;`, else whitespace (HPA 2018's `16 0`). */
-export function splitLabelSet(cell: string): string[] {
+/** Split a label-set cell: `|` (HPA 2021), else `;`, else whitespace (HPA 2018's `16 0`); a cell that is one known label is that label. */
+export function splitLabelSet(cell: string, known?: readonly string[]): string[] {
   const t = cell.trim();
   if (!t) return [];
+  if (known?.includes(t)) return [t];
   const sep = t.includes('|') ? '|' : t.includes(';') ? ';' : /\s/;
   return t.split(sep).map((x) => x.trim()).filter(Boolean);
 }
@@ -61,7 +62,7 @@ export function readMultiLabelPredictionsCsv(text: string, o: { labelsCol?: stri
   const classNames = scoreCols.map((c) => header[c]);
   const toRow = (cell: string, line: number, what: string) => {
     const row = new Array<number>(classNames.length).fill(0);
-    for (const tok of splitLabelSet(cell)) {
+    for (const tok of splitLabelSet(cell, classNames)) {
       let c = classNames.indexOf(tok);
       if (c < 0 && /^\d+$/.test(tok) && Number(tok) < classNames.length) c = Number(tok);
       if (c < 0) throw new RangeError(`line ${line}: ${what} label \`${tok}\` is neither a label (score column) nor a label index. Labels: ${classNames.join(', ')}.`);

@@ -17,7 +17,7 @@ import type { AnomalyResult } from '../data/anomaly';
 import { computeClassWeights, type ClassWeights } from '../data/class-weights';
 import type { DatasetItem, DatasetSplit } from '../data/types';
 import { buildModel } from '../models/index';
-import { fit, fitLinearHead, predictScores, scoreActivation, type EpochRow, type TrainOutcome, type TrainResult } from '../train/index';
+import { fit, fitLinearHead, predictScores, priorLabelOutputs, priorLogits, scoreActivation, type EpochRow, type TrainOutcome, type TrainResult } from '../train/index';
 import { evaluateClassification, type ClassificationEvaluation } from '../eval/index';
 import { confusionMatrixSpec, renderSvg, rocSpec, trainingCurvesSpec } from '../plots/index';
 import type { RunLogger, Tracking } from '../tracking/index';
@@ -192,6 +192,13 @@ export interface TrialData {
   close(): void;
 }
 
+/** Every label occurrence of 0/1 label sets as a class index (a label that is never first still counts). */
+function labelOccurrences(targets: Uint8Array, k: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < targets.length; i++) if (targets[i]) out.push(i % k);
+  return out;
+}
+
 /** Multi-label data and the model/loss/eval settings must agree: checked before a run exists. */
 export function checkMultiLabelConfig(config: ExperimentConfig, multiLabel: boolean): void {
   const problems: string[] = [];
@@ -292,7 +299,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     const firstLabel = data.multiLabel && config.model.head === 'dense';
     if (firstLabel) log("cellab: model.head dense with label sets: training on each image's first label (softmax); evaluated on the label sets");
     const classWeights = config.dataset.classWeights === 'none' ? undefined
-      : firstLabel ? computeClassWeights(train.labels, classes, config.dataset.classWeights).perClass : data.classWeights.perClass;
+      : firstLabel ? computeClassWeights(labelOccurrences(train.targets!, classes.length), classes, config.dataset.classWeights).perClass : data.classWeights.perClass;
     const checkpointDir = config.train.checkpoint ? fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-checkpoint-')) : undefined;
     let result: TrainResult;
     let score: (s: typeof test) => Float32Array;
@@ -323,7 +330,10 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
             const { epoch, ...metrics } = row;
             run.logMetrics(metrics, epoch);
           },
-        }, { classWeights, checkpointDir, checkpointMeta: { backbone: config.model.backbone, classes }, unfreezeAfter: config.model.unfreezeAfter, log });
+        }, { classWeights, checkpointDir, checkpointMeta: { backbone: config.model.backbone, classes }, unfreezeAfter: config.model.unfreezeAfter, log,
+          // Label sets: sigmoid heads start at the training label frequencies (relu/tanh heads at zero, as Keras' Dense); the first-label reduction at its class prior.
+          ...(data.multiLabel && !config.model.pretrained && (firstLabel || config.train.headActivation === 'sigmoid')
+            ? { headBias: firstLabel ? priorLogits(train.labels, classes.length, 'cross-entropy') : priorLabelOutputs(train.targets!, classes.length, 'sigmoid') } : {}) });
         bar.finish({ epochs: result.history.length, 'best epoch': result.bestEpoch, 'img/s': result.imagesPerSecond });
         const tta = config.train.tta, activation = scoreActivation(config.train.loss, { multiLabel: data.multiLabel && !firstLabel, headActivation: config.train.headActivation });
         score = (s) => predictScores(net, s, { tta, activation }).scores;

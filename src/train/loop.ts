@@ -42,6 +42,12 @@ export interface FitOptions {
   checkpointMeta?: CheckpointMeta;
   /** Make every layer trainable after this many epochs (model.unfreezeAfter). */
   unfreezeAfter?: number | null;
+  /**
+   * Start the `logits` layer's bias here (one value per output), e.g. the label prior's logits:
+   * a head starting at the label frequencies (RetinaNet's prior init) need not spend its first
+   * hundreds of steps moving rare labels' biases from 0 to -3.
+   */
+  headBias?: ArrayLike<number>;
   log?: (line: string) => void;
 }
 
@@ -81,6 +87,17 @@ function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
+function setHeadBias(model: tf.LayersModel, bias: ArrayLike<number>): void {
+  const layer = model.layers.find((l) => l.name === 'logits');
+  const weights = layer?.getWeights() ?? [];
+  if (!layer || weights.length !== 2 || weights[1].shape[0] !== bias.length) {
+    throw new Error(`cannot set the head bias: the model has no \`logits\` layer with a bias of ${bias.length} values`);
+  }
+  const b = tf.tensor1d(Array.from(bias));
+  layer.setWeights([weights[0], b]);
+  b.dispose();
+}
+
 export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchSource | undefined,
   cfg: TrainConfig, cb: TrainCallbacks = {}, options: FitOptions = {}): Promise<TrainResult> {
   const hasVal = !!val && val.size > 0;
@@ -91,6 +108,7 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
   const selection: Selection = es?.cfg.restoreBest ? 'monitor' : cfg.restoreBest && hasVal ? 'val' : 'last';
 
   const k = train.numClasses;
+  if (options.headBias) setHeadBias(model, options.headBias);
   // Multi-label sources carry 0/1 label sets: per-label losses, subset accuracy, a per-label prior.
   const multi = !!train.targets;
   const act = cfg.headActivation ?? 'sigmoid';
