@@ -13,7 +13,7 @@ export interface LabelDecision {
   thresholds: number[];
   /** top-k: labels predicted per sample. */
   k?: number;
-  /** Labels whose threshold could not be chosen (no positives or no negatives in the split): they use `fallback`. */
+  /** Labels without their own threshold (too few positives, or no negatives, in the split): they use `fallback` (the global threshold). */
   fellBack: string[];
   fallback?: number;
   /** Per-label: each label's F1 on the split the thresholds were chosen on; global: the micro F1 there. */
@@ -40,12 +40,14 @@ function column(m: ArrayLike<number>[], c: number): number[] {
 
 /**
  * Choose a decision on (validation) scores and truth. per-label: each label's F1-maximising
- * threshold (a label with one value only in the truth falls back to `fallback`, default 0.5);
- * global: the threshold maximising micro F1 over every (sample, label) cell; fixed: `threshold`
- * (default 0.5); top-k: `k` labels per sample.
+ * threshold; a label with fewer than `minPositives` positives there (default 1), or no
+ * negatives, takes the global threshold instead (few positives make a label's own threshold
+ * noise); global: the threshold maximising micro F1 over every (sample, label) cell; either
+ * falls back to `fallback` (default 0.5) when the split has no positives at all. fixed:
+ * `threshold` (default 0.5); top-k: `k` labels per sample.
  */
 export function chooseLabelDecision(kind: LabelDecisionKind, scores: ArrayLike<number>[], truth: ArrayLike<number>[],
-  classNames: string[], o: { threshold?: number; k?: number; fallback?: number } = {}): LabelDecision {
+  classNames: string[], o: { threshold?: number; k?: number; fallback?: number; minPositives?: number } = {}): LabelDecision {
   const K = classNames.length;
   if (!LABEL_DECISIONS.includes(kind)) throw new RangeError(`label decision \`${kind}\` is not available. Available: ${LABEL_DECISIONS.join(', ')}.`);
   if (scores.length !== truth.length) throw new RangeError(`${scores.length} score rows for ${truth.length} truth rows.`);
@@ -58,24 +60,25 @@ export function chooseLabelDecision(kind: LabelDecisionKind, scores: ArrayLike<n
     const t = o.threshold ?? 0.5;
     return { kind, thresholds: new Array(K).fill(t), fellBack: [] };
   }
-  const fallback = o.fallback ?? 0.5;
+  const s: number[] = [], y: (0 | 1)[] = [];
+  scores.forEach((row, i) => { for (let c = 0; c < K; c++) { s.push(row[c]); y.push(truth[i][c] ? 1 : 0); } });
+  const global = y.includes(1) && y.includes(0) ? searchThreshold(s, y, { metric: 'f1' }) : undefined;
+  const fallback = global?.threshold ?? o.fallback ?? 0.5;
   if (kind === 'global') {
-    const s: number[] = [], y: (0 | 1)[] = [];
-    scores.forEach((row, i) => { for (let c = 0; c < K; c++) { s.push(row[c]); y.push(truth[i][c] ? 1 : 0); } });
-    if (!y.includes(1) || !y.includes(0)) return { kind, thresholds: new Array(K).fill(fallback), fellBack: [...classNames], fallback };
-    const r = searchThreshold(s, y, { metric: 'f1' });
-    return { kind, thresholds: new Array(K).fill(r.threshold), fellBack: [], chosenValue: r.value };
+    return { kind, thresholds: new Array(K).fill(fallback), fellBack: global ? [] : [...classNames], fallback, chosenValue: global?.value };
   }
+  const minPositives = Math.max(1, o.minPositives ?? 1);
   const thresholds: number[] = [], values: number[] = [], fellBack: string[] = [];
   for (let c = 0; c < K; c++) {
-    const y = column(truth, c).map((v) => (v ? 1 : 0) as 0 | 1);
-    if (!y.includes(1) || !y.includes(0)) {
+    const yc = column(truth, c).map((v) => (v ? 1 : 0) as 0 | 1);
+    const positives = yc.reduce<number>((a, v) => a + v, 0);
+    if (positives < minPositives || positives === yc.length) {
       thresholds.push(fallback);
       values.push(NaN);
       fellBack.push(classNames[c]);
       continue;
     }
-    const r = searchThreshold(column(scores, c), y, { metric: 'f1' });
+    const r = searchThreshold(column(scores, c), yc, { metric: 'f1' });
     thresholds.push(r.threshold);
     values.push(r.value);
   }
@@ -86,7 +89,7 @@ export function chooseLabelDecision(kind: LabelDecisionKind, scores: ArrayLike<n
 export function describeLabelDecision(d: LabelDecision, classNames: string[]): string {
   if (d.kind === 'top-k') return `the ${d.k} highest-scoring label(s) of each image`;
   if (d.kind === 'fixed') return `score >= ${d.thresholds[0]} for every label`;
-  const fb = d.fellBack.length ? `; ${d.fellBack.length} label(s) without both values in validation use ${d.fallback}: ${d.fellBack.join(', ')}` : '';
+  const fb = d.fellBack.length ? `; ${d.fellBack.length} label(s) with too few validation positives use ${d.kind === 'per-label' ? 'the global threshold ' : ''}${fmt(d.fallback ?? NaN)}: ${d.fellBack.join(', ')}` : '';
   if (d.kind === 'global') return `score >= ${fmt(d.thresholds[0])} for every label (maximises micro F1 on validation)${fb}`;
   return `per-label thresholds maximising each label's F1 on validation: ${classNames.map((c, i) => `${c} ${fmt(d.thresholds[i])}`).join(', ')}${fb}`;
 }

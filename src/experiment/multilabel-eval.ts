@@ -79,8 +79,8 @@ export async function evaluateMultiLabelTrial(config: ExperimentConfig, o: {
   }
   if (kind === 'per-label' || kind === 'global') {
     const v = images(o.val, o.valItems, o.score(o.val), o.classes);
-    decision = chooseLabelDecision(kind, v.rows, v.truth, o.classes, { fallback: cfg.threshold });
-    if (decision.fellBack.length) o.log(`cellab: ${decision.fellBack.length} label(s) have only one value in validation and keep threshold ${cfg.threshold}: ${decision.fellBack.join(', ')}`);
+    decision = chooseLabelDecision(kind, v.rows, v.truth, o.classes, { fallback: cfg.threshold, minPositives: cfg.minPositives });
+    if (decision.fellBack.length) o.log(`cellab: ${decision.fellBack.length} label(s) with fewer than ${cfg.minPositives} validation positives use the global threshold ${decision.fallback?.toPrecision(3)}: ${decision.fellBack.join(', ')}`);
   } else {
     decision = chooseLabelDecision(kind, t.rows, t.truth, o.classes, { threshold: cfg.threshold, k: Math.min(cfg.k, o.classes.length) });
   }

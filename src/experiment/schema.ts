@@ -21,8 +21,10 @@ export interface MultiLabelEvalConfig {
    * or the `top-k` labels of each image. Chosen thresholds are logged and applied to test.
    */
   decision: 'per-label' | 'global' | 'fixed' | 'top-k';
-  /** fixed: the threshold; also what per-label/global fall back to for labels validation cannot judge. */
+  /** fixed: the threshold; also what per-label/global fall back to when validation has no positive at all. */
   threshold: number;
+  /** per-label: a label with fewer validation positives than this takes the global threshold (its own would be noise). */
+  minPositives: number;
   /** top-k: labels predicted per image. */
   k: number;
 }
@@ -75,6 +77,7 @@ export const evalSchema: SchemaNode = {
       properties: {
         decision: { type: 'string', enum: ['per-label', 'global', 'fixed', 'top-k'], default: 'per-label' },
         threshold: { type: 'number', min: 0, max: 1, default: 0.5 },
+        minPositives: { type: 'number', integer: true, min: 1, default: 10, description: 'per-label: labels with fewer validation positives take the global threshold' },
         k: { type: 'number', integer: true, min: 1, default: 1 },
       },
     },

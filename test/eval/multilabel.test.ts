@@ -102,10 +102,15 @@ test('per-label thresholds maximise each label F1 on the split they are chosen o
     const f1 = evaluateMultiLabel({ truth, scores, classNames: ['a', 'b', 'never'], predicted: applyLabelDecision(scores, d) }).perLabel[c].f1;
     assertClose(f1, best.value, `label ${c} F1 at its threshold`);
   }
-  // A label never present in validation keeps the fallback and is named.
-  assert.equal(d.thresholds[2], 0.5);
-  assert.deepEqual(d.fellBack, ['never']);
+  // A label never present in validation takes the global threshold and is named.
   const g = chooseLabelDecision('global', scores, truth, ['a', 'b', 'never']);
+  assert.equal(d.thresholds[2], g.thresholds[0]);
+  assert.deepEqual(d.fellBack, ['never']);
+  // With minPositives, a label with fewer validation positives takes the global threshold too.
+  const rareCount = truth.filter((t) => t[1]).length;
+  const shrunk = chooseLabelDecision('per-label', scores, truth, ['a', 'b', 'never'], { minPositives: rareCount + 1 });
+  assert.deepEqual(shrunk.fellBack, ['b', 'never']);
+  assert.deepEqual(shrunk.thresholds, [d.thresholds[0], g.thresholds[0], g.thresholds[0]]);
   const micro = (t: number) => evaluateMultiLabel({ truth, scores, classNames: ['a', 'b', 'never'], predicted: applyLabelDecision(scores, { kind: 'fixed', thresholds: [t, t, t] }) }).metrics.micro_f1;
   const atChosen = micro(g.thresholds[0]);
   for (const t of [0.1, 0.3, 0.45, 0.5, 0.6, 0.8]) assert.ok(atChosen >= micro(t) - 1e-12, `micro F1 at ${t} beats the chosen global threshold`);
