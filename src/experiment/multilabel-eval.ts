@@ -112,7 +112,7 @@ export async function evaluateMultiLabelTrial(config: ExperimentConfig, o: {
   }));
   const how = describeLabelDecision(decision, o.classes);
   const specs: [string, VegaLiteSpec][] = [
-    ['per_label_f1', perLabelF1Spec({ perLabel: evaluation.perLabel, micro: metrics.micro_f1, macro: metrics.macro_f1, title: `F1 per label (${o.title})`, subtitle: shorten(how) })],
+    ['per_label_f1', perLabelF1Spec({ perLabel: evaluation.perLabel, micro: metrics.micro_f1, macro: metrics.macro_f1, title: `F1 per label (${o.title})`, subtitle: `decision: ${how.split(':')[0]}` })],
     ['label_counts', labelCountsSpec({ perLabel: evaluation.perLabel, title: `Per-label outcomes (${o.title})` })],
     ['label_cooccurrence', labelCooccurrenceSpec({ matrix: labelCooccurrence(t.truth, o.classes.length), classNames: o.classes, title: `True label co-occurrence (${o.title})` })],
     ['pr_per_label', prPerLabelSpec({ pr: evaluation.pr, thresholds: decision.thresholds.length ? decision.thresholds : undefined, title: `Precision-recall per label (${o.title})` })],
@@ -122,8 +122,4 @@ export async function evaluateMultiLabelTrial(config: ExperimentConfig, o: {
     await run.logArtifact(`plots/${name}.vl.json`, JSON.stringify(spec));
   }
   return { metrics, evaluation, decision };
-}
-
-function shorten(s: string): string {
-  return s.length > 160 ? `${s.slice(0, 157)}...` : s;
 }

@@ -60,7 +60,7 @@ export function multiLabelPlots(v: MultiLabelRunView, title: string): Record<'pe
   const e = v.evaluation;
   const th = v.thresholds.length === 1 && v.thresholds[0] ? e.classNames.map((c) => v.thresholds[0]![c]) : undefined;
   return {
-    perLabel: () => perLabelF1Spec({ perLabel: e.perLabel, micro: e.metrics.micro_f1, macro: e.metrics.macro_f1, title: `F1 per label (${title})`, subtitle: v.decisions[0].slice(0, 160) }),
+    perLabel: () => perLabelF1Spec({ perLabel: e.perLabel, micro: e.metrics.micro_f1, macro: e.metrics.macro_f1, title: `F1 per label (${title})`, subtitle: `decision: ${v.decisions[0].split(':')[0]}` }),
     labelCounts: () => labelCountsSpec({ perLabel: e.perLabel, title: `Per-label outcomes (${title})` }),
     cooccurrence: () => labelCooccurrenceSpec({ matrix: labelCooccurrence(v.truth, e.classNames.length), classNames: e.classNames, title: `True label co-occurrence (${title})` }),
     prPerLabel: () => prPerLabelSpec({ pr: e.pr, thresholds: th, title: `Precision-recall per label (${title})` }),
