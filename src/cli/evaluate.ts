@@ -7,12 +7,13 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { classificationReport } from '../eval/report';
 import { evaluateClassification, type ClassificationEvaluation } from '../eval/evaluate';
-import { readPredictionsCsv, type PredictionsTable } from '../eval/predictions-csv';
+import { predictionsFromRows, type PredictionsTable } from '../eval/predictions-csv';
+import { parseCsv, type CsvTable } from '../data/csv';
 import { searchThreshold, THRESHOLD_METRICS, type ThresholdMetric, type ThresholdResult } from '../eval/threshold';
 import { confusionMatrixSpec } from '../plots/confusion-matrix';
 import { prSpec, rocSpec } from '../plots/curves';
 import { writePlot } from '../plots/render';
-import { isMultiLabelCsv, readMultiLabelPredictionsCsv } from '../eval/multilabel-csv';
+import { isMultiLabelHeader, multiLabelFromRows } from '../eval/multilabel-csv';
 import { evaluateMultiLabel, labelCooccurrence, multiLabelReport, type MultiLabelEvaluation } from '../eval/multilabel';
 import { applyLabelDecision } from '../eval/label-decision';
 import { perLabelF1Spec } from '../plots/per-label-f1';
@@ -68,7 +69,13 @@ export async function evaluateFile(o: EvaluateOptions): Promise<EvaluateOutput> 
   } catch (err) {
     throw new EvaluateInputError(`cannot read predictions file ${o.file}: ${(err as Error).message}`);
   }
-  if (o.multiLabel || (o.labelCol === undefined && isMultiLabelCsv(text))) return evaluateMultiLabelFile(o, text);
+  let rows: CsvTable;
+  try {
+    rows = parseCsv(text, o.file); // its errors name the file and line
+  } catch (err) {
+    throw new EvaluateInputError((err as Error).message);
+  }
+  if (o.multiLabel || (o.labelCol === undefined && isMultiLabelHeader(rows.header))) return evaluateMultiLabelFile(o, rows);
   if (o.threshold !== undefined || o.topK !== undefined) {
     throw new EvaluateInputError(`${o.file}: --threshold and --top-k apply to multi-label files (a \`labels\` column with the true label set); this file has a \`label\` column. For binary files use --threshold-metric`);
   }
@@ -79,7 +86,7 @@ export async function evaluateFile(o: EvaluateOptions): Promise<EvaluateOutput> 
   let evaluation: ClassificationEvaluation;
   let table: PredictionsTable;
   try {
-    table = readPredictionsCsv(text, { labelCol: o.labelCol, positive: o.positive });
+    table = predictionsFromRows(rows, { labelCol: o.labelCol, positive: o.positive });
     evaluation = evaluateClassification({ labels: table.labels, scores: table.scores, classNames: table.classNames, positive: table.positive });
   } catch (err) {
     throw new EvaluateInputError(`${o.file}: ${(err as Error).message}`);
@@ -122,12 +129,12 @@ export async function evaluateFile(o: EvaluateOptions): Promise<EvaluateOutput> 
 }
 
 /** A multi-label predictions CSV: per-label report, averages, subset accuracy, Hamming loss, AUC/AP, plots. */
-async function evaluateMultiLabelFile(o: EvaluateOptions, text: string): Promise<EvaluateOutput> {
+async function evaluateMultiLabelFile(o: EvaluateOptions, rows: CsvTable): Promise<EvaluateOutput> {
   if (o.threshold !== undefined && o.topK !== undefined) throw new EvaluateInputError('give --threshold or --top-k, not both');
   let e: MultiLabelEvaluation;
   let how: string;
   try {
-    const t = readMultiLabelPredictionsCsv(text, { labelsCol: o.labelCol });
+    const t = multiLabelFromRows(rows, { labelsCol: o.labelCol });
     if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 1 && o.topK <= t.classNames.length)) {
       throw new RangeError(`--top-k ${o.topK}: expected an integer from 1 to ${t.classNames.length} (the number of labels)`);
     }

@@ -7,7 +7,8 @@ import type { DatasetItem } from './types';
 import type { AnomalyFilterConfig } from './schema';
 import { groupOf } from './split';
 import { itemLabels } from './labels';
-import { toCsv, toDataFrame, type DataFrame, type Row } from './dataframe';
+import { toDataFrame, type DataFrame, type Row } from './dataframe';
+import { formatCsvRecords } from './csv';
 
 export interface AnomalyOptions {
   /** k: how many standard deviations count as anomalous (default 3). */
@@ -163,6 +164,6 @@ export function filterByMeanIntensity(items: DatasetItem[], o: AnomalyOptions): 
     std: k,
     method,
     table: () => toDataFrame(rows(), ANOMALY_COLUMNS),
-    toCsv: () => toCsv(rows(), ANOMALY_COLUMNS),
+    toCsv: () => formatCsvRecords(rows(), ANOMALY_COLUMNS),
   };
 }

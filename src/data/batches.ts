@@ -53,7 +53,8 @@ export interface Normalization {
 }
 
 export interface SourceOptions {
-  normalize?: Normalization;
+  /** Fixed per-channel statistics, or `image`: each image by its own mean and std. */
+  normalize?: Normalization | 'image';
   /** Applied to every batch before normalisation (augmentation). */
   transform?: BatchTransform;
   /** Seed of the transform's randomness. */
@@ -67,6 +68,23 @@ export function normalizeInPlace(x: Float32Array, channels: number, n: Normaliza
   for (let i = 0; i < x.length; i++) {
     const c = i % channels;
     x[i] = (x[i] - mean[c]) * inv[c];
+  }
+}
+
+/**
+ * Standardise each of the `n` images of `x` (`per` values each) by its own
+ * mean and std over all pixels and channels, in place. As TF's
+ * per_image_standardization, the std is floored at 1/sqrt(per) so a flat
+ * image maps to zeros instead of dividing by zero.
+ */
+export function standardizeImagesInPlace(x: Float32Array, n: number, per: number): void {
+  for (let i = 0; i < n; i++) {
+    const img = x.subarray(i * per, (i + 1) * per);
+    let sum = 0, sq = 0;
+    for (let j = 0; j < per; j++) { sum += img[j]; sq += img[j] * img[j]; }
+    const mean = sum / per;
+    const inv = 1 / Math.max(Math.sqrt(Math.max(0, sq / per - mean * mean)), 1 / Math.sqrt(per));
+    for (let j = 0; j < per; j++) img[j] = (img[j] - mean) * inv;
   }
 }
 
@@ -88,7 +106,7 @@ export abstract class ArrayBatchSource implements BatchSource {
     if (ids.length !== labels.length) throw new Error(`${ids.length} ids but ${labels.length} labels were given`);
     if (targets && targets.length !== labels.length * numClasses) throw new Error(`multi-label targets hold ${targets.length} values for ${labels.length} items x ${numClasses} labels`);
     const n = options.normalize;
-    if (n && (n.mean.length !== 1 && n.mean.length !== shape[2] || n.std.length !== 1 && n.std.length !== shape[2])) {
+    if (n && n !== 'image' && (n.mean.length !== 1 && n.mean.length !== shape[2] || n.std.length !== 1 && n.std.length !== shape[2])) {
       throw new Error(`normalisation has ${n.mean.length} mean(s) and ${n.std.length} std(s) but images have ${shape[2]} channel(s): give one value or one per channel`);
     }
   }
@@ -132,7 +150,8 @@ export abstract class ArrayBatchSource implements BatchSource {
       });
       const arrays: BatchArrays = { x, y, labels, n, shape: this.shape, numClasses: this.numClasses };
       if (transform) transform(arrays, new Random(seedFrom(augSeed, bi)));
-      if (normalize) normalizeInPlace(arrays.x, this.shape[2], normalize);
+      if (normalize === 'image') standardizeImagesInPlace(arrays.x, n, per);
+      else if (normalize) normalizeInPlace(arrays.x, this.shape[2], normalize);
       yield {
         x: tf.tensor4d(arrays.x, [n, ...this.shape]),
         y: tf.tensor2d(arrays.y, [n, this.numClasses]),

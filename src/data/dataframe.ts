@@ -22,12 +22,3 @@ export function toDataFrame(rows: Row[], columns: string[]): DataFrame {
   if (rows.length === 0) return new dfd.DataFrame([], { columns });
   return new dfd.DataFrame(rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c] ?? '']))), { columns });
 }
-
-/** Rows as CSV text (header + one line per row), quoting as RFC 4180. */
-export function toCsv(rows: Row[], columns: string[]): string {
-  const q = (v: unknown) => {
-    const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(6)) : String(v ?? '');
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [columns.join(','), ...rows.map((r) => columns.map((c) => q(r[c])).join(','))].join('\n') + '\n';
-}

@@ -31,7 +31,12 @@ const SIDES: Side[] = [
 function indexImages(dir: string): Map<string, string> {
   const index = new Map<string, string>();
   let names: string[] = [];
-  try { names = fs.readdirSync(dir); } catch { return index; }
+  try {
+    names = fs.readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return index;
+    throw new DataError(`cannot list the images in ${dir}: ${(err as Error).message}`);
+  }
   for (const name of names.sort()) {
     if (!isImageName(name)) continue;
     const key = numericKey(name.replace(IMAGE_EXT, ''));
@@ -58,22 +63,21 @@ function sideOf(value: string | undefined): SplitName | undefined {
  * Specimen of each cell from cells.csv, keyed by side and ID (whether test IDs
  * restart at 1 is not documented, so the side disambiguates when given).
  */
-function readGroups(root: string, cfg: DatasetConfig): (side: SplitName, id: string) => string | undefined {
+function readGroups(root: string, cfg: DatasetConfig, bad: BadInputCollector): (side: SplitName, id: string) => string | undefined {
   const bySide = new Map<string, string>();
   const byId = new Map<string, string>();
   const file = path.join(root, 'cells.csv');
   if (!fs.existsSync(file)) return () => undefined;
-  const t = readCsv(file);
-  // The header's names are not documented; the columns are: 1 ID, 2 set, 3 image (specimen).
-  const idCol = t.header[0];
-  const setCol = t.header[1];
-  const groupCol = cfg.columns.group ? requireColumn(t, cfg.columns.group, 'dataset.columns.group') : t.header[2];
-  if (!groupCol) throw new DataError(`${file} has ${t.header.length} column(s); expected the source image number in column 3 (or set dataset.columns.group)`);
+  const t = readCsv(file, { bad });
+  // The header's names are not documented (they may repeat or be blank), so columns
+  // go by position: 1 ID, 2 set, 3 image (specimen).
+  const groupAt = cfg.columns.group ? t.header.indexOf(requireColumn(t, cfg.columns.group, 'dataset.columns.group')) : 2;
+  if (groupAt >= t.header.length) throw new DataError(`${file} has ${t.header.length} column(s); expected the source image number in column 3 (or set dataset.columns.group)`);
   for (const r of t.rows) {
-    const id = numericKey(r.values[idCol]);
-    const side = sideOf(r.values[setCol]);
-    if (side) bySide.set(`${side}:${id}`, r.values[groupCol]);
-    byId.set(id, r.values[groupCol]);
+    const id = numericKey(r.cells[0]);
+    const side = sideOf(r.cells[1]);
+    if (side) bySide.set(`${side}:${id}`, r.cells[groupAt]);
+    byId.set(id, r.cells[groupAt]);
   }
   return (side, id) => bySide.get(`${side}:${numericKey(id)}`) ?? byId.get(numericKey(id));
 }
@@ -84,7 +88,7 @@ export function loadIcpr2012(cfg: DatasetConfig, bad: BadInputCollector): Datase
   const idKey = cfg.columns.id ?? 'ID';
   const labelKey = cfg.columns.label ?? 'pattern';
   const intensityKey = cfg.columns.intensity ?? 'intensity';
-  const groupOf = readGroups(root, cfg);
+  const groupOf = readGroups(root, cfg, bad);
   const items: DatasetItem[] = [];
   const looked: string[] = [];
   let sidesFound = 0;
@@ -96,13 +100,13 @@ export function loadIcpr2012(cfg: DatasetConfig, bad: BadInputCollector): Datase
     if (!gtFile) continue;
     const imageDir = dir ?? path.dirname(gtFile);
     sidesFound++;
-    const gt = readCsv(gtFile);
+    const gt = readCsv(gtFile, { bad });
     const gtId = requireColumn(gt, idKey, 'dataset.columns.id');
     const gtLabel = requireColumn(gt, labelKey, 'dataset.columns.label');
     const listFile = firstExisting(side.lists.map((l) => path.join(imageDir, l)));
     const infoById = new Map<string, Record<string, string>>();
     if (listFile) {
-      const info: CsvTable = readCsv(listFile);
+      const info: CsvTable = readCsv(listFile, { bad });
       const infoId = requireColumn(info, idKey, 'dataset.columns.id');
       for (const r of info.rows) infoById.set(numericKey(r.values[infoId]), r.values);
     }

@@ -3,11 +3,14 @@
 import * as path from 'node:path';
 import { validate, ConfigError } from '../engine/schema';
 import { datasetSchema, type DatasetConfig, type ImageConfig } from './schema';
+import { resolveDatasetInputPaths } from './paths';
 import type { Dataset, DatasetItem, DatasetSplit } from './types';
 import { BadInputCollector, DataError, type BadInput } from './bad-input';
 import { loadIcpr2012 } from './icpr2012';
 import { loadFolder } from './folder';
 import { loadManifest } from './manifest';
+import { loadDlmi } from './dlmi';
+import { regroup, splitByBag, type Bag } from './bags';
 import { dropDuplicateIds, dropMissingFiles } from './item-checks';
 import { labelIdNames, labelMatrix, readClassMap, resolveClasses, resolveLabelSets } from './labels';
 import { splitDataset } from './split';
@@ -20,6 +23,8 @@ import { PreparedBatchSource } from './batches';
 export interface LoadedDataset extends Dataset {
   /** Items left out under `onBadInput: skip` (empty under `fail`). */
   skipped: BadInput[];
+  /** Patients without a label (DLMI's LABEL -1: the challenge's test set), left out. */
+  unlabelled?: number;
 }
 
 /**
@@ -30,7 +35,7 @@ export interface LoadedDataset extends Dataset {
  */
 export function loadDataset(cfg: DatasetConfig, o: { /** Return bad input in `skipped` instead of failing (the caller fails later with the full list). */ collect?: boolean } = {}): LoadedDataset {
   const bad = new BadInputCollector();
-  let ds: Dataset;
+  let ds: Dataset & { unlabelled?: number };
   const multi = cfg.multiLabel === 'multi' || !!cfg.labelColumns;
   if (multi && cfg.format !== 'csv') {
     throw new DataError(`dataset.multiLabel: multi reads label sets from a CSV manifest, but dataset.format is ${cfg.format}: use format: csv (e.g. HPA's train.csv)`);
@@ -43,7 +48,8 @@ export function loadDataset(cfg: DatasetConfig, o: { /** Return bad input in `sk
     case 'icpr2012': ds = loadIcpr2012(cfg, bad); break;
     case 'folder': ds = loadFolder(cfg, bad); break;
     case 'csv': ds = loadManifest(cfg, bad); break;
-    default: throw new DataError(`dataset.format ${String(cfg.format)} is unknown. Use icpr2012, folder or csv.`);
+    case 'dlmi': ds = loadDlmi(cfg, bad); break;
+    default: throw new DataError(`dataset.format ${String(cfg.format)} is unknown. Use icpr2012, folder, csv or dlmi.`);
   }
   let items = dropDuplicateIds(ds.items, bad);
   items = dropMissingFiles(items, cfg.image.mask, bad);
@@ -56,13 +62,14 @@ export function loadDataset(cfg: DatasetConfig, o: { /** Return bad input in `sk
   }
   if (!o.collect) bad.check(cfg.onBadInput, where);
   const classes = cfg.classes || ids || multi ? resolved.classes : [...new Set(items.map((i) => i.label))].sort();
-  return { format: ds.format, root: ds.root, classes, items, skipped: bad.problems };
+  return { format: ds.format, root: ds.root, classes, items, skipped: bad.problems, ...(ds.unlabelled !== undefined ? { unlabelled: ds.unlabelled } : {}) };
 }
 
 /** Fill defaults and check a (partial) `dataset` section, as an experiment file would. */
 export function resolveDatasetConfig(partial: Partial<DatasetConfig> | Record<string, unknown>, baseDir = process.cwd()): DatasetConfig {
   const problems: string[] = [];
-  const out = validate(datasetSchema, partial, 'dataset', problems, { resolvePath: (p) => path.resolve(baseDir, p) });
+  const section = resolveDatasetInputPaths(partial, baseDir, problems);
+  const out = validate(datasetSchema, section, 'dataset', problems, { resolvePath: (p) => path.resolve(baseDir, p) });
   if (problems.length) throw new ConfigError(problems);
   return out as DatasetConfig;
 }
@@ -77,19 +84,25 @@ export interface DatasetView extends LoadedDataset {
   summary(): DataFrame;
   /** Counts per specimen x class x split (danfojs DataFrame). */
   specimens(): DataFrame;
+  /** With dataset.bags: the bags (patients) of each split. */
+  bags?: { train: Bag[]; val: Bag[]; test: Bag[] };
 }
 
 /**
  * Notebook entry point: `await load({format: 'icpr2012', root: 'data/hep2', image: {size: 64, mask: true}})`.
- * Generates the synthetic set first when `synthetic` is configured.
+ * Generates the synthetic set first when `synthetic` is configured. With `bags`, the split keeps
+ * every bag (patient) whole.
  */
 export async function load(partial: Partial<DatasetConfig> | Record<string, unknown>, o: { fold?: number; baseDir?: string } = {}): Promise<DatasetView> {
   const config = resolveDatasetConfig(partial, o.baseDir);
   await ensureSynthetic(config);
   const ds = loadDataset(config);
-  const split = splitDataset(ds.items, config.split, o.fold);
+  const bad = new BadInputCollector();
+  const split = config.bags ? splitByBag(ds.items, config, o.fold, bad) : splitDataset(ds.items, config.split, o.fold);
+  bad.check(config.onBadInput, `the bags of ${config.manifest ?? config.root}`);
   return {
-    ...ds, config, split, train: split.train, val: split.val, test: split.test,
+    ...ds, config, split, train: split.train, val: split.val, test: split.test, skipped: [...ds.skipped, ...bad.problems],
+    ...(config.bags ? { bags: regroup(split, config) } : {}),
     summary: () => summaryTable(split),
     specimens: () => groupTable(split),
   };

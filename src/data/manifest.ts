@@ -43,7 +43,7 @@ function column(t: CsvTable, cfg: DatasetConfig, key: keyof typeof GUESSES, requ
 export function loadManifest(cfg: DatasetConfig, bad: BadInputCollector): Dataset {
   const manifest = cfg.manifest ?? (cfg.root && fs.existsSync(path.join(cfg.root, 'labels.csv')) ? path.join(cfg.root, 'labels.csv') : undefined);
   if (!manifest) throw new DataError('dataset.format is csv but dataset.manifest is not set: give the CSV file that lists the images');
-  const t = readCsv(manifest);
+  const t = readCsv(manifest, { bad });
   const base = cfg.root ?? path.dirname(manifest);
   const needPath = !cfg.pathPattern && !cfg.channelFiles;
   const pathCol = column(t, cfg, 'path', needPath);

@@ -1,5 +1,6 @@
-// Mean/std normalisation: given in the config, or measured per channel on
-// the training split (never on val/test).
+// Mean/std normalisation: given in the config, measured per channel on the
+// training split (never on val/test), or per image (each image's own
+// statistics, computed in batches.ts after augmentation).
 import type { NormalizeConfig } from './schema';
 import type { ArrayBatchSource, Normalization } from './batches';
 import { DataError } from './bad-input';
@@ -25,11 +26,12 @@ export function computeNormalization(source: ArrayBatchSource): Normalization {
 }
 
 /** The normalisation a config asks for (`train` is measured on `train`), or undefined. */
-export function resolveNormalization(cfg: NormalizeConfig, train: ArrayBatchSource): Normalization | undefined {
+export function resolveNormalization(cfg: NormalizeConfig, train: ArrayBatchSource): Normalization | 'image' | undefined {
   if (cfg === false) return undefined;
   if (cfg === 'train') return computeNormalization(train);
+  if (cfg === 'image') return 'image';
   const list = (v: number | number[] | undefined, key: string) => {
-    if (v === undefined) throw new DataError(`dataset.normalize.${key} is missing: give both mean and std (one value, or one per channel), or use normalize: train`);
+    if (v === undefined) throw new DataError(`dataset.normalize.${key} is missing: give both mean and std (one value, or one per channel), or use normalize: train (or image)`);
     return Array.isArray(v) ? v : [v];
   };
   const mean = list(cfg.mean, 'mean');

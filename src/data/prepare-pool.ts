@@ -1,6 +1,6 @@
 // Prepare many images with worker threads (one per core, capped), falling
 // back to the main thread when workers cannot start (e.g. a notebook kernel
-// that compiles TypeScript itself) or the job is small.
+// that compiles TypeScript itself; said once on stderr) or the job is small.
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -31,24 +31,37 @@ export function defaultWorkerCount(): number {
   return Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length));
 }
 
-async function startWorker(): Promise<Worker | undefined> {
+/** A worker that answers, or why none could start. */
+async function startWorker(): Promise<Worker | string> {
   const ext = path.extname(__filename);
   const file = path.join(__dirname, `prepare-worker${ext}`);
+  let w: Worker;
   try {
     // Loader flags (tsx's --import) do not reach worker threads: register tsx inside the worker when running from source.
-    const w = file.endsWith('.ts')
+    w = file.endsWith('.ts')
       ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(file)});`, { eval: true })
       : new Worker(file);
-    const ready = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 30_000);
-      w.once('message', (m) => { clearTimeout(timer); resolve(m === 'pong'); });
-      w.once('error', () => { clearTimeout(timer); resolve(false); });
-      w.postMessage('ping');
-    });
-    if (ready) return w;
-    await w.terminate();
-  } catch { /* fall back to the main thread */ }
-  return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+  const problem = await new Promise<string | undefined>((resolve) => {
+    const timer = setTimeout(() => resolve('no answer within 30 s'), 30_000);
+    w.once('message', (m) => { clearTimeout(timer); resolve(m === 'pong' ? undefined : `answered ${JSON.stringify(m)}`); });
+    w.once('error', (err) => { clearTimeout(timer); resolve(err.message); });
+    w.postMessage('ping');
+  });
+  if (!problem) return w;
+  await w.terminate();
+  return problem;
+}
+
+let fallbackSaid = false;
+
+/** Workers were wanted and none started: say so once per process (decoding still works, on the main thread). */
+function sayFallback(problem: string): void {
+  if (fallbackSaid) return;
+  fallbackSaid = true;
+  process.stderr.write(`cellab: image-preparing worker threads did not start (${problem}); decoding on the main thread only, which is slower\n`);
 }
 
 async function inProcess(item: DatasetItem, image: ImageConfig): Promise<PrepareResult> {
@@ -75,9 +88,10 @@ export async function prepareMany(items: DatasetItem[], image: ImageConfig, onRe
   let failure: Error | undefined;
   const workers: Worker[] = [];
   const busy = new Set<Worker>();
+  let workerProblem: string | undefined;
   const runWorker = async (): Promise<void> => {
     const w = await startWorker();
-    if (!w) return;
+    if (typeof w === 'string') { workerProblem ??= w; return; }
     workers.push(w);
     if (failure) return;
     await new Promise<void>((resolve) => {
@@ -127,5 +141,6 @@ export async function prepareMany(items: DatasetItem[], image: ImageConfig, onRe
     await Promise.all(workers.map((w) => w.terminate()));
   }
   if (failure) throw failure;
+  if (extra > 0 && workers.length === 0 && workerProblem) sayFallback(workerProblem);
   return 1 + busy.size;
 }

@@ -2,7 +2,7 @@
 // conventions: format, root, manifest, columns, image, mask, split,
 // anomalyFilter, classWeights, onBadInput. Added where the conventions are
 // silent: classes, multiLabel, pathPattern, channelFiles, normalize, augment,
-// cache, stream, workers, synthetic.
+// cache, stream, workers, synthetic; bags and metadata (patient-level learning).
 import type { SchemaNode } from '../engine/schema';
 import type { ChannelChoice, Stain } from './preprocess/channels';
 
@@ -42,7 +42,12 @@ export interface AnomalyFilterConfig {
 
 export type ClassWeightsConfig = 'none' | 'inverse' | 'one-minus-frequency' | Record<string, number>;
 
-export type NormalizeConfig = false | 'train' | { mean: number | number[]; std: number | number[] };
+/**
+ * false: pixels in 0..1; `train`: per-channel mean/std of the training split;
+ * `image`: each image by its own mean and std (TF's per_image_standardization);
+ * or given values.
+ */
+export type NormalizeConfig = false | 'train' | 'image' | { mean: number | number[]; std: number | number[] };
 
 export interface AugmentConfig {
   /** Probability of a horizontal / vertical flip. */
@@ -54,6 +59,11 @@ export interface AugmentConfig {
   rotate?: { angles?: number; maxDegrees?: number; p: number };
   /** Random resized crop: area share and aspect ratio ranges. */
   crop?: { scale: [number, number]; ratio: [number, number]; p: number };
+  /**
+   * Random shift by up to `pixels` in x and y, the border filled by reflection
+   * (or zeros): torchvision's RandomCrop(size, padding=pixels, padding_mode='reflect').
+   */
+  translate?: { pixels: number; padding: 'reflect' | 'zero'; p: number };
   /** Multiply by a factor in [1 - brightness, 1 + brightness]. */
   brightness: number;
   /** Scale the distance from the image mean by a factor in [1 - contrast, 1 + contrast]. */
@@ -83,8 +93,15 @@ export interface CellsConfig {
   aggregate: 'mean' | 'max';
 }
 
+/** A bag-level metadata column: numeric (standardised on training bags) or categorical (one-hot); auto: numeric when every value is a number. */
+export interface MetadataColumnConfig {
+  column: string;
+  type: 'auto' | 'numeric' | 'categorical';
+}
+
 export interface DatasetConfig {
-  format: 'icpr2012' | 'folder' | 'csv';
+  /** dlmi: the DLMI lymphocytosis layout (clinical_annotation.csv + trainset/<ID>/*.jpg). */
+  format: 'icpr2012' | 'folder' | 'csv' | 'dlmi';
   root: string;
   manifest?: string;
   columns: { id?: string; path?: string; label?: string; group?: string; split?: string; intensity?: string; mask?: string };
@@ -114,9 +131,17 @@ export interface DatasetConfig {
   cache: { enabled: boolean; dir?: string };
   stream: 'auto' | boolean;
   workers?: number;
-  /** Generate the synthetic set (HEp-2 patterns/intensity, or protein fields) into `out` (default `root`) when that folder does not exist. */
-  synthetic?: { kind: 'patterns' | 'intensity' | 'protein'; n: number; seed: number; anomalies?: number; out?: string };
+  /** Generate the synthetic set into `out` (default `root`) when that folder does not exist (n: patients for lymphocytosis; protein: field images). */
+  synthetic?: { kind: 'patterns' | 'intensity' | 'lymphocytosis' | 'protein'; n: number; seed: number; anomalies?: number; out?: string };
   cells: CellsConfig | false;
+  /**
+   * Patient-level learning: the item field or column naming each image's bag (`group`, or a
+   * manifest column such as `ID`); false: every image is its own sample. A bag has one label;
+   * splits keep bags whole.
+   */
+  bags: string | false;
+  /** Bag-level clinical columns fed to the model (`[AGE, LYMPH_COUNT]`); entries are names or {column, type}. */
+  metadata: (string | MetadataColumnConfig)[];
 }
 
 /** Keys that change how fast data is prepared, never what a trial computes (leave them out of config hashes). */
@@ -141,6 +166,11 @@ export const augmentSchema: SchemaNode = {
         rotate90: { type: 'boolean', default: false },
         rotate: { type: 'object', optional: true, properties: { angles: { type: 'number', integer: true, min: 2 }, maxDegrees: { type: 'number', min: 0, max: 180 }, p: prob(1) } },
         crop: { type: 'object', optional: true, properties: { scale: range([0.8, 1]), ratio: range([3 / 4, 4 / 3]), p: prob(1) } },
+        translate: {
+          type: 'object', optional: true,
+          description: "shift by up to `pixels` in x and y, border by reflection (torchvision's RandomCrop(size, padding=pixels, padding_mode='reflect')) or zeros",
+          properties: { pixels: { type: 'number', integer: true, min: 1, default: 4 }, padding: { type: 'string', enum: ['reflect', 'zero'], default: 'reflect' }, p: prob(1) },
+        },
         brightness: { type: 'number', min: 0, max: 1, default: 0 },
         contrast: { type: 'number', min: 0, max: 1, default: 0 },
         erasing: { type: 'object', optional: true, properties: { p: prob(0.5), scale: range([0.02, 0.2]), ratio: range([0.3, 3.3]), value: { type: 'number', default: 0 } } },
@@ -155,9 +185,9 @@ export const datasetSchema: SchemaNode = {
   type: 'object',
   description: 'Where the images are and how to prepare them.',
   properties: {
-    format: { type: 'string', enum: ['icpr2012', 'folder', 'csv'], default: 'icpr2012' },
+    format: { type: 'string', enum: ['icpr2012', 'folder', 'csv', 'dlmi'], default: 'icpr2012', description: 'dlmi: clinical_annotation.csv + trainset/<ID>/*.jpg (the lymphocytosis challenge)' },
     root: { type: 'path' },
-    manifest: { type: 'path' },
+    manifest: { type: 'path', description: 'CSV listing the images; a relative path is looked for under root first, then beside the experiment file' },
     columns: {
       type: 'object',
       properties: { id: str, path: str, label: str, group: str, split: str, intensity: str, mask: str },
@@ -187,7 +217,7 @@ export const datasetSchema: SchemaNode = {
         mask: { type: 'boolean', default: false },
       },
     },
-    mask: { type: 'object', properties: { column: str, pattern: str, dir: { type: 'path' } } },
+    mask: { type: 'object', properties: { column: str, pattern: str, dir: { type: 'path', description: 'folder of masks mirroring the images; relative: under root first, then beside the experiment file' } } },
     split: {
       type: 'object',
       properties: {
@@ -219,10 +249,10 @@ export const datasetSchema: SchemaNode = {
     normalize: {
       type: 'oneOf',
       default: false,
-      description: 'false: pixels in 0..1; train: per-channel mean/std of the training split; or given {mean, std}.',
+      description: 'false: pixels in 0..1; train: per-channel mean/std of the training split; image: each image by its own mean and std (after augmentation); or given {mean, std}.',
       options: [
         { type: 'literal', value: false },
-        { type: 'string', enum: ['train'] },
+        { type: 'string', enum: ['train', 'image'] },
         { type: 'object', properties: { mean: numberOrList, std: numberOrList } },
       ],
     },
@@ -242,11 +272,11 @@ export const datasetSchema: SchemaNode = {
     synthetic: {
       type: 'object',
       optional: true,
-      description: 'Generate the synthetic set (HEp-2 patterns or intensity, protein fields) into `out` (default: `root`) if it does not exist.',
+      description: 'Generate the synthetic set into `out` (default: `root`) if it does not exist.',
       properties: {
         out: { type: 'path', description: 'where to generate (e.g. the folder holding a csv manifest); default: root' },
-        kind: { type: 'string', enum: ['patterns', 'intensity', 'protein'], default: 'patterns' },
-        n: { type: 'number', integer: true, min: 12, default: 1455 },
+        kind: { type: 'string', enum: ['patterns', 'intensity', 'lymphocytosis', 'protein'], default: 'patterns' },
+        n: { type: 'number', integer: true, min: 12, default: 1455, description: 'cells/images; labelled patients for lymphocytosis; field images for protein' },
         seed: { type: 'number', integer: true, default: 1 },
         anomalies: { type: 'number', min: 0, max: 0.5 },
       },
@@ -269,6 +299,22 @@ export const datasetSchema: SchemaNode = {
           },
         },
       ],
+    },
+    bags: {
+      type: 'oneOf', default: false,
+      description: 'patient-level learning: the item field or column naming each image\'s bag (group, or e.g. ID); false: images are samples',
+      options: [{ type: 'literal', value: false }, { type: 'string' }],
+    },
+    metadata: {
+      type: 'array', default: [],
+      description: 'bag-level clinical columns for the model: names, or {column, type: auto|numeric|categorical}',
+      items: {
+        type: 'oneOf',
+        options: [
+          { type: 'string' },
+          { type: 'object', properties: { column: { type: 'string' }, type: { type: 'string', enum: ['auto', 'numeric', 'categorical'], default: 'auto' } } },
+        ],
+      },
     },
   },
 };

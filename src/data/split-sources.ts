@@ -28,7 +28,8 @@ export interface SplitSources {
   test: PreparedBatchSource;
   shape: [number, number, number];
   anomalies?: AnomalyResult;
-  normalization?: Normalization;
+  /** Per-channel statistics (from the training split or the config), or `image` (per-image standardisation). */
+  normalization?: Normalization | 'image';
   classWeights: ClassWeights;
   /** Items left out under `onBadInput: skip` (files, rows, classes). */
   skipped: BadInput[];

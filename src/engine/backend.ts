@@ -11,6 +11,7 @@ import { registerLeadingAxesReduce } from './leading-axes-reduce';
 import { registerBatchNormTrainKernels } from './batch-norm-train';
 import { registerBiasReluKernels } from './bias-relu';
 import { prepareThreadedWasm, unrefPthreadWorkers } from './wasm-threads';
+import { simdKernelsStatus } from './simd-kernels';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -26,6 +27,8 @@ export interface EngineInfo {
   forced: boolean;
   /** Backends tried before this one and why they were not used. */
   skipped: { backend: BackendName; reason: string }[];
+  /** What runs slower than it could here and why (wasm threads, cellab's SIMD kernels); also in `detail`. */
+  fallbacks?: string[];
 }
 
 const PACKAGES: Record<BackendName, string> = {
@@ -131,7 +134,8 @@ async function startWasm(wasm: WasmPackage, threads: number): Promise<number> {
   return wasm.getThreadsCount();
 }
 
-async function loadWasm(threads: number, log: ((line: string) => void) | null): Promise<{ simd: boolean; threads: number }> {
+/** The wasm backend, with what fell back (said once, in the engine line). */
+async function loadWasm(threads: number): Promise<{ simd: boolean; threads: number; fallbacks: string[] }> {
   let wasm: WasmPackage;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -140,11 +144,12 @@ async function loadWasm(threads: number, log: ((line: string) => void) | null): 
     throw new BackendUnavailableError('wasm', PACKAGES.wasm, explainLoadError('wasm', err));
   }
   let actual: number;
+  const fallbacks: string[] = [];
   try {
     actual = await startWasm(wasm, threads);
   } catch (err) {
     if (threads <= 1) throw err;
-    log?.(`cellab: multithreaded wasm did not start (${(err as Error).message}); using 1 thread (set CELLAB_WASM_THREADS=1 to skip the attempt)`);
+    fallbacks.push(`${threads} threads asked, but multithreaded wasm did not start (${(err as Error).message}): set CELLAB_WASM_THREADS=1 to skip the attempt`);
     actual = await startWasm(wasm, 1);
   }
   registerWasmGradientKernels();
@@ -154,7 +159,9 @@ async function loadWasm(threads: number, log: ((line: string) => void) | null): 
   registerBatchNormTrainKernels();
   registerBiasReluKernels();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
-  return { simd, threads: actual };
+  const own = simdKernelsStatus();
+  if (!own.kernels) fallbacks.push(`cellab SIMD kernels off (${own.problem}): slower JavaScript gradients`);
+  return { simd, threads: actual, fallbacks };
 }
 
 /**
@@ -212,9 +219,9 @@ export async function initEngine(opts: InitEngineOptions = {}): Promise<EngineIn
         info = { backend: name, device: name === 'tensorflow-gpu' ? 'gpu' : 'cpu',
           detail: `libtensorflow via ${PACKAGES[name]}`, threads: os.cpus().length, forced: requested !== 'auto', skipped };
       } else if (name === 'wasm') {
-        const w = await loadWasm(threads, log);
-        info = { backend: 'wasm', device: 'cpu', detail: `wasm${w.simd ? ' simd' : ''}, ${w.threads} thread${w.threads > 1 ? 's' : ''}`,
-          threads: w.threads, forced: requested !== 'auto', skipped };
+        const w = await loadWasm(threads);
+        info = { backend: 'wasm', device: 'cpu', detail: [`wasm${w.simd ? ' simd' : ''}, ${w.threads} thread${w.threads > 1 ? 's' : ''}`, ...w.fallbacks].join('; '),
+          threads: w.threads, forced: requested !== 'auto', skipped, fallbacks: w.fallbacks };
       } else {
         if (!(await tf.setBackend('cpu'))) throw new BackendUnavailableError('cpu', PACKAGES.cpu, 'failed to initialise');
         info = { backend: 'cpu', device: 'cpu', detail: 'pure JavaScript (slow: for checks only)', threads: 1,

@@ -140,17 +140,20 @@ class Call {
   }
 }
 
-function load(w: TfjsWasmModule, memory: WebAssembly.Memory): SimdKernels | null {
+function load(w: TfjsWasmModule, memory: WebAssembly.Memory): { kernels: SimdKernels | null; problem?: string } {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const file = shared ? SIMD_KERNELS_SHARED_FILE : SIMD_KERNELS_FILE;
   let ex: Exports;
   try {
-    const mod = new WebAssembly.Module(fs.readFileSync(shared ? SIMD_KERNELS_SHARED_FILE : SIMD_KERNELS_FILE));
+    const mod = new WebAssembly.Module(fs.readFileSync(file));
     ex = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as Exports;
-  } catch {
-    return null;   // no SIMD in this runtime, or the file is missing: the JavaScript kernels run
+  } catch (err) {
+    // No SIMD in this runtime, or the file is missing: the JavaScript kernels run (the engine line says so).
+    const e = err as NodeJS.ErrnoException;
+    return { kernels: null, problem: e.code === 'ENOENT' ? `${path.relative(process.cwd(), file) || file} is missing (npm run build:kernels)` : `${path.basename(file)} did not load: ${e.message}` };
   }
   const call = () => new Call(w, memory);
-  return {
+  const kernels: SimdKernels = {
     columnSums(x, rows, cols) {
       const c = call();
       const px = c.input(x), acc = c.scratch(2 * cols * D), tmp = c.scratch(3 * cols * F), out = c.scratch(cols * F);
@@ -243,19 +246,31 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory): SimdKernels | null
       });
     },
   };
+  return { kernels };
 }
 
-let cached: { memory: WebAssembly.Memory; kernels: SimdKernels | null } | undefined;
+let cached: { memory: WebAssembly.Memory; kernels: SimdKernels | null; problem?: string } | undefined;
+
+/**
+ * Whether cellab's SIMD kernels run on the current backend, and if not, why
+ * (for the engine line: a fallback to the slower JavaScript kernels is said once, there).
+ */
+export function simdKernelsStatus(): { kernels: SimdKernels | null; problem?: string } {
+  if (process.env.CELLAB_SIMD_KERNELS === '0') return { kernels: null, problem: 'off by CELLAB_SIMD_KERNELS=0' };
+  if (tf.getBackend() !== 'wasm') return { kernels: null, problem: `the backend is ${tf.getBackend()}, not wasm` };
+  const w = (tf.backend() as unknown as { wasm?: TfjsWasmModule }).wasm;
+  const memory = w?.wasmMemory ?? w?.asm?.memory;
+  if (!w || !memory || typeof w._malloc !== 'function') {
+    return { kernels: null, problem: 'this @tensorflow/tfjs-backend-wasm build does not expose its heap (a version other than 4.22?)' };
+  }
+  if (cached?.memory !== memory) cached = { memory, ...load(w, memory) };
+  return cached;
+}
 
 /**
  * The kernels for the running wasm backend (loaded on first use, again if the
  * backend was re-created); null when they cannot run here.
  */
 export function simdKernels(): SimdKernels | null {
-  if (process.env.CELLAB_SIMD_KERNELS === '0' || tf.getBackend() !== 'wasm') return null;
-  const w = (tf.backend() as unknown as { wasm?: TfjsWasmModule }).wasm;
-  const memory = w?.wasmMemory ?? w?.asm?.memory;
-  if (!w || !memory || typeof w._malloc !== 'function') return null;
-  if (cached?.memory !== memory) cached = { memory, kernels: load(w, memory) };
-  return cached.kernels;
+  return simdKernelsStatus().kernels;
 }

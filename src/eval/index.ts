@@ -14,14 +14,13 @@ export { cosineSimilarity, searchSimilarityThreshold, topKNeighbours } from './s
 export type { Neighbour } from './similarity';
 export { pca } from './pca';
 export type { PcaResult } from './pca';
-export { parseCsv } from './csv';
-export { readPredictionsCsv } from './predictions-csv';
-export type { PredictionsTable } from './predictions-csv';
+export { predictionsFromRows } from './predictions-csv';
+export type { PredictionsTable, PredictionsCsvRows } from './predictions-csv';
 export { evaluateMultiLabel, averagePrf, multiLabelReport, multiLabelReportRows, labelCooccurrence } from './multilabel';
 export type { MultiLabelEvaluation, EvaluateMultiLabelOptions, LabelScores, PrfAverage } from './multilabel';
 export { chooseLabelDecision, applyLabelDecision, describeLabelDecision, LABEL_DECISIONS } from './label-decision';
 export type { LabelDecision, LabelDecisionKind } from './label-decision';
-export { multiLabelPredictionsCsv, readMultiLabelPredictionsCsv, isMultiLabelCsv, splitLabelSet } from './multilabel-csv';
+export { multiLabelPredictionRows, multiLabelFromRows, isMultiLabelHeader, splitLabelSet } from './multilabel-csv';
 export type { MultiLabelTable } from './multilabel-csv';
 export { aggregateByImage } from './aggregate';
 export type { AggregatedScores } from './aggregate';

@@ -3,8 +3,9 @@
 // set and `predicted` the label set the run decided on (its thresholds or
 // top-k), both `|`-separated label names (empty: no label). The single-label
 // file keeps its `label` column; a `labels` column without a `label` column
-// marks a multi-label file.
-import { parseCsv } from './csv';
+// marks a multi-label file. Text goes through cellab's one CSV module
+// (data/csv.ts): eval builds and reads rows (it imports nothing of ours).
+import type { PredictionsCsvRows } from './predictions-csv';
 
 export interface MultiLabelTable {
   classNames: string[];
@@ -16,24 +17,25 @@ export interface MultiLabelTable {
   ids: string[];
 }
 
-const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 const NOT_SCORES = new Set(['id', 'path', 'labels', 'predicted']);
 const isNumber = (v: string) => v.trim() !== '' && Number.isFinite(Number(v));
 
-/** Write the multi-label predictions CSV. */
-export function multiLabelPredictionsCsv(o: { ids: string[]; paths: string[]; classNames: string[]; truth: ArrayLike<number>[]; scores: ArrayLike<number>[]; predicted?: ArrayLike<number>[] }): string {
+/**
+ * The multi-label predictions CSV as a header and rows (format them with data/csv.ts's
+ * formatCsv): scores as numbers, which it writes at full precision, so metrics recomputed
+ * from the file equal the logged ones.
+ */
+export function multiLabelPredictionRows(o: { ids: string[]; paths: string[]; classNames: string[]; truth: ArrayLike<number>[]; scores: ArrayLike<number>[]; predicted?: ArrayLike<number>[] }):
+  { header: string[]; rows: (string | number)[][] } {
   const set = (row: ArrayLike<number>) => o.classNames.filter((_, c) => row[c]).join('|');
-  const lines = [['id', 'path', 'labels', ...o.classNames, ...(o.predicted ? ['predicted'] : [])].map(q).join(',')];
-  o.ids.forEach((id, r) => {
-    const s = Array.from(o.scores[r], (v) => Number(v).toPrecision(6));
-    lines.push([q(id), q(o.paths[r] ?? ''), q(set(o.truth[r])), ...s, ...(o.predicted ? [q(set(o.predicted[r]))] : [])].join(','));
-  });
-  return lines.join('\n') + '\n';
+  return {
+    header: ['id', 'path', 'labels', ...o.classNames, ...(o.predicted ? ['predicted'] : [])],
+    rows: o.ids.map((id, r) => [id, o.paths[r] ?? '', set(o.truth[r]), ...Array.from(o.scores[r], Number), ...(o.predicted ? [set(o.predicted[r])] : [])]),
+  };
 }
 
-/** True when a predictions CSV's header is the multi-label variant (a `labels` column, no `label`). */
-export function isMultiLabelCsv(text: string, labelsCol = 'labels'): boolean {
-  const header = parseCsv(text.split(/\r?\n/, 1)[0] ?? '')[0] ?? [];
+/** True when a predictions CSV header is the multi-label variant (a `labels` column, no `label`). */
+export function isMultiLabelHeader(header: readonly string[], labelsCol = 'labels'): boolean {
   return header.includes(labelsCol) && !header.includes('label');
 }
 
@@ -46,16 +48,17 @@ export function splitLabelSet(cell: string, known?: readonly string[]): string[]
   return t.split(sep).map((x) => x.trim()).filter(Boolean);
 }
 
-/** Read the multi-label predictions CSV; label sets may name labels or give their column indices. */
-export function readMultiLabelPredictionsCsv(text: string, o: { labelsCol?: string } = {}): MultiLabelTable {
+/** The multi-label predictions table from parsed rows; label sets may name labels or give their column indices. */
+export function multiLabelFromRows(csv: PredictionsCsvRows, o: { labelsCol?: string } = {}): MultiLabelTable {
   const labelsCol = o.labelsCol ?? 'labels';
-  const [header, ...body] = parseCsv(text);
-  if (!header) throw new SyntaxError('predictions CSV is empty: expected a header line (id, path, labels, one column per label, predicted).');
+  const { header } = csv;
+  const body = csv.rows.map((r) => r.cells);
+  const lineOf = (i: number) => csv.rows[i].line;
   const at = header.indexOf(labelsCol);
   if (at < 0) throw new RangeError(`label-set column \`${labelsCol}\` is not in the header. Columns: ${header.join(', ')} (choose one with --label-col).`);
   if (body.length === 0) throw new RangeError('predictions CSV has a header but no rows.');
   body.forEach((r, i) => {
-    if (r.length !== header.length) throw new SyntaxError(`line ${i + 2} has ${r.length} fields; the header has ${header.length}.`);
+    if (r.length !== header.length) throw new SyntaxError(`line ${lineOf(i)} has ${r.length} fields; the header has ${header.length}.`);
   });
   const scoreCols = header.map((_, c) => c).filter((c) => c !== at && !NOT_SCORES.has(header[c]) && body.every((r) => isNumber(r[c])));
   if (scoreCols.length === 0) throw new RangeError(`no numeric score column besides \`${labelsCol}\`. Columns: ${header.join(', ')}.`);
@@ -74,9 +77,9 @@ export function readMultiLabelPredictionsCsv(text: string, o: { labelsCol?: stri
   const predAt = header.indexOf('predicted');
   return {
     classNames,
-    truth: body.map((r, i) => toRow(r[at], i + 2, 'true')),
+    truth: body.map((r, i) => toRow(r[at], lineOf(i), 'true')),
     scores: body.map((r) => scoreCols.map((c) => Number(r[c]))),
-    ...(predAt >= 0 ? { predicted: body.map((r, i) => toRow(r[predAt], i + 2, 'predicted')) } : {}),
+    ...(predAt >= 0 ? { predicted: body.map((r, i) => toRow(r[predAt], lineOf(i), 'predicted')) } : {}),
     ids: body.map((r, i) => (idAt >= 0 ? r[idAt] : String(i + 1))),
   };
 }

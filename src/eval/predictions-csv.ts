@@ -1,4 +1,11 @@
-import { parseCsv } from './csv';
+// A predictions table from parsed CSV rows (eval imports nothing of ours, so the
+// text is parsed by cellab's one CSV reader, data/csv.ts, and handed over as arrays).
+
+/** Parsed CSV: a header and rows of cells, each with the line it starts on (data/csv.ts's CsvTable fits). */
+export interface PredictionsCsvRows {
+  header: string[];
+  rows: { line: number; cells: string[] }[];
+}
 
 export interface PredictionsTable {
   classNames: string[];
@@ -27,15 +34,16 @@ function sortLabels(values: string[]): string[] {
  * column is the positive class's score (the positive class: `positive`, else the label that
  * names the column, else the last of the two labels in sorted order).
  */
-export function readPredictionsCsv(text: string, o: { labelCol?: string; positive?: string } = {}): PredictionsTable {
+export function predictionsFromRows(csv: PredictionsCsvRows, o: { labelCol?: string; positive?: string } = {}): PredictionsTable {
   const labelCol = o.labelCol ?? 'label';
-  const [header, ...body] = parseCsv(text);
-  if (!header) throw new SyntaxError('predictions CSV is empty: expected a header line (id, path, label, one column per class).');
+  const { header } = csv;
+  const body = csv.rows.map((r) => r.cells);
+  const at = (i: number) => `line ${csv.rows[i].line}`;
   const labelAt = header.indexOf(labelCol);
   if (labelAt < 0) throw new RangeError(`label column \`${labelCol}\` is not in the header. Columns: ${header.join(', ')} (choose one with --label-col).`);
   if (body.length === 0) throw new RangeError('predictions CSV has a header but no rows.');
   body.forEach((r, i) => {
-    if (r.length !== header.length) throw new SyntaxError(`line ${i + 2} has ${r.length} fields; the header has ${header.length}.`);
+    if (r.length !== header.length) throw new SyntaxError(`${at(i)} has ${r.length} fields; the header has ${header.length}.`);
   });
   // `id` and `path` are never scores, even when the ids are numbers.
   const scoreCols = header.map((_, c) => c).filter((c) => c !== labelAt && !NOT_SCORES.has(header[c]) && body.every((r) => isNumber(r[c])));
@@ -65,7 +73,7 @@ export function readPredictionsCsv(text: string, o: { labelCol?: string; positiv
     const byName = classNames.indexOf(l);
     if (byName >= 0) return byName;
     if (/^\d+$/.test(l) && Number(l) < classNames.length) return Number(l);
-    throw new RangeError(`line ${i + 2}: label \`${l}\` is neither a class (score column) nor a class index. Classes: ${classNames.join(', ')}.`);
+    throw new RangeError(`${at(i)}: label \`${l}\` is neither a class (score column) nor a class index. Classes: ${classNames.join(', ')}.`);
   });
   let positive: number | undefined;
   if (classNames.length === 2) {

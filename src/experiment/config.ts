@@ -9,6 +9,8 @@ import YAML from 'yaml';
 import { ConfigError, didYouMean, validate, type SchemaNode } from '../engine/schema';
 import { experimentSchema, knownKeys, schemaAt, type ExperimentConfig } from './schema';
 import { DATASET_RUNTIME_KEYS } from '../data/schema';
+import { parseSearch, SWEEP_RESERVED } from './search-space';
+import { isUri, resolveDatasetInputPaths } from '../data/paths';
 
 export interface LoadOptions {
   /** `key=value` strings or a key -> value map (values as YAML text or already parsed). */
@@ -55,19 +57,35 @@ export function parseYaml(text: string, file: string): unknown {
   return doc.toJS();
 }
 
-/** `a.b=1` -> ['a.b', 1]; the value is YAML (`[0.1, 0.01]`, `true`, `null`, `abc`). */
+/**
+ * `a.b=1` -> ['a.b', 1]; the value is YAML (`[0.1, 0.01]`, `true`, `null`, `abc`). Text YAML
+ * refuses but that is plainly a string (`@lab`) stays a string; a value with YAML structure
+ * that does not parse (an unclosed `[`, `{` or quote) is an error naming the key, and so is
+ * a ` #` that YAML would read as a comment, silently cutting the value.
+ */
 export function parseSet(expr: string): [string, unknown] {
   const eq = expr.indexOf('=');
   if (eq <= 0) throw new ConfigError([`--set ${expr}: expected key=value (e.g. --set train.epochs=2)`]);
   const key = expr.slice(0, eq).trim();
   const raw = expr.slice(eq + 1);
-  let value: unknown;
-  try {
-    value = raw === '' ? '' : YAML.parse(raw);
-  } catch {
-    value = raw;
+  if (raw.trim() === '') return [key, ''];
+  const quoteIt = `quote the whole value to mean a string (--set ${key}='"${raw.replace(/"/g, '\\"')}"')`;
+  if ([...new YAML.Lexer().lex(raw)].some((token) => token.startsWith('#'))) {
+    throw new ConfigError([`--set ${key}=${raw}: YAML reads \`#\` after a space as the start of a comment, which would drop the rest; ${quoteIt}`]);
   }
-  return [key, value];
+  const doc = YAML.parseDocument(raw);
+  let why = doc.errors[0]?.message;
+  if (!why) {
+    try {
+      return [key, doc.toJS()];
+    } catch (err) {
+      why = (err as Error).message; // e.g. an alias `*x` with no anchor
+    }
+  } else if (!/[[\]{}"']|:\s|^\s*[-?*&!|>%]/.test(raw)) {
+    return [key, raw];
+  }
+  why = why.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  throw new ConfigError([`--set ${key}=${raw}: not valid YAML (${why}). Fix the brackets or quotes, or ${quoteIt}`]);
 }
 
 function normaliseSets(set: LoadOptions['set']): Record<string, unknown> {
@@ -78,13 +96,17 @@ function normaliseSets(set: LoadOptions['set']): Record<string, unknown> {
   return out;
 }
 
-/** Apply one dotted override. `sweep.<dotted key>` addresses the flat sweep map. */
+/** Apply one dotted override. `sweep.<dotted key>` addresses the flat sweep map; `sweep.budget.trials` its reserved keys. */
 export function applyOverride(target: Json, key: string, value: unknown): void {
   if (key.startsWith('sweep.')) {
     const sweepKey = key.slice('sweep.'.length);
-    const sweep = isMap(target.sweep) ? target.sweep : (target.sweep = {});
-    if (value === null) delete (sweep as Json)[sweepKey];
-    else (sweep as Json)[sweepKey] = value;
+    const sweep = (isMap(target.sweep) ? target.sweep : (target.sweep = {})) as Json;
+    if (SWEEP_RESERVED.includes(sweepKey.split('.')[0]) && sweepKey.includes('.')) {
+      applyOverride(sweep, sweepKey, value);
+      return;
+    }
+    if (value === null) delete sweep[sweepKey];
+    else sweep[sweepKey] = value;
     return;
   }
   const parts = key.split('.');
@@ -102,6 +124,9 @@ export function applyOverride(target: Json, key: string, value: unknown): void {
 function checkOverrideKey(key: string): string | undefined {
   if (key.startsWith('sweep.')) {
     const sub = key.slice('sweep.'.length);
+    if (SWEEP_RESERVED.includes(sub.split('.')[0])) {
+      return schemaAt(experimentSchema, key) ? undefined : `--set ${key}: unknown key.${didYouMean(key, knownKeys(experimentSchema))}`;
+    }
     return schemaAt(experimentSchema, sub) ? undefined
       : `--set ${key}: \`${sub}\` is not a config key to sweep.${didYouMean(sub, knownKeys(experimentSchema))}`;
   }
@@ -116,10 +141,6 @@ function resolveSetPaths(key: string, value: unknown, cwd: string): unknown {
   return value;
 }
 
-/** `http://...`, `file:///...`, `runs:/<id>`, `experiment:<name>` — not Windows drive letters. */
-function isUri(p: string): boolean {
-  return /^[a-z][a-z0-9+.-]+:/i.test(p);
-}
 
 export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; baseDir: string }): ResolvedExperiment {
   const env = o.env ?? process.env;
@@ -145,6 +166,8 @@ export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; ba
   if (problems.length) throw new ConfigError(problems, source);
   for (const [k, v] of Object.entries(overrides)) applyOverride(merged, k, resolveSetPaths(k, v, cwd));
   const issues: string[] = [];
+  // Inputs that live with the images (manifest, mask.dir) resolve against dataset.root first.
+  if ('dataset' in merged) merged.dataset = resolveDatasetInputPaths(merged.dataset, o.baseDir, issues);
   const config = validate(experimentSchema, merged, '', issues, {
     resolvePath: (p) => (isUri(p) ? p : path.resolve(o.baseDir, p)),
   }) as ExperimentConfig;
@@ -157,18 +180,8 @@ export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; ba
 }
 
 function checkSweepKeys(config: ExperimentConfig, issues: string[]): void {
-  for (const [key, values] of Object.entries(config.sweep)) {
-    const node = schemaAt(experimentSchema, key);
-    if (!node || key.startsWith('sweep') || key.startsWith('tracking')) {
-      issues.push(`unknown key \`sweep.${key}\`: \`${key}\` is not a config key to sweep.${didYouMean(key, knownKeys(experimentSchema))}`);
-      continue;
-    }
-    values.forEach((v, i) => {
-      // A mapping merges into its section: validate the merged result.
-      const current = key.split('.').reduce<unknown>((o, k) => (isMap(o) ? o[k] : undefined), config);
-      validate(node, isMap(v) && isMap(current) ? deepMerge(current, v) : v, `sweep.${key}[${i}]`, issues);
-    });
-  }
+  // The sweep as resolved: a search's defaults (method, seed, tpe settings) filled in.
+  config.sweep = parseSearch(config, issues).sweep;
 }
 
 export function loadExperimentFile(file: string, o: LoadOptions = {}): ResolvedExperiment {
@@ -180,6 +193,15 @@ export function loadExperimentFile(file: string, o: LoadOptions = {}): ResolvedE
     throw new ConfigError([`cannot read the experiment file: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`], abs);
   }
   return resolveConfig(parseYaml(text, abs), { ...o, file: abs, baseDir: path.dirname(abs) });
+}
+
+/**
+ * The sweep's identity for `--resume` and shards: everything but how far it goes (`trials`,
+ * `budget`), so a search resumed with a larger budget is the same search, continued.
+ */
+export function sweepIdentity(sweep: Record<string, unknown>): Record<string, unknown> {
+  const { trials: _n, budget: _b, ...rest } = sweep;
+  return rest;
 }
 
 /** Keys that do not change what a trial computes: excluded from the config hash. */

@@ -8,13 +8,15 @@
 import { inspect } from 'node:util';
 import { loadExperimentFile, configToYaml, type LoadOptions, type ResolvedExperiment } from './config';
 import { expandTrials, isSweep, type Trial } from './trials';
-import { runSweep, formatTable, bestLine, rankConfigurations, type SweepSummary, type TrialRow } from './sweep';
+import { runSweep, formatTable, bestLine, rankConfigurations, searchTrials, type SweepSummary, type TrialRow } from './sweep';
+import { IMPORTANCE_METHOD, paramImportance } from './importance';
 import { pickBest } from './selection';
 import { runExperiment, describeRunLocation, type RunSummary } from './run';
 import type { ProgressMode } from './progress';
 import { openTracking, findProjectRoot, type Tracking } from '../tracking/index';
-import { evaluateClassification, readPredictionsCsv, searchThreshold, type ClassificationEvaluation } from '../eval/index';
-import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
+import { evaluateClassification, predictionsFromRows, searchThreshold, type ClassificationEvaluation, type PredictionsTable } from '../eval/index';
+import { parseCsv } from '../data/csv';
+import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, searchSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
 import { isMultiLabelRun, loadMultiLabelRuns, multiLabelPlots, multiLabelReportTable, thresholdTable, type MultiLabelRunView } from './multilabel-view';
 
 export interface RunExperimentOptions {
@@ -122,6 +124,21 @@ export class ExperimentResult {
         metric, x, color: keys.find((k) => k !== x), title: `${this.resolved.config.name}: ${metric} by trial`,
       });
       return display(spec);
+    },
+    /**
+     * How a search went: best-epoch validation accuracy (what selection and tpe read) by trial with
+     * the best so far, parameters vs that metric as parallel coordinates, and parameter importance
+     * (one-way ANOVA eta² per parameter, not fANOVA: see experiment/importance.ts).
+     */
+    search: async (): Promise<VegaLiteSpec> => {
+      const trials = searchTrials(this.rows);
+      if (!trials.some((t) => t.outcome === 'completed' && t.value !== null)) {
+        throw new Error(`no completed trial has a validation accuracy to plot (outcomes: ${this.rows.map((r) => r.outcome).join(', ')}); a search needs dataset.split.valFraction > 0`);
+      }
+      return display(searchSpec(trials, {
+        title: `${this.resolved.config.name}: search`,
+        importance: paramImportance(trials.filter((t) => t.outcome === 'completed')), importanceMethod: IMPORTANCE_METHOD,
+      }));
     },
   };
 
@@ -239,15 +256,22 @@ export class TrialView {
     return this.trackingHandle;
   }
 
-  private async predictions(runId: string): Promise<ReturnType<typeof readPredictionsCsv>> {
+  /** A run's logged predictions.csv, parsed; errors name the run and the artifact. */
+  private async predictions(runId: string): Promise<PredictionsTable> {
     const tracking = await this.tracking();
+    const where = `predictions.csv of run ${runId}`;
     let csv: Buffer;
     try {
       csv = await tracking.downloadArtifact(runId, 'predictions.csv');
     } catch (err) {
-      throw new Error(`could not read predictions.csv of run ${runId} from ${this.trackingUri}: ${(err as Error).message}`);
+      throw new Error(`cannot read ${where} from ${this.trackingUri}: ${(err as Error).message}`);
     }
-    return readPredictionsCsv(csv.toString('utf8'));
+    const table = parseCsv(csv.toString('utf8'), where);
+    try {
+      return predictionsFromRows(table);
+    } catch (err) {
+      throw new Error(`${where}: ${(err as Error).message}`);
+    }
   }
 
   /** Pooled predictions and the decision each run logged (its threshold, else argmax). */
@@ -382,17 +406,35 @@ export class TrialView {
     /** The PCA of the embeddings logged by `eval.embeddings`. */
     pca: async (): Promise<VegaLiteSpec> => {
       const tracking = await this.tracking();
-      const json = await tracking.downloadArtifact(this.runId, 'plots/pca.vl.json').catch(() => {
-        throw new Error(`run ${this.runId} has no PCA plot: set eval.embeddings in the experiment file`);
+      const file = 'plots/pca.vl.json';
+      // Only a plot that is not there means "no embeddings"; a store that cannot be read says why.
+      const listed = await tracking.listArtifacts(this.runId, 'plots').catch((err: Error) => {
+        throw new Error(`cannot list the plots of run ${this.runId} in ${tracking.uri}: ${err.message}`);
       });
-      return display(JSON.parse(json.toString('utf8')) as VegaLiteSpec);
+      if (!listed.some((a) => a.path === file)) {
+        throw new Error(`run ${this.runId} has no PCA plot (${file}): set eval.embeddings in the experiment file`);
+      }
+      const json = await tracking.downloadArtifact(this.runId, file).catch((err: Error) => {
+        throw new Error(`cannot download ${file} of run ${this.runId} from ${tracking.uri}: ${err.message}`);
+      });
+      let spec: VegaLiteSpec;
+      try {
+        spec = JSON.parse(json.toString('utf8')) as VegaLiteSpec;
+      } catch (err) {
+        throw new Error(`${file} of run ${this.runId} is not valid JSON (${(err as Error).message}): the artifact is damaged; re-run the trial`);
+      }
+      return display(spec);
     },
     trainingCurves: async (): Promise<VegaLiteSpec> => {
       const tracking = await this.tracking();
       const keys = ['train/loss', 'val/loss', 'train/accuracy', 'val/accuracy'];
       const rows = new Map<number, Record<string, number>>();
       for (const k of keys) {
-        for (const p of await tracking.getMetricHistory(this.runId, k).catch(() => [])) {
+        // A metric the run never logged has an empty history; a failed download is an error, not a missing curve.
+        const history = await tracking.getMetricHistory(this.runId, k).catch((err: Error) => {
+          throw new Error(`cannot read the history of ${k} for run ${this.runId} from ${tracking.uri}: ${err.message}`);
+        });
+        for (const p of history) {
           rows.set(p.step, { ...(rows.get(p.step) ?? { epoch: p.step }), [k]: p.value });
         }
       }
@@ -408,13 +450,13 @@ export class TrialView {
 }
 
 /** A value already shown as a table prints as one line when a notebook cell ends with it. */
-function shown<T extends object>(value: T, what: string): T {
+export function shown<T extends object>(value: T, what: string): T {
   Object.defineProperty(value, inspect.custom, { value: () => `<${what}>`, enumerable: false });
   return value;
 }
 
 /** Show in a notebook; the returned spec prints as one line there (not a page of JSON). */
-async function display(spec: VegaLiteSpec): Promise<VegaLiteSpec> {
+export async function display(spec: VegaLiteSpec): Promise<VegaLiteSpec> {
   if (inNotebook()) await show(spec);
   const title = typeof spec.title === 'string' ? spec.title : (spec.title as { text?: string } | undefined)?.text ?? 'plot';
   Object.defineProperty(spec, inspect.custom, { value: () => `<Vega-Lite spec: ${title}>`, enumerable: false });

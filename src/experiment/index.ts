@@ -14,3 +14,5 @@ export type { SweepSummary, TrialRow } from './sweep';
 export { createProgress } from './progress';
 export { showSamples } from './samples';
 export type { SampleOptions } from './samples';
+export { bagResults, BagResults } from './bag-results';
+export type { PatientRow, AttentionRow } from './bag-results';

@@ -5,8 +5,9 @@
 import type { PreparedBatchSource } from '../data/batches';
 import type { DatasetItem } from '../data/types';
 import { labelMatrix } from '../data/labels';
+import { formatCsv } from '../data/csv';
 import {
-  aggregateByImage, applyLabelDecision, chooseLabelDecision, describeLabelDecision, evaluateMultiLabel, labelCooccurrence, multiLabelPredictionsCsv,
+  aggregateByImage, applyLabelDecision, chooseLabelDecision, describeLabelDecision, evaluateMultiLabel, labelCooccurrence, multiLabelPredictionRows,
   type LabelDecision, type MultiLabelEvaluation,
 } from '../eval/index';
 import { labelCountsSpec, labelCooccurrenceSpec, perLabelF1Spec, prPerLabelSpec, renderSvg, type VegaLiteSpec } from '../plots/index';
@@ -107,9 +108,8 @@ export async function evaluateMultiLabelTrial(config: ExperimentConfig, o: {
       : decision.chosenValue } : {}),
     fell_back: decision.fellBack,
   }, null, 1));
-  await run.logArtifact('predictions.csv', multiLabelPredictionsCsv({
-    ids: t.ids, paths: t.items.map((i) => i.path), classNames: o.classes, truth: t.truth, scores: t.rows, predicted,
-  }));
+  const csv = multiLabelPredictionRows({ ids: t.ids, paths: t.items.map((i) => i.path), classNames: o.classes, truth: t.truth, scores: t.rows, predicted });
+  await run.logArtifact('predictions.csv', formatCsv(csv.header, csv.rows));
   const how = describeLabelDecision(decision, o.classes);
   const specs: [string, VegaLiteSpec][] = [
     ['per_label_f1', perLabelF1Spec({ perLabel: evaluation.perLabel, micro: metrics.micro_f1, macro: metrics.macro_f1, title: `F1 per label (${o.title})`, subtitle: `decision: ${how.split(':')[0]}` })],

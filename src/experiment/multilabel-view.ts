@@ -2,7 +2,8 @@
 // predictions.csv (label sets, scores, the run's own decisions) pooled over a
 // configuration's runs, its chosen thresholds, and the per-label report and plots.
 import type { Tracking } from '../tracking/index';
-import { evaluateMultiLabel, isMultiLabelCsv, labelCooccurrence, multiLabelReportRows, readMultiLabelPredictionsCsv, type MultiLabelEvaluation } from '../eval/index';
+import { evaluateMultiLabel, isMultiLabelHeader, labelCooccurrence, multiLabelFromRows, multiLabelReportRows, type MultiLabelEvaluation } from '../eval/index';
+import { parseCsv } from '../data/csv';
 import { labelCooccurrenceSpec, labelCountsSpec, perLabelF1Spec, prPerLabelSpec, type VegaLiteSpec } from '../plots/index';
 
 export interface MultiLabelRunView {
@@ -17,7 +18,7 @@ export interface MultiLabelRunView {
 /** True when a run's predictions.csv is the multi-label variant. */
 export async function isMultiLabelRun(tracking: Tracking, runId: string): Promise<boolean> {
   const csv = await tracking.downloadArtifact(runId, 'predictions.csv').catch(() => undefined);
-  return !!csv && isMultiLabelCsv(csv.toString('utf8'));
+  return !!csv && isMultiLabelHeader(parseCsv(csv.toString('utf8'), `predictions.csv of run ${runId}`).header);
 }
 
 /** Pool the runs' predictions (each at its own decisions) and evaluate them together. */
@@ -26,7 +27,7 @@ export async function loadMultiLabelRuns(tracking: Tracking, runIds: string[]): 
     const csv = await tracking.downloadArtifact(id, 'predictions.csv').catch((err: Error) => {
       throw new Error(`could not read predictions.csv of run ${id}: ${err.message}`);
     });
-    const t = readMultiLabelPredictionsCsv(csv.toString('utf8'));
+    const t = multiLabelFromRows(parseCsv(csv.toString('utf8'), `predictions.csv of run ${id}`));
     const th = await tracking.downloadArtifact(id, 'thresholds.json').then((b) => JSON.parse(b.toString('utf8')) as { thresholds: Record<string, number> | null }).catch(() => ({ thresholds: null }));
     const run = await tracking.getRun(id);
     return { t, thresholds: th.thresholds, decision: run.tags['cellab.decision'] ?? 'score >= 0.5' };

@@ -6,7 +6,7 @@
 // from our own runs (e.g. the patterns study pretrains the intensity study).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Tracking } from '../tracking/index';
+import { isNotFound, type Tracking } from '../tracking/index';
 import type { RunRecord } from '../tracking/types';
 import { ConfigError } from '../engine/schema';
 
@@ -14,21 +14,34 @@ export function isRunReference(value: string | null | undefined): value is strin
   return !!value && /^(runs:\/|experiment:)/.test(value);
 }
 
+/** A store that did not answer (or failed) is not bad config: say which request failed, keep it a run error. */
+function storeError(ref: string, what: string, tracking: Tracking, err: unknown): Error {
+  return new Error(`model.pretrained ${ref}: cannot ${what} in ${tracking.uri}: ${(err as Error).message}`);
+}
+
 async function findRun(tracking: Tracking, ref: string, backbone: string): Promise<RunRecord> {
   if (ref.startsWith('runs:/')) {
     const id = ref.slice('runs:/'.length).split('/')[0];
     return tracking.getRun(id).catch((err: Error) => {
-      throw new ConfigError([`model.pretrained ${ref}: ${err.message}`]);
+      if (isNotFound(err)) throw new ConfigError([`model.pretrained ${ref}: ${err.message}. Check the run id (the MLflow UI shows it), or set model.pretrained: null.`]);
+      throw storeError(ref, `read run ${id}`, tracking, err);
     });
   }
   const name = ref.slice('experiment:'.length);
-  const expId = await tracking.getOrCreateExperiment(name);
+  // Look the experiment up; never create it (a typo must not leave an empty experiment behind).
+  const exp = await tracking.store.getExperimentByName(name).catch((err: unknown) => { throw storeError(ref, `look up experiment '${name}'`, tracking, err); });
+  if (!exp || exp.lifecycleStage === 'deleted') {
+    throw new ConfigError([`model.pretrained ${ref}: experiment '${name}' ${exp ? 'is deleted' : 'does not exist'} in ${tracking.uri}. ` +
+      'Run that experiment first (with train.checkpoint: true) against the same tracking store, or fix the name.']);
+  }
   const runs = await tracking.searchRuns({
-    experimentIds: [expId], filter: `attributes.status = 'FINISHED' AND params.\`model.backbone\` = '${backbone}'`,
+    experimentIds: [exp.experimentId], filter: `attributes.status = 'FINISHED' AND params.\`model.backbone\` = '${backbone}'`,
     orderBy: ['attributes.start_time DESC'], maxResults: 50,
-  });
+  }).catch((err: unknown) => { throw storeError(ref, `search the runs of experiment '${name}'`, tracking, err); });
   for (const r of runs) {
-    const listing = await tracking.listArtifacts(r.info.runId).catch(() => []);
+    const listing = await tracking.listArtifacts(r.info.runId).catch((err: unknown) => {
+      throw storeError(ref, `list the artifacts of run ${r.info.runId}`, tracking, err);
+    });
     if (listing.some((a) => a.path === 'checkpoint')) return r;
   }
   throw new ConfigError([`model.pretrained ${ref}: experiment '${name}' in ${tracking.uri} has no FINISHED run of backbone '${backbone}' with a checkpoint. ` +

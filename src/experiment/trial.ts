@@ -11,6 +11,7 @@ import { loadDataset, type LoadedDataset } from '../data/load';
 import type { PreparedBatchSource } from '../data/batches';
 import type { BadInput } from '../data/bad-input';
 import { ensureSynthetic } from '../data/ensure-synthetic';
+import { formatCsv } from '../data/csv';
 import { splitDataset } from '../data/split';
 import { prepareSplitSources } from '../data/split-sources';
 import type { AnomalyResult } from '../data/anomaly';
@@ -30,6 +31,8 @@ import { cellImageScores, evaluateMultiLabelTrial, type ImageScores } from './mu
 import { cellItems } from '../data/cells/expand';
 import type { MultiLabelEvaluation } from '../eval/multilabel';
 import { ConfigError } from '../engine/schema';
+import type { EpochPruner } from './pruning';
+import { checkBagConfig, prepareBagData, runBagModel, splitBagTrial, type BagTrialData } from './bag-trial';
 
 // pruned: stopped early by a search (KILLED run); collapsed: self-supervised embeddings with ~0 spread (FAILED, like diverged).
 export type Outcome = TrainOutcome | 'error' | 'interrupted' | 'pruned' | 'collapsed';
@@ -68,6 +71,8 @@ export interface TrialContext {
   extraTags?: Record<string, string>;
   progress?: ProgressMode;
   log?: (line: string) => void;
+  /** A search's pruning rule (sweep.prune): may stop training after an epoch; the trial then ends `pruned`. */
+  pruner?: EpochPruner;
 }
 
 /** `cellab.dataset_digest`: ids, labels, splits and file sizes, 8 hex digits like MLflow's. */
@@ -81,17 +86,19 @@ export function datasetDigest(items: DatasetItem[]): string {
   return h.digest('hex').slice(0, 8);
 }
 
-/** predictions.csv: id, path, label, then one score column per class (DESIGN.md conventions). */
+/**
+ * predictions.csv: id, path, label, then one score column per class (DESIGN.md conventions).
+ * Scores at full float32 precision: each parses back to the exact value evaluated, so
+ * metrics recomputed from the file equal the logged ones.
+ */
 export function predictionsCsv(items: DatasetItem[], ids: string[], scores: Float32Array, classes: string[]): string {
   const byId = new Map(items.map((i) => [i.id, i]));
-  const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const lines = [['id', 'path', 'label', ...classes].map(q).join(',')];
-  ids.forEach((id, r) => {
-    const it = byId.get(id)!;
-    const row = classes.map((_, c) => scores[r * classes.length + c].toPrecision(6));
-    lines.push([q(id), q(it.path), q(it.label), ...row].join(','));
-  });
-  return lines.join('\n') + '\n';
+  const k = classes.length;
+  return formatCsv(['id', 'path', 'label', ...classes], ids.map((id, r) => {
+    const it = byId.get(id);
+    if (!it) throw new Error(`predictions.csv: scored id ${id} is not among the evaluated items (a bug: please report it)`);
+    return [id, it.path, it.label, ...scores.subarray(r * k, (r + 1) * k)];
+  }));
 }
 
 function tagsFor(ctx: TrialContext, hash: string, digest?: string): Record<string, string> {
@@ -164,7 +171,7 @@ async function embeddingEval(config: ExperimentConfig, net: tf.LayersModel, o: {
 export async function prepareData(config: ExperimentConfig, fold?: number, log?: (l: string) => void): Promise<{ dataset: LoadedDataset; split: DatasetSplit }> {
   await ensureSynthetic(config.dataset, log);
   const dataset = loadDataset(config.dataset, { collect: true });
-  const split = splitDataset(dataset.items, config.dataset.split, fold);
+  const split = config.dataset.bags ? splitBagTrial(config, dataset, fold) : splitDataset(dataset.items, config.dataset.split, fold);
   return { dataset, split };
 }
 
@@ -188,6 +195,8 @@ export interface TrialData {
   multiLabel: boolean;
   /** Cell crops (dataset.cells): how cell scores become image scores. */
   images?: ImageScores;
+  /** Patient-level studies (dataset.bags): the bags, their metadata, bag-level class weights. */
+  bags?: BagTrialData;
   /** Release cache files held open by streaming sources (runTrial does, when it ends). */
   close(): void;
 }
@@ -223,6 +232,7 @@ export function checkMultiLabelConfig(config: ExperimentConfig, multiLabel: bool
  * (exit code 1: nothing ran).
  */
 export async function loadTrialData(config: ExperimentConfig, o: { fold?: number; progress?: ProgressMode; log?: (l: string) => void } = {}): Promise<TrialData> {
+  checkBagConfig(config);
   const { dataset, split: imageSplit } = await prepareData(config, o.fold, o.log);
   const multiLabel = dataset.items.some((i) => i.labels !== undefined);
   checkMultiLabelConfig(config, multiLabel);
@@ -239,6 +249,7 @@ export async function loadTrialData(config: ExperimentConfig, o: { fold?: number
     skipped: [...dataset.skipped, ...(cells?.skipped ?? []), ...s.skipped], anomalies: s.anomalies, classWeights: s.classWeights,
     digest: datasetDigest(dataset.items), multiLabel: s.multiLabel,
     ...(config.dataset.cells ? { images: cellImageScores(config.dataset.cells.aggregate) } : {}), close: s.close,
+    ...(config.dataset.bags ? { bags: prepareBagData(config, s.split, s.classes) } : {}),
   };
 }
 
@@ -295,6 +306,15 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     const net = model = built.model;
     if (built.pretrained) await run.logArtifact('model/pretrained.json', JSON.stringify(built.pretrained, null, 1));
     if (built.freeze) run.logMetrics({ 'model/frozen_params': built.freeze.frozenParams, 'model/trainable_params': built.freeze.trainableParams }, 0);
+    if (data.bags) {
+      // Patient-level study: its own training and per-bag evaluation (bag-trial.ts).
+      const b = await runBagModel({ config, data: { ...data, bags: data.bags }, net, run, projectRoot: ctx.projectRoot, progress: ctx.progress, log });
+      run.setTag('cellab.outcome', b.result.outcome);
+      if (b.result.reason) run.setTag('cellab.outcome_reason', b.result.reason);
+      await run.end(b.status);
+      return { runId: run.runId, experimentId: run.experimentId, outcome: b.result.outcome, status: b.status, reason: b.result.reason,
+        metrics: b.metrics, history: b.result.history, bestEpoch: b.result.bestEpoch, evaluation: b.evaluation, configHash: hash, params, fold: ctx.fold };
+    }
     // Label sets with a dense head: the first-label reduction (softmax on each image's first label, class weights from them).
     const firstLabel = data.multiLabel && config.model.head === 'dense';
     if (firstLabel) log("cellab: model.head dense with label sets: training on each image's first label (softmax); evaluated on the label sets");
@@ -325,10 +345,12 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
         result = await fit(net, firstLabel ? train.withoutTargets() : train, firstLabel ? val.withoutTargets() : val, config.train, {
           onBatchEnd: (b) => bar.update((b.epoch - 1) * perEpoch + b.batch,
             { epoch: `${b.epoch}/${config.train.epochs}`, loss: b.loss, 'val acc': lastVal, 'img/s': b.imagesPerSecond }),
-          onEpochEnd: (row) => {
+          onEpochEnd: async (row) => {
             lastVal = row['val/accuracy'];
             const { epoch, ...metrics } = row;
             run.logMetrics(metrics, epoch);
+            const stop = await ctx.pruner?.check(row, run);
+            return stop ? { stop } : undefined;
           },
         }, { classWeights, checkpointDir, checkpointMeta: { backbone: config.model.backbone, classes }, unfreezeAfter: config.model.unfreezeAfter, log,
           // Label sets: sigmoid heads start at the training label frequencies (relu/tanh heads at zero, as Keras' Dense); the first-label reduction at its class prior.
@@ -352,7 +374,14 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     let metrics: Record<string, number> = {};
     let evaluation: ClassificationEvaluation | undefined;
     let multiLabel: MultiLabelEvaluation | undefined;
-    if (data.multiLabel) {
+    // Pruned by a search: a KILLED run, not evaluated on the reported split.
+    const outcome: Outcome = result.stopReason ? 'pruned' : result.outcome;
+    const reason = result.stopReason ?? result.reason;
+    if (outcome === 'pruned') {
+      status = 'KILLED';
+      log(`cellab: trial pruned: ${reason}`);
+      run.setTag('cellab.pruned_epoch', String(result.history.length));
+    } else if (data.multiLabel) {
       // Evaluated even when it diverged (finite weights): the study's tables report what such heads predict.
       const onVal = config.eval.split === 'val';
       const ml = await evaluateMultiLabelTrial(config, { run, classes, val, target: onVal ? val : test, valItems: split.val, targetItems: onVal ? split.val : split.test,
@@ -385,10 +414,10 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       log(`cellab: trial diverged: ${result.reason}`);
       if (result.history.length) await run.logArtifact('plots/training_curves.svg', await renderSvg(trainingCurvesSpec(result.history)));
     }
-    run.setTag('cellab.outcome', result.outcome);
-    if (result.reason) run.setTag('cellab.outcome_reason', result.reason);
+    run.setTag('cellab.outcome', outcome);
+    if (reason) run.setTag('cellab.outcome_reason', reason);
     await run.end(status);
-    return { runId: run.runId, experimentId: run.experimentId, outcome: result.outcome, status, reason: result.reason,
+    return { runId: run.runId, experimentId: run.experimentId, outcome, status, reason,
       metrics, history: result.history, bestEpoch: result.bestEpoch, evaluation, multiLabel, configHash: hash, params, fold: ctx.fold };
   } catch (err) {
     run.setTag('cellab.outcome', 'error');

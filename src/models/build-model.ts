@@ -26,7 +26,7 @@ export function buildModel(cfg: ModelConfig, o: { inputShape: [number, number, n
       o.log?.(`cellab: pretrained weights from ${pretrained.file}: ${summariseTransfer(pretrained)}`);
     }
     let freeze: FreezeReport | undefined;
-    if (cfg.freeze && cfg.freeze !== 'none' && cfg.head !== 'linear') {
+    if (cfg.freeze && cfg.freeze !== 'none' && cfg.head === 'dense') {
       freeze = freezeLayers(model, cfg.freeze);
       o.log?.(`cellab: froze ${freeze.frozen.length} layers${freeze.stages.length ? ` (${freeze.stages.join(', ')})` : ''}: ${freeze.frozenParams} frozen, ${freeze.trainableParams} trainable weights`);
     }

@@ -15,6 +15,7 @@ import { PlainConv2D } from './layers/plain-conv';
 export type T = tf.SymbolicTensor;
 type Init = ReturnType<typeof tf.initializers.glorotUniform>;
 export type Act = 'relu' | 'relu6' | 'swish' | 'gelu' | 'sigmoid' | 'linear';
+export type DenseInit = 'glorot' | 'trunc' | 'torch';
 
 export interface ConvArgs {
   filters: number;
@@ -40,9 +41,15 @@ export class LayerBuilder {
     return seedFrom(this.o.seed, name);
   }
 
-  /** He (fan-out) init for convolutions followed by ReLU-like activations, as timm/torchvision. */
-  heInit(name: string): Init {
-    return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed: this.seed(name) });
+  /**
+   * He (fan-out) init for convolutions followed by ReLU-like activations, as
+   * timm/torchvision (kaiming_normal_, mode fan_out): a plain normal with std
+   * sqrt(2 / fan_out), fan_out = kernel area x output channels (per input
+   * channel for a depthwise kernel). Not tf's varianceScaling 'normal', which
+   * truncates at 2 std and so starts with 12% smaller weights.
+   */
+  heInit(name: string, fanOut: number): Init {
+    return tf.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(2 / Math.max(1, fanOut)), seed: this.seed(name) });
   }
 
   glorot(name: string): Init {
@@ -54,19 +61,33 @@ export class LayerBuilder {
   }
 
   conv(x: T, name: string, a: ConvArgs): T {
+    const stride = a.stride ?? 1, padding = a.padding ?? 'same';
+    // Strided odd kernels pad (k - 1) / 2 on every side, as PyTorch (layers/plain-conv.ts).
+    const symmetricPad = padding === 'same' && stride > 1 && a.kernel > 1 && a.kernel % 2 === 1 ? (a.kernel - 1) / 2 : 0;
     const args = {
-      name, filters: a.filters, kernelSize: a.kernel, strides: a.stride ?? 1, padding: a.padding ?? 'same',
-      useBias: a.bias ?? false, kernelInitializer: this.heInit(name),
+      name, filters: a.filters, kernelSize: a.kernel, strides: stride, padding: symmetricPad ? 'valid' as const : padding,
+      useBias: a.bias ?? false, kernelInitializer: this.heInit(name, a.kernel * a.kernel * a.filters),
     };
     // The first convolution: no input gradient computed in training (layers/plain-conv.ts).
-    return (x === this.inputTensor ? new PlainConv2D(args) : tf.layers.conv2d(args)).apply(x) as T;
+    return (x === this.inputTensor || symmetricPad ? new PlainConv2D({ ...args, symmetricPad }) : tf.layers.conv2d(args)).apply(x) as T;
   }
 
   depthwise(x: T, name: string, a: { kernel: number; stride?: number; bias?: boolean }): T {
     return tf.layers.depthwiseConv2d({
       name, kernelSize: a.kernel, strides: a.stride ?? 1, padding: 'same', useBias: a.bias ?? false,
-      depthwiseInitializer: this.heInit(name),
+      depthwiseInitializer: this.heInit(name, a.kernel * a.kernel),
     }).apply(x) as T;
+  }
+
+  /**
+   * Max pooling padded by (pool - 1) / 2 on every side, as PyTorch's
+   * MaxPool2d(pool, stride, padding). Zeros stand in for PyTorch's -inf:
+   * the input follows a ReLU, so no window's maximum changes.
+   */
+  maxPoolAfterRelu(x: T, name: string, pool: number, stride: number): T {
+    const p = (pool - 1) >> 1;
+    const padded = p ? tf.layers.zeroPadding2d({ name: `${name}_pad`, padding: p }).apply(x) as T : x;
+    return tf.layers.maxPooling2d({ name, poolSize: pool, strides: stride, padding: 'valid' }).apply(padded) as T;
   }
 
   /**
@@ -96,10 +117,19 @@ export class LayerBuilder {
     return this.act(x, `${name}_act`, a.act ?? 'relu');
   }
 
-  dense(x: T, name: string, units: number, o: { act?: Act; bias?: boolean; init?: 'glorot' | 'trunc' } = {}): T {
+  /**
+   * A dense layer. Kernel init: `glorot` (Keras), `trunc` (N(0, 0.02) truncated,
+   * timm's transformers) or `torch`: PyTorch's nn.Linear default,
+   * kaiming_uniform(a = sqrt(5)) = U(+-1/sqrt(fan_in)), bias U(+-1/sqrt(fan_in))
+   * too (torchvision's ResNets keep it for their classifier).
+   */
+  dense(x: T, name: string, units: number, o: { act?: Act; bias?: boolean; init?: DenseInit } = {}): T {
+    const bound = 1 / Math.sqrt(Math.max(1, x.shape[x.shape.length - 1] ?? 1));
     const y = tf.layers.dense({
       name, units, useBias: o.bias ?? true,
-      kernelInitializer: o.init === 'trunc' ? this.truncNormal(name) : this.glorot(name),
+      kernelInitializer: o.init === 'trunc' ? this.truncNormal(name)
+        : o.init === 'torch' ? tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: this.seed(name) }) : this.glorot(name),
+      ...(o.init === 'torch' ? { biasInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: this.seed(`${name}/bias`) }) } : {}),
     }).apply(x) as T;
     return this.act(y, `${name}_act`, o.act ?? 'linear');
   }
@@ -133,9 +163,9 @@ export class LayerBuilder {
    * The classifier every backbone ends with: `x` is the pooled embedding
    * (its layer is named `features`), then dropout and the `logits` dense layer.
    */
-  classifier(features: T): T {
+  classifier(features: T, o: { init?: DenseInit } = {}): T {
     const x = this.dropout(features, 'head_dropout', this.o.dropout);
-    return this.dense(x, 'logits', this.o.classes);
+    return this.dense(x, 'logits', this.o.classes, o);
   }
 
   input(): T {

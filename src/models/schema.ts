@@ -16,11 +16,28 @@ export interface ModelConfig {
   /**
    * `dense`: train end to end; `multilabel`: end to end, one independent output per label
    * (train.headActivation, sigmoid by default; multi-label data); `linear`: frozen backbone
-   * features + a linear classifier (train.linear).
+   * features + a linear classifier (train.linear); `mil`: bags of images (dataset.bags) on
+   * frozen backbone features, per patient (model.mil).
    */
-  head: 'dense' | 'multilabel' | 'linear';
-  /** Layer whose output is the embedding for `head: linear` (every backbone names its pooled output `features`). */
+  head: 'dense' | 'multilabel' | 'linear' | 'mil';
+  /** Layer whose output is the embedding for `head: linear` and `mil` (every backbone names its pooled output `features`). */
   featureLayer: string;
+  /** `head: mil`: how the bag's clinical data (dataset.metadata) is used. none: images only; only: the metadata expert alone; moe: gated mixture of both. */
+  metadata: 'none' | 'only' | 'moe';
+  mil: MilConfig;
+}
+
+export interface MilConfig {
+  /** mean | max | attention (gated attention, Ilse et al. 2018). */
+  aggregation: string;
+  /** Width of the trainable instance projection on the frozen features. */
+  hidden: number;
+  attentionDim: number;
+  /** Hidden width of the metadata expert's MLP. */
+  metadataHidden: number;
+  dropout: number;
+  /** Predict a bag-level number (e.g. LYMPH_COUNT) from the aggregated image features; its normalised MSE times `weight` joins the loss. */
+  auxiliary: false | { column: string; weight: number };
 }
 
 export const modelSchema: SchemaNode = {
@@ -41,7 +58,27 @@ export const modelSchema: SchemaNode = {
       ],
     },
     unfreezeAfter: { type: 'number', integer: true, min: 0, nullable: true, description: 'epochs after which every layer trains' },
-    head: { type: 'string', enum: ['dense', 'multilabel', 'linear'], default: 'dense', description: 'dense (softmax), multilabel (one sigmoid output per label), or linear (frozen features + linear classifier)' },
+    head: { type: 'string', enum: ['dense', 'multilabel', 'linear', 'mil'], default: 'dense', description: 'dense: end to end (softmax); multilabel: one sigmoid output per label; linear: frozen features + linear classifier; mil: bags (patients) on frozen features' },
     featureLayer: { type: 'string', default: 'features' },
+    metadata: { type: 'string', enum: ['none', 'only', 'moe'], default: 'none', description: 'head mil: none = image expert only; only = metadata expert only; moe = gated mixture of experts' },
+    mil: {
+      type: 'object',
+      description: 'The bag model (model.head: mil).',
+      properties: {
+        aggregation: { type: 'string', default: 'attention', description: 'mean | max | attention (gated attention)' },
+        hidden: { type: 'number', integer: true, min: 1, default: 64 },
+        attentionDim: { type: 'number', integer: true, min: 1, default: 32 },
+        metadataHidden: { type: 'number', integer: true, min: 1, default: 16 },
+        dropout: { type: 'number', min: 0, max: 0.95, default: 0 },
+        auxiliary: {
+          type: 'oneOf', default: false,
+          description: 'false, or {column, weight}: regress a bag-level number from the image features (normalised MSE x weight added to the loss)',
+          options: [
+            { type: 'literal', value: false },
+            { type: 'object', properties: { column: { type: 'string' }, weight: { type: 'number', min: 0, default: 0.5 } } },
+          ],
+        },
+      },
+    },
   },
 };

@@ -40,9 +40,19 @@ export class LocalStoreError extends Error {
   }
 }
 
+/** A run or experiment that none of the stores a Tracking reads (server, spool) holds. */
+export class NotFoundError extends Error {
+  readonly errorCode = 'RESOURCE_DOES_NOT_EXIST';
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** The store answered that the thing does not exist (as opposed to not answering, or failing). */
 export function isNotFound(e: unknown): boolean {
   return (e instanceof MlflowError && e.errorCode === 'RESOURCE_DOES_NOT_EXIST') ||
-    (e instanceof LocalStoreError && e.errorCode === 'RESOURCE_DOES_NOT_EXIST');
+    (e instanceof LocalStoreError && e.errorCode === 'RESOURCE_DOES_NOT_EXIST') || e instanceof NotFoundError;
 }
 
 /** Worth retrying: no answer, a 5xx, or 429. */

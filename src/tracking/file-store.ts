@@ -51,8 +51,10 @@ function keysBelow(dir: string, prefix = ''): string[] {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
+  } catch (e) {
+    // No folder: nothing logged there. Any other failure must not look like "no metrics".
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
   }
   return entries
     .filter((e) => !e.name.includes('.tmp-'))
@@ -92,20 +94,23 @@ export function newRunId(): string {
   return crypto.randomUUID().replace(/-/g, '');
 }
 
-export function parseMetricLines(key: string, text: string): MetricPoint[] {
+export function parseMetricLines(key: string, text: string, file = `metric ${key}`): MetricPoint[] {
   const out: MetricPoint[] = [];
   const lines = text.split('\n');
   // A line without its newline may still be being written by another process.
   if (!text.endsWith('\n')) lines.pop();
-  for (const line of lines) {
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
     const parts = line.trim().split(/\s+/);
-    if (parts.length < 2) continue;
     const timestamp = Number(parts[0]);
-    const value = parsePyFloat(parts[1]);
+    const value = parts.length >= 2 ? parsePyFloat(parts[1]) : NaN;
     const step = parts.length > 2 ? Number(parts[2]) : 0;
-    if (!Number.isFinite(timestamp) || !Number.isFinite(step)) continue;
+    // A point the store cannot read is reported, never dropped: it was logged.
+    if (parts.length < 2 || parts.length > 3 || !Number.isFinite(timestamp) || !Number.isFinite(step) || (Number.isNaN(value) && parts[1].toLowerCase() !== 'nan')) {
+      throw new LocalStoreError(`${file}:${i + 1}: '${line.slice(0, 80)}' is not a metric point ('<timestamp ms> <value> <step>'): the store is damaged; fix or delete that line`);
+    }
     out.push({ key, value, timestamp, step });
-  }
+  });
   return out;
 }
 
@@ -363,7 +368,8 @@ export class FileStore implements Store {
     const info = this.infoFrom(dir, this.readMeta(dir));
     const metrics: Record<string, number> = {};
     for (const key of keysBelow(path.join(dir, 'metrics'))) {
-      const latest = latestPoint(parseMetricLines(key, readText(path.join(dir, 'metrics', ...key.split('/'))) ?? ''));
+      const file = path.join(dir, 'metrics', ...key.split('/'));
+      const latest = latestPoint(parseMetricLines(key, readText(file) ?? '', file));
       if (latest) metrics[key] = latest.value;
     }
     return {
@@ -482,7 +488,14 @@ export class FileStore implements Store {
         try {
           run = this.readRun(dir);
         } catch {
-          continue; // a run being created by another process right now
+          // Another process may be writing the run right now: look again once. A run that still
+          // cannot be read is damaged, and leaving it out would hide what it logged.
+          sleepSync(50);
+          try {
+            run = this.readRun(dir);
+          } catch (e) {
+            throw new LocalStoreError(`run ${d.name} in ${this.root} cannot be read (${(e as Error).message}); fix or remove ${dir}`);
+          }
         }
         if (view === 'ACTIVE_ONLY' && run.info.lifecycleStage !== 'active') continue;
         if (view === 'DELETED_ONLY' && run.info.lifecycleStage !== 'deleted') continue;
@@ -493,8 +506,9 @@ export class FileStore implements Store {
   }
 
   async getMetricHistory(runId: string, key: string): Promise<MetricPoint[]> {
-    const text = readText(path.join(this.runDir(runId), 'metrics', ...key.split('/')));
-    return text === undefined ? [] : parseMetricLines(key, text);
+    const file = path.join(this.runDir(runId), 'metrics', ...key.split('/'));
+    const text = readText(file);
+    return text === undefined ? [] : parseMetricLines(key, text, file);
   }
 
   /** Every metric key of a run (for push). */

@@ -14,7 +14,7 @@ export type { RunsDataFrame, RunRow, RunsTableOptions } from './dataframe';
 export { parseFilter, matchesFilter, sortRuns, FilterError } from './search-filter';
 export { FileStore } from './file-store';
 export { MlflowRestClient } from './rest-client';
-export { MlflowError, MlflowAuthError, MlflowUnreachableError, LocalStoreError } from './errors';
+export { MlflowError, MlflowAuthError, MlflowUnreachableError, LocalStoreError, NotFoundError, isNotFound } from './errors';
 export { LIMITS as LOG_BATCH_LIMITS } from './batching';
 export { DEFAULT_MAX_PARAM_LENGTH, flattenParams } from './values';
 export type {

@@ -5,6 +5,7 @@
 // the target lacks is sent. A spooled run (same id as a server run that went
 // offline mid-way) is merged into that server run.
 import * as fs from 'node:fs';
+import { isNotFound } from './errors';
 import { FileStore } from './file-store';
 import { walkLocalArtifacts } from './local-artifacts';
 import { normaliseTrackingUri, localStorePath } from './project';
@@ -95,7 +96,8 @@ async function pushArtifacts(source: FileStore, local: RunRecord, target: Store,
   for (const f of files) {
     if (!fresh) {
       const dir = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '';
-      if (!listed.has(dir)) listed.set(dir, await target.listArtifacts(targetRun.info, dir || undefined).catch(() => []));
+      // A folder the target does not have yet lists as empty; a listing that fails is an error, not "upload all again".
+      if (!listed.has(dir)) listed.set(dir, await target.listArtifacts(targetRun.info, dir || undefined).catch((e: unknown) => { if (isNotFound(e)) return []; throw e; }));
       if (listed.get(dir)!.some((e) => e.path === f.path && !e.isDir && e.fileSize === f.fileSize)) continue;
     }
     await target.uploadArtifact(targetRun.info, f.path, fs.readFileSync(`${root}/${f.path}`));

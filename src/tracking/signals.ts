@@ -3,13 +3,19 @@
 // run is flushed and ended as KILLED, then the process exits 130 / 143 —
 // unless something else in the process handles that signal too (a notebook
 // kernel: tslab interrupts the running cell on SIGINT), which then decides.
-// A process that simply runs out of work ends its forgotten runs as FINISHED
-// (as MLflow's Python client does at exit).
+// A process that simply runs out of work ends its forgotten runs as KILLED,
+// tagged `cellab.end_reason` and said on stderr: MLflow's Python client marks
+// them FINISHED at exit, but nobody said the run was done, so it may be
+// incomplete and must not pass for a finished one (`--resume` reruns it).
 
 export interface ActiveRun {
   runId: string;
+  setTag(key: string, value: string): void;
   end(status?: 'FINISHED' | 'FAILED' | 'KILLED'): Promise<void>;
 }
+
+/** Why a run was ended by the process rather than by its owner. */
+export const END_REASON_TAG = 'cellab.end_reason';
 
 type KillHook = (signal: 'SIGINT' | 'SIGTERM') => void | Promise<void>;
 
@@ -60,7 +66,12 @@ const onSigterm = (): void => void shutdown('SIGTERM', onSigterm);
 const onBeforeExit = () => {
   if (active.size === 0 || stopping) return;
   // The event loop is empty; ending the runs schedules more work, then 'beforeExit' comes again.
-  for (const r of [...active]) void r.end('FINISHED').catch((e) => say(`cellab: could not end run ${r.runId}: ${(e as Error).message}`));
+  const runs = [...active];
+  say(`cellab: the process is exiting with ${runs.length} run(s) never ended (${runs.map((r) => r.runId).join(', ')}): ending them as KILLED, tagged ${END_REASON_TAG}. Call run.end() when a run is done.`);
+  for (const r of runs) {
+    r.setTag(END_REASON_TAG, 'the process exited without ending the run');
+    void r.end('KILLED').catch((e) => say(`cellab: could not end run ${r.runId}: ${(e as Error).message}`));
+  }
 };
 
 function sync(): void {

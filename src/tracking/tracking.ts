@@ -3,7 +3,7 @@
 // signal handling, and (for servers) a local spool store for outages.
 import * as path from 'node:path';
 import { Connection, isOutage } from './connection';
-import { LocalStoreError, MlflowError } from './errors';
+import { LocalStoreError, MlflowError, NotFoundError } from './errors';
 import { FileStore } from './file-store';
 import { DEFAULT_RETRY_DELAYS_MS } from './http';
 import { defaultStorePath, findProjectRoot, localStorePath, normaliseTrackingUri } from './project';
@@ -251,7 +251,7 @@ class TrackingImpl implements Tracking {
     const spooled = await this.spoolStore?.findRun(runId);
     if (spooled) return { store: this.spoolStore!, run: spooled };
     if (serverError) throw serverError;
-    throw new Error(`run ${runId} not found in ${this.uri}${this.spoolStore ? ` nor in the spool store ${this.spoolStore.root}` : ''}`);
+    throw new NotFoundError(`run ${runId} not found in ${this.uri}${this.spoolStore ? ` nor in the spool store ${this.spoolStore.root}` : ''}`);
   }
 
   async searchRuns(o: SearchRunsOptions): Promise<RunRecord[]> {

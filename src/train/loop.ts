@@ -29,9 +29,14 @@ export interface BatchInfo {
   imagesPerSecond: number;
 }
 
+/** What an epoch callback may return: `{stop: reason}` ends training after this epoch (e.g. a search pruning the trial). */
+export interface EpochVerdict {
+  stop?: string;
+}
+
 export interface TrainCallbacks {
   onBatchEnd?(info: BatchInfo): void;
-  onEpochEnd?(row: EpochRow): void | Promise<void>;
+  onEpochEnd?(row: EpochRow): void | EpochVerdict | Promise<void | EpochVerdict>;
 }
 
 export interface FitOptions {
@@ -60,8 +65,10 @@ export interface TrainResult {
   reason?: string;
   /** 1-based epoch whose weights the model holds at the end. */
   bestEpoch: number;
-  /** Epoch after which early stopping ended training. */
+  /** Epoch after which early stopping (or a callback) ended training. */
   stoppedEpoch?: number;
+  /** Why a callback stopped training (its `{stop}`). */
+  stopReason?: string;
   /** model.json of the saved checkpoint (with options.checkpointDir). */
   checkpoint?: string;
   imagesPerSecond: number;
@@ -102,8 +109,9 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
   cfg: TrainConfig, cb: TrainCallbacks = {}, options: FitOptions = {}): Promise<TrainResult> {
   const hasVal = !!val && val.size > 0;
   const es = cfg.earlyStopping ? new EarlyStopping(cfg.earlyStopping) : undefined;
-  if (es) checkMonitor(es.cfg.monitor, 'train.earlyStopping.monitor', hasVal, !!train.targets);
-  if (cfg.schedule?.kind === 'plateau') checkMonitor(cfg.schedule.monitor, 'train.schedule.monitor', hasVal, !!train.targets);
+  const extra = train.targets ? ['micro_f1'] : [];
+  if (es) checkMonitor(es.cfg.monitor, 'train.earlyStopping.monitor', hasVal, extra);
+  if (cfg.schedule?.kind === 'plateau') checkMonitor(cfg.schedule.monitor, 'train.schedule.monitor', hasVal, extra);
   if (train.size === 0) throw new Error('the training split is empty: nothing to train on');
   const selection: Selection = es?.cfg.restoreBest ? 'monitor' : cfg.restoreBest && hasVal ? 'val' : 'last';
 
@@ -129,6 +137,7 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
   let bestWeights: tf.Tensor[] | undefined;
   let checkpoint: string | undefined;
   let stoppedEpoch: number | undefined;
+  let stopReason: string | undefined;
   let outcome: TrainOutcome = 'completed';
   let reason: string | undefined;
   // The divergence test reads the second half of the last epoch: the model at
@@ -143,17 +152,18 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       const vars = trainableVariables(model);
       if (vars.length === 0) throw new Error('every layer is frozen: nothing to train (check model.freeze, or use model.head: linear)');
       let lossSum = 0, correct = 0, count = 0, batch = 0, lr = cfg.lr;
+      const ml = [0, 0, 0]; // multi-label: true positives, false positives, false negatives at 0.5
       const perBatch: { loss: number; prior: number; n: number }[] = [];
       const epochStart = Date.now();
       for (const b of train.batches({ batchSize: cfg.batchSize, shuffle: rng.fork('epoch', epoch) })) {
         batch++;
         lr = schedule.rate(step++);
         let predIdx: Int32Array | undefined;
-        let exact = 0;
+        let counts = [0, 0, 0, 0];
         const n = b.labels.length;
         const { value, grads } = tf.variableGrads(() => {
           const logits = model.apply(b.x, { training: true }) as tf.Tensor2D;
-          if (multi) exact = multiLabelCounts(logits, b.targets!, act)[0];
+          if (multi) counts = multiLabelCounts(logits, b.targets!, act);
           else predIdx = tf.tidy(() => logits.argMax(-1)).dataSync() as Int32Array;
           return lossFn(b.y, logits);
         }, vars);
@@ -173,7 +183,7 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
         lossSum += l * n;
         count += n;
         perBatch.push({ loss: l * n, prior: base * n, n });
-        if (multi) correct += exact;
+        if (multi) { correct += counts[0]; ml[0] += counts[1]; ml[1] += counts[2]; ml[2] += counts[3]; }
         else for (let i = 0; i < n; i++) if (predIdx![i] === b.labels[i]) correct++;
         seen += n;
         cb.onBatchEnd?.({ epoch, batch, batches: stepsPerEpoch, loss: lossSum / count, lr,
@@ -183,6 +193,7 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       tail = perBatch.slice(Math.floor(perBatch.length / 2)).reduce((a, p) => ({ loss: a.loss + p.loss, prior: a.prior + p.prior, n: a.n + p.n }), { loss: 0, prior: 0, n: 0 });
       const row: EpochRow = { epoch, 'train/loss': lossSum / count, 'train/accuracy': correct / count, lr,
         images_per_second: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) };
+      if (multi) row['train/micro_f1'] = ml[0] === 0 ? 0 : (2 * ml[0]) / (2 * ml[0] + ml[1] + ml[2]);
       if (hasVal) {
         const v = evaluateLoss(model, val!, Math.max(cfg.batchSize, 64), cfg.loss ?? 'cross-entropy', cfg.headActivation);
         row['val/loss'] = v.loss;
@@ -203,7 +214,13 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
         }
       }
       history.push(row);
-      await cb.onEpochEnd?.(row);
+      const verdict = await cb.onEpochEnd?.(row);
+      if (verdict?.stop) {
+        stoppedEpoch = epoch;
+        stopReason = verdict.stop;
+        options.log?.(`cellab: training stopped after epoch ${epoch}: ${verdict.stop}`);
+        break;
+      }
       if (es?.shouldStop(row)) {
         stoppedEpoch = epoch;
         options.log?.(`cellab: early stopping after epoch ${epoch}: \`${es.cfg.monitor}\` has not improved for ${es.wait} epoch(s) (best ${es.best.toPrecision(4)} at epoch ${es.bestEpoch})`);
@@ -226,7 +243,7 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       checkpoint = await saveCheckpoint(model, options.checkpointDir, { ...options.checkpointMeta, epoch: bestEpoch });
     }
     const seconds = (Date.now() - t0) / 1000;
-    return { history, outcome, reason, bestEpoch, stoppedEpoch, checkpoint: outcome === 'completed' ? checkpoint : undefined,
+    return { history, outcome, reason, bestEpoch, stoppedEpoch, stopReason, checkpoint: outcome === 'completed' ? checkpoint : undefined,
       imagesPerSecond: seen / Math.max(1e-3, seconds), seconds };
   } finally {
     tf.dispose(bestWeights ?? []);

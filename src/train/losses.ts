@@ -144,14 +144,18 @@ function makeMultiLabelLoss(o: LossOptions, numClasses: number): LossFn & { disp
   if (o.kind === 'cross-entropy') {
     throw new Error("train.loss cross-entropy is for single-label data; multi-label targets (dataset.multiLabel: multi) train with 'bce' or 'focal'");
   }
-  if (o.labelSmoothing) throw new Error('train.labelSmoothing applies to single-label losses; set it to 0 for multi-label training');
   const act = o.headActivation ?? 'sigmoid';
+  // Label smoothing per label: each 0/1 target moves eps/2 towards the other value.
+  const ls = o.labelSmoothing ?? 0;
+  const smooth2 = (t: tf.Tensor2D): tf.Tensor2D => (ls ? tf.add(tf.mul(t, 1 - ls), ls / 2) : t);
   if (o.kind === 'focal' && act !== 'sigmoid') throw new Error(`train.loss focal is the sigmoid focal loss; train.headActivation ${act} trains with 'bce'`);
   if (o.classWeights && o.posWeight) throw new Error('dataset.classWeights and train.posWeight both weight the positives of each label: use one of them');
   const pw = weightsTensor(o.posWeight ? 'train.posWeight' : 'label weights (dataset.classWeights)', o.posWeight ?? o.classWeights, numClasses);
-  const fn: LossFn = o.kind === 'focal'
-    ? (t, z) => sigmoidFocalLoss(t, z, { gamma: o.focalGamma ?? 2, posWeight: pw })
-    : act === 'sigmoid' ? (t, z) => binaryCrossEntropy(t, z, { posWeight: pw }) : (t, z) => probabilityBce(t, z, act, { posWeight: pw });
+  const fn: LossFn = (t, z) => tf.tidy(() => {
+    const ts = smooth2(t);
+    if (o.kind === 'focal') return sigmoidFocalLoss(ts, z, { gamma: o.focalGamma ?? 2, posWeight: pw });
+    return act === 'sigmoid' ? binaryCrossEntropy(ts, z, { posWeight: pw }) : probabilityBce(ts, z, act, { posWeight: pw });
+  });
   return Object.assign(fn, { dispose: () => pw?.dispose() });
 }
 

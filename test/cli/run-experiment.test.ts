@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { expectedAutoBackend, missingNative, nativePackage } from '../engine/loadable';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = path.join(root, 'bin', 'run-experiment.js');
@@ -23,11 +24,14 @@ test('--help prints usage and the exit codes', () => {
   assert.match(r.stdout, /Exit codes: 0 all completed; 2/);
 });
 
-test('a forced backend that cannot load exits 1 naming the package', () => {
-  const r = run(['experiments/quickstart.yaml', '--profile', 'smoke'], { CELLAB_BACKEND: 'tensorflow' });
-  assert.equal(r.status, 1);
-  assert.match(r.stderr, /@tensorflow\/tfjs-node is not installed/);
-});
+const missing = missingNative();
+test('a forced backend that cannot load exits 1 naming the package',
+  { skip: missing ? false : 'both @tensorflow/tfjs-node and @tensorflow/tfjs-node-gpu load here: no missing backend to force' }, () => {
+    const r = run(['experiments/quickstart.yaml', '--profile', 'smoke'], { CELLAB_BACKEND: missing! });
+    assert.equal(r.status, 1);
+    assert.ok(r.stderr.includes(`${nativePackage(missing!)} `), r.stderr);
+    assert.match(r.stderr, /not installed|did not load|CUDA libraries/);
+  });
 
 test('bad config exits 1 before anything runs, naming the key', () => {
   const r = run(['experiments/quickstart.yaml', '--set', 'train.epoch=2', '--json', '--tracking-uri', store]);
@@ -43,7 +47,7 @@ test('--json: a completed run and a diverged one (exit 2), with the summary keys
   assert.deepEqual(Object.keys(s).sort(), ['backend', 'device', 'experiment_id', 'metrics', 'outcome', 'run_id', 'status', 'tracking_uri']);
   assert.equal(s.status, 'FINISHED');
   assert.equal(s.outcome, 'completed');
-  assert.equal(s.backend, 'wasm');
+  assert.equal(s.backend, expectedAutoBackend()); // the documented order, given what loads here
   for (const k of ['accuracy', 'average_class_accuracy', 'balanced_accuracy', 'macro_f1', 'auc']) assert.equal(typeof s.metrics[k], 'number', k);
   assert.ok(fs.existsSync(path.join(store, s.experiment_id, s.run_id, 'artifacts', 'predictions.csv')));
   const bad = run(['experiments/quickstart.yaml', '--profile', 'smoke', '--set', 'train.lr=10', '--json', '--tracking-uri', store]);

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { filterByMeanIntensity, ANOMALY_COLUMNS } from '../../src/data/anomaly';
 import { loadDataset } from '../../src/data/load';
 import { measureMeanIntensity } from '../../src/data/intensity';
-import { splitDataset } from '../../src/data/split';
 import type { DatasetItem } from '../../src/data/types';
 import { config, synthSet, synthTruth } from './helpers';
 
@@ -56,45 +55,71 @@ test('dropped items as a danfojs table and as CSV (the run artifact)', () => {
   assert.equal(filterByMeanIntensity(items, { means, std: 50 }).table().shape[0], 0, 'an empty table keeps its columns');
 });
 
-/** Share of planted intensity anomalies and of clean items that each rule drops on a training split. */
+/**
+ * What each rule of the mean-intensity filter catches, per planted anomaly
+ * kind, as a recall range [lo, hi] (src/data/synth/readme.ts documents the
+ * kinds). Measured on a whole synthetic set (the filter is a function of
+ * labels, specimens and means only), so each kind has ~17 cells.
+ * - saturated (6-9x exposure) and near-black (4%): the specimen rule compares a
+ *   cell with its own slide and catches both; the class-wide rule's std spans
+ *   dim and bright specimens (and is inflated by the saturated cells
+ *   themselves), so it catches the saturated cells of the patterns set, about
+ *   half of them in the intensity set (whose positives span 5-150 grey levels)
+ *   and near-black cells rarely.
+ * - defocused: spreads the same light wider, so the in-mask mean drops only by
+ *   what spills past the outline (~10%): no mean-intensity rule can see it.
+ *   The upper bound holds that documented limit (and fails if defocus turns
+ *   back into a dim haze).
+ */
+const EXPECTED: Record<'patterns' | 'intensity', Record<'class' | 'specimen', Record<string, [number, number]>>> = {
+  patterns: {
+    class: { saturated: [0.9, 1], near_black: [0, 0.35], defocused: [0, 0.25] },
+    specimen: { saturated: [0.9, 1], near_black: [0.9, 1], defocused: [0, 0.25] },
+  },
+  intensity: {
+    class: { saturated: [0.25, 1], near_black: [0, 0.35], defocused: [0, 0.25] },
+    specimen: { saturated: [0.9, 1], near_black: [0.9, 1], defocused: [0, 0.25] },
+  },
+};
+
+/** Recall of each rule per planted kind (and the share of clean cells dropped) on one synthetic set. */
 async function plantedRecall(kind: 'patterns' | 'intensity', seed: number) {
-  const root = await synthSet(kind, 300, seed, 0.05);
+  const root = await synthSet(kind, 1000, seed, 0.05);
   const cfg = kind === 'patterns'
     ? config({ format: 'icpr2012', root, image: { mask: true } })
-    : config({ format: 'csv', manifest: `${root}/labels.csv`, root: `${root}/images`, columns: { label: 'intensity', group: 'specimen' }, image: { mask: true },
-      split: { kind: 'stratified-group-kfold', folds: 5 } });
-  const ds = loadDataset(cfg);
-  const train = splitDataset(ds.items, cfg.split, 0).train;
-  const means = await measureMeanIntensity(train, cfg.image, { cache: cfg.cache });
+    : config({ format: 'csv', manifest: `${root}/labels.csv`, root: `${root}/images`, columns: { label: 'intensity', group: 'specimen' }, image: { mask: true } });
+  const items = loadDataset(cfg).items;
+  const means = await measureMeanIntensity(items, cfg.image, { cache: cfg.cache });
   const truth = new Map(synthTruth(root).map((r) => [kind === 'patterns' ? r.id : r.path.replace(/^images\/|\.png$/g, ''), r.anomaly]));
-  const count = (f: (a: string) => boolean) => train.filter((x) => f(truth.get(x.id)!));
-  const intensity = count((a) => a === 'saturated' || a === 'near_black');
-  const defocused = count((a) => a === 'defocused');
-  const clean = count((a) => a === '');
-  const rule = (method: 'class' | 'specimen') => {
-    const dropped = new Set(filterByMeanIntensity(train, { std: 3, method, means }).dropped.map((d) => d.id));
-    return {
-      caught: intensity.filter((x) => dropped.has(x.id)).length / intensity.length,
-      defocusedCaught: `${defocused.filter((x) => dropped.has(x.id)).length}/${defocused.length}`,
-      cleanDropped: clean.filter((x) => dropped.has(x.id)).length / clean.length,
-    };
-  };
-  return { planted: intensity.length, defocused: defocused.length, specimen: rule('specimen'), study: rule('class') };
+  const ofKind = (k: string) => items.filter((x) => truth.get(x.id) === k);
+  const out = {} as Record<'class' | 'specimen', Record<string, { caught: number; n: number }>>;
+  for (const method of ['class', 'specimen'] as const) {
+    const dropped = new Set(filterByMeanIntensity(items, { std: 3, method, means }).dropped.map((d) => d.id));
+    out[method] = Object.fromEntries(['saturated', 'near_black', 'defocused', ''].map((k) => {
+      const xs = ofKind(k);
+      return [k || 'clean', { caught: xs.filter((x) => dropped.has(x.id)).length, n: xs.length }];
+    }));
+  }
+  return out;
 }
 
-test('planted anomalies in the synthetic sets: the 3-sigma specimen rule drops >= 80% of all planted anomalies (saturated, near-black, defocused) and < 2% of clean items', async (t) => {
-  let planted = 0, caught = 0;
-  for (const [kind, seed] of [['patterns', 2], ['patterns', 3], ['intensity', 1]] as const) {
-    const { planted: p, specimen: r, study, defocused } = await plantedRecall(kind, seed);
-    t.diagnostic(`${kind} seed ${seed}: specimen rule caught ${(100 * r.caught).toFixed(0)}% of ${p} saturated/near-black, ` +
-      `defocused ${r.defocusedCaught}, clean dropped ${(100 * r.cleanDropped).toFixed(1)}%; class rule caught ${(100 * study.caught).toFixed(0)}%, ` +
-      `defocused ${study.defocusedCaught}, clean ${(100 * study.cleanDropped).toFixed(1)}%`);
-    planted += p + defocused;
-    caught += Math.round(r.caught * p) + Number(r.defocusedCaught.split('/')[0]);
-    assert.ok(r.cleanDropped < 0.02, `${kind} seed ${seed}: clean dropped ${r.cleanDropped}`);
-    assert.ok(study.cleanDropped < 0.02, `${kind} seed ${seed}: the class rule keeps clean items (${study.cleanDropped})`);
+test('planted anomalies: recall per dataset, rule and kind as documented; every rule catches something; < 1% of clean cells dropped', async (t) => {
+  for (const [kind, seed] of [['patterns', 2], ['intensity', 1]] as const) {
+    const r = await plantedRecall(kind, seed);
+    for (const method of ['class', 'specimen'] as const) {
+      const rates = r[method];
+      const pct = (k: string) => `${k} ${rates[k].caught}/${rates[k].n} (${(100 * rates[k].caught / rates[k].n).toFixed(1)}%)`;
+      t.diagnostic(`${kind} seed ${seed}, ${method} rule: ${['saturated', 'near_black', 'defocused', 'clean'].map(pct).join(', ')}`);
+      let catches = false;
+      for (const [k, [lo, hi]] of Object.entries(EXPECTED[kind][method])) {
+        const { caught, n } = rates[k];
+        assert.ok(n >= 10, `${kind}: only ${n} planted ${k} cells`);
+        const recall = caught / n;
+        assert.ok(recall >= lo && recall <= hi, `${kind}, ${method} rule, ${k}: recall ${recall.toFixed(2)} outside [${lo}, ${hi}]`);
+        if (lo > 0) catches = true;
+      }
+      assert.ok(catches, `${kind}, ${method} rule: expected to catch at least one kind`);
+      assert.ok(rates.clean.caught / rates.clean.n < 0.01, `${kind}, ${method} rule: ${pct('clean')} clean cells dropped`);
+    }
   }
-  t.diagnostic(`all sets: ${caught}/${planted} planted anomalies dropped`);
-  assert.ok(planted >= 10, `enough planted anomalies in the training splits (${planted})`);
-  assert.ok(caught / planted >= 0.8, `dropped ${caught} of ${planted} planted anomalies`);
 });

@@ -152,3 +152,15 @@ test('onBadInput: skip leaves the offenders out and reports each of them', async
   assert.equal(s.train.size + s.val.size + s.test.size, 9);
   assert.ok(!s.train.ids.includes('2') && !s.train.ids.includes('7'));
 });
+
+test('a manifest row with the wrong number of cells fails naming file and line; under skip it is counted and left out', async () => {
+  const t = await tiny();
+  t.rows[3] = ['3.png', 'b', 'train', 'extra'];
+  t.rows[5] = ['5.png,b'];
+  writeManifest(t);
+  const err = await failsNaming(t, new RegExp(`2 bad input\\(s\\)[\\s\\S]*${t.manifest}:5: 4 cell\\(s\\) but the header \\(line 1\\) has 3[\\s\\S]*${t.manifest}:7: 2 cell\\(s\\)`));
+  assert.equal(err.problems.length, 2);
+  const { ds } = await prepare(t, { onBadInput: 'skip' });
+  assert.equal(ds.items.length, 10);
+  assert.deepEqual(ds.skipped.map((p) => p.where), [`${t.manifest}:5`, `${t.manifest}:7`]);
+});

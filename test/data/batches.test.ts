@@ -5,6 +5,8 @@ import { InMemoryBatchSource, PreparedBatchSource, type BatchSource } from '../.
 import { PixelStore } from '../../src/data/store';
 import { computeNormalization, resolveNormalization } from '../../src/data/normalization';
 import { Random } from '../../src/engine/random';
+import { validate } from '../../src/engine/schema';
+import { datasetSchema } from '../../src/data/schema';
 
 function store(): PixelStore {
   const s = new PixelStore([2, 2, 1], false);
@@ -54,4 +56,27 @@ test('normalisation from the training split: per-channel mean/std over its pixel
   assert.equal(resolveNormalization(false, train), undefined);
   assert.throws(() => resolveNormalization({ mean: 0.5 } as never, train), /dataset.normalize.std is missing/);
   assert.throws(() => train.withOptions({ normalize: { mean: [0, 0], std: [1, 1, 1] } }), /images have 1 channel/);
+});
+
+test('normalize: image standardises each image by its own mean and std, after augmentation; a flat image becomes zeros', () => {
+  const src = new PreparedBatchSource(store(), [0, 1, 2], Int32Array.from([0, 1, 0]), ['a', 'b', 'c'], 2);
+  const x = all(src.withOptions({ normalize: 'image' }), 2).x;
+  const plain = all(src, 2).x;
+  for (let i = 0; i < 2; i++) {
+    const img = plain.slice(4 * i, 4 * i + 4);
+    const mean = img.reduce((a, b) => a + b, 0) / 4;
+    const sd = Math.sqrt(img.reduce((a, b) => a + (b - mean) ** 2, 0) / 4);
+    // TF's per_image_standardization floors the std at 1/sqrt(pixels) (0.5 for these 2x2 images).
+    img.forEach((v, j) => assert.ok(Math.abs(x[4 * i + j] - (v - mean) / Math.max(sd, 0.5)) < 1e-5, `image ${i} pixel ${j}: ${x[4 * i + j]}`));
+  }
+  // Image 1 (0, 1, 1, 0): mean 0.5, std 0.5, so -1, 1, 1, -1.
+  assert.deepEqual(x.slice(4, 8).map((v) => Math.round(v * 1e5) / 1e5), [-1, 1, 1, -1]);
+  assert.deepEqual(x.slice(8), [0, 0, 0, 0], 'a flat image (std 0) maps to zeros, not NaN');
+  // Standardised after the transform: an offset added by augmentation is removed again.
+  const brighter = src.withOptions({ normalize: 'image', transform: (b) => { for (let i = 0; i < b.x.length; i++) b.x[i] += 0.3; } });
+  all(brighter, 2).x.forEach((v, i) => assert.ok(Math.abs(v - x[i]) < 1e-5, `${i}: ${v} vs ${x[i]}`));
+  assert.equal(resolveNormalization('image', src), 'image');
+  const bad: string[] = [];
+  validate(datasetSchema, { normalize: 'imag' }, 'dataset', bad);
+  assert.match(bad.join('\n'), /`dataset.normalize` must be false, or one of 'train' \| 'image', or a mapping/);
 });

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { readCsv } from '../../src/data/csv';
 import sharp from 'sharp';
 import { generateSynthetic } from '../../src/data/synth/index';
 import { resolveDatasetConfig } from '../../src/data/load';
@@ -40,11 +41,23 @@ export async function synthSet(kind: 'patterns' | 'intensity', n: number, seed =
   return root;
 }
 
+/** Every file under `root` (relative path -> sha1): two trees are byte-identical when their maps are equal. */
+export function hashTree(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (rel: string) => {
+    for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const r = path.join(rel, e.name);
+      if (e.isDirectory()) walk(r);
+      else out.set(r, createHash('sha1').update(fs.readFileSync(path.join(root, r))).digest('hex'));
+    }
+  };
+  walk('');
+  return out;
+}
+
 /** Rows of a synthetic set's synth.csv (the truth: pattern, specimen, anomaly, ...). */
 export function synthTruth(root: string): Record<string, string>[] {
-  const [head, ...lines] = fs.readFileSync(path.join(root, 'synth.csv'), 'utf8').trim().split('\n');
-  const cols = head.split(',');
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+  return readCsv(path.join(root, 'synth.csv')).rows.map((r) => r.values);
 }
 
 /** Write raw interleaved 8-bit pixels as a PNG (or another format sharp writes). */

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { prepareItems } from '../../src/data/prepare';
@@ -112,4 +113,29 @@ test('worker threads give the same pixels as the main thread', async () => {
   assert.equal(main.threads, 1);
   assert.equal(pooled.threads, 2, 'the worker thread prepared the images');
   assert.deepEqual(pooled.out, main.out);
+});
+
+test('worker threads that cannot start: the images are still prepared, on the main thread, and that is said once with the reason', async () => {
+  const root = await synthSet('patterns', 300);
+  const code = `
+    const wt = require('node:worker_threads');
+    wt.Worker = class { constructor() { throw new Error('threads are disabled here'); } };
+    const { prepareMany } = require(${JSON.stringify(require.resolve('../../src/data/prepare-pool'))});
+    const { loadDataset } = require(${JSON.stringify(require.resolve('../../src/data/load'))});
+    const { config } = require(${JSON.stringify(require.resolve('./helpers'))});
+    (async () => {
+      const image = ${JSON.stringify(IMAGE)};
+      const list = loadDataset(config({ format: 'icpr2012', root: ${JSON.stringify(root)}, image })).items;
+      for (let k = 0; k < 2; k++) {
+        let ok = 0;
+        const threads = await prepareMany(list, image, (i, r) => { if (r.ok) ok++; }, { workers: 2 });
+        console.log(threads, ok, list.length);
+      }
+    })();`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const [n] = r.stdout.trim().split('\n').map((l) => l.split(' ').map(Number));
+  assert.deepEqual(n, [1, n[2], n[2]], 'every image prepared on the main thread');
+  const said = r.stderr.split('\n').filter((l) => l.includes('worker threads did not start'));
+  assert.deepEqual(said, ['cellab: image-preparing worker threads did not start (threads are disabled here); decoding on the main thread only, which is slower']);
 });

@@ -1,32 +1,22 @@
 // The synthetic HEp-2 generator: what a user of the files can rely on.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateSynthetic, ICPR2012_COUNTS, PATTERNS, SYNTH_CSV_HEADER } from '../../src/data/synth/index';
 import { fileStem } from '../../src/data/synth/generate';
 import { DataError } from '../../src/data/bad-input';
+import { hashTree } from './helpers';
+import { drawCell } from '../../src/data/synth/cell-shape';
+import { imageCell, specimenLook } from '../../src/data/synth/specimen';
+import { renderStain } from '../../src/data/synth/textures';
+import { Random, seedFrom } from '../../src/engine/random';
 import { decodeGrey, featuresOf, gaussianAca, readSynthCsv, type SynthRow } from './synth-features';
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-synth-test-'));
 after(() => fs.rmSync(TMP, { recursive: true, force: true }));
 const dirFor = (name: string) => path.join(TMP, name);
-
-/** Every file under `root` (relative path -> sha1). */
-function hashTree(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (rel: string) => {
-    for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const r = path.join(rel, e.name);
-      if (e.isDirectory()) walk(r);
-      else out.set(r, createHash('sha1').update(fs.readFileSync(path.join(root, r))).digest('hex'));
-    }
-  };
-  walk('');
-  return out;
-}
 
 const readLines = (file: string) => fs.readFileSync(file, 'utf8').trimEnd().split('\n');
 
@@ -88,6 +78,8 @@ test('ICPR 2012 layout: cells.csv, training/ and test/ manifests with their head
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
   assert.match(readme, /--kind patterns --n 60 --seed 3 --anomalies 0\.02/);
   assert.ok(!readme.includes(TMP), 'README holds no absolute path (files must not depend on where they were written)');
+  for (const kind of ['saturated', 'near_black', 'defocused']) assert.match(readme, new RegExp(`^- \`${kind}\`: `, 'm'), `README documents the ${kind} anomaly`);
+  assert.match(readme, /mean-intensity\s+filter .* does not catch it/s, 'README says the mean-intensity filter misses defocus');
 });
 
 test('file names: 3-digit IDs up to n = 999, 4 digits above (ICPR); intensity images use at least 4', () => {
@@ -191,13 +183,41 @@ test('planted anomalies: round(n x fraction) of them, all three kinds, and each 
     } else if (r.anomaly === 'near_black') {
       assert.ok(f[i].maskMean < 8, `${r.path}: near-black cell has mean ${f[i].maskMean.toFixed(1)}`);
     } else {
-      // Out of focus, the cell's light spills past its outline.
-      const typical = median(peers.map((x) => x.f.halo));
-      assert.ok(f[i].halo > 1.5 * typical, `${r.path}: defocused cell has halo ${f[i].halo.toFixed(3)}, its specimen ${typical.toFixed(3)}`);
+      // Out of focus, the cell's light spills past its outline, but it is not a dim haze:
+      // the in-mask mean stays near its specimen's (the loss of texture is checked on one
+      // cell imaged both ways below; here per-pixel noise would mask it).
+      const typical = (k: 'halo' | 'maskMean') => median(peers.map((x) => x.f[k]));
+      assert.ok(f[i].halo > 1.5 * typical('halo'), `${r.path}: defocused cell has halo ${f[i].halo.toFixed(3)}, its specimen ${typical('halo').toFixed(3)}`);
+      assert.ok(f[i].maskMean > 0.55 * typical('maskMean'), `${r.path}: defocused in-mask mean ${f[i].maskMean.toFixed(1)}, its specimen ${typical('maskMean').toFixed(1)}`);
     }
   }
   const none = await generateSynthetic({ out: dirFor('anom0'), kind: 'patterns', n: 60, seed: 2, anomalyFraction: 0 });
   assert.deepEqual(none.byAnomaly, {});
+});
+
+test('defocus conserves light: the same cell out of focus keeps ~90-100% of its signal, loses contrast and spills past its outline', (t) => {
+  // One cell imaged twice with the same settings, in focus and defocused (the anomaly's draws come after the shared ones).
+  const look = specimenLook('patterns', 'fine_speckled', 'positive', { brightness: 0.5, blur: 0.5, noise: 0.5, gamma: 0.5, background: 0.5, size: 0.5, grain: 0.5, contrast: 0.5 });
+  const rows: string[] = [];
+  for (let seed = 1; seed <= 8; seed++) {
+    const rng = new Random(seed);
+    const g = drawCell(rng, look.sizeScale);
+    const stain = renderStain('fine_speckled', g, rng, look.texture);
+    const [sharp, blurred] = (['', 'defocused'] as const).map((a) => imageCell(stain, g, look, a, new Random(seedFrom(seed, 'image'))));
+    const bg = look.background;
+    const stats = (img: Uint8Array) => {
+      let total = 0, inside = 0, n = 0, sq = 0;
+      img.forEach((v, i) => { total += v - bg; if (g.mask[i]) { inside += v; sq += v * v; n++; } });
+      const mean = inside / n;
+      return { total, mean, std: Math.sqrt(sq / n - mean * mean), max: Math.max(...img) };
+    };
+    const a = stats(sharp), b = stats(blurred);
+    rows.push(`seed ${seed}: light ${(b.total / a.total).toFixed(2)}, in-mask mean ${(b.mean / a.mean).toFixed(2)}, std ${(b.std / a.std).toFixed(2)}, peak ${b.max}/${a.max}`);
+    assert.ok(b.total > 0.8 * a.total && b.total < 1.1 * a.total, `seed ${seed}: defocused light ${b.total.toFixed(0)} vs ${a.total.toFixed(0)} in focus`);
+    assert.ok(b.mean > 0.7 * a.mean && b.mean < a.mean, `seed ${seed}: in-mask mean ${b.mean.toFixed(1)} vs ${a.mean.toFixed(1)}`);
+    assert.ok(b.std < 0.6 * a.std && b.max < a.max, `seed ${seed}: in-mask std ${b.std.toFixed(1)} vs ${a.std.toFixed(1)}, peak ${b.max} vs ${a.max}`);
+  }
+  t.diagnostic(rows.join('; '));
 });
 
 test('mean intensity alone is near chance (test ACA < 0.35); a texture measure separates the patterns far better', async () => {

@@ -1,32 +1,69 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine, BackendUnavailableError, parseBackendName } from '../../src/engine/backend';
+import { expectedAutoBackend, missingNative, nativeLoads, nativePackage } from './loadable';
 
-test('a forced native backend that is not installed names its package and what to do', async () => {
-  await assert.rejects(initEngine({ backend: 'tensorflow', log: null }), (err: Error) => {
-    assert.ok(err instanceof BackendUnavailableError);
-    assert.match(err.message, /@tensorflow\/tfjs-node\b/);
-    assert.match(err.message, /not installed/);
-    assert.match(err.message, /environment\.md/);
-    return true;
-  });
-  await assert.rejects(initEngine({ backend: 'tensorflow-gpu', log: null }), /@tensorflow\/tfjs-node-gpu.*CUDA 11\.2/);
-});
-
-test('auto picks the best backend that loads and says why the others were skipped', async () => {
+// First: `auto` must run before any forced backend (initEngine keeps the current one).
+test('auto picks the first backend of tensorflow-gpu > tensorflow > wasm > cpu that loads and says why the others were skipped', async () => {
   const lines: string[] = [];
   const info = await initEngine({ log: (l) => lines.push(l) });
-  // tfjs-node cannot install on these machines; wasm is the fallback.
-  assert.equal(info.backend, 'wasm');
-  assert.equal(tf.getBackend(), 'wasm');
-  assert.equal(info.device, 'cpu');
-  assert.deepEqual(info.skipped.map((s) => s.backend), ['tensorflow-gpu', 'tensorflow']);
-  assert.match(lines.join('\n'), /backend wasm/);
+  const expected = expectedAutoBackend();
+  assert.equal(info.backend, expected);
+  assert.equal(tf.getBackend(), expected === 'wasm' ? 'wasm' : 'tensorflow');
+  assert.equal(info.device, expected === 'tensorflow-gpu' ? 'gpu' : 'cpu');
+  const before = (['tensorflow-gpu', 'tensorflow'] as const).slice(0, (['tensorflow-gpu', 'tensorflow', 'wasm'] as const).indexOf(expected));
+  assert.deepEqual(info.skipped.map((s) => s.backend), before);
+  for (const s of info.skipped) assert.match(s.reason, new RegExp(nativePackage(s.backend as 'tensorflow').replace('/', '\\/')));
+  assert.match(lines.join('\n'), new RegExp(`backend ${expected}\\b`));
+});
+
+const missing = missingNative();
+test('a forced native backend that is not installed names its package and what to do',
+  { skip: missing ? false : 'both @tensorflow/tfjs-node and @tensorflow/tfjs-node-gpu load here: no missing backend to force' }, async () => {
+    const pkg = nativePackage(missing!);
+    await assert.rejects(initEngine({ backend: missing, log: null }), (err: Error) => {
+      assert.ok(err instanceof BackendUnavailableError);
+      assert.ok(err.message.includes(pkg), err.message);
+      // Not installed: how to install it (environment.md); installed but broken: why it did not load.
+      assert.match(err.message, /not installed.*environment\.md|did not load|CUDA libraries/);
+      if (missing === 'tensorflow-gpu') assert.match(err.message, /CUDA 11\.2/);
+      return true;
+    });
+  });
+
+test('a forced backend that loads is the one used', async () => {
+  const forced = nativeLoads('tensorflow') ? 'tensorflow' : 'wasm';
+  const info = await initEngine({ backend: forced, log: null });
+  assert.equal(info.backend, forced);
+  assert.equal(tf.getBackend(), forced);
 });
 
 test('CELLAB_BACKEND values are validated', () => {
   assert.equal(parseBackendName('WASM', 'CELLAB_BACKEND'), 'wasm');
   assert.equal(parseBackendName('auto', 'CELLAB_BACKEND'), 'auto');
   assert.throws(() => parseBackendName('gpu', 'CELLAB_BACKEND'), /CELLAB_BACKEND=gpu is not a backend. Use one of: tensorflow-gpu, tensorflow, wasm, cpu/);
+});
+
+/** The engine line(s) a fresh process prints for wasm; `before` runs first in that process. */
+function engineLines(env: NodeJS.ProcessEnv, before = ''): string[] {
+  const code = `${before}; require(${JSON.stringify(require.resolve('../../src/engine/backend'))}).initEngine({ backend: 'wasm' })` +
+    `.then(() => process.exit(0), (e) => { console.error(e); process.exit(1); })`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { encoding: 'utf8', env: { ...process.env, CELLAB_WASM_THREADS: '1', ...env } });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stderr.split('\n').filter((l) => l.startsWith('cellab:'));
+}
+
+test('cellab\'s SIMD kernels falling back to JavaScript is said once, in the engine line, with the reason', () => {
+  const ok = engineLines({});
+  assert.equal(ok.length, 1, ok.join('\n'));
+  assert.match(ok[0], /^cellab: backend wasm \(cpu; wasm simd, 1 thread\)$/, 'nothing to say when the kernels load');
+  const off = engineLines({ CELLAB_SIMD_KERNELS: '0' });
+  assert.deepEqual(off, ['cellab: backend wasm (cpu; wasm simd, 1 thread; cellab SIMD kernels off (off by CELLAB_SIMD_KERNELS=0): slower JavaScript gradients)']);
+  // The kernel file missing (a checkout without lib/, a broken install).
+  const missing = engineLines({}, `const fs = require('node:fs'); const read = fs.readFileSync;
+    fs.readFileSync = (p, ...a) => { if (/cellab-kernels.*\\.wasm$/.test(String(p))) throw Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' }); return read(p, ...a); }`);
+  assert.equal(missing.length, 1, missing.join('\n'));
+  assert.match(missing[0], /cellab SIMD kernels off \(lib\/cellab-kernels\.wasm is missing \(npm run build:kernels\)\): slower JavaScript gradients\)$/);
 });

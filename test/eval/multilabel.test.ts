@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { evaluateMultiLabel, labelCooccurrence, multiLabelReport } from '../../src/eval/multilabel';
 import { applyLabelDecision, chooseLabelDecision } from '../../src/eval/label-decision';
 import { searchThreshold } from '../../src/eval/threshold';
-import { isMultiLabelCsv, multiLabelPredictionsCsv, readMultiLabelPredictionsCsv } from '../../src/eval/multilabel-csv';
+import { isMultiLabelHeader, multiLabelFromRows, multiLabelPredictionRows } from '../../src/eval/multilabel-csv';
+import { formatCsv, parseCsv } from '../../src/data/csv';
 import { askSklearn, assertClose, rng } from './sklearn';
 
 interface Case { task: 'multilabel'; truth: number[][]; scores: number[][]; predicted: number[][]; why: string }
@@ -119,14 +120,15 @@ test('per-label thresholds maximise each label F1 on the split they are chosen o
 
 test('the multi-label predictions CSV round-trips label names with spaces and commas, and empty sets', () => {
   const names = ['Nucleoplasm', 'Vesicles and punctate cytosolic patterns', 'a, b'];
-  const csv = multiLabelPredictionsCsv({ ids: ['x', 'y', 'z'], paths: ['/p/x.png', '/p/y.png', '/p/z.png'], classNames: names,
+  const rows = multiLabelPredictionRows({ ids: ['x', 'y', 'z'], paths: ['/p/x.png', '/p/y.png', '/p/z.png'], classNames: names,
     truth: [[0, 1, 0], [1, 1, 1], [0, 0, 0]], scores: [[0.1, 0.9, 0.2], [0.8, 0.7, 0.6], [0.2, 0.1, 0.3]], predicted: [[0, 1, 0], [1, 0, 1], [0, 0, 0]] });
+  const csv = formatCsv(rows.header, rows.rows);
   assert.equal(csv.split('\n')[0], 'id,path,labels,Nucleoplasm,Vesicles and punctate cytosolic patterns,"a, b",predicted');
-  const t = readMultiLabelPredictionsCsv(csv);
+  const t = multiLabelFromRows(parseCsv(csv));
   assert.deepEqual(t.classNames, names);
   assert.deepEqual(t.truth, [[0, 1, 0], [1, 1, 1], [0, 0, 0]]);
   assert.deepEqual(t.predicted, [[0, 1, 0], [1, 0, 1], [0, 0, 0]]);
   assert.deepEqual(t.scores[1], [0.8, 0.7, 0.6]);
-  assert.ok(isMultiLabelCsv(csv));
-  assert.throws(() => readMultiLabelPredictionsCsv('id,labels,a,b\n1,c,0.1,0.2\n'), /line 2: true label `c` is neither a label/);
+  assert.ok(isMultiLabelHeader(parseCsv(csv).header));
+  assert.throws(() => multiLabelFromRows(parseCsv('id,labels,a,b\n1,c,0.1,0.2\n')), /line 2: true label `c` is neither a label/);
 });

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCsv } from '../../src/eval/csv';
-import { readPredictionsCsv } from '../../src/eval/predictions-csv';
+import { parseCsv } from '../../src/data/csv';
+import { predictionsFromRows } from '../../src/eval/predictions-csv';
+
+// The text goes through cellab's one CSV reader (data/csv.ts), as in `cellab evaluate`.
+const readPredictionsCsv = (text: string, o?: Parameters<typeof predictionsFromRows>[1]) => predictionsFromRows(parseCsv(text, 'p.csv'), o);
 
 test('a multi-class predictions.csv: label by class name, one score column per class, text columns ignored', () => {
   const csv = 'id,path,label,homogeneous,speckled,nucleolar\r\n' +
@@ -34,11 +37,15 @@ test('a single score column is the positive class of a binary problem', () => {
 test('bad predictions files get errors that say where and what to do', () => {
   assert.throws(() => readPredictionsCsv('id,y,a,b\n1,a,0.5,0.5\n'), /label column `label` is not in the header\. Columns: id, y, a, b \(choose one with --label-col\)/);
   assert.throws(() => readPredictionsCsv('label,a,b\na,0.5,0.5\nz,0.1,0.9\n'), /line 3: label `z` is neither a class \(score column\) nor a class index\. Classes: a, b/);
-  assert.throws(() => readPredictionsCsv('label,a,b\na,0.5\n'), /line 2 has 2 fields; the header has 3/);
+  assert.throws(() => readPredictionsCsv('label,a,b\na,0.5\n'), /p\.csv:2: 2 cell\(s\) but the header \(line 1\) has 3/);
+  // Rows handed over by another reader are checked too.
+  assert.throws(() => predictionsFromRows({ header: ['label', 'a', 'b'], rows: [{ line: 7, cells: ['a', '0.5'] }] }), /line 7 has 2 fields; the header has 3/);
   assert.throws(() => readPredictionsCsv('label,s\na,0.1\nb,0.2\nc,0.3\n'), /exactly two labels.*labels found: a, b, c/);
-  assert.throws(() => parseCsv('a,"b\n'), /closing " is missing/);
 });
 
-test('CSV quoting: commas, doubled quotes and newlines inside quotes', () => {
-  assert.deepEqual(parseCsv('a,"b,c","say ""hi""","x\ny"\n\n1,2,3,4'), [['a', 'b,c', 'say "hi"', 'x\ny'], ['1', '2', '3', '4']]);
+test('a `;`-separated file with a quoted id and a path holding a newline reads like a `,` one', () => {
+  const t = readPredictionsCsv('id;path;label;a;b\r\n"x;1";"p\nq.png";a;0.9;0.1\r\n');
+  assert.deepEqual(t.ids, ['x;1']);
+  assert.deepEqual(t.classNames, ['a', 'b']);
+  assert.deepEqual(t.scores, [[0.9, 0.1]]);
 });

@@ -56,6 +56,20 @@ test('--set values are YAML; sweep.<key> sets the flat sweep map; --set paths re
   assert.deepEqual(parseSet('a.b=hello world'), ['a.b', 'hello world']);
 });
 
+test('a --set value that is not valid YAML is an error naming the key, unless it is plainly text', () => {
+  assert.throws(() => parseSet('sweep.train.lr=[0.001, 0.01'), /--set sweep\.train\.lr=\[0\.001, 0\.01: not valid YAML \(Flow sequence must end with a \]\)\. Fix the brackets or quotes/);
+  assert.throws(() => parseSet('dataset.classWeights={a: 1'), /--set dataset\.classWeights=\{a: 1: not valid YAML \(Flow map must end with a \}\)/);
+  assert.throws(() => parseSet('name="unfinished'), /--set name="unfinished: not valid YAML .*quote the whole value/);
+  assert.throws(() => parseSet('model.pretrained=*base'), /--set model\.pretrained=\*base: not valid YAML \(Unresolved alias/);
+  // A comment would silently cut the value.
+  assert.throws(() => parseSet('description=run #3'), /--set description=run #3: YAML reads `#` after a space as the start of a comment/);
+  assert.deepEqual(parseSet('description="run #3"'), ['description', 'run #3']);
+  // Text YAML refuses only for its reserved first character stays text.
+  assert.deepEqual(parseSet('tracking.tags.owner=@lab'), ['tracking.tags.owner', '@lab']);
+  assert.deepEqual(parseSet('a.b=x#y'), ['a.b', 'x#y']);
+  assert.throws(() => loadExperimentFile(writeExperiment(BASE), { env: {}, set: ['train.epochs=[2'] }), /--set train\.epochs=\[2: not valid YAML/);
+});
+
 test('unknown keys get a did-you-mean hint; wrong types name the key and the expected type', () => {
   const file = writeExperiment(BASE.replace('epochs: 3', 'epoch: 3').replace('lr: 0.01', 'lr: fast'));
   assert.throws(() => loadExperimentFile(file, { env: {} }), (err: Error) => {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadExperimentFile } from '../../src/experiment/config';
 import { expandTrials } from '../../src/experiment/trials';
+import { searchSpec } from '../../src/experiment/search-space';
 
 const root = path.resolve(__dirname, '..', '..');
 const file = (n: string) => path.join(root, 'experiments', `${n}.yaml`);
@@ -44,12 +45,20 @@ test('protein-localisation: multi-label over 4 stains, 2 backbones x LR {0.1 .. 
   assert.deepEqual(acts.map((x) => x.params), [{ 'train.headActivation': 'sigmoid' }, { 'train.headActivation': 'relu' }, { 'train.headActivation': 'tanh' }]);
 });
 
-test('lymphocytosis-small: stratified 5-fold, weighted BCE, dense and linear heads', () => {
+test('lymphocytosis-small: patients as bags, stratified 5-fold over patients, weighted BCE; image vs clinical vs mixture of experts', () => {
   const t = trials('lymphocytosis-small');
-  assert.equal(t.length, 10);
-  assert.equal(t[0].config.dataset.split.kind, 'stratified-kfold');
-  assert.equal(t[0].config.train.loss, 'bce');
-  assert.equal(t[0].config.dataset.classWeights, 'inverse');
+  assert.equal(t.length, 3 * 5);
+  assert.deepEqual([...new Set(t.map((x) => x.config.model.metadata))], ['none', 'only', 'moe']);
+  const c = t[0].config;
+  assert.equal(c.dataset.format, 'dlmi');
+  assert.equal(c.dataset.bags, 'ID');
+  assert.deepEqual(c.dataset.metadata, ['AGE', 'LYMPH_COUNT']);
+  assert.equal(c.dataset.split.kind, 'stratified-kfold');
+  assert.equal(c.model.head, 'mil');
+  assert.equal(c.model.mil.aggregation, 'attention');
+  assert.equal(c.train.loss, 'bce');
+  assert.equal(c.dataset.classWeights, 'inverse');
+  assert.equal(trials('lymphocytosis-small', 'smoke').length, 3 * 2);
 });
 
 test('histology-query: one run with embedding evaluation', () => {
@@ -65,4 +74,16 @@ test('run-experiment --dry-run --json lists the trials as the conventions say', 
   assert.equal(out.trials.length, 2);
   assert.deepEqual(Object.keys(out.trials[0]).sort(), ['config_hash', 'fold', 'index', 'params']);
   assert.deepEqual(out.trials.map((t: { params: Record<string, unknown> }) => t.params['train.lr']), [0.1, 0.003]);
+});
+
+test('protein-localisation --profile search: tpe over backbone, log-LR, weight decay and label smoothing with ASHA', () => {
+  const config = loadExperimentFile(file('protein-localisation'), { env: {}, profile: 'search' }).config;
+  const spec = searchSpec(config);
+  assert.equal(spec.method, 'tpe');
+  assert.equal(spec.prune && spec.prune.method, 'asha');
+  assert.deepEqual(Object.fromEntries(spec.space.map((p) => [p.key, p.dist.kind])),
+    { 'model.backbone': 'choice', 'train.lr': 'loguniform', 'train.weightDecay': 'loguniform', 'train.labelSmoothing': 'uniform' });
+  const t = trials('protein-localisation', 'search');
+  assert.equal(t.length, 16);
+  assert.equal(t.filter((x) => !x.pending).length, spec.tpe.startup);
 });

@@ -10,6 +10,7 @@ import { prSpec, rocSpec } from '../../src/plots/curves';
 import { pcaSpec } from '../../src/plots/pca';
 import { sweepSpec, type TrialRow } from '../../src/plots/sweep';
 import { trainingCurvesSpec } from '../../src/plots/training-curves';
+import { parallelCoordinatesSpec, paramImportanceSpec, searchHistorySpec, searchSpec, type SearchTrial } from '../../src/plots/search';
 import type { VegaLiteSpec } from '../../src/plots/spec';
 import { renderSvg } from '../../src/plots/render';
 import { perLabelF1Spec } from '../../src/plots/per-label-f1';
@@ -45,6 +46,15 @@ const labelPr = [
   { className: 'Nucleoplasm', precision: [0.6, 0.75, 1, 1], recall: [1, 0.75, 0.25, 0], thresholds: [0.2, 0.5, 0.9], averagePrecision: 0.8125 },
   { className: 'Nucleoli', precision: [0.5, 1], recall: [NaN, NaN], averagePrecision: NaN },
 ];
+// A small tpe search: the learning rate on a log scale, a backbone, dropout only for resnet18.
+const search: SearchTrial[] = [
+  { trial: 0, params: { 'model.backbone': 'small-cnn', 'train.lr': 0.0003 }, value: 0.62, outcome: 'completed' },
+  { trial: 1, params: { 'model.backbone': 'resnet18', 'train.lr': 0.02, 'model.dropout': 0.3 }, value: 0.55, outcome: 'pruned' },
+  { trial: 2, params: { 'model.backbone': 'resnet18', 'train.lr': 0.002, 'model.dropout': 0.1 }, value: 0.81, outcome: 'completed' },
+  { trial: 3, params: { 'model.backbone': 'small-cnn', 'train.lr': 0.08 }, value: null, outcome: 'diverged' },
+  { trial: 4, params: { 'model.backbone': 'resnet18', 'train.lr': 0.003, 'model.dropout': 0.2 }, value: 0.78, outcome: 'completed' },
+];
+const importance = [{ param: 'train.lr', share: 0.7, statistic: 0.42 }, { param: 'model.backbone', share: 0.3, statistic: 0.18 }, { param: 'model.dropout', share: 0, statistic: 0 }];
 
 const cases: Record<string, () => VegaLiteSpec> = {
   'per-label-f1': () => perLabelF1Spec({ perLabel, micro: 0.75, macro: 0.6089 }),
@@ -61,6 +71,10 @@ const cases: Record<string, () => VegaLiteSpec> = {
   'training-curves': () => trainingCurvesSpec(history),
   'sweep-lr': () => sweepSpec(trials, { metric: 'val/accuracy', x: 'train.lr' }),
   'sweep-bars': () => sweepSpec(trials, { metric: 'val/accuracy' }),
+  'search-history': () => searchHistorySpec(search),
+  'search-parallel': () => parallelCoordinatesSpec(search),
+  'search-importance': () => paramImportanceSpec(importance, { method: 'one-way ANOVA (omega squared)' }),
+  search: () => searchSpec(search, { title: 'Search (tpe + asha pruning)', importance, importanceMethod: 'one-way ANOVA (omega squared)' }),
 };
 
 const golden = (name: string) => path.join(__dirname, 'golden', `${name}.vl.json`);
@@ -93,6 +107,17 @@ test('what a researcher reads in the plots is there', async () => {
   assert.ok((await renderSvg(cases['label-cooccurrence']())).includes('>12</text>'));
   const pr = await renderSvg(cases['pr-per-label']());
   assert.ok(pr.includes('Nucleoplasm (AP 0.81)') && pr.includes('no positives (curve undefined): Nucleoli'));
+  const searchSvg = await renderSvg(cases.search());
+  for (const t of ['val/accuracy by trial (line: best so far)', 'Parameters vs val/accuracy', 'Parameter importance', '1 trial(s) not shown (diverged: 1)', 'pruned', 'resnet18', 'train.lr']) {
+    assert.ok(searchSvg.includes(t), `search plot shows ${t}`);
+  }
+  // The learning rate axis is logarithmic: 0.003 sits above the geometric middle of 0.0003..0.02 (0.0024), 0.002 below.
+  const lrAxis = (cases['search-parallel']() as unknown as { layer: { data: { values: { axis: string; pos: number; label: string }[] } }[] }).layer[1].data.values
+    .filter((v) => v.axis === 'train.lr');
+  assert.ok(lrAxis.find((v) => v.label === '0.003')!.pos > 0.5 && lrAxis.find((v) => v.label === '0.002')!.pos < 0.5 && lrAxis.find((v) => v.label === '0.0003')!.pos === 0);
+  // Best so far: the running best of completed trials only (the pruned trial's value does not count).
+  const best = (cases['search-history']() as unknown as { data: { values: { trial: number; best: number }[] } }).data.values.map((v) => v.best);
+  assert.deepEqual(best, [0.62, 0.62, 0.81, 0.81]);
 });
 
 test('spec builders reject bad input with what is available', () => {

@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FileStore, datasetId } from '../../src/tracking/file-store';
+import { FileStore, datasetId, parseMetricLines } from '../../src/tracking/file-store';
 import { openTracking } from '../../src/tracking/tracking';
 import { parsePyYaml } from '../../src/tracking/pyyaml';
 
-const FIXTURE = '/work/shared/fixtures/mlflow/filestore-2.22.4/mlruns';
+const FIXTURE = path.join(__dirname, 'fixtures', 'mlflow', 'filestore-2.22.4', 'mlruns');
 const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
 const quiet = () => undefined;
 
@@ -170,4 +170,24 @@ test('two processes writing different runs into one store at once leave it whole
     assert.equal((await s.downloadArtifact(r.info, 'writer.txt')).toString(), r.info.runName);
   }
   assert.ok(!fs.existsSync(path.join(store, '.cellab.lock')));
+});
+
+test('a metric line the store cannot read is an error naming file and line, not a dropped point; a line still being written is not', () => {
+  assert.deepEqual(parseMetricLines('val/loss', '1700000000000 0.5 0\n1700000000001 nan 1\n1700000000002 0.2'),
+    [{ key: 'val/loss', value: 0.5, timestamp: 1700000000000, step: 0 }, { key: 'val/loss', value: NaN, timestamp: 1700000000001, step: 1 }]);
+  assert.throws(() => parseMetricLines('val/loss', '1700000000000 0.5 0\n1700000000001 oops 1\n', '/s/metrics/val/loss'),
+    /\/s\/metrics\/val\/loss:2: '1700000000001 oops 1' is not a metric point/);
+  assert.throws(() => parseMetricLines('val/loss', '17000000 0.5 0 9\n', 'f'), /f:1: .* is not a metric point/);
+});
+
+test('a damaged run makes a search fail naming it, instead of vanishing from the results', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-damaged-'));
+  const store = new FileStore(root);
+  const exp = await store.createExperiment('e');
+  const ok = await store.createRun({ experimentId: exp, startTime: Date.now(), tags: {} });
+  const bad = await store.createRun({ experimentId: exp, startTime: Date.now(), tags: {} });
+  assert.equal((await store.searchRuns({ experimentIds: [exp] })).length, 2);
+  fs.writeFileSync(path.join(root, exp, bad.runId, 'metrics', 'loss'), '1700000000000 0.5 0\ngarbage\n');
+  await assert.rejects(store.searchRuns({ experimentIds: [exp] }), new RegExp(`run ${bad.runId} in .* cannot be read \\(.*loss:2: 'garbage' is not a metric point.*fix or remove`));
+  assert.equal((await store.getRun(ok.runId)).info.runId, ok.runId);
 });

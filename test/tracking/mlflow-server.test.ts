@@ -4,9 +4,10 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { MlflowTestServer } from './mlflow-server';
 
-const FIXTURE = '/work/shared/fixtures/mlflow/rest-2.22.4.json';
+const FIXTURE = path.join(__dirname, 'fixtures', 'mlflow', 'rest-2.22.4.json');
 interface Exchange { name: string; method: string; path: string; query: Record<string, string> | null; request: unknown; status: number; response: unknown }
 const exchanges = (JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as { exchanges: Exchange[] }).exchanges;
 

@@ -1,6 +1,6 @@
 // A real HTTP server on loopback that answers like MLflow 2.22.4's tracking
 // server (sqlite backend, --serve-artifacts), as recorded in
-// /work/shared/fixtures/mlflow/rest-2.22.4.json: same paths, status codes,
+// test/tracking/fixtures/mlflow/rest-2.22.4.json: same paths, status codes,
 // error bodies, limits and quirks (param values cut at 6000 chars, "abc"
 // metric values stored as 0, NaN as "NaN", unknown paths answered with an
 // HTML 404). Written independently of src/tracking: it shares no code with the
@@ -182,6 +182,17 @@ export class MlflowTestServer {
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
+  private readonly faults = new Map<string, { status: number; code: string }>();
+
+  /** Answer `route` (e.g. "GET /api/2.0/mlflow-artifacts/artifacts") with this error until cleared: a server fault mid-session. */
+  fail(route: string, status: number, code = 'INTERNAL_ERROR'): void {
+    this.faults.set(route, { status, code });
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
   count(path: string): number {
     return this.requests.filter((r) => r.path === path).length;
   }
@@ -224,6 +235,8 @@ export class MlflowTestServer {
       return send(401, UNAUTHENTICATED, 'text/html; charset=utf-8', { 'WWW-Authenticate': 'Basic realm="mlflow"' });
     }
     try {
+      const fault = this.faults.get(`${method} ${url.pathname}`);
+      if (fault) throw new ApiError(fault.status, fault.code, `injected fault on ${method} ${url.pathname}`);
       const artifactPrefix = '/api/2.0/mlflow-artifacts/artifacts/';
       if (url.pathname.startsWith(artifactPrefix)) {
         const p = decodeURIComponent(url.pathname.slice(artifactPrefix.length));

@@ -10,7 +10,7 @@ import { pushRuns } from '../../src/tracking/push';
 import { FileStore } from '../../src/tracking/file-store';
 import { MlflowTestServer } from './mlflow-server';
 
-const FIXTURE = '/work/shared/fixtures/mlflow/filestore-2.22.4/mlruns';
+const FIXTURE = path.join(__dirname, 'fixtures', 'mlflow', 'filestore-2.22.4', 'mlruns');
 const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), p));
 const quiet = () => undefined;
 const server = new MlflowTestServer();

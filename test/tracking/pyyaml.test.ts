@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { dumpPyYaml, parsePyYaml } from '../../src/tracking/pyyaml';
 
-const STORE = '/work/shared/fixtures/mlflow/filestore-2.22.4/mlruns';
+const STORE = path.join(__dirname, 'fixtures', 'mlflow', 'filestore-2.22.4', 'mlruns');
 function metaFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? metaFiles(path.join(dir, e.name)) : e.name === 'meta.yaml' ? [path.join(dir, e.name)] : []);

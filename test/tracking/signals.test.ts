@@ -1,6 +1,6 @@
 // SIGINT / SIGTERM while a run is active: hooks run, the run is flushed and
 // ended as KILLED, the process exits 130 / 143. A process that just ends
-// closes its forgotten runs as FINISHED.
+// closes its forgotten runs as KILLED, with the reason in a tag and on stderr.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -50,14 +50,17 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   });
 }
 
-test('a process that runs out of work ends its forgotten run as FINISHED', async () => {
+test('a process that runs out of work ends its forgotten run as KILLED, saying why in a tag and on stderr', async () => {
   const store = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-sig-'));
   const child = start(store, 'exit');
   assert.equal(await child.exited, 0, child.err());
   const run = await new FileStore(store).getRun(child.out().split('\n')[0]);
-  assert.equal(run.info.status, 'FINISHED');
-  assert.equal((await new FileStore(store).getMetricHistory(run.info.runId, 'train/loss')).length, 3);
+  assert.equal(run.info.status, 'KILLED', 'never FINISHED: nobody said the run was done');
+  assert.ok(run.info.endTime);
+  assert.equal(run.tags['cellab.end_reason'], 'the process exited without ending the run');
+  assert.equal((await new FileStore(store).getMetricHistory(run.info.runId, 'train/loss')).length, 3, 'its metrics are kept');
   assert.equal(run.tags['cellab.outcome'], undefined);
+  assert.match(child.err(), new RegExp(`exiting with 1 run\\(s\\) never ended \\(${run.info.runId}\\): ending them as KILLED, tagged cellab\\.end_reason`));
 });
 
 test('in a notebook kernel (which handles SIGINT itself) the run ends KILLED and the kernel lives on', async () => {

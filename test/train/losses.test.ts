@@ -108,6 +108,11 @@ test('makeLoss for multi-label targets: bce / focal only, label weights weight t
   const l = makeLoss({ kind: 'bce', multiLabel: true, classWeights: [3, 1, 0.5] }, 3);
   near(val(() => l(t2(ML_TARGETS), t2(ML_LOGITS))), val(() => binaryCrossEntropy(t2(ML_TARGETS), t2(ML_LOGITS), { posWeight: tf.tensor1d([3, 1, 0.5]) })), 'label weights = pos_weight');
   l.dispose();
+  // Label smoothing per label: targets 0/1 become eps/2 and 1 - eps/2.
+  const sm = makeLoss({ kind: 'bce', multiLabel: true, labelSmoothing: 0.2 }, 3);
+  const smoothed = ML_TARGETS.map((r) => r.map((v) => v * 0.8 + 0.1));
+  near(val(() => sm(t2(ML_TARGETS), t2(ML_LOGITS))), val(() => binaryCrossEntropy(t2(smoothed), t2(ML_LOGITS))), 'smoothed targets');
+  sm.dispose();
   // The prior: BCE of logit(p_c) equals the mean binary entropy of the label frequencies, whatever the activation.
   const flat = Uint8Array.from(ML_TARGETS.flat());
   const p = [3 / 5, 2 / 5, 2 / 5];

@@ -91,3 +91,40 @@ export function resizedCrop(img: Img, box: Box): Float32Array {
   }
   return out;
 }
+
+export type PadMode = 'reflect' | 'zero';
+
+/** Index `i` folded back into 0..n-1 by mirroring at the edge pixels (numpy/PyTorch 'reflect': -1 -> 1, n -> n-2). */
+function reflectIndex(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * (n - 1);
+  const m = ((i % period) + period) % period;
+  return m < n ? m : period - m;
+}
+
+/**
+ * Shift the image by (dx, dy) pixels (right, down), filling what enters at
+ * the border by reflection or with zeros. Equals padding by k >= |dx|, |dy|
+ * and cropping the original size at offset (k - dx, k - dy): torchvision's
+ * RandomCrop(size, padding=k, padding_mode='reflect') once the offset is drawn.
+ */
+export function translate({ data, h, w, c }: Img, dx: number, dy: number, mode: PadMode = 'reflect'): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let y = 0; y < h; y++) {
+    let sy = y - dy;
+    if (sy < 0 || sy >= h) {
+      if (mode === 'zero') continue;
+      sy = reflectIndex(sy, h);
+    }
+    for (let x = 0; x < w; x++) {
+      let sx = x - dx;
+      if (sx < 0 || sx >= w) {
+        if (mode === 'zero') continue;
+        sx = reflectIndex(sx, w);
+      }
+      const s = (sy * w + sx) * c, d = (y * w + x) * c;
+      for (let k = 0; k < c; k++) out[d + k] = data[s + k];
+    }
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 // Augmentation: small functions on one image or one batch, and the pipeline.
-export { hflip, vflip, rot90, rotate, resizedCrop } from './geometry';
-export type { Img, Box } from './geometry';
+export { hflip, vflip, rot90, rotate, resizedCrop, translate } from './geometry';
+export type { Img, Box, PadMode } from './geometry';
 export { adjustBrightness, adjustContrast, erase } from './photometric';
 export { sampleBox, sampleBeta } from './boxes';
 export { mixup, cutmix, cutmixBox } from './mix';

@@ -1,12 +1,15 @@
 // The `dataset.augment` config as one batch transform, and a wrapper that
 // puts it on a training source (val/test never get it). Per image: crop,
-// flips, quarter turns, rotation, brightness, contrast, erasing; then per
-// batch: mixup or CutMix.
+// translation, flips, quarter turns, rotation, brightness, contrast,
+// erasing (torchvision's usual order: geometry, then photometry, then
+// erasing); then per batch: mixup or CutMix. Normalisation comes after all
+// of them (batches.ts), as torchvision's Normalize ends its pipelines.
 import * as tf from '@tensorflow/tfjs';
 import { Random, seedFrom } from '../../engine/random';
 import type { AugmentConfig } from '../schema';
 import { ArrayBatchSource, type Batch, type BatchArrays, type BatchSource, type BatchTransform } from '../batches';
-import { hflip, resizedCrop, rot90, rotate, vflip, type Img } from './geometry';
+import { hflip, resizedCrop, rot90, rotate, translate, vflip, type Img } from './geometry';
+import { DataError } from '../bad-input';
 import { adjustBrightness, adjustContrast, erase } from './photometric';
 import { sampleBeta, sampleBox } from './boxes';
 import { cutmix, cutmixBox, mixup } from './mix';
@@ -15,6 +18,11 @@ function augmentImage(img: Img, cfg: AugmentConfig, rng: Random): Float32Array {
   let d = img.data;
   const at = (data: Float32Array): Img => ({ ...img, data });
   if (cfg.crop && rng.bool(cfg.crop.p)) d = resizedCrop(at(d), sampleBox(img.h, img.w, cfg.crop.scale, cfg.crop.ratio, rng));
+  if (cfg.translate && rng.bool(cfg.translate.p)) {
+    // Offsets uniform in -k..k: the 2k + 1 crop positions of RandomCrop(padding=k).
+    const k = cfg.translate.pixels;
+    d = translate(at(d), rng.int(2 * k + 1) - k, rng.int(2 * k + 1) - k, cfg.translate.padding);
+  }
   if (cfg.hflip > 0 && rng.bool(cfg.hflip)) d = hflip(at(d));
   if (cfg.vflip > 0 && rng.bool(cfg.vflip)) d = vflip(at(d));
   if (cfg.rotate90 && img.h === img.w) d = rot90(at(d), rng.int(4));
@@ -33,6 +41,9 @@ function augmentImage(img: Img, cfg: AugmentConfig, rng: Random): Float32Array {
 export function makeAugmenter(cfg: AugmentConfig): BatchTransform {
   return (b: BatchArrays, rng: Random) => {
     const [h, w, c] = b.shape;
+    if (cfg.translate && cfg.translate.padding === 'reflect' && cfg.translate.pixels >= Math.min(h, w)) {
+      throw new DataError(`dataset.augment.translate.pixels is ${cfg.translate.pixels} but reflection needs fewer pixels than the image side (${Math.min(h, w)}): lower it or use padding: zero`);
+    }
     const per = h * w * c;
     for (let i = 0; i < b.n; i++) {
       const img: Img = { data: b.x.subarray(i * per, (i + 1) * per), h, w, c };

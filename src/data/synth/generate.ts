@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Random } from '../../engine/random';
 import { DataError } from '../bad-input';
-import { cellsCsv, groundTruthCsv, labelsCsv, splitCsv, synthCsv, type WrittenItem } from './manifests';
+import { cellsCsv, groundTruthCsv, labelsCsv, splitCsv, synthCsv, SYNTH_OUTPUT_ENTRIES, type WrittenItem } from './manifests';
 import { planIntensity, planPatterns, type ItemPlan, type Plan } from './plan';
 import { FileWriter } from './file-writer';
 import { encodeGreyPng } from './png';
@@ -29,18 +29,15 @@ export const DEFAULT_ANOMALY_FRACTION = 0.02;
 /** Files handed to the OS at once: writing overlaps with drawing the next cells. */
 const MAX_PENDING_WRITES = 32;
 
-/** Files this generator writes; only these are removed when a set is regenerated in place. */
-const OWN_ENTRIES = ['training', 'test', 'images', 'cells.csv', 'labels.csv', 'synth.csv', 'README.md'];
-
-/** Make `out` ready for a set: created, or an earlier synthetic set's own entries removed (anything else there is refused). */
-export function prepareOutDir(out: string, own: readonly string[] = OWN_ENTRIES): void {
+/** Make `out` ready for a synthetic set (any kind): new, empty, or an earlier set whose own entries are removed. */
+export function prepareOutDir(out: string): void {
   if (fs.existsSync(out)) {
     if (!fs.statSync(out).isDirectory()) throw new DataError(`output folder ${out} is a file; give a folder`);
     const entries = fs.readdirSync(out);
     if (entries.length > 0 && !entries.includes('synth.csv')) {
       throw new DataError(`output folder ${out} is not empty and holds no synth.csv, so it is not a synthetic set: choose an empty or new folder`);
     }
-    for (const e of own) fs.rmSync(path.join(out, e), { recursive: true, force: true });
+    for (const e of SYNTH_OUTPUT_ENTRIES) fs.rmSync(path.join(out, e), { recursive: true, force: true });
   }
   fs.mkdirSync(out, { recursive: true });
 }

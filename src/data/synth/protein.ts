@@ -47,7 +47,6 @@ export interface ProteinSummary {
 
 export const PROTEIN_DEFAULT_N = 600;
 export const PROTEIN_DEFAULT_ANOMALIES = 0.03;
-const OWN_ENTRIES = ['train', 'train.csv', 'label_names.csv', 'synth.csv', 'README.md'];
 
 /** A deterministic HPA-2021-like image id (UUID-shaped hex). */
 function imageId(rng: Random): string {
@@ -81,7 +80,7 @@ export async function generateProteinSynthetic(o: ProteinOptions): Promise<Prote
   if (!Number.isInteger(size) || size < 48 || size > 1024) throw new DataError(`size ${size}: the field size must be an integer from 48 to 1024 pixels`);
   const root = new Random(seed);
   const { images, plates } = plan(n, fraction, root.fork('plan'));
-  prepareOutDir(o.out, OWN_ENTRIES);
+  prepareOutDir(o.out);
   fs.mkdirSync(path.join(o.out, 'train'), { recursive: true });
   const looks = new Map<number, PlateLook>();
   for (let p = 1; p <= plates; p++) looks.set(p, plateLook(root.fork('plate', p)));

@@ -30,8 +30,19 @@ per specimen (patient); a patient is positive or negative as a whole, so split b
 Not real microscopy: drawn by \`cellab synth\` to exercise the pipeline end to end.
 Patterns differ by texture (granule size, density and arrangement), not by mean
 brightness; each specimen has its own brightness, contrast, blur and noise, so a
-specimen leaking across a split inflates scores. Planted anomalies (saturated,
-near-black, defocused) are marked in \`synth.csv\`.
+specimen leaking across a split inflates scores.
+
+Planted anomalies (a share of the cells, column \`anomaly\` of \`synth.csv\`):
+
+- \`saturated\`: exposed 6-9x too long; much of the cell clips at 255, brighter background.
+- \`near_black\`: about 4% of the normal signal (a missed exposure or no stain).
+- \`defocused\`: out of focus: blurred by a further 3.5-5 px (Gaussian sigma), so the
+  texture and peaks fade and light spills past the outline, but 90-100% of the light is
+  still there. Its mean intensity inside the mask drops only ~10%, so a mean-intensity
+  filter (\`dataset.anomalyFilter\`, either method) does not catch it; the \`specimen\`
+  method catches saturated and near-black cells, the \`class\` method mostly the
+  saturated ones. Finding defocused cells needs a focus measure (e.g. the variance of
+  the Laplacian), not the mean.
 
 Rebuild byte for byte:
 

@@ -88,9 +88,12 @@ export function imageCell(stain: Field, g: CellGeometry, look: SpecimenLook, ano
     bgLevel = Math.min(bgLevel, 3) * 0.5;
     readNoise *= 0.4;
   } else if (anomaly === 'defocused') {
-    // Far out of focus, a cell's light spreads into a dim haze: blurred and much darker.
+    // Out of focus, the optics spread the same light over a wider disc: the
+    // texture blurs away, peaks drop and light spills past the outline, but
+    // the total collected is about the same (a little lost to the wider
+    // aperture cone). The mean inside the mask drops only by what spills out.
     sigma = Math.hypot(sigma, rng.uniform(3.5, 5));
-    brightness *= rng.uniform(0.12, 0.2);
+    brightness *= rng.uniform(0.9, 1);
   }
   // Gamma changes the texture's contrast; renormalise so it leaves the mean alone.
   const shaped = newField(stain.width, stain.height);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hflip, vflip, rot90, rotate, resizedCrop, type Img } from '../../../src/data/augment/geometry';
+import { hflip, vflip, rot90, rotate, resizedCrop, translate, type Img } from '../../../src/data/augment/geometry';
+import { python } from '../helpers';
 
 // A 3x3 grey image with values 1..9:  1 2 3 / 4 5 6 / 7 8 9
 const img = (): Img => ({ data: Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), h: 3, w: 3, c: 1 });
@@ -38,4 +39,23 @@ test('resized crop: the whole image is the identity; a 2x2 corner box is enlarge
   assert.equal(crop[15], 1);
   assert.equal(crop[0], 0);
   assert.ok(crop[10] > 0.5);
+});
+
+test("translate: every crop of a reflect-padded image equals numpy's pad(mode='reflect') (torchvision's RandomCrop padding_mode='reflect'); zero padding fills zeros", () => {
+  const h = 5, w = 6, c = 2, k = 3;
+  const src: Img = { data: Float32Array.from({ length: h * w * c }, (_, i) => i + 1), h, w, c };
+  // Every offset of the (h + 2k) x (w + 2k) padded image, cropped back to h x w.
+  const want = python<number[][][][][]>(`
+import json, numpy as np
+x = np.arange(1, ${h * w * c} + 1, dtype=np.float32).reshape(${h}, ${w}, ${c})
+p = np.pad(x, ((${k}, ${k}), (${k}, ${k}), (0, 0)), mode='reflect')
+print(json.dumps([[p[oy:oy + ${h}, ox:ox + ${w}].tolist() for ox in range(${2 * k + 1})] for oy in range(${2 * k + 1})]))`);
+  for (let oy = 0; oy <= 2 * k; oy++) {
+    for (let ox = 0; ox <= 2 * k; ox++) {
+      assert.deepEqual(Array.from(translate(src, k - ox, k - oy)), want[oy][ox].flat(2), `offset (${ox}, ${oy})`);
+    }
+  }
+  assert.deepEqual(Array.from(translate(img(), 0, 0)), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  // One right and one down with zeros: 0 0 0 / 0 1 2 / 0 4 5.
+  assert.deepEqual(Array.from(translate(img(), 1, 1, 'zero')), [0, 0, 0, 0, 1, 2, 0, 4, 5]);
 });

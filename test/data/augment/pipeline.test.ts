@@ -56,3 +56,24 @@ test('a source that is not ours is augmented on its tensors', () => {
   t(arr, new Random(1));
   assert.equal(arr.x.filter((v) => v === 0).length, 4, 'a 2x2 patch erased');
 });
+
+test('translate: shifts of up to k pixels in x and y, all 2k + 1 offsets drawn; reflection needs k below the image side', () => {
+  // A single bright pixel in the middle of a 9x9 image: where it lands is the offset.
+  const t = makeAugmenter(augment({ translate: { pixels: 2 } }));
+  const seen = new Set<string>();
+  for (let i = 0; i < 400; i++) {
+    const arr = { x: new Float32Array(81), y: Float32Array.from([1, 0]), labels: Int32Array.from([0]), n: 1, shape: [9, 9, 1] as [number, number, number], numClasses: 2 };
+    arr.x[4 * 9 + 4] = 1;
+    t(arr, new Random(i));
+    const at = arr.x.indexOf(1);
+    assert.equal(arr.x.filter((v) => v === 1).length, 1, 'the pixel moves, nothing else lights up');
+    seen.add(`${(at % 9) - 4},${Math.floor(at / 9) - 4}`);
+  }
+  assert.equal(seen.size, 25, `offsets seen: ${[...seen].sort().join(' ')}`);
+  assert.ok([...seen].every((o) => o.split(',').every((v) => Math.abs(Number(v)) <= 2)));
+  assert.deepEqual(augment({ translate: {} }).translate, { pixels: 4, padding: 'reflect', p: 1 });
+  const big = makeAugmenter(augment({ translate: { pixels: 4 } }));
+  const arr = { x: new Float32Array(16), y: Float32Array.from([1, 0]), labels: Int32Array.from([0]), n: 1, shape: [4, 4, 1] as [number, number, number], numClasses: 2 };
+  assert.throws(() => big(arr, new Random(1)), /dataset\.augment\.translate\.pixels is 4 but reflection needs fewer pixels than the image side \(4\)/);
+  assert.throws(() => augment({ translate: { pixels: 2, padding: 'mirror' } }), /`dataset.augment.translate.padding` must be one of 'reflect' \| 'zero', got 'mirror'/);
+});
