@@ -41,7 +41,6 @@ test('protein-localisation: multi-label over 4 stains, 2 backbones x LR {0.1 .. 
   assert.equal(c.eval.multiLabel.decision, 'per-label');
   const acts = trials('protein-localisation', 'activations');
   assert.deepEqual(acts.map((x) => x.config.train.headActivation), ['sigmoid', 'relu', 'tanh']);
-  assert.equal(acts[0].config.eval.multiLabel.decision, 'fixed', 'the study read its heads at 0.5');
   assert.deepEqual(acts.map((x) => x.params), [{ 'train.headActivation': 'sigmoid' }, { 'train.headActivation': 'relu' }, { 'train.headActivation': 'tanh' }]);
 });
 
