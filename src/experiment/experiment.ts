@@ -118,7 +118,9 @@ export class ExperimentResult {
     /** A metric against the swept learning rate (log axis), one line per other swept key; or bars per configuration. */
     sweep: async (o: { metric?: string } = {}): Promise<VegaLiteSpec> => {
       const keys = [...new Set(this.rows.flatMap((r) => Object.keys(r.params)))];
-      const metric = o.metric ?? (this.rows.some((r) => r.metrics.average_class_accuracy !== undefined) ? 'average_class_accuracy' : 'accuracy');
+      // Multi-label rows (they carry a Hamming loss) compare on micro F1, the protein study's headline.
+      const metric = o.metric ?? (this.rows.some((r) => r.metrics.hamming_loss !== undefined) ? 'micro_f1'
+        : this.rows.some((r) => r.metrics.average_class_accuracy !== undefined) ? 'average_class_accuracy' : 'accuracy');
       const x = keys.find((k) => /(^|\.)lr$/.test(k));
       const spec = sweepSpec(this.rows.map((r) => ({ trial: r.trial, params: r.params, metrics: r.metrics, outcome: r.outcome, fold: r.fold })), {
         metric, x, color: keys.find((k) => k !== x), title: `${this.resolved.config.name}: ${metric} by trial`,
