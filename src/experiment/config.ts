@@ -206,6 +206,8 @@ export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; ba
       throw new ConfigError([`profile \`${profile}\` is not defined.${didYouMean(profile, available)} Available: ${available.join(', ') || '(none)'}`], source);
     }
     merged = deepMerge(base, profiles[profile]) as Json;
+    // A profile drops a swept key with null, as --set sweep.<key>=null does.
+    if (isMap(merged.sweep)) for (const [k, v] of Object.entries(merged.sweep)) if (v === null) delete (merged.sweep as Json)[k];
   } else if (profiles !== undefined && !isMap(profiles)) {
     throw new ConfigError(['`profiles` must be a mapping of profile name to overrides'], source);
   }

@@ -18,6 +18,7 @@ import { openTracking, findProjectRoot, type Tracking } from '../tracking/index'
 import { evaluateClassification, predictionsFromRows, searchThreshold, type ClassificationEvaluation, type PredictionsTable } from '../eval/index';
 import { parseCsv } from '../data/csv';
 import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, searchSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
+import { isMultiLabelRun, loadMultiLabelRuns, multiLabelPlots, multiLabelReportTable, thresholdTable, type MultiLabelRunView } from './multilabel-view';
 
 export interface RunExperimentOptions {
   trackingUri?: string;
@@ -118,7 +119,9 @@ export class ExperimentResult {
     /** A metric against the swept learning rate (log axis), one line per other swept key; or bars per configuration. */
     sweep: async (o: { metric?: string } = {}): Promise<VegaLiteSpec> => {
       const keys = [...new Set(this.rows.flatMap((r) => Object.keys(r.params)))];
-      const metric = o.metric ?? (this.rows.some((r) => r.metrics.average_class_accuracy !== undefined) ? 'average_class_accuracy' : 'accuracy');
+      // Multi-label rows (they carry a Hamming loss) compare on micro F1, the protein study's headline.
+      const metric = o.metric ?? (this.rows.some((r) => r.metrics.hamming_loss !== undefined) ? 'micro_f1'
+        : this.rows.some((r) => r.metrics.average_class_accuracy !== undefined) ? 'average_class_accuracy' : 'accuracy');
       const x = keys.find((k) => /(^|\.)lr$/.test(k));
       const spec = sweepSpec(this.rows.map((r) => ({ trial: r.trial, params: r.params, metrics: r.metrics, outcome: r.outcome, fold: r.fold })), {
         metric, x, color: keys.find((k) => k !== x), title: `${this.resolved.config.name}: ${metric} by trial`,
@@ -209,6 +212,7 @@ function runLink(uri: string, experimentId: string, runId: string): string {
  */
 export class TrialView {
   private cache?: Promise<{ evaluation: ClassificationEvaluation; thresholds: (number | undefined)[]; positive?: number }>;
+  private multiCache?: Promise<MultiLabelRunView | undefined>;
   private trackingHandle?: Promise<Tracking>;
   readonly rows: TrialRow[];
 
@@ -313,8 +317,40 @@ export class TrialView {
     return `${cls} when its score >= ${thresholds.map((t) => (t === undefined ? 'argmax' : t.toFixed(4))).join(' / ')} (chosen on validation${thresholds.length > 1 ? ', per fold' : ''})`;
   }
 
-  /** Per-class precision, recall, F1 and support, then micro/macro/weighted averages (scikit-learn's report). */
+  /** Multi-label runs (label sets): their pooled predictions at the runs' decisions; undefined for single-label runs. */
+  multiLabel(): Promise<MultiLabelRunView | undefined> {
+    this.multiCache ??= (async () => {
+      const tracking = await this.tracking();
+      return (await isMultiLabelRun(tracking, this.runId)) ? loadMultiLabelRuns(tracking, this.runIds) : undefined;
+    })();
+    return this.multiCache;
+  }
+
+  private async requireMultiLabel(what: string): Promise<MultiLabelRunView> {
+    const v = await this.multiLabel();
+    if (!v) throw new Error(`${what} is for multi-label runs (label sets); run ${this.runId} is single-label: use plots.confusionMatrix(), roc() or pr()`);
+    return v;
+  }
+
+  /** Multi-label: each label's decision threshold, chosen on validation (thresholds.json). */
+  async thresholds(): Promise<Record<string, unknown>[]> {
+    const v = await this.requireMultiLabel('thresholds()');
+    const rows = thresholdTable(v);
+    if (!inNotebook()) return rows;
+    showTable(rows, { title: `Decision thresholds (${this.label}): ${v.decisions[0]}` });
+    return shown(rows, 'thresholds, shown above');
+  }
+
+  /** Per-class precision, recall, F1 and support, then micro/macro/weighted averages (scikit-learn's report); multi-label: per label, then micro/macro/weighted/samples. */
   async report(): Promise<Record<string, unknown>[]> {
+    const ml = await this.multiLabel();
+    if (ml) {
+      const rows = multiLabelReportTable(ml);
+      if (!inNotebook()) return rows;
+      const m = ml.evaluation.metrics;
+      showTable(rows, { title: `Multi-label report (${this.label}); subset accuracy ${m.subset_accuracy.toFixed(4)}, Hamming loss ${m.hamming_loss.toFixed(4)}${m.mean_ap !== undefined ? `, mean AP ${m.mean_ap.toFixed(4)}` : ''}` });
+      return shown(rows, 'multi-label report, shown above');
+    }
     const e = await this.evaluation();
     const m = e.metrics;
     const rows: Record<string, unknown>[] = e.perClass.map((c) => ({ class: c.className, precision: c.precision, recall: c.recall, f1: c.f1, support: c.support }));
@@ -342,6 +378,14 @@ export class TrialView {
   }
 
   readonly plots = {
+    /** Multi-label: F1 per label with its support. */
+    perLabel: async (): Promise<VegaLiteSpec> => display(multiLabelPlots(await this.requireMultiLabel('plots.perLabel()'), this.label).perLabel()),
+    /** Multi-label: true positives, false negatives and false positives per label. */
+    labelCounts: async (): Promise<VegaLiteSpec> => display(multiLabelPlots(await this.requireMultiLabel('plots.labelCounts()'), this.label).labelCounts()),
+    /** Multi-label: how often labels occur together in the reported split. */
+    cooccurrence: async (): Promise<VegaLiteSpec> => display(multiLabelPlots(await this.requireMultiLabel('plots.cooccurrence()'), this.label).cooccurrence()),
+    /** Multi-label: precision-recall curve per label, the chosen threshold marked. */
+    prPerLabel: async (): Promise<VegaLiteSpec> => display(multiLabelPlots(await this.requireMultiLabel('plots.prPerLabel()'), this.label).prPerLabel()),
     confusionMatrix: async (o: { normalize?: boolean } = {}): Promise<VegaLiteSpec> => {
       const e = await this.evaluation();
       const decision = await this.decision();

@@ -16,6 +16,21 @@ export interface EmbeddingEvalConfig {
   referenceThreshold?: number | null;
 }
 
+export interface MultiLabelEvalConfig {
+  /**
+   * How label scores become label sets: `per-label` thresholds maximising each label's F1 on
+   * validation, one `global` threshold maximising micro F1 on validation, a `fixed` threshold,
+   * or the `top-k` labels of each image. Chosen thresholds are logged and applied to test.
+   */
+  decision: 'per-label' | 'global' | 'fixed' | 'top-k';
+  /** fixed: the threshold; also what per-label/global fall back to when validation has no positive at all. */
+  threshold: number;
+  /** per-label: a label with fewer validation positives than this takes the global threshold (its own would be noise). */
+  minPositives: number;
+  /** top-k: labels predicted per image. */
+  k: number;
+}
+
 export interface EvalConfig {
   /** Which split the reported (bare-named) metrics come from. */
   split: 'test' | 'val';
@@ -25,6 +40,8 @@ export interface EvalConfig {
   positive?: string;
   /** Image query by embedding similarity (histology study). */
   embeddings: EmbeddingEvalConfig | false;
+  /** Multi-label data (dataset.multiLabel: multi): the decision rule. */
+  multiLabel: MultiLabelEvalConfig;
 }
 
 export interface TrackingConfig {
@@ -60,6 +77,16 @@ export const evalSchema: SchemaNode = {
       options: [{ type: 'literal', value: false }, { type: 'string', enum: ['f1', 'youden', 'balanced_accuracy', 'accuracy'] }],
     },
     positive: { type: 'string' },
+    multiLabel: {
+      type: 'object',
+      description: 'multi-label data: per-label thresholds (maximise each label F1 on validation), a global one (maximise micro F1 on validation), fixed, or top-k; applied to test',
+      properties: {
+        decision: { type: 'string', enum: ['per-label', 'global', 'fixed', 'top-k'], default: 'per-label' },
+        threshold: { type: 'number', min: 0, max: 1, default: 0.5 },
+        minPositives: { type: 'number', integer: true, min: 1, default: 10, description: 'per-label: labels with fewer validation positives take the global threshold' },
+        k: { type: 'number', integer: true, min: 1, default: 1 },
+      },
+    },
     embeddings: {
       type: 'oneOf', default: false,
       description: 'embeddings of a layer: pair similarity threshold, top-k neighbours, PCA',

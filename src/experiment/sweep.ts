@@ -252,7 +252,9 @@ export function rankConfigurations(rows: TrialRow[]): ConfigurationResult[] {
 
 /** A plain-text table: trial, varied params, validation accuracy (what selection reads), key metrics, outcome; then `note`. */
 export function formatTable(rows: TrialRow[], note?: string): string {
-  const metricNames = ['accuracy', 'average_class_accuracy', 'macro_f1', 'auc'].filter((m) => rows.some((r) => r.metrics[m] !== undefined));
+  // Multi-label rows (they have a Hamming loss) lead with micro F1, the protein study's headline.
+  const multiLabel = rows.some((r) => r.metrics.hamming_loss !== undefined);
+  const metricNames = [...(multiLabel ? ['micro_f1'] : []), 'accuracy', 'average_class_accuracy', 'macro_f1', 'auc'].filter((m) => rows.some((r) => r.metrics[m] !== undefined));
   const hasVal = rows.some((r) => r.selection !== undefined);
   const header = ['trial', 'params', ...(hasVal ? ['val acc'] : []), ...metricNames.map((m) => m.replace('average_class_accuracy', 'ACA')), 'outcome'];
   const body = rows.map((r) => [

@@ -9,6 +9,8 @@ export type LossName = 'cross-entropy' | 'bce' | 'focal';
 export type ScheduleKind = 'constant' | 'step' | 'cosine' | 'plateau';
 export type MonitorMode = 'auto' | 'min' | 'max';
 export type TtaName = 'none' | 'flips' | 'rotations' | 'dihedral';
+/** How a multi-label head's outputs become label probabilities. */
+export type HeadActivation = 'sigmoid' | 'relu' | 'tanh';
 
 export interface ScheduleConfig {
   kind: ScheduleKind;
@@ -76,6 +78,12 @@ export interface TrainConfig {
   focalGamma: number;
   /** bce: weight of positive targets per class (one number for all, or a list). */
   posWeight?: number | number[] | null;
+  /**
+   * Multi-label heads: sigmoid (the default), or relu / tanh outputs read as probabilities,
+   * clipped to [1e-7, 1 - 1e-7] and trained with binary cross-entropy on them (Keras'
+   * binary_crossentropy): the protein study's activation table.
+   */
+  headActivation: HeadActivation;
   clipGradNorm?: number | null;
   clipGradValue?: number | null;
   earlyStopping?: EarlyStoppingConfig | false | null;
@@ -131,6 +139,10 @@ export const trainSchema: SchemaNode = {
     posWeight: {
       type: 'oneOf', description: 'bce: positive-target weight, one number or one per class',
       options: [{ type: 'literal', value: null }, { type: 'number', min: 0 }, { type: 'array', items: { type: 'number', min: 0 }, minItems: 1 }],
+    },
+    headActivation: {
+      type: 'string', enum: ['sigmoid', 'relu', 'tanh'], default: 'sigmoid',
+      description: 'multi-label head (model.head: multilabel): sigmoid, or relu/tanh outputs clipped to probabilities (Keras binary_crossentropy), as the protein study compared',
     },
     clipGradNorm: { type: 'number', min: 0, nullable: true, description: 'clip the global gradient norm to this' },
     clipGradValue: { type: 'number', min: 0, nullable: true, description: 'clip every gradient element to +-this' },

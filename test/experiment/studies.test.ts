@@ -28,12 +28,21 @@ test('hep2-intensity: 3 freeze depths + linear head, x 5 specimen-grouped folds'
   assert.deepEqual(t.slice(0, 5).map((x) => x.fold), [0, 1, 2, 3, 4]);
 });
 
-test('protein-localisation: 2 backbones x LR {0.1 .. 0.0001}, anomaly filter and 1 - n_c/N weights', () => {
+test('protein-localisation: multi-label over 4 stains, 2 backbones x LR {0.1 .. 0.0001}, anomaly filter, 1 - n_c/N label weights, per-label thresholds; the activation table as a profile', () => {
   const t = trials('protein-localisation');
   assert.equal(t.length, 8);
   assert.deepEqual([...new Set(t.map((x) => x.config.train.lr))], [0.1, 0.01, 0.001, 0.0001]);
-  assert.deepEqual(t[0].config.dataset.anomalyFilter, { std: 3, method: 'class' });
-  assert.equal(t[0].config.dataset.classWeights, 'one-minus-frequency');
+  const c = t[0].config;
+  assert.equal(c.dataset.multiLabel, 'multi');
+  assert.deepEqual(c.dataset.image.channels, ['green', 'red', 'blue', 'yellow']);
+  assert.equal(c.model.head, 'multilabel');
+  assert.equal(c.train.loss, 'bce');
+  assert.deepEqual(c.dataset.anomalyFilter, { std: 3, method: 'class' });
+  assert.equal(c.dataset.classWeights, 'one-minus-frequency');
+  assert.equal(c.eval.multiLabel.decision, 'per-label');
+  const acts = trials('protein-localisation', 'activations');
+  assert.deepEqual(acts.map((x) => x.config.train.headActivation), ['sigmoid', 'relu', 'tanh']);
+  assert.deepEqual(acts.map((x) => x.params), [{ 'train.headActivation': 'sigmoid' }, { 'train.headActivation': 'relu' }, { 'train.headActivation': 'tanh' }]);
 });
 
 test('lymphocytosis-small: patients as bags, stratified 5-fold over patients, weighted BCE; image vs clinical vs mixture of experts', () => {

@@ -81,6 +81,7 @@ class TensorAugmentedSource implements BatchSource {
   get size() { return this.inner.size; }
   get numClasses() { return this.inner.numClasses; }
   get labels() { return this.inner.labels; }
+  get targets() { return this.inner.targets; }
   get ids() { return this.inner.ids; }
   *batches(o: { batchSize: number; shuffle?: Random }): Iterable<Batch> {
     const pass = this.passes++;
@@ -91,7 +92,7 @@ class TensorAugmentedSource implements BatchSource {
       arrays.x = arrays.x.slice(); arrays.y = arrays.y.slice();
       this.transform(arrays, new Random(seedFrom(this.seed, 'augment', o.shuffle ? o.shuffle.seed : `pass${pass}`, bi++)));
       tf.dispose([b.x, b.y]);
-      yield { x: tf.tensor4d(arrays.x, [n, h, w, c]), y: tf.tensor2d(arrays.y, [n, this.numClasses]), labels: b.labels, ids: b.ids };
+      yield { x: tf.tensor4d(arrays.x, [n, h, w, c]), y: tf.tensor2d(arrays.y, [n, this.numClasses]), labels: b.labels, ...(b.targets ? { targets: b.targets } : {}), ids: b.ids };
     }
   }
 }
