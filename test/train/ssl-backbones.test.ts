@@ -12,7 +12,6 @@ import { trainSchema, type TrainConfig } from '../../src/train/schema';
 import { createOptimizer } from '../../src/train/optimizers';
 import { SslLearner } from '../../src/train/index';
 
-const SHAPE: [number, number, number] = [32, 32, 3];
 
 before(async () => { await initEngine({ backend: 'wasm', log: null }); });
 
@@ -20,6 +19,8 @@ const ssl = (validate(trainSchema, { method: 'byol', ssl: { projectionDim: 16, p
 
 for (const info of listBackbones()) {
   test(`backbone ${info.name}: one BYOL step and one SimSiam step`, async () => {
+    const size = Math.max(32, info.minInputSize); // inception-v3 needs 75 px
+    const SHAPE: [number, number, number] = [size, size, 3];
     const net = createBackbone(info.name, { inputShape: SHAPE, classes: 3, width: 0.125, seed: 3 });
     // [view 1 of 2 images; view 2 of the same]
     const x = tf.randomNormal([4, ...SHAPE], 0, 1, 'float32', 7) as tf.Tensor4D;
