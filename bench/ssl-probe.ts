@@ -25,6 +25,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     backbone: { type: 'string', default: 'small-cnn' }, size: { type: 'string', default: '32' }, epochs: { type: 'string', default: '20' },
     lr: { type: 'string', default: '0.003' }, batch: { type: 'string', default: '64' }, seed: { type: 'string', default: '0' },
+    'simsiam-optimizer': { type: 'string', default: 'sgd' }, 'simsiam-lr': { type: 'string' }, 'simsiam-wd': { type: 'string', default: '0.0001' },
+    warmup: { type: 'string', default: '1' }, 'eval-every': { type: 'string', default: '0' }, views: { type: 'string' },
     methods: { type: 'string', default: 'random,byol,simsiam' }, json: { type: 'boolean', default: false },
   } });
   await initEngine({ log: (l) => process.stderr.write(l + '\n') });
@@ -32,9 +34,16 @@ async function main(): Promise<void> {
   const rows: Record<string, unknown>[] = [];
   for (const method of values.methods!.split(',')) {
     const ssl = method === 'random' ? 'byol' : method;
+    const batch = Number(values.batch);
+    // BYOL: the study's AdamW; SimSiam: its paper's SGD (momentum 0.9, lr 0.05 x batch / 256, weight decay 1e-4).
+    const recipe = ssl === 'simsiam'
+      ? { 'train.optimizer': values['simsiam-optimizer'], 'train.lr': Number(values['simsiam-lr'] ?? (values['simsiam-optimizer'] === 'sgd' ? 0.05 * batch / 256 : values.lr)),
+        'train.weightDecay': Number(values['simsiam-wd']) }
+      : { 'train.lr': Number(values.lr) };
     const { config } = loadExperimentFile(file, { profile: '', set: {
       'model.backbone': values.backbone, 'dataset.image.size': Number(values.size), 'train.method': ssl, 'train.epochs': Number(values.epochs),
-      'train.lr': Number(values.lr), 'train.batchSize': Number(values.batch), 'train.seed': Number(values.seed), 'train.schedule': { kind: 'cosine', warmupEpochs: 1 },
+      'train.ssl.evalEvery': Number(values['eval-every']), 'train.batchSize': batch, 'train.seed': Number(values.seed), 'train.schedule': { kind: 'cosine', warmupEpochs: Number(values.warmup) }, ...recipe,
+      ...(values.views ? { 'train.ssl.views': JSON.parse(values.views) } : {}),
     } });
     const data = await loadTrialData(config, { progress: 'off', log: (l) => process.stderr.write(l + '\n') });
     const plain = data.train.withOptions({ ...data.train.options, transform: undefined });
@@ -42,9 +51,17 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     let last: Record<string, number> = {};
     if (method !== 'random') {
+      const every = Number(values['eval-every']);
+      const evaluate = every > 0 ? (epoch: number) => {
+        if (epoch % every === 0) {
+          const m = probeBackbone(net, { train: plain, val: data.val, test: data.test }, { layer: config.model.featureLayer, knn: config.train.ssl.knn, train: config.train }).metrics;
+          process.stderr.write(`  ${method} epoch ${epoch}: ${JSON.stringify(m)}\n`);
+        }
+        return {};
+      } : undefined;
       const r = await fitSsl(net, plain, config.train, {
         onEpochEnd: (row) => { process.stderr.write(`  ${method} epoch ${row.epoch}: loss ${row['train/ssl_loss'].toFixed(4)} std ${row['train/embedding_std'].toFixed(3)}\n`); },
-      }, { featureLayer: config.model.featureLayer });
+      }, { featureLayer: config.model.featureLayer, evaluate });
       last = r.history[r.history.length - 1];
       if (r.outcome !== 'completed') process.stderr.write(`  ${method}: ${r.outcome}: ${r.reason}\n`);
     }
