@@ -68,6 +68,18 @@ export interface AugmentConfig {
   brightness: number;
   /** Scale the distance from the image mean by a factor in [1 - contrast, 1 + contrast]. */
   contrast: number;
+  /** Blend with the grayscale image by a factor in [1 - saturation, 1 + saturation] (RGB only). */
+  saturation: number;
+  /** Rotate the hue by up to +-hue turns (RGB only, 0..0.5). */
+  hue: number;
+  /** Probability that the colour jitter (brightness, contrast, saturation, hue) applies at all (torchvision's RandomApply). */
+  jitterP: number;
+  /** Probability of converting to grayscale (RGB only). */
+  grayscale: number;
+  /** Gaussian blur with sigma (pixels) uniform in `sigma`. */
+  blur?: { p: number; sigma: [number, number] };
+  /** Invert values at or above `threshold` (0..1 pixels). */
+  solarize?: { p: number; threshold: number };
   /** Random erasing (cutout): a rectangle set to `value`. */
   erasing?: { p: number; scale: [number, number]; ratio: [number, number]; value: number };
   /** Mixup / CutMix with Beta(alpha, alpha) mixing; soft targets. With both, one of them per batch. */
@@ -152,33 +164,39 @@ const prob = (d: number): SchemaNode => ({ type: 'number', min: 0, max: 1, defau
 const range = (d: [number, number], min = 0): SchemaNode => ({ type: 'array', items: { type: 'number', min }, default: d, minItems: 2 });
 const numberOrList: SchemaNode = { type: 'oneOf', options: [{ type: 'number' }, { type: 'array', items: { type: 'number' }, minItems: 1 }] };
 
+/** The augmentation mapping itself (also the self-supervised views, `train.ssl.views`). */
+export const augmentOptionsSchema: Extract<SchemaNode, { type: 'object' }> = {
+  type: 'object',
+  properties: {
+    hflip: prob(0),
+    vflip: prob(0),
+    rotate90: { type: 'boolean', default: false },
+    rotate: { type: 'object', optional: true, properties: { angles: { type: 'number', integer: true, min: 2 }, maxDegrees: { type: 'number', min: 0, max: 180 }, p: prob(1) } },
+    crop: { type: 'object', optional: true, properties: { scale: range([0.8, 1]), ratio: range([3 / 4, 4 / 3]), p: prob(1) } },
+    translate: {
+      type: 'object', optional: true,
+      description: "shift by up to `pixels` in x and y, border by reflection (torchvision's RandomCrop(size, padding=pixels, padding_mode='reflect')) or zeros",
+      properties: { pixels: { type: 'number', integer: true, min: 1, default: 4 }, padding: { type: 'string', enum: ['reflect', 'zero'], default: 'reflect' }, p: prob(1) },
+    },
+    brightness: { type: 'number', min: 0, max: 1, default: 0 },
+    contrast: { type: 'number', min: 0, max: 1, default: 0 },
+    saturation: { type: 'number', min: 0, max: 1, default: 0, description: 'RGB only' },
+    hue: { type: 'number', min: 0, max: 0.5, default: 0, description: 'RGB only; in turns' },
+    jitterP: { type: 'number', min: 0, max: 1, default: 1, description: 'probability that brightness/contrast/saturation/hue jitter applies' },
+    grayscale: { type: 'number', min: 0, max: 1, default: 0, description: 'probability; RGB only' },
+    blur: { type: 'object', optional: true, properties: { p: prob(0.5), sigma: range([0.1, 2]) } },
+    solarize: { type: 'object', optional: true, properties: { p: prob(0.2), threshold: { type: 'number', min: 0, max: 1, default: 0.5 } } },
+    erasing: { type: 'object', optional: true, properties: { p: prob(0.5), scale: range([0.02, 0.2]), ratio: range([0.3, 3.3]), value: { type: 'number', default: 0 } } },
+    mixup: { type: 'object', optional: true, properties: { alpha: { type: 'number', min: 0, default: 0.2 }, p: prob(1) } },
+    cutmix: { type: 'object', optional: true, properties: { alpha: { type: 'number', min: 0, default: 1 }, p: prob(1) } },
+  },
+};
+
 export const augmentSchema: SchemaNode = {
   type: 'oneOf',
   default: false,
   description: 'Training-time augmentation (seeded, per batch; never applied to val/test).',
-  options: [
-    { type: 'literal', value: false },
-    {
-      type: 'object',
-      properties: {
-        hflip: prob(0),
-        vflip: prob(0),
-        rotate90: { type: 'boolean', default: false },
-        rotate: { type: 'object', optional: true, properties: { angles: { type: 'number', integer: true, min: 2 }, maxDegrees: { type: 'number', min: 0, max: 180 }, p: prob(1) } },
-        crop: { type: 'object', optional: true, properties: { scale: range([0.8, 1]), ratio: range([3 / 4, 4 / 3]), p: prob(1) } },
-        translate: {
-          type: 'object', optional: true,
-          description: "shift by up to `pixels` in x and y, border by reflection (torchvision's RandomCrop(size, padding=pixels, padding_mode='reflect')) or zeros",
-          properties: { pixels: { type: 'number', integer: true, min: 1, default: 4 }, padding: { type: 'string', enum: ['reflect', 'zero'], default: 'reflect' }, p: prob(1) },
-        },
-        brightness: { type: 'number', min: 0, max: 1, default: 0 },
-        contrast: { type: 'number', min: 0, max: 1, default: 0 },
-        erasing: { type: 'object', optional: true, properties: { p: prob(0.5), scale: range([0.02, 0.2]), ratio: range([0.3, 3.3]), value: { type: 'number', default: 0 } } },
-        mixup: { type: 'object', optional: true, properties: { alpha: { type: 'number', min: 0, default: 0.2 }, p: prob(1) } },
-        cutmix: { type: 'object', optional: true, properties: { alpha: { type: 'number', min: 0, default: 1 }, p: prob(1) } },
-      },
-    },
-  ],
+  options: [{ type: 'literal', value: false }, augmentOptionsSchema],
 };
 
 export const datasetSchema: SchemaNode = {

@@ -13,6 +13,7 @@ import { IMPORTANCE_METHOD, paramImportance } from './importance';
 import { pickBest } from './selection';
 import { runExperiment, describeRunLocation, type RunSummary } from './run';
 import type { ProgressMode } from './progress';
+import { queryNeighbours, readEmbeddingTable, showNeighbours, type EmbeddingTable, type NeighbourOptions, type NeighbourRow } from './neighbours';
 import { openTracking, findProjectRoot, type Tracking } from '../tracking/index';
 import { evaluateClassification, predictionsFromRows, searchThreshold, type ClassificationEvaluation, type PredictionsTable } from '../eval/index';
 import { parseCsv } from '../data/csv';
@@ -406,30 +407,18 @@ export class TrialView {
     },
     pr: async (): Promise<VegaLiteSpec> => display(prSpec({ pr: (await this.evaluation()).pr, title: `Precision-recall (${this.label})` })),
     /** The PCA of the embeddings logged by `eval.embeddings`. */
-    pca: async (): Promise<VegaLiteSpec> => {
-      const tracking = await this.tracking();
-      const file = 'plots/pca.vl.json';
-      // Only a plot that is not there means "no embeddings"; a store that cannot be read says why.
-      const listed = await tracking.listArtifacts(this.runId, 'plots').catch((err: Error) => {
-        throw new Error(`cannot list the plots of run ${this.runId} in ${tracking.uri}: ${err.message}`);
-      });
-      if (!listed.some((a) => a.path === file)) {
-        throw new Error(`run ${this.runId} has no PCA plot (${file}): set eval.embeddings in the experiment file`);
-      }
-      const json = await tracking.downloadArtifact(this.runId, file).catch((err: Error) => {
-        throw new Error(`cannot download ${file} of run ${this.runId} from ${tracking.uri}: ${err.message}`);
-      });
-      let spec: VegaLiteSpec;
-      try {
-        spec = JSON.parse(json.toString('utf8')) as VegaLiteSpec;
-      } catch (err) {
-        throw new Error(`${file} of run ${this.runId} is not valid JSON (${(err as Error).message}): the artifact is damaged; re-run the trial`);
-      }
-      return display(spec);
-    },
+    pca: async (): Promise<VegaLiteSpec> => display(JSON.parse((await this.artifact('plots', 'pca.vl.json', 'PCA plot', 'set eval.embeddings in the experiment file')).toString('utf8')) as VegaLiteSpec),
+    /** The similarity-threshold search logged by `eval.embeddings`: pair accuracy against the threshold, the chosen one. */
+    similarityThreshold: async (): Promise<VegaLiteSpec> => display(JSON.parse((await this.artifact('plots', 'similarity_threshold.vl.json', 'similarity-threshold plot',
+      'set eval.embeddings in the experiment file (its validation and test splits need same- and different-class pairs)')).toString('utf8')) as VegaLiteSpec),
     trainingCurves: async (): Promise<VegaLiteSpec> => {
       const tracking = await this.tracking();
-      const keys = ['train/loss', 'val/loss', 'train/accuracy', 'val/accuracy'];
+      // Self-supervised runs: their own loss, the embedding spread and the k-NN / linear-probe accuracy.
+      const ssl = (await tracking.getMetricHistory(this.runId, 'train/ssl_loss').catch((err: Error) => {
+        throw new Error(`cannot read the history of train/ssl_loss for run ${this.runId} from ${tracking.uri}: ${err.message}`);
+      })).length > 0;
+      const keys = ssl ? ['train/ssl_loss', 'train/embedding_std', 'val/knn_accuracy', 'val/linear_probe_accuracy']
+        : ['train/loss', 'val/loss', 'train/accuracy', 'val/accuracy'];
       const rows = new Map<number, Record<string, number>>();
       for (const k of keys) {
         // A metric the run never logged has an empty history; a failed download is an error, not a missing curve.
@@ -444,6 +433,46 @@ export class TrialView {
       return display(trainingCurvesSpec(history, { title: `Training curves (${this.rows[0].label})` }));
     },
   };
+
+  /**
+   * A logged artifact `dir/name`. Only an artifact that is not there gets `hint`; a store
+   * that cannot be read, or a JSON file that does not parse, says why.
+   */
+  private async artifact(dir: string, name: string, what: string, hint: string): Promise<Buffer> {
+    const tracking = await this.tracking();
+    const file = `${dir}/${name}`;
+    const listed = await tracking.listArtifacts(this.runId, dir).catch((err: Error) => {
+      throw new Error(`cannot list the ${dir} of run ${this.runId} in ${tracking.uri}: ${err.message}`);
+    });
+    if (!listed.some((a) => a.path === file)) throw new Error(`run ${this.runId} has no ${what} (${file}): ${hint}`);
+    const bytes = await tracking.downloadArtifact(this.runId, file).catch((err: Error) => {
+      throw new Error(`cannot download ${file} of run ${this.runId} from ${tracking.uri}: ${err.message}`);
+    });
+    if (name.endsWith('.json')) {
+      try {
+        JSON.parse(bytes.toString('utf8'));
+      } catch (err) {
+        throw new Error(`${file} of run ${this.runId} is not valid JSON (${(err as Error).message}): the artifact is damaged; re-run the trial`);
+      }
+    }
+    return bytes;
+  }
+
+  /** The embeddings of every image a self-supervised run logged (embeddings/embeddings.npy + embeddings/index.csv). */
+  async embeddings(): Promise<EmbeddingTable> {
+    const hint = 'embeddings are logged by self-supervised runs (train.method byol | simsiam)';
+    return readEmbeddingTable(await this.artifact('embeddings', 'embeddings.npy', 'embeddings', hint),
+      (await this.artifact('embeddings', 'index.csv', 'embedding index', hint)).toString('utf8'));
+  }
+
+  /** Top-k neighbours of a few query images by cosine similarity of the logged embeddings (the study's rank-10 figure). */
+  async neighbours(o: NeighbourOptions = {}): Promise<NeighbourRow[]> {
+    const table = await this.embeddings();
+    const rows = queryNeighbours(table, o);
+    const precision = rows.reduce((s, r) => s + r.precision, 0) / Math.max(1, rows.length);
+    await showNeighbours(table, rows, { title: `Top-${rows[0]?.neighbours.length ?? 0} neighbours in the ${o.split ?? 'test'} split (${this.label}); same-class share ${precision.toFixed(3)}` });
+    return inNotebook() ? shown(rows, `${rows.length} queries, shown above`) : rows;
+  }
 
   private async binaryScores(pos: number): Promise<{ scores: number[]; labels: (0 | 1)[] }> {
     const parts = await Promise.all(this.rows.map((r) => this.predictions(r.runId!)));

@@ -12,6 +12,8 @@ export interface EmbeddingEvalConfig {
   /** What the similarity threshold maximises (searched on validation pairs). */
   metric: 'accuracy' | 'f1' | 'youden' | 'balanced_accuracy';
   topK: number;
+  /** A threshold drawn beside the chosen one in the threshold plot (e.g. a study's 0.705); null: none. */
+  referenceThreshold?: number | null;
 }
 
 export interface MultiLabelEvalConfig {
@@ -97,6 +99,7 @@ export const evalSchema: SchemaNode = {
             pairs: { type: 'number', integer: true, min: 2, default: 2000 },
             metric: { type: 'string', enum: ['accuracy', 'f1', 'youden', 'balanced_accuracy'], default: 'accuracy' },
             topK: { type: 'number', integer: true, min: 1, default: 5 },
+            referenceThreshold: { type: 'number', min: -1, max: 1, nullable: true, description: 'drawn beside the chosen threshold in plots/similarity_threshold (e.g. the study\'s 0.705)' },
           },
         },
       ],

@@ -142,9 +142,10 @@ function sweepHash(resolved: ResolvedExperiment, projectRoot: string): string {
   return configHash(resolved.config, { sweep: sweepIdentity(resolved.config.sweep) }, projectRoot);
 }
 
-/** A run --resume does not repeat: FINISHED, diverged (it would diverge again) or pruned (the search stopped it). */
+/** A run --resume does not repeat: FINISHED, diverged or collapsed (it would do the same again) or pruned (the search stopped it). */
 function isDone(r: RunRecord): boolean {
-  return r.info.status === 'FINISHED' || r.tags['cellab.outcome'] === 'diverged' || r.tags['cellab.outcome'] === 'pruned';
+  const outcome = r.tags['cellab.outcome'];
+  return r.info.status === 'FINISHED' || outcome === 'diverged' || outcome === 'collapsed' || outcome === 'pruned';
 }
 
 /**
@@ -363,7 +364,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   const record = (row: TrialRow) => {
     rows.push(row);
     if (row.outcome === 'completed') finished++;
-    else if (row.outcome === 'diverged') diverged++;
+    else if (row.outcome === 'diverged' || row.outcome === 'collapsed') diverged++;
     else if (row.outcome === 'pruned') pruned++;
     else failed++;
     sweepBar.update(rows.length, { finished, diverged, failed, ...(spec.prune ? { pruned } : {}) });

@@ -27,6 +27,7 @@ import type { ExperimentConfig } from './schema';
 import { createProgress, type ProgressMode } from './progress';
 import { chooseThreshold, embeddingMetrics } from './extra-eval';
 import { isRunReference, resolvePretrainedRun } from './pretrained-run';
+import { pretrainSelfSupervised } from './ssl-trial';
 import { cellImageScores, evaluateMultiLabelTrial, type ImageScores } from './multilabel-eval';
 import { cellItems } from '../data/cells/expand';
 import type { MultiLabelEvaluation } from '../eval/multilabel';
@@ -160,6 +161,10 @@ async function embeddingEval(config: ExperimentConfig, net: tf.LayersModel, o: {
   const e = embeddingMetrics(net, o.val, o.target, o.classes, config.eval.embeddings, o.seed);
   await o.run.logArtifact('plots/pca.svg', await renderSvg(e.pcaPlot));
   await o.run.logArtifact('plots/pca.vl.json', JSON.stringify(e.pcaPlot));
+  if (e.thresholdPlot) {
+    await o.run.logArtifact('plots/similarity_threshold.svg', await renderSvg(e.thresholdPlot));
+    await o.run.logArtifact('plots/similarity_threshold.vl.json', JSON.stringify(e.thresholdPlot));
+  }
   return e.metrics;
 }
 
@@ -336,7 +341,10 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     let result: TrainResult;
     let score: (s: typeof test) => Float32Array;
     try {
-      if (config.model.head === 'linear') {
+      if (config.train.method !== 'supervised') {
+        // BYOL / SimSiam pretraining, judged by a linear probe (the run's classifier) and k-NN.
+        ({ result, score } = await pretrainSelfSupervised({ config, net, data, run, checkpointDir, progress: ctx.progress, log }));
+      } else if (config.model.head === 'linear') {
         // Frozen features + linear classifier: training images without augmentation.
         const plainTrain = train.withOptions({ ...train.options, transform: undefined });
         const dataKey = createHash('sha256').update(JSON.stringify([data.digest, config.dataset.image, train.options.normalize ?? null])).digest('hex');
@@ -423,7 +431,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       await logPlots(run, evaluation, result.history, config.eval.split, decision !== undefined);
       status = 'FINISHED';
     } else {
-      log(`cellab: trial diverged: ${result.reason}`);
+      log(`cellab: trial ${result.outcome}: ${result.reason}`);
       if (result.history.length) await run.logArtifact('plots/training_curves.svg', await renderSvg(trainingCurvesSpec(result.history)));
     }
     run.setTag('cellab.outcome', outcome);

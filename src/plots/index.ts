@@ -6,6 +6,8 @@ export type { ConfusionMatrixSpecOptions } from './confusion-matrix';
 export { rocSpec, prSpec } from './curves';
 export type { RocSpecOptions, RocCurveInput, PrSpecOptions, PrCurveInput } from './curves';
 export { pcaSpec } from './pca';
+export { similarityThresholdSpec } from './similarity-threshold';
+export type { SimilarityThresholdSpecOptions } from './similarity-threshold';
 export type { PcaSpecOptions } from './pca';
 export { trainingCurvesSpec } from './training-curves';
 export type { HistoryRow } from './training-curves';

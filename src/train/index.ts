@@ -26,6 +26,8 @@ export type { LinearHead, LinearHeadOptions, CResult } from './linear-head';
 export { fitLinearHead } from './linear-fit';
 export type { LinearFitOptions, LinearFitResult } from './linear-fit';
 export { lbfgs } from './lbfgs';
+export { fitSsl, sslStepsPerEpoch, SslLearner, emaTau, emaPairs, emaUpdate, byolLoss, simsiamLoss, embeddingStd, viewBatches, sslConfigProblems, SSL_VIEWS_DEFAULT, TRAIN_METHODS } from './ssl/index';
+export type { SslFitOptions, SslResult, SslCallbacks, SslMethod, EmaPair, ViewBatch, SslConfig, TrainMethod } from './ssl/index';
 export { fitBags, predictBags, balancedAccuracy } from './bag-loop';
 export type { BagFitOptions, BagPredictions, BagTrainResult } from './bag-loop';
 export { bagBatch, bagCount, bagSize, checkBagSet, disposeBatch } from './bags';

@@ -56,7 +56,8 @@ export interface FitOptions {
   log?: (line: string) => void;
 }
 
-export type TrainOutcome = 'completed' | 'diverged';
+/** collapsed: self-supervised embeddings with ~0 spread (train/ssl/fit.ts). */
+export type TrainOutcome = 'completed' | 'diverged' | 'collapsed';
 
 export interface TrainResult {
   history: EpochRow[];

@@ -2,6 +2,7 @@
 // PyTorch where they exist (optimizer, weightDecay, labelSmoothing,
 // schedule.warmupEpochs, earlyStopping.minDelta, ...).
 import type { SchemaNode } from '../engine/schema';
+import { methodSchema, sslSchema, type SslConfig, type TrainMethod } from './ssl/schema';
 
 export type OptimizerName = 'adam' | 'adamw' | 'sgd' | 'rmsprop';
 export type LossName = 'cross-entropy' | 'bce' | 'focal';
@@ -50,6 +51,8 @@ export interface LinearHeadConfig {
 }
 
 export interface TrainConfig {
+  /** supervised, or self-supervised pretraining of the backbone (byol | simsiam; see train.ssl). */
+  method: TrainMethod;
   epochs: number;
   lr: number;
   batchSize: number;
@@ -88,8 +91,10 @@ export interface TrainConfig {
   checkpoint: boolean;
   /** Test-time augmentation: average predictions over flips / 90-degree rotations / both (8). */
   tta: TtaName;
-  /** Used when model.head is `linear`. */
+  /** Used when model.head is `linear`, and by the self-supervised linear probe. */
   linear: LinearHeadConfig;
+  /** Used when method is byol or simsiam. */
+  ssl: SslConfig;
 }
 
 const monitorMode: SchemaNode = { type: 'string', enum: ['auto', 'min', 'max'], default: 'auto', description: 'auto: min for losses, max otherwise' };
@@ -98,6 +103,7 @@ export const trainSchema: SchemaNode = {
   type: 'object',
   description: 'How to train.',
   properties: {
+    method: methodSchema,
     epochs: { type: 'number', integer: true, min: 1, default: 5 },
     lr: { type: 'number', min: 0, default: 0.001 },
     batchSize: { type: 'number', integer: true, min: 1, default: 32 },
@@ -173,5 +179,6 @@ export const trainSchema: SchemaNode = {
         cache: { type: 'boolean', default: true },
       },
     },
+    ssl: sslSchema,
   },
 };

@@ -61,10 +61,15 @@ test('lymphocytosis-small: patients as bags, stratified 5-fold over patients, we
   assert.equal(trials('lymphocytosis-small', 'smoke').length, 3 * 2);
 });
 
-test('histology-query: one run with embedding evaluation', () => {
+test('histology-query: one BYOL run (the study\'s projection sizes and EMA rate) with embedding evaluation', () => {
   const t = trials('histology-query');
   assert.equal(t.length, 1);
-  assert.equal(t[0].config.eval.embeddings && t[0].config.eval.embeddings.layer, 'features');
+  const c = t[0].config;
+  assert.equal(c.eval.embeddings && c.eval.embeddings.layer, 'features');
+  assert.equal(c.eval.embeddings && c.eval.embeddings.referenceThreshold, 0.705);
+  assert.equal(c.train.method, 'byol');
+  assert.deepEqual([c.train.ssl.projectionDim, c.train.ssl.projectionHiddenDim, c.train.ssl.tau], [512, 2048, 0.99]);
+  assert.equal(c.dataset.augment, false, 'the views come from train.ssl.views');
 });
 
 test('run-experiment --dry-run --json lists the trials as the conventions say', () => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { confusionMatrixSpec } from '../../src/plots/confusion-matrix';
 import { prSpec, rocSpec } from '../../src/plots/curves';
 import { pcaSpec } from '../../src/plots/pca';
+import { similarityThresholdSpec } from '../../src/plots/similarity-threshold';
 import { sweepSpec, type TrialRow } from '../../src/plots/sweep';
 import { trainingCurvesSpec } from '../../src/plots/training-curves';
 import { parallelCoordinatesSpec, paramImportanceSpec, searchHistorySpec, searchSpec, type SearchTrial } from '../../src/plots/search';
@@ -69,6 +70,11 @@ const cases: Record<string, () => VegaLiteSpec> = {
   pr: () => prSpec({ pr: [{ className: 'positive', precision: [0.5, 0.667, 1, 1], recall: [1, 1, 0.5, 0], averagePrecision: 0.833 }] }),
   pca: () => pcaSpec({ projected: [[1, 2, 0], [-1, 0.5, 0], [0.2, -2, 1]], labels: ['a', 'b', 'a'], ids: ['img1', 'img2', 'img3'], explainedVarianceRatio: [0.6, 0.3, 0.1] }),
   'training-curves': () => trainingCurvesSpec(history),
+  'similarity-threshold': () => similarityThresholdSpec({
+    curves: [{ split: 'val', thresholds: [0.2, 0.5, 0.7, 0.9], values: [0.5, 0.7, 0.85, 0.6] }, { split: 'test', thresholds: [0.2, 0.5, 0.7, 0.9], values: [0.5, 0.65, 0.8, 0.62] }],
+    chosen: 0.7, metric: 'accuracy', reference: { value: 0.705, label: 'study 0.705' }, bins: 4,
+    pairs: { similarities: [0.25, 0.3, 0.55, 0.8, 0.85, 0.95, 0.4, 0.75], same: [0, 0, 0, 1, 1, 1, 0, 1] },
+  }),
   'sweep-lr': () => sweepSpec(trials, { metric: 'val/accuracy', x: 'train.lr' }),
   'sweep-bars': () => sweepSpec(trials, { metric: 'val/accuracy' }),
   'search-history': () => searchHistorySpec(search),
