@@ -12,28 +12,27 @@ const exports_ = new WebAssembly.Instance(wasmModule, { env: { memory } }).expor
 const fns = names.map((n) => exports_[n]);
 const ctl = new Int32Array(control);
 const args = new Float64Array(control, slots.ARGS * 4, slots.MAX_ARGS);
-const { POSTED, CLAIM, DONE, FN, NARGS, TOTAL, CHUNKS, ERROR, READY, WORKER_CHUNKS } = slots;
+const { WAKE, CLAIM, DONE, FN, NARGS, TOTAL, ERROR, READY, WORKER_CHUNKS } = slots;
+const a = [];
 
-function work(seq) {
-  const fn = fns[ctl[FN]];
-  const a = Array.from(args.subarray(0, ctl[NARGS]));
-  const total = ctl[TOTAL], chunks = ctl[CHUNKS];
-  const n = a.length;
-  a.push(0, 0);
+/** Claims and runs chunks of the open job until none is left (or none is open). */
+function work() {
   for (;;) {
     const w = Atomics.load(ctl, CLAIM);
-    // Another job (or this one closed): the fields read above may not be this job's.
-    if ((w >>> 16) !== seq) return;
-    const k = w & 0xffff;
+    const chunks = w >>> 16, k = w & 0xffff;
     if (k >= chunks) return;
     if (Atomics.compareExchange(ctl, CLAIM, w, w + 1) !== w) continue;
+    // Chunk k is ours, and keeps its job open until DONE counts it: the fields are that job's.
+    const fi = ctl[FN], n = ctl[NARGS], total = ctl[TOTAL];
+    a.length = n + 2;
+    for (let i = 0; i < n; i++) a[i] = args[i];
     a[n] = Math.floor((k * total) / chunks);
     a[n + 1] = Math.floor(((k + 1) * total) / chunks);
     try {
-      fn(...a);
+      fns[fi](...a);
     } catch (err) {
       Atomics.store(ctl, ERROR, 1);
-      process.stderr.write(`cellab kernel worker: ${names[ctl[FN]]} failed: ${err && err.stack || err}\n`);
+      process.stderr.write(`cellab kernel worker: ${names[fi]} failed: ${(err && err.stack) || err}\n`);
     }
     Atomics.add(ctl, WORKER_CHUNKS, 1);
     if (Atomics.add(ctl, DONE, 1) === chunks - 1) Atomics.notify(ctl, DONE);
@@ -41,15 +40,12 @@ function work(seq) {
 }
 
 Atomics.add(ctl, READY, 1);
-let seen = Atomics.load(ctl, POSTED);
 for (;;) {
-  let posted = Atomics.load(ctl, POSTED);
+  // WAKE read before looking for work: a job opened after that look bumps it, so it is not slept through.
+  const seen = Atomics.load(ctl, WAKE);
+  work();
   // A short spin first: kernels of one training step come tens of microseconds apart.
-  for (let i = 0; posted === seen && i < spin; i++) posted = Atomics.load(ctl, POSTED);
-  if (posted === seen) {
-    Atomics.wait(ctl, POSTED, seen);
-    continue;
+  for (let i = 0; Atomics.load(ctl, WAKE) === seen; i++) {
+    if (i >= spin) Atomics.wait(ctl, WAKE, seen);
   }
-  seen = posted;
-  work(posted & 0xffff);
 }

@@ -156,7 +156,7 @@ function instantiate(file: string, memory: WebAssembly.Memory): { module: WebAss
   return { module, exports: new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, unknown> };
 }
 
-function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): { kernels: SimdKernels | null; problem?: string } {
+function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): { kernels: SimdKernels | null; problem?: string; pool?: KernelPool } {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const file = shared ? SIMD_KERNELS_SHARED_FILE : SIMD_KERNELS_FILE;
   let loaded: ReturnType<typeof instantiate> | undefined;
@@ -173,7 +173,15 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): {
   }
   const ex = loaded.exports as unknown as Exports;
   const fns = loaded.exports as Record<string, (...a: number[]) => void>;
-  const pool = new KernelPool(shared ? threads : 1, loaded.module, memory, fns, [...POOLED]);
+  let pool: KernelPool;
+  let problem: string | undefined;
+  try {
+    pool = new KernelPool(shared ? threads : 1, loaded.module, memory, fns, [...POOLED]);
+  } catch (err) {
+    // The kernels still run, on the main thread only (the engine line says so).
+    pool = new KernelPool(1, loaded.module, memory, fns, [...POOLED]);
+    problem = `their ${threads - 1} worker thread(s) did not start (${(err as Error).message}): they run on the main thread only`;
+  }
   const call = () => new Call(w, memory);
   const blocks = (rows: number) => Math.ceil(rows / BLOCK);
   const blockGrain = (cols: number) => Math.ceil(GRAIN / (BLOCK * cols));
@@ -304,10 +312,11 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): {
       });
     },
   };
-  return { kernels };
+  return { kernels, problem, pool };
 }
 
 let cached: { memory: WebAssembly.Memory; kernels: SimdKernels | null; problem?: string } | undefined;
+let cachedPool: KernelPool | undefined;
 
 /** The wasm backend's thread count (its pthread pool's; cellab's kernels use as many). */
 function backendThreads(): number {
@@ -320,8 +329,8 @@ function backendThreads(): number {
 }
 
 /**
- * Whether cellab's SIMD kernels run on the current backend, and if not, why
- * (for the engine line: a fallback to the slower JavaScript kernels is said once, there).
+ * Whether cellab's SIMD kernels run on the current backend, and if not (or
+ * not on every thread), why: for the engine line, where a fallback is said once.
  */
 export function simdKernelsStatus(): { kernels: SimdKernels | null; problem?: string } {
   if (process.env.CELLAB_SIMD_KERNELS === '0') return { kernels: null, problem: 'off by CELLAB_SIMD_KERNELS=0' };
@@ -331,7 +340,13 @@ export function simdKernelsStatus(): { kernels: SimdKernels | null; problem?: st
   if (!w || !memory || typeof w._malloc !== 'function') {
     return { kernels: null, problem: 'this @tensorflow/tfjs-backend-wasm build does not expose its heap (a version other than 4.22?)' };
   }
-  if (cached?.memory !== memory) cached = { memory, ...load(w, memory, backendThreads()) };
+  if (cached?.memory !== memory) {
+    // A new backend (new heap): the old pool's workers would wait on the old one forever.
+    cachedPool?.close();
+    const { pool, ...loaded } = load(w, memory, backendThreads());
+    cached = { memory, ...loaded };
+    cachedPool = pool;
+  }
   return cached;
 }
 
