@@ -208,6 +208,8 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
         seen += n;
         cb.onBatchEnd?.({ epoch, batch, batches: stepsPerEpoch, loss: lossSum / count, lr,
           imagesPerSecond: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) });
+        // Let the event loop run between steps: a Ctrl-C (or SIGTERM) is handled now, not at the epoch's end.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       if (outcome !== 'completed') break;
       tail = perBatch.slice(Math.floor(perBatch.length / 2)).reduce((a, p) => ({ loss: a.loss + p.loss, prior: a.prior + p.prior, n: a.n + p.n }), { loss: 0, prior: 0, n: 0 });
