@@ -59,8 +59,8 @@ export function svgSize(svg: string): { width: number; height: number } | undefi
 
 let scripts: Promise<string> | undefined;
 
-/** vega, vega-lite and vega-embed browser builds, inlined: no CDN is reachable. */
-function inlineScripts(): Promise<string> {
+/** vega, vega-lite and vega-embed browser builds as inline <script> tags: no CDN is reachable. */
+export function inlineScripts(): Promise<string> {
   scripts ??= Promise.all(
     [['vega', 'build/vega.min.js'], ['vega-lite', 'build/vega-lite.min.js'], ['vega-embed', 'build/vega-embed.min.js']].map(async ([pkg, file]) => {
       const code = await readFile(path.join(packageDir(pkg), file), 'utf8');
