@@ -16,3 +16,5 @@ export { pca } from './pca';
 export type { PcaResult } from './pca';
 export { predictionsFromRows } from './predictions-csv';
 export type { PredictionsTable, PredictionsCsvRows } from './predictions-csv';
+export { topLosses, mostConfused, itemLoss } from './errors';
+export type { LossRow, ConfusedPair } from './errors';

@@ -24,3 +24,5 @@ export type { PretrainedResult } from './pretrained';
 export { readNamedWeights, readWeightsFile, fileSaveHandler, fileLoadHandler } from './weights-file';
 export { modelSchema } from './schema';
 export type { ModelConfig } from './schema';
+export { gradCam, camTarget } from './grad-cam';
+export type { GradCamResult, CamTarget } from './grad-cam';
