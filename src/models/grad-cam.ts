@@ -78,7 +78,7 @@ export function gradCam(model: tf.LayersModel, x: tf.Tensor4D, classIndex: numbe
   const result = tf.tidy(() => {
     const a = features.predict(x) as tf.Tensor4D;
     const mask = tf.oneHot(tf.tensor1d(classes, 'int32'), k);
-    const score = (m: tf.Tensor4D) => {
+    const score = (m: tf.Tensor) => {
       let t: tf.Tensor = m;
       for (const l of target.head) t = l.apply(t, { training: false }) as tf.Tensor;
       return tf.sum(tf.mul(t, mask));
