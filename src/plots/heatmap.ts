@@ -45,5 +45,5 @@ export function overlayHeatmap(image: PixelImage, heat: Float32Array, o: { alpha
 export async function pixelsToPng(image: PixelImage): Promise<Buffer> {
   return sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), {
     raw: { width: image.width, height: image.height, channels: image.channels },
-  }).png().toBuffer();
+  }).toColourspace(image.channels === 1 ? 'b-w' : 'srgb').png().toBuffer();
 }
