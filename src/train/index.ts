@@ -26,3 +26,6 @@ export type { LinearHead, LinearHeadOptions, CResult } from './linear-head';
 export { fitLinearHead } from './linear-fit';
 export type { LinearFitOptions, LinearFitResult } from './linear-fit';
 export { lbfgs } from './lbfgs';
+export { lrRangeTest, suggestLrs, exponentialLr } from './lr-find';
+export type { LrFindOptions, LrFindPoint, LrFindResult } from './lr-find';
+export { trainingObjective } from './objective';

@@ -9,8 +9,8 @@ import { unfreezeAll } from '../models/freeze';
 import { saveCheckpoint, type CheckpointMeta } from '../models/checkpoint';
 import type { TrainConfig } from './schema';
 import type { EpochRow } from './history';
-import { makeLoss, priorLogits } from './losses';
-import { createOptimizer } from './optimizers';
+import { priorLogits } from './losses';
+import { trainingObjective } from './objective';
 import { createSchedule } from './schedules';
 import { clipGradients } from './clip';
 import { EarlyStopping } from './early-stopping';
@@ -91,11 +91,7 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
   const selection: Selection = es?.cfg.restoreBest ? 'monitor' : cfg.restoreBest && hasVal ? 'val' : 'last';
 
   const k = train.numClasses;
-  const posWeight = typeof cfg.posWeight === 'number' ? [cfg.posWeight] : cfg.posWeight ?? undefined;
-  const lossFn = makeLoss({ kind: cfg.loss ?? 'cross-entropy', labelSmoothing: cfg.labelSmoothing, classWeights: options.classWeights,
-    focalGamma: cfg.focalGamma, posWeight }, k);
-  const optimizer = createOptimizer({ name: cfg.optimizer ?? 'adam', weightDecay: cfg.weightDecay, momentum: cfg.momentum,
-    nesterov: cfg.nesterov, betas: cfg.betas, eps: cfg.eps });
+  const { lossFn, optimizer } = trainingObjective(cfg, k, options.classWeights);
   const stepsPerEpoch = Math.ceil(train.size / cfg.batchSize);
   const schedule = createSchedule(cfg.schedule ?? { kind: 'constant', warmupEpochs: 0 } as TrainConfig['schedule'],
     { lr: cfg.lr, epochs: cfg.epochs, stepsPerEpoch });
