@@ -6,6 +6,8 @@ import { pushCommand } from './push';
 import { kernelCommand } from './kernel';
 import { backendCommand } from './backend';
 import { backbonesCommand } from './backbones';
+import { lrFindCommand } from './lr-find';
+import { reportCommand } from './report';
 
 export async function main(argv: string[]): Promise<number> {
   process.exitCode = 0;
@@ -18,6 +20,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(kernelCommand)
     .command(backendCommand)
     .command(backbonesCommand)
+    .command(lrFindCommand)
+    .command(reportCommand)
     .demandCommand(1, 'Name a command (see --help).')
     .recommendCommands()
     .strict()

@@ -16,6 +16,10 @@ import { openTracking, findProjectRoot, type Tracking } from '../tracking/index'
 import { evaluateClassification, predictionsFromRows, searchThreshold, type ClassificationEvaluation, type PredictionsTable } from '../eval/index';
 import { parseCsv } from '../data/csv';
 import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
+import type { Gallery } from '../data/index';
+import { gradCamGallery, loadRunForAnalysis, misclassifiedGallery, mostConfusedGallery, topLossesGallery, type AnalysedRun } from './error-analysis';
+import { shownGallery } from './galleries';
+import { runLrFind, suggestedLr, type LrFindReport, type LrFindRunOptions } from './lr-find';
 
 export interface RunExperimentOptions {
   trackingUri?: string;
@@ -56,6 +60,23 @@ export class Experiment {
     const row: TrialRow = { trial: 0, label: this.config.name, params: {}, outcome: trial.outcome, reason: trial.reason, runId: trial.runId, metrics: summary.metrics,
       threshold: Number.isFinite(trial.metrics.threshold) ? trial.metrics.threshold : undefined };
     return new ExperimentResult(this.resolved, summary, [row], tracking.uri);
+  }
+
+  /**
+   * The LR range test on this experiment's data and model (exponentially growing learning
+   * rate over ~100 steps, stopped at divergence), logged as its own run; in a notebook the
+   * plot is shown with the suggested learning rates.
+   */
+  async lrFind(o: Omit<LrFindRunOptions, 'log'> = {}): Promise<LrFindReport> {
+    const log = inNotebook() ? (line: string) => { process.stdout.write(line + '\n'); } : undefined;
+    const r = await runLrFind(this.resolved, { ...o, log });
+    await display(r.spec);
+    const s = r.suggestions;
+    Object.defineProperty(r, inspect.custom, {
+      value: () => `<lr-find: suggested ${suggestedLr(s)?.toPrecision(3) ?? 'none'} (steepest ${s.steepest?.toPrecision(3) ?? '–'}, minimum/10 ${s['minimum/10']?.toPrecision(3) ?? '–'}); ${r.points.length} steps, ${r.reason}; run ${r.run_id}>`,
+      enumerable: false,
+    });
+    return r;
   }
 }
 
@@ -192,6 +213,7 @@ function runLink(uri: string, experimentId: string, runId: string): string {
  */
 export class TrialView {
   private cache?: Promise<{ evaluation: ClassificationEvaluation; thresholds: (number | undefined)[]; positive?: number }>;
+  private analysed?: Promise<AnalysedRun[]>;
   private trackingHandle?: Promise<Tracking>;
   readonly rows: TrialRow[];
 
@@ -367,6 +389,11 @@ export class TrialView {
       }
       return display(spec);
     },
+    /** The error-analysis galleries (same as `errors.*`): top losses, most confused, misclassified, Grad-CAM. */
+    topLosses: (o: { n?: number } = {}) => this.errors.topLosses(o),
+    mostConfused: (o: { n?: number; examples?: number } = {}) => this.errors.mostConfused(o),
+    misclassified: (o: { class?: string; n?: number } = {}) => this.errors.misclassified(o),
+    gradCam: (o: { n?: number; ids?: string[] } = {}) => this.errors.gradCam(o),
     trainingCurves: async (): Promise<VegaLiteSpec> => {
       const tracking = await this.tracking();
       const keys = ['train/loss', 'val/loss', 'train/accuracy', 'val/accuracy'];
@@ -383,6 +410,25 @@ export class TrialView {
       const history = [...rows.values()].sort((a, b) => a.epoch - b.epoch) as { epoch: number }[];
       return display(trainingCurvesSpec(history, { title: `Training curves (${this.rows[0].label})` }));
     },
+  };
+
+  /** Every run's config, predictions and dataset items, for the error-analysis galleries. */
+  private runsForAnalysis(): Promise<AnalysedRun[]> {
+    this.analysed ??= this.tracking().then((t) => Promise.all(this.runIds.map((id) => loadRunForAnalysis(t, id))));
+    return this.analysed;
+  }
+
+  /** Error analysis as galleries (pictures in notebooks; pooled over the folds of a k-fold configuration). */
+  readonly errors = {
+    /** The `n` items with the highest loss: image, true class, prediction, its probability, loss. */
+    topLosses: async (o: { n?: number } = {}): Promise<Gallery> => shownGallery(await topLossesGallery(await this.runsForAnalysis(), o)),
+    /** The most confused (true, predicted) pairs with their counts and example images. */
+    mostConfused: async (o: { n?: number; examples?: number } = {}): Promise<Gallery> => shownGallery(await mostConfusedGallery(await this.runsForAnalysis(), o)),
+    /** Misclassified items of one class, or of every class (a row each). */
+    misclassified: async (o: { class?: string; n?: number } = {}): Promise<Gallery> => shownGallery(await misclassifiedGallery(await this.runsForAnalysis(), o)),
+    /** Grad-CAM of the top losses (or the given ids): the map for the predicted class, and for the true class when wrong. */
+    gradCam: async (o: { n?: number; ids?: string[] } = {}): Promise<Gallery> =>
+      shownGallery(await gradCamGallery(await this.tracking(), await this.runsForAnalysis(), o)),
   };
 
   private async binaryScores(pos: number): Promise<{ scores: number[]; labels: (0 | 1)[] }> {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { initEngine, coreCount, type EngineInfo } from '../engine/backend';
 import { openTracking, findProjectRoot, resolveExperimentName, resolveTrackingUri, onBeforeKill, type Tracking, type RunLogger } from '../tracking/index';
 import type { RunRecord, Store } from '../tracking/types';
-import { sweepSpec, renderSvg } from '../plots/index';
+import { sweepSpec, renderSvg, svgToPng } from '../plots/index';
 import { formatCsv } from '../data/csv';
 import { configHash, configToYaml, canonicalJson, type ResolvedExperiment } from './config';
 import { expandTrials, shardTrials, trialLabel, type Trial } from './trials';
@@ -16,6 +16,9 @@ import { createProgress, type ProgressMode } from './progress';
 import { runTrialInWorker } from './worker-pool';
 import { pickReported } from './run';
 import { compareCandidates, finiteMean, pickBest } from './selection';
+import { sweepRunName, trialRunName } from './run-name';
+import { logReadableSweep } from './sweep-extras';
+import { afterBest } from './best-run';
 
 export interface ShardSpec {
   index: number;
@@ -278,7 +281,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
     settleMs: o.shard ? 1500 : 0,
     create: async () => {
       parentLogger = await tracking.startRun({
-        experimentId, runName: `${config.name} sweep`,
+        experimentId, runName: sweepRunName(config.name, sweepId),
         tags: {
           [SWEEP_ID_TAG]: sweepId, [SWEEP_ROLE_TAG]: 'parent', 'cellab.config_hash': hash,
           'cellab.backend': engine.backend, 'cellab.device': engine.device, ...config.tracking.tags,
@@ -338,7 +341,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
           const data = await loadTrialData(t.config, { fold: t.fold, progress: o.progress, log });
           const r = await runTrial({
             resolved: trialResolved, tracking, experimentId, engine, projectRoot, fold: t.fold, parentRunId,
-            runName: `trial-${t.index} ${trialLabel(t)}`, extraTags: childTags(t), progress: o.progress, log,
+            runName: trialRunName(config.name, t.config, { params: t.params, fold: t.fold, projectRoot }), extraTags: childTags(t), progress: o.progress, log,
             params: t.params,
           }, data);
           record(rowFromResult(t, r));
@@ -425,6 +428,9 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   if (complete) {
     const parentRun = await tracking.getRun(parentRunId);
     await logSweepArtifacts(store, parentRun, allRows, bestLine(best, picked.reason));
+    const bestRunIds = best ? best.rows.map((r) => r.runId ?? '').filter(Boolean) : [];
+    await logReadableSweep(tracking, parentRun, { config, trials: all, rows: allRows, bestRunIds, bestLine: bestLine(best, picked.reason), projectRoot });
+    if (bestRunIds.length) await afterBest(tracking, config, bestRunIds, { projectRoot, log, tagRunId: parentRunId });
   }
   // The outcome of the trials that have ended; `running` counts the rest.
   const endedRows = allRows.filter(ended);
@@ -468,7 +474,9 @@ async function logSweepArtifacts(store: Store, parent: RunRecord, rows: TrialRow
       const spec = sweepSpec(rows.map((r) => ({ trial: r.trial, params: r.params, metrics: r.metrics, outcome: r.outcome, fold: r.fold })), {
         metric, x: keys.find((k) => /lr$/.test(k)) ?? keys[0], color: keys.find((k) => !/lr$/.test(k)),
       });
-      await store.uploadArtifact(parent.info, 'plots/sweep.svg', Buffer.from(await renderSvg(spec)));
+      const svg = await renderSvg(spec);
+      await store.uploadArtifact(parent.info, 'plots/sweep.svg', Buffer.from(svg));
+      await store.uploadArtifact(parent.info, 'plots/sweep.png', await svgToPng(svg, 'sweep', 2));
     }
   }
 }
@@ -491,7 +499,7 @@ export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: n
     const experimentId = await tracking.getOrCreateExperiment(experimentName);
     const r = await runTrial({
       resolved: { ...resolved, config: t.config }, tracking, experimentId, engine, projectRoot, fold: t.fold,
-      parentRunId: o.parentRunId, runName: `trial-${t.index} ${trialLabel(t)}`,
+      parentRunId: o.parentRunId, runName: trialRunName(config.name, t.config, { params: t.params, fold: t.fold, projectRoot }),
       extraTags: { [SWEEP_ID_TAG]: o.sweepId, 'cellab.trial_index': String(t.index) }, progress: o.progress, log, params: t.params,
     }, data);
     return {

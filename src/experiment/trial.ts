@@ -28,6 +28,7 @@ import { createProgress, type ProgressMode } from './progress';
 import { chooseThreshold, embeddingMetrics } from './extra-eval';
 import { isRunReference, resolvePretrainedRun } from './pretrained-run';
 import { ConfigError } from '../engine/schema';
+import { logAnomalyGallery, logSvgAndPng, noteForTrial, startTrialSystemMetrics } from './trial-extras';
 
 // pruned: stopped early by a search (KILLED run); collapsed: self-supervised embeddings with ~0 spread (FAILED, like diverged).
 export type Outcome = TrainOutcome | 'error' | 'interrupted' | 'pruned' | 'collapsed';
@@ -108,15 +109,15 @@ function tagsFor(ctx: TrialContext, hash: string, digest?: string): Record<strin
 async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, history: EpochRow[], split: string, thresholded: boolean): Promise<void> {
   const title = `Confusion matrix (${split})${thresholded ? ', at the threshold chosen on validation' : ''}`;
   const cm = confusionMatrixSpec({ matrix: evaluation.confusionMatrix, classNames: evaluation.classNames, title });
-  await run.logArtifact('plots/confusion_matrix.svg', await renderSvg(cm));
+  await logSvgAndPng(run, 'plots/confusion_matrix', await renderSvg(cm), title);
   await run.logArtifact('plots/confusion_matrix.vl.json', JSON.stringify(cm, null, 1));
   // A class missing from the truth has no ROC curve; the spec says so in its subtitle.
   if (evaluation.roc.some((r) => Number.isFinite(r.auc))) {
-    await run.logArtifact('plots/roc.svg', await renderSvg(rocSpec({ roc: evaluation.roc, rocMacro: evaluation.rocMacro, title: `ROC (${split})` })));
+    await logSvgAndPng(run, 'plots/roc', await renderSvg(rocSpec({ roc: evaluation.roc, rocMacro: evaluation.rocMacro, title: `ROC (${split})` })), 'ROC');
   }
   if (history.length) {
     const curves = trainingCurvesSpec(history);
-    await run.logArtifact('plots/training_curves.svg', await renderSvg(curves));
+    await logSvgAndPng(run, 'plots/training_curves', await renderSvg(curves), 'Training curves');
   }
 }
 
@@ -216,6 +217,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
   });
   const params = { ...flattenConfig({ dataset: config.dataset, model: config.model, train: config.train, eval: config.eval }), ...(ctx.fold !== undefined ? { fold: ctx.fold } : {}) };
   run.logParams(params);
+  const sampler = startTrialSystemMetrics(config, run);
   let status: TrialResult['status'] = 'FAILED';
   let model: tf.LayersModel | undefined;
   try {
@@ -228,6 +230,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     if (data.anomalies) {
       run.logMetric('data/anomalies', data.anomalies.dropped.length, 0);
       await run.logArtifact('data/anomalies.csv', data.anomalies.toCsv());
+      await logAnomalyGallery(run, data, config);
     }
 
     // model section: backbone, pretrained weights (reported), freezing.
@@ -273,7 +276,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
             const { epoch, ...metrics } = row;
             run.logMetrics(metrics, epoch);
           },
-        }, { classWeights, checkpointDir, checkpointMeta: { backbone: config.model.backbone, classes }, unfreezeAfter: config.model.unfreezeAfter, log });
+        }, { classWeights, checkpointDir, checkpointMeta: { backbone: config.model.backbone, classes, image: config.dataset.image, normalization: test.options.normalize ?? null }, unfreezeAfter: config.model.unfreezeAfter, log });
         bar.finish({ epochs: result.history.length, 'best epoch': result.bestEpoch, 'img/s': result.imagesPerSecond });
         const tta = config.train.tta, activation = scoreActivation(config.train.loss);
         score = (s) => predictScores(net, s, { tta, activation }).scores;
@@ -309,14 +312,17 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       status = 'FINISHED';
     } else {
       log(`cellab: trial diverged: ${result.reason}`);
-      if (result.history.length) await run.logArtifact('plots/training_curves.svg', await renderSvg(trainingCurvesSpec(result.history)));
+      if (result.history.length) await logSvgAndPng(run, 'plots/training_curves', await renderSvg(trainingCurvesSpec(result.history)), 'Training curves');
     }
     run.setTag('cellab.outcome', result.outcome);
     if (result.reason) run.setTag('cellab.outcome_reason', result.reason);
+    run.setTag('mlflow.note.content', noteForTrial({ config, data, result, metrics, evaluation, params: ctx.params, fold: ctx.fold }));
+    sampler?.stop();
     await run.end(status);
     return { runId: run.runId, experimentId: run.experimentId, outcome: result.outcome, status, reason: result.reason,
       metrics, history: result.history, bestEpoch: result.bestEpoch, evaluation, configHash: hash, params, fold: ctx.fold };
   } catch (err) {
+    sampler?.stop();
     run.setTag('cellab.outcome', 'error');
     run.setTag('cellab.outcome_reason', String((err as Error).message ?? err).slice(0, 4000));
     await run.end('FAILED');

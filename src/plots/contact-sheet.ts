@@ -57,7 +57,8 @@ function layout(sheet: ContactSheet) {
   const captionLines = Math.max(0, ...sheet.rows.flatMap((r) => r.tiles.map((t) => lines(t.caption).length)));
   const rowH = tile + (captionLines ? captionLines * CAPTION_LINE + 4 : 0) + GAP;
   const header = 22 + (sheet.subtitle ? 16 : 0);
-  const width = Math.ceil(PAD * 2 + labelW + maxTiles * (tile + GAP));
+  // Wide enough for the title (15 px) and subtitle (11 px) too.
+  const width = Math.ceil(Math.max(PAD * 2 + labelW + maxTiles * (tile + GAP), PAD * 2 + sheet.title.length * 15 * 0.6, Math.min(900, PAD * 2 + (sheet.subtitle ?? '').length * 11 * 0.6)));
   const height = Math.ceil(PAD + header + Math.max(1, sheet.rows.length) * rowH + PAD);
   return { tile, labelW, rowH, header, size: { width, height } };
 }

@@ -24,3 +24,5 @@ export { lrFindSpec } from './lr-find';
 export type { LrFindPoint, LrFindSpecOptions } from './lr-find';
 export { runCurvesSpec } from './run-curves';
 export type { RunCurvePoint } from './run-curves';
+export { reportHtml } from './report-page';
+export type { ReportPage, ReportSection, ReportTable, ReportImage, ReportCell } from './report-page';
