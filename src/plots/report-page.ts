@@ -78,8 +78,9 @@ document.querySelectorAll('table.sortable th').forEach(function (th) {
     rows.sort(function (a, b) {
       var x = a.cells[col], y = b.cells[col];
       var nx = x && x.dataset.v !== undefined ? Number(x.dataset.v) : NaN, ny = y && y.dataset.v !== undefined ? Number(y.dataset.v) : NaN;
-      var d = (!isNaN(nx) || !isNaN(ny)) ? (isNaN(nx) ? 1 : isNaN(ny) ? -1 : nx - ny) * (asc ? 1 : -1) : (x ? x.textContent : '').localeCompare(y ? y.textContent : '') * (asc ? 1 : -1);
-      return d;
+      // Numbers by value with missing values last either way; text alphabetically.
+      if (!isNaN(nx) || !isNaN(ny)) return isNaN(nx) ? 1 : isNaN(ny) ? -1 : (nx - ny) * (asc ? 1 : -1);
+      return (x ? x.textContent : '').localeCompare(y ? y.textContent : '') * (asc ? 1 : -1);
     });
     rows.forEach(function (r) { body.appendChild(r); });
   });
