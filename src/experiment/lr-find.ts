@@ -14,6 +14,7 @@ import { expandTrials } from './trials';
 import { loadTrialData } from './trial';
 import { createProgress, type ProgressMode } from './progress';
 import { markdownTable } from './note';
+import { ConfigError } from '../engine/schema';
 
 export interface LrFindRunOptions {
   startLr?: number;
@@ -40,6 +41,10 @@ export function suggestedLr(s: LrFindResult['suggestions']): number | undefined 
 
 export async function runLrFind(resolved: ResolvedExperiment, o: LrFindRunOptions = {}): Promise<LrFindReport> {
   const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const steps = o.steps ?? 100, startLr = o.startLr ?? 1e-7, endLr = o.endLr ?? 10;
+  // Checked before anything loads or a run exists (exit code 1: nothing ran).
+  if (!(startLr > 0 && endLr > startLr)) throw new ConfigError([`lr-find: the range must grow (0 < startLr < endLr), got ${startLr} .. ${endLr}`]);
+  if (!(Number.isInteger(steps) && steps >= 2)) throw new ConfigError([`lr-find: steps must be an integer of at least 2, got ${steps}`]);
   const projectRoot = findProjectRoot(resolved.file ? path.dirname(resolved.file) : o.cwd ?? process.cwd());
   // A sweep's first configuration (its first fold): the test is about the data and the net, not the swept values.
   const first = expandTrials(resolved.config, projectRoot)[0];
@@ -49,7 +54,6 @@ export async function runLrFind(resolved: ResolvedExperiment, o: LrFindRunOption
   const engine = await initEngine({ log });
   const data = await loadTrialData(config, { fold: first.fold, progress: o.progress, log });
   const tracking = await openTracking({ uri: trackingUri, log });
-  const steps = o.steps ?? 100, startLr = o.startLr ?? 1e-7, endLr = o.endLr ?? 10;
   try {
     const experimentId = await tracking.getOrCreateExperiment(experimentName);
     const hash = configHash(config, first.fold !== undefined ? { fold: first.fold } : {}, projectRoot);
