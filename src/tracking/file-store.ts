@@ -345,10 +345,11 @@ export class FileStore implements Store {
     };
     const tags = { ...o.tags };
     if (info.runName && tags['mlflow.runName'] === undefined) tags['mlflow.runName'] = info.runName;
-    // As MLflow's create_run: meta.yaml with `deleted_time: null`, then metrics/, params/, artifacts/, tags.
-    this.writeMeta(dir, info, { deleted_time: null });
+    // MLflow's create_run writes meta.yaml (with `deleted_time: null`), metrics/, params/, artifacts/ and tags;
+    // meta.yaml goes last here, so a process killed in between leaves no run without its tags (readers skip a folder without meta.yaml).
     for (const sub of ['metrics', 'params', 'artifacts']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
     for (const [k, v] of Object.entries(tags)) atomicWrite(path.join(dir, 'tags', ...k.split('/')), v);
+    this.writeMeta(dir, info, { deleted_time: null });
     this.runDirs.set(runId, dir);
     return info;
   }
