@@ -59,7 +59,8 @@ export async function runLrFind(resolved: ResolvedExperiment, o: LrFindRunOption
     const hash = configHash(config, first.fold !== undefined ? { fold: first.fold } : {}, projectRoot);
     const run = await tracking.startRun({
       experimentId, runName: `${config.name}-lr-find-${config.model.backbone}-${hash.slice(0, 4)}`,
-      tags: { 'cellab.kind': 'lr-find', 'cellab.backend': engine.backend, 'cellab.device': engine.device, 'cellab.config_hash': hash, ...config.tracking.tags },
+      // Not cellab.config_hash: this run is not a trial of the configuration (--resume must never count it as done).
+      tags: { 'cellab.kind': 'lr-find', 'cellab.backend': engine.backend, 'cellab.device': engine.device, 'cellab.lr_find_of': hash, ...config.tracking.tags },
     });
     let status: 'FINISHED' | 'FAILED' = 'FAILED';
     try {

@@ -97,7 +97,9 @@ export function contactSheetSvg(sheet: ContactSheet): string {
 /** The sheet as PNG (one pixel per SVG unit: tiles keep their pixels). */
 export async function contactSheetPng(sheet: ContactSheet): Promise<Buffer> {
   try {
-    return await sharp(Buffer.from(contactSheetSvg(sheet)), { density: 72 }).png().toBuffer();
+    // Quantised to a palette (dithered): a gallery is for looking, and notebooks committed with
+    // their outputs must stay small (a sheet of noisy cell images shrinks ~3x).
+    return await sharp(Buffer.from(contactSheetSvg(sheet)), { density: 72 }).png({ compressionLevel: 9, palette: true, colours: 128 }).toBuffer();
   } catch (err) {
     throw new Error(`sharp could not draw the contact sheet "${sheet.title}": ${(err as Error).message}`);
   }

@@ -22,6 +22,8 @@ test('exp.lrFind() logs a run with the loss per step, the suggestions and the pl
     const run = await t.getRun(r.run_id);
     assert.equal(run.info.status, 'FINISHED');
     assert.equal(run.tags['cellab.kind'], 'lr-find');
+    assert.equal(run.tags['cellab.config_hash'], undefined, 'not a trial: --resume never counts it');
+    assert.match(run.tags['cellab.lr_find_of'], /^[0-9a-f]{16}$/);
     assert.match(run.info.runName, /^lrfind-lr-find-small-cnn-[0-9a-f]{4}$/);
     assert.equal(run.params['lr_find.steps'], '40');
     assert.equal(run.params['train.lr'], '0.001', "a sweep's first configuration");
