@@ -16,7 +16,7 @@ import { loadDataset } from '../data/load';
 import { thumbnailPng } from '../data/thumbnail';
 import { prepareImage, toUnitFloats, channelCount } from '../data/image';
 import { normalizeInPlace, standardizeImagesInPlace, type Normalization } from '../data/batches';
-import { makeGallery, type Gallery, type GalleryRow, type GalleryTile } from '../data/gallery';
+import { augmentPreview, classGallery, makeGallery, type Gallery, type GalleryRow, type GalleryTile } from '../data/gallery';
 import type { DatasetItem } from '../data/types';
 import { argmax, confusionMatrix, mostConfused, predictionsFromRows, topLosses, type LossRow } from '../eval/index';
 import { loadCheckpoint, gradCam, type CheckpointMeta } from '../models/index';
@@ -280,9 +280,10 @@ const fileSafe = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
 
 /**
  * Log the galleries of `runIds` (one run, or every fold of a configuration, pooled) as
- * plots/top_losses.png, plots/most_confused.png, plots/misclassified_<class>.png and
- * plots/gradcam.png of the first run. A gallery that cannot be drawn is skipped and said
- * (tag cellab.error_analysis_skipped), never failing the run.
+ * plots/top_losses.png, plots/most_confused.png, plots/misclassified_<class>.png,
+ * plots/gradcam.png, plots/samples_per_class.png and plots/augmentation.png of the first
+ * run. A gallery that cannot be drawn is skipped and said (tag cellab.error_analysis_skipped),
+ * never failing the run.
  */
 export async function logErrorAnalysis(tracking: Tracking, runIds: string[], o: ErrorAnalysisOptions & { log?: (l: string) => void; cacheDir?: string }): Promise<string[]> {
   const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
@@ -306,6 +307,15 @@ export async function logErrorAnalysis(tracking: Tracking, runIds: string[], o: 
     }
   }
   if (o.gradCam > 0) await put('plots/gradcam.png', () => gradCamGallery(tracking, runs, { n: o.gradCam, cacheDir: o.cacheDir }));
+  // What the data looked like to this run: cells per class, and one cell through its augmentation.
+  const first = runs[0];
+  if (first.dataset.size) {
+    const img = first.config.dataset.image;
+    const items = [...first.dataset.values()];
+    await put('plots/samples_per_class.png', () => classGallery(items, { n: 8, masks: img.mask ? 'apply' : false, image: img, seed: first.config.train.seed }));
+    const train = items.find((it) => it.split !== 'test');
+    if (first.config.dataset.augment && train) await put('plots/augmentation.png', () => augmentPreview(train, first.config.dataset.augment, img, 8));
+  }
   if (skipped.length) {
     await tracking.setTag(target.runId, 'cellab.error_analysis_skipped', skipped.join('\n').slice(0, 4000));
     for (const s of skipped) log(`cellab: error analysis of run ${target.runId}: skipped ${s}`);

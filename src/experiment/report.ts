@@ -27,7 +27,7 @@ export interface ReportResult {
   images: number;
 }
 
-const GALLERY_ORDER = ['top_losses', 'most_confused', 'gradcam', 'misclassified_', 'anomalies'];
+const GALLERY_ORDER = ['top_losses', 'most_confused', 'gradcam', 'misclassified_', 'samples_per_class', 'augmentation', 'anomalies'];
 const REPORTED = ['accuracy', 'average_class_accuracy', 'balanced_accuracy', 'macro_f1', 'auc'];
 
 const isParent = (r: RunRecord) => r.tags[SWEEP_ROLE_TAG] === 'parent';
@@ -171,7 +171,7 @@ export async function buildReport(tracking: Tracking, experiment: { id: string; 
     images = await pngArtifacts(tracking, bestRun);
     sections.push({
       heading: `The best run: ${nameOf(bestRun)}`,
-      text: [images.length ? 'Its error analysis (top losses, most confused pairs, Grad-CAM, misclassified items per class) and the anomaly filter\'s dropped images, as logged with the run.'
+      text: [images.length ? 'Its error analysis (top losses, most confused pairs, Grad-CAM, misclassified items per class), its data (cells per class, the augmentation, the anomaly filter\'s dropped images), as logged with the run.'
         : 'This run logged no galleries (tracking.errorAnalysis was off, or the run predates them).'],
       images,
     });

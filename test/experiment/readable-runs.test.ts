@@ -16,6 +16,7 @@ import { predictionsFromRows } from '../../src/eval/predictions-csv';
 import { itemLoss } from '../../src/eval/errors';
 import { argmax } from '../../src/eval/evaluate';
 import { MlflowTestServer } from '../tracking/mlflow-server';
+import { buildReport } from '../../src/experiment/report';
 
 const server = new MlflowTestServer();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-readable-'));
@@ -109,7 +110,7 @@ test('the best run: its galleries are logged, and registerModel made one version
   assert.ok(s.best, 'a configuration completed');
   const best = server.allRuns().find((r) => r.info.run_id === s.best!.run_id)!;
   const base = `${best.info.experiment_id}/${best.info.run_id}/artifacts/`;
-  for (const f of ['plots/top_losses.png', 'plots/most_confused.png', 'plots/gradcam.png']) assert.equal(server.artifact(base + f)?.subarray(1, 4).toString(), 'PNG', f);
+  for (const f of ['plots/top_losses.png', 'plots/most_confused.png', 'plots/gradcam.png', 'plots/samples_per_class.png']) assert.equal(server.artifact(base + f)?.subarray(1, 4).toString(), 'PNG', f);
   assert.ok(server.allRuns().every((r) => !server.artifact(`${r.info.experiment_id}/${r.info.run_id}/artifacts/plots/top_losses.png`) || r === best), 'only the best run');
   assert.equal(best.tags.get('cellab.error_analysis_skipped'), undefined);
   const models = server.registeredModels();
@@ -141,4 +142,25 @@ test('notebook: best().plots.topLosses / mostConfused / misclassified / gradCam 
   assert.equal(cam.rows[0].tiles[0].id, losses[0].id);
   assert.ok(cam.rows[0].tiles.length >= 2, 'the image and at least the predicted class map');
   await assert.rejects(best.plots.gradCam({ ids: ['no-such-item'] }), /item 'no-such-item' is not among the evaluated items/);
+});
+
+test('cellab report reads a server too: the sweep by default, or the chosen runs', async () => {
+  const t = await openTracking({ uri: server.url, log: () => undefined });
+  try {
+    const summary = result.summary as { run_id: string; experiment_id: string; best: { run_id: string } | null };
+    const r = await buildReport(t, { id: summary.experiment_id, name: 'readable' }, { now: new Date(0) });
+    assert.equal(r.parent?.info.runId, summary.run_id);
+    assert.equal(r.runs.length, 4);
+    assert.deepEqual(r.bestRunIds, [summary.best!.run_id]);
+    assert.ok(r.images >= 4, `the best run's galleries (${r.images})`);
+    assert.ok(r.charts >= 3, `curves, sweep, confusion matrices (${r.charts})`);
+    for (const name of r.runs.map((x) => x.info.runName)) assert.ok(r.html.includes(name), name);
+    assert.ok(r.html.includes('generated 1970-01-01 00:00 UTC'));
+    const two = await buildReport(t, { id: summary.experiment_id, name: 'readable' }, { runIds: r.runs.slice(0, 2).map((x) => x.info.runId) });
+    assert.equal(two.runs.length, 2);
+    assert.equal(two.parent, undefined);
+    await assert.rejects(buildReport(t, { id: summary.experiment_id, name: 'readable' }, { runIds: ['f'.repeat(32)] }), /--runs f{32}: .*not found/);
+  } finally {
+    await t.close();
+  }
 });
