@@ -17,6 +17,7 @@ import { itemLoss } from '../../src/eval/errors';
 import { argmax } from '../../src/eval/evaluate';
 import { MlflowTestServer } from '../tracking/mlflow-server';
 import { buildReport } from '../../src/experiment/report';
+import { intensityExperiment } from './intensity-experiment';
 
 const server = new MlflowTestServer();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-readable-'));
@@ -24,26 +25,11 @@ let result: ExperimentResult;
 
 before(async () => {
   await server.start();
-  const file = path.join(work, 'readable.yaml');
-  fs.writeFileSync(file, `
-name: readable
-description: Positive vs negative cells, to read in MLflow.
-dataset:
-  format: csv
-  manifest: ${path.join(work, 'data', 'labels.csv')}
-  root: ${path.join(work, 'data', 'images')}
-  synthetic: { kind: intensity, n: 80, seed: 2, out: ${path.join(work, 'data')} }
-  columns: { path: ImageFileName, label: intensity, group: specimen }
-  image: { size: 16, channels: gray, mask: true }
-  split: { kind: stratified, valFraction: 0.25, testFraction: 0.3, seed: 0 }
-  cache: { dir: ${path.join(work, 'cache')} }
-model: { backbone: small-cnn, width: 0.5 }
-train: { epochs: 2, batchSize: 16, lr: 0.003 }
-sweep:
-  train.lr: [0.003, 0.005]
-  train.batchSize: [8, 16]
-tracking: { experiment: readable, registerModel: readable-best, systemMetrics: { interval: 0.2 }, errorAnalysis: { topLosses: 6, gradCam: 2, perClass: 4 } }
-`);
+  const file = intensityExperiment(work, 'readable', {
+    description: 'Positive vs negative cells, to read in MLflow.',
+    sweep: '{ train.lr: [0.003, 0.005], train.batchSize: [8, 16] }',
+    tracking: '{ experiment: readable, registerModel: readable-best, systemMetrics: { interval: 0.2 }, errorAnalysis: { topLosses: 6, gradCam: 2, perClass: 4 } }',
+  });
   result = await fromFile(file).run({ trackingUri: server.url, progress: 'off' });
 });
 after(() => server.stop());
