@@ -8,6 +8,7 @@ import { backendCommand } from './backend';
 import { backbonesCommand } from './backbones';
 import { lrFindCommand } from './lr-find';
 import { reportCommand } from './report';
+import { weightsCommand } from './weights';
 
 export async function main(argv: string[]): Promise<number> {
   process.exitCode = 0;
@@ -22,6 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(backbonesCommand)
     .command(lrFindCommand)
     .command(reportCommand)
+    .command(weightsCommand)
     .demandCommand(1, 'Name a command (see --help).')
     .recommendCommands()
     .strict()

@@ -6,6 +6,7 @@ import { runExperiment } from '../experiment/run';
 import { expandTrials, isSweep, shardTrials } from '../experiment/trials';
 import { bestLine, formatTable, parseShard, rankConfigurations, runSweep, runWorkerTrial } from '../experiment/sweep';
 import { pickBest } from '../experiment/selection';
+import { searchSpec } from '../experiment/search-space';
 import { findProjectRoot } from '../tracking/index';
 import { EXIT, reportError } from './exit';
 import * as path from 'node:path';
@@ -26,10 +27,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on the last line' })
     .option('trial', { type: 'number', hidden: true, describe: 'worker mode: run only this trial index' })
     .option('parent-run-id', { type: 'string', hidden: true })
+    .option('trial-params', { type: 'string', hidden: true, describe: 'worker mode: the params the sweep chose for this trial (JSON)' })
     .example('$0 experiments/quickstart.yaml', 'train the quickstart (generates synthetic data if absent)')
     .example('$0 experiments/quickstart.yaml --set train.epochs=2 --json', 'a shorter run, machine-readable result')
     .example('$0 experiments/hep2-patterns.yaml --dry-run', 'list the trials of a sweep')
     .example('$0 experiments/protein-localisation.yaml --shard auto --resume', 'one task of a Slurm array job (see tracking/slurm-sweep.sbatch)')
+    .example('$0 experiments/protein-localisation.yaml --profile search --dry-run', 'a tpe search with ASHA pruning: its first trials, and how the rest are chosen')
     .epilogue('Exit codes: 0 all completed; 2 a run or some trial diverged or failed; 1 bad config or input (nothing ran); 130 interrupted.')
     .strict()
     .help()
@@ -50,9 +53,10 @@ export async function main(argv: string[]): Promise<number> {
     if (args['dry-run']) return dryRun(resolved, shard, json);
     if (args.trial !== undefined) {
       if (!args['parent-run-id'] || !args['sweep-id']) throw new Error('--trial needs --parent-run-id and --sweep-id (worker mode)');
-      const summary = await runWorkerTrial(resolved, { trial: args.trial, parentRunId: args['parent-run-id'], sweepId: args['sweep-id'], trackingUri: args['tracking-uri'] });
+      const params = args['trial-params'] !== undefined ? parseTrialParams(args['trial-params']) : undefined;
+      const summary = await runWorkerTrial(resolved, { trial: args.trial, parentRunId: args['parent-run-id'], sweepId: args['sweep-id'], trackingUri: args['tracking-uri'], params });
       if (json) process.stdout.write(JSON.stringify(summary) + '\n');
-      return summary.outcome === 'completed' ? EXIT.ok : EXIT.failed;
+      return summary.outcome === 'completed' || summary.outcome === 'pruned' ? EXIT.ok : EXIT.failed;
     }
     if (isSweep(resolved.config) || shard || args.resume) {
       const workerArgs = [String(args.file), ...(args.set as string[]).flatMap((s) => ['--set', s]), ...(args.profile ? ['--profile', args.profile] : [])];
@@ -64,11 +68,13 @@ export async function main(argv: string[]): Promise<number> {
       else {
         const t = summary.trials;
         process.stdout.write(`sweep ${summary.outcome}: ${t.finished}/${t.total} finished, ${t.diverged} diverged, ${t.failed} failed` +
-          `${t.pruned ? `, ${t.pruned} pruned` : ''}${t.running ? `, ${t.running} running elsewhere` : ''}; parent run ${summary.run_id}\n`);
+          `${t.pruned ? `, ${t.pruned} pruned` : ''}${t.running ? `, ${t.running} running elsewhere` : ''}` +
+          `${summary.budget?.stopped_by ? `; stopped by ${summary.budget.stopped_by} (${summary.budget.not_started} not started; --resume continues)` : ''}; parent run ${summary.run_id}\n`);
       }
       if (summary.status === 'KILLED') return EXIT.interrupted;
-      // A shard judges by its own trials: another shard's running trial is not a failure here.
-      return own.some((r) => r.outcome !== 'completed' && r.outcome !== 'pruned') ? EXIT.failed : EXIT.ok;
+      // A shard judges by its own trials: another shard's running trial is not a failure here; pruned
+      // trials were stopped on purpose and trials a budget left unstarted were never run.
+      return own.some((r) => r.outcome !== 'completed' && r.outcome !== 'pruned' && r.outcome !== 'skipped') ? EXIT.failed : EXIT.ok;
     }
     const { summary } = await runExperiment(resolved, { trackingUri: args['tracking-uri'] });
     if (json) process.stdout.write(JSON.stringify(summary) + '\n');
@@ -82,14 +88,37 @@ export async function main(argv: string[]): Promise<number> {
 function dryRun(resolved: ResolvedExperiment, shard: ReturnType<typeof parseShard> | undefined, json: boolean): number {
   const projectRoot = findProjectRoot(resolved.file ? path.dirname(resolved.file) : process.cwd());
   const trials = shardTrials(expandTrials(resolved.config, projectRoot), shard);
-  const out = trials.map((t) => ({ index: t.index, params: t.params, fold: t.fold ?? null, config_hash: t.configHash }));
+  const spec = searchSpec(resolved.config);
+  // tpe trials after the startup ones have no params yet: they are chosen when launched.
+  const out = trials.map((t) => ({ index: t.index, params: t.pending ? null : t.params, fold: t.fold ?? null, config_hash: t.pending ? null : t.configHash }));
+  const later = spec.method === 'tpe' && trials.some((t) => t.pending)
+    ? `the trials after the first ${Math.min(spec.tpe.startup, spec.trials!)} configuration(s) are chosen at launch by tpe: per key, the finished trials of this sweep (all workers, shards and resumes, read from the tracking store) are split at gamma ${spec.tpe.gamma} into good and bad, and the best of ${spec.tpe.candidates} draws from the good density by l(x)/g(x) is taken (seeded by seed ${spec.seed} and the trial)`
+    : undefined;
+  const how = spec.method === 'grid' ? 'grid' : spec.method === 'random' ? `random (seed ${spec.seed})` : `tpe (seed ${spec.seed}; the first ${Math.min(spec.tpe.startup, spec.trials!)} configuration(s) at random)`;
+  const extras = [
+    ...(spec.prune ? [`pruning: ${spec.prune.method} on ${spec.prune.metric}${spec.prune.method === 'asha'
+      ? ` (rungs at epochs ${[0, 1, 2].map((k) => spec.prune && spec.prune.minEpochs * spec.prune.reductionFactor ** k).join(', ')}, ...; the top 1/${spec.prune.reductionFactor} continue)`
+      : ` (from epoch ${spec.prune.minEpochs}, below the median of finished trials)`}`] : []),
+    ...(spec.budget.trials !== undefined || spec.budget.minutes !== undefined ? [`budget: ${[spec.budget.trials !== undefined ? `${spec.budget.trials} trial(s)` : '', spec.budget.minutes !== undefined ? `${spec.budget.minutes} minute(s)` : ''].filter(Boolean).join(', ')}`] : []),
+  ];
   if (json) {
-    process.stdout.write(JSON.stringify({ trials: out }) + '\n');
+    process.stdout.write(JSON.stringify({ trials: out, ...(spec.method !== 'grid' ? { method: spec.method } : {}), ...(later ? { note: later } : {}) }) + '\n');
   } else {
-    for (const t of out) process.stdout.write(`${String(t.index).padStart(3)}  ${t.config_hash}  ${JSON.stringify(t.params)}${t.fold !== null ? `  fold ${t.fold}` : ''}\n`);
-    process.stdout.write(`${out.length} trial(s)\n`);
+    for (const t of out) {
+      const what = t.params === null ? '(chosen at launch by tpe)' : JSON.stringify(t.params);
+      process.stdout.write(`${String(t.index).padStart(3)}  ${t.config_hash ?? '-'.repeat(16)}  ${what}${t.fold !== null ? `  fold ${t.fold}` : ''}\n`);
+    }
+    process.stdout.write(`${out.length} trial(s), ${how}${extras.length ? `; ${extras.join('; ')}` : ''}\n`);
+    if (later) process.stdout.write(`${later}\n`);
   }
   return EXIT.ok;
+}
+
+function parseTrialParams(text: string): Record<string, unknown> {
+  let v: unknown;
+  try { v = JSON.parse(text); } catch (err) { throw new Error(`--trial-params: not JSON (${(err as Error).message})`); }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('--trial-params: expected a JSON object of dotted keys to values');
+  return v as Record<string, unknown>;
 }
 
 function printMetrics(metrics: Record<string, number>): void {

@@ -1,15 +1,23 @@
-// `cellab synth --out DIR --kind patterns|intensity [--n N] [--seed S] [--anomalies F]`:
-// write a synthetic HEp-2 set (ICPR 2012 layout, or A.I.D.A.-like positive/negative).
+// `cellab synth --out DIR --kind patterns|intensity|lymphocytosis [--n N] [--seed S] [--anomalies F]`:
+// write a synthetic HEp-2 set (ICPR 2012 layout, or A.I.D.A.-like positive/negative), or
+// lymphocytosis patients in the DLMI layout (bags of blood-cell crops + clinical data).
 import type { CommandModule } from 'yargs';
-import { DEFAULT_ANOMALY_FRACTION, DEFAULT_N, DEFAULT_SEED, generateSynthetic, type SynthKind, type SynthSummary } from '../data/synth/index';
+import { DEFAULT_ANOMALY_FRACTION, DEFAULT_N, DEFAULT_PATIENTS, DEFAULT_SEED, generateLymphocytosis, generateSynthetic, type LymphocytosisSummary, type SynthKind, type SynthSummary } from '../data/synth/index';
 import { reportError } from './exit';
 
-interface Args { out: string; kind: SynthKind; n?: number; seed: number; anomalies: number; json: boolean }
+interface Args { out: string; kind: SynthKind | 'lymphocytosis'; n?: number; seed: number; anomalies: number; json: boolean }
 
 /** One line per count table: `centromere 357, coarse_speckled 210, ...`. */
 const counts = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${k || '(none)'} ${v}`).join(', ');
 
-export function summaryLines(s: SynthSummary): string[] {
+export function summaryLines(s: SynthSummary | LymphocytosisSummary): string[] {
+  if (s.kind === 'lymphocytosis') {
+    return [
+      `wrote ${s.n} labelled + ${s.testPatients} unlabelled patients (${s.images} cell images) to ${s.out} in ${s.seconds.toFixed(1)} s`,
+      `  labels:   ${counts(s.byLabel)}`,
+      `  subtypes: ${counts(s.bySubtype)}`,
+    ];
+  }
   return [
     `wrote ${s.n} ${s.kind === 'patterns' ? 'cells' : 'images'} (${s.files} files, ${s.specimens} specimens) to ${s.out} in ${s.seconds.toFixed(1)} s`,
     `  patterns:  ${counts(s.byPattern)}`,
@@ -41,27 +49,30 @@ function progressPrinter(stream: NodeJS.WriteStream): (done: number, total: numb
 
 export const synthCommand: CommandModule<object, Args> = {
   command: 'synth',
-  describe: 'generate a synthetic HEp-2 set: 6 staining patterns in the ICPR 2012 layout, or A.I.D.A.-like positive/negative',
+  describe: 'generate a synthetic set: HEp-2 staining patterns (ICPR 2012 layout), A.I.D.A.-like positive/negative, or lymphocytosis patients (DLMI layout)',
   builder: (y) => y
     .option('out', { type: 'string', demandOption: true, describe: 'folder to write (created; an earlier synthetic set there is replaced)' })
-    .option('kind', { choices: ['patterns', 'intensity'] as const, default: 'patterns' as SynthKind,
-      describe: 'patterns: ICPR 2012 layout (cells.csv, training/, test/); intensity: images/ + labels.csv' })
-    .option('n', { type: 'number', describe: `number of cells/images (default ${DEFAULT_N.patterns} for patterns, ${DEFAULT_N.intensity} for intensity)` })
+    .option('kind', { choices: ['patterns', 'intensity', 'lymphocytosis'] as const, default: 'patterns' as SynthKind,
+      describe: 'patterns: ICPR 2012 layout (cells.csv, training/, test/); intensity: images/ + labels.csv; lymphocytosis: clinical_annotation.csv + trainset/<ID>/*.jpg' })
+    .option('n', { type: 'number', describe: `number of cells/images (default ${DEFAULT_N.patterns} for patterns, ${DEFAULT_N.intensity} for intensity); of labelled patients for lymphocytosis (default ${DEFAULT_PATIENTS})` })
     .option('seed', { type: 'number', default: DEFAULT_SEED, describe: 'the same seed gives byte-identical files' })
-    .option('anomalies', { type: 'number', default: DEFAULT_ANOMALY_FRACTION, describe: 'fraction of planted anomalies (saturated, near-black, defocused)' })
+    .option('anomalies', { type: 'number', default: DEFAULT_ANOMALY_FRACTION, describe: 'fraction of planted anomalies (saturated, near-black, defocused); HEp-2 kinds only' })
     .option('json', { type: 'boolean', default: false, describe: 'print the summary as one JSON object (last line)' })
     .example('$0 synth --out data/hep2-synth --kind patterns --n 1455 --seed 1', 'the ICPR-2012-sized default set')
-    .example('$0 synth --out data/aida-synth --kind intensity --seed 2 --anomalies 0.05', 'A.I.D.A.-like set, 5% anomalies') as never,
+    .example('$0 synth --out data/aida-synth --kind intensity --seed 2 --anomalies 0.05', 'A.I.D.A.-like set, 5% anomalies')
+    .example('$0 synth --out data/lymphocytosis --kind lymphocytosis --n 163 --seed 4', '163 patients (about 50 reactive, 113 malignant), 5-50 cells each') as never,
   handler: async (args) => {
     try {
-      const summary = await generateSynthetic({
-        out: args.out,
-        kind: args.kind,
-        n: args.n,
-        seed: args.seed,
-        anomalyFraction: args.anomalies,
-        onProgress: progressPrinter(process.stderr),
-      });
+      const summary = args.kind === 'lymphocytosis'
+        ? await generateLymphocytosis({ out: args.out, n: args.n, seed: args.seed, onProgress: progressPrinter(process.stderr) })
+        : await generateSynthetic({
+          out: args.out,
+          kind: args.kind,
+          n: args.n,
+          seed: args.seed,
+          anomalyFraction: args.anomalies,
+          onProgress: progressPrinter(process.stderr),
+        });
       if (args.json) process.stdout.write(JSON.stringify(summary) + '\n');
       else process.stdout.write(summaryLines(summary).join('\n') + '\n');
     } catch (err) {

@@ -42,3 +42,8 @@ export { classGallery, augmentPreview, anomalyGallery, galleryText, makeGallery 
 export type { Gallery, GalleryRow, GalleryTile, ClassGalleryOptions, AugmentPreviewOptions, AnomalyGalleryOptions } from './gallery';
 export { showGallery, setGalleryDisplay } from './display';
 export type { GalleryDisplay } from './display';
+export { loadDlmi, birthYear, DLMI_LABELS, DLMI_REFERENCE_YEAR } from './dlmi';
+export { groupBags, splitBags, bagItems, splitByBag, regroup, metadataColumns, columnOf } from './bags';
+export type { Bag, BagSplit } from './bags';
+export { fitMetadata, fitNumericTarget } from './metadata';
+export type { MetadataEncoder, EncodedColumn } from './metadata';

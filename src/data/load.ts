@@ -9,6 +9,8 @@ import { BadInputCollector, DataError, type BadInput } from './bad-input';
 import { loadIcpr2012 } from './icpr2012';
 import { loadFolder } from './folder';
 import { loadManifest } from './manifest';
+import { loadDlmi } from './dlmi';
+import { regroup, splitByBag, type Bag } from './bags';
 import { dropDuplicateIds, dropMissingFiles } from './item-checks';
 import { resolveClasses } from './labels';
 import { splitDataset } from './split';
@@ -26,6 +28,8 @@ import type { AnomalyFilterConfig } from './schema';
 export interface LoadedDataset extends Dataset {
   /** Items left out under `onBadInput: skip` (empty under `fail`). */
   skipped: BadInput[];
+  /** Patients without a label (DLMI's LABEL -1: the challenge's test set), left out. */
+  unlabelled?: number;
 }
 
 /**
@@ -36,12 +40,13 @@ export interface LoadedDataset extends Dataset {
  */
 export function loadDataset(cfg: DatasetConfig, o: { /** Return bad input in `skipped` instead of failing (the caller fails later with the full list). */ collect?: boolean } = {}): LoadedDataset {
   const bad = new BadInputCollector();
-  let ds: Dataset;
+  let ds: Dataset & { unlabelled?: number };
   switch (cfg.format) {
     case 'icpr2012': ds = loadIcpr2012(cfg, bad); break;
     case 'folder': ds = loadFolder(cfg, bad); break;
     case 'csv': ds = loadManifest(cfg, bad); break;
-    default: throw new DataError(`dataset.format ${String(cfg.format)} is unknown. Use icpr2012, folder or csv.`);
+    case 'dlmi': ds = loadDlmi(cfg, bad); break;
+    default: throw new DataError(`dataset.format ${String(cfg.format)} is unknown. Use icpr2012, folder, csv or dlmi.`);
   }
   let items = dropDuplicateIds(ds.items, bad);
   items = dropMissingFiles(items, cfg.image.mask, bad);
@@ -54,7 +59,7 @@ export function loadDataset(cfg: DatasetConfig, o: { /** Return bad input in `sk
   }
   if (!o.collect) bad.check(cfg.onBadInput, where);
   const classes = cfg.classes ? resolved.classes : [...new Set(items.map((i) => i.label))].sort();
-  return { format: ds.format, root: ds.root, classes, items, skipped: bad.problems };
+  return { format: ds.format, root: ds.root, classes, items, skipped: bad.problems, ...(ds.unlabelled !== undefined ? { unlabelled: ds.unlabelled } : {}) };
 }
 
 /** Fill defaults and check a (partial) `dataset` section, as an experiment file would. */
@@ -90,21 +95,27 @@ export interface DatasetView extends LoadedDataset {
    * default: dataset.anomalyFilter, else 3 std by class). `.show()` draws the dropped images.
    */
   anomalies(o?: Partial<AnomalyFilterConfig>): Promise<AnomalyResult>;
+  /** With dataset.bags: the bags (patients) of each split. */
+  bags?: { train: Bag[]; val: Bag[]; test: Bag[] };
 }
 
 /**
  * Notebook entry point: `await load({format: 'icpr2012', root: 'data/hep2', image: {size: 64, mask: true}})`.
- * Generates the synthetic set first when `synthetic` is configured.
+ * Generates the synthetic set first when `synthetic` is configured. With `bags`, the split keeps
+ * every bag (patient) whole.
  */
 export async function load(partial: Partial<DatasetConfig> | Record<string, unknown>, o: { fold?: number; baseDir?: string } = {}): Promise<DatasetView> {
   const config = resolveDatasetConfig(partial, o.baseDir);
   await ensureSynthetic(config);
   const ds = loadDataset(config);
-  const split = splitDataset(ds.items, config.split, o.fold);
+  const bad = new BadInputCollector();
+  const split = config.bags ? splitByBag(ds.items, config, o.fold, bad) : splitDataset(ds.items, config.split, o.fold);
+  bad.check(config.onBadInput, `the bags of ${config.manifest ?? config.root}`);
   const byId = new Map(ds.items.map((i) => [i.id, i]));
   const gallery = { channels: config.image.channels, resize: config.image.resize };
   return {
-    ...ds, config, split, train: split.train, val: split.val, test: split.test,
+    ...ds, config, split, train: split.train, val: split.val, test: split.test, skipped: [...ds.skipped, ...bad.problems],
+    ...(config.bags ? { bags: regroup(split, config) } : {}),
     summary: () => summaryTable(split),
     specimens: () => groupTable(split),
     show: async (g = {}) => showGallery(await classGallery(g.split ? split[g.split] : ds.items, { image: gallery, classes: ds.classes, ...g })),

@@ -2,7 +2,7 @@
 // conventions: format, root, manifest, columns, image, mask, split,
 // anomalyFilter, classWeights, onBadInput. Added where the conventions are
 // silent: classes, multiLabel, pathPattern, channelFiles, normalize, augment,
-// cache, stream, workers, synthetic.
+// cache, stream, workers, synthetic; bags and metadata (patient-level learning).
 import type { SchemaNode } from '../engine/schema';
 
 export const SPLIT_KINDS = ['predefined', 'stratified', 'kfold', 'stratified-kfold', 'group-kfold', 'stratified-group-kfold'] as const;
@@ -73,8 +73,15 @@ export interface AugmentConfig {
   cutmix?: { alpha: number; p: number };
 }
 
+/** A bag-level metadata column: numeric (standardised on training bags) or categorical (one-hot); auto: numeric when every value is a number. */
+export interface MetadataColumnConfig {
+  column: string;
+  type: 'auto' | 'numeric' | 'categorical';
+}
+
 export interface DatasetConfig {
-  format: 'icpr2012' | 'folder' | 'csv';
+  /** dlmi: the DLMI lymphocytosis layout (clinical_annotation.csv + trainset/<ID>/*.jpg). */
+  format: 'icpr2012' | 'folder' | 'csv' | 'dlmi';
   root: string;
   manifest?: string;
   columns: { id?: string; path?: string; label?: string; group?: string; split?: string; intensity?: string; mask?: string };
@@ -97,8 +104,16 @@ export interface DatasetConfig {
   cache: { enabled: boolean; dir?: string };
   stream: 'auto' | boolean;
   workers?: number;
-  /** Generate the synthetic HEp-2 set into `out` (default `root`) when that folder does not exist. */
-  synthetic?: { kind: 'patterns' | 'intensity'; n: number; seed: number; anomalies?: number; out?: string };
+  /** Generate the synthetic set into `out` (default `root`) when that folder does not exist (n: patients for lymphocytosis). */
+  synthetic?: { kind: 'patterns' | 'intensity' | 'lymphocytosis'; n: number; seed: number; anomalies?: number; out?: string };
+  /**
+   * Patient-level learning: the item field or column naming each image's bag (`group`, or a
+   * manifest column such as `ID`); false: every image is its own sample. A bag has one label;
+   * splits keep bags whole.
+   */
+  bags: string | false;
+  /** Bag-level clinical columns fed to the model (`[AGE, LYMPH_COUNT]`); entries are names or {column, type}. */
+  metadata: (string | MetadataColumnConfig)[];
 }
 
 /** Keys that change how fast data is prepared, never what a trial computes (leave them out of config hashes). */
@@ -142,7 +157,7 @@ export const datasetSchema: SchemaNode = {
   type: 'object',
   description: 'Where the images are and how to prepare them.',
   properties: {
-    format: { type: 'string', enum: ['icpr2012', 'folder', 'csv'], default: 'icpr2012' },
+    format: { type: 'string', enum: ['icpr2012', 'folder', 'csv', 'dlmi'], default: 'icpr2012', description: 'dlmi: clinical_annotation.csv + trainset/<ID>/*.jpg (the lymphocytosis challenge)' },
     root: { type: 'path' },
     manifest: { type: 'path', description: 'CSV listing the images; a relative path is looked for under root first, then beside the experiment file' },
     columns: {
@@ -217,13 +232,29 @@ export const datasetSchema: SchemaNode = {
     synthetic: {
       type: 'object',
       optional: true,
-      description: 'Generate the synthetic HEp-2 set into `out` (default: `root`) if it does not exist.',
+      description: 'Generate the synthetic set into `out` (default: `root`) if it does not exist.',
       properties: {
         out: { type: 'path', description: 'where to generate (e.g. the folder holding a csv manifest); default: root' },
-        kind: { type: 'string', enum: ['patterns', 'intensity'], default: 'patterns' },
-        n: { type: 'number', integer: true, min: 12, default: 1455 },
+        kind: { type: 'string', enum: ['patterns', 'intensity', 'lymphocytosis'], default: 'patterns' },
+        n: { type: 'number', integer: true, min: 12, default: 1455, description: 'cells/images; labelled patients for lymphocytosis' },
         seed: { type: 'number', integer: true, default: 1 },
         anomalies: { type: 'number', min: 0, max: 0.5 },
+      },
+    },
+    bags: {
+      type: 'oneOf', default: false,
+      description: 'patient-level learning: the item field or column naming each image\'s bag (group, or e.g. ID); false: images are samples',
+      options: [{ type: 'literal', value: false }, { type: 'string' }],
+    },
+    metadata: {
+      type: 'array', default: [],
+      description: 'bag-level clinical columns for the model: names, or {column, type: auto|numeric|categorical}',
+      items: {
+        type: 'oneOf',
+        options: [
+          { type: 'string' },
+          { type: 'object', properties: { column: { type: 'string' }, type: { type: 'string', enum: ['auto', 'numeric', 'categorical'], default: 'auto' } } },
+        ],
       },
     },
   },

@@ -9,6 +9,9 @@ import YAML from 'yaml';
 import { ConfigError, didYouMean, validate, type SchemaNode } from '../engine/schema';
 import { experimentSchema, knownKeys, schemaAt, type ExperimentConfig } from './schema';
 import { DATASET_RUNTIME_KEYS } from '../data/schema';
+import { resolveModelConfig } from '../models/resolve';
+import { isPublishedRef, parsePretrainedSpec } from '../models/import/spec';
+import { parseSearch, SWEEP_RESERVED } from './search-space';
 import { isUri, resolveDatasetInputPaths } from '../data/paths';
 
 export interface LoadOptions {
@@ -95,13 +98,17 @@ function normaliseSets(set: LoadOptions['set']): Record<string, unknown> {
   return out;
 }
 
-/** Apply one dotted override. `sweep.<dotted key>` addresses the flat sweep map. */
+/** Apply one dotted override. `sweep.<dotted key>` addresses the flat sweep map; `sweep.budget.trials` its reserved keys. */
 export function applyOverride(target: Json, key: string, value: unknown): void {
   if (key.startsWith('sweep.')) {
     const sweepKey = key.slice('sweep.'.length);
-    const sweep = isMap(target.sweep) ? target.sweep : (target.sweep = {});
-    if (value === null) delete (sweep as Json)[sweepKey];
-    else (sweep as Json)[sweepKey] = value;
+    const sweep = (isMap(target.sweep) ? target.sweep : (target.sweep = {})) as Json;
+    if (SWEEP_RESERVED.includes(sweepKey.split('.')[0]) && sweepKey.includes('.')) {
+      applyOverride(sweep, sweepKey, value);
+      return;
+    }
+    if (value === null) delete sweep[sweepKey];
+    else sweep[sweepKey] = value;
     return;
   }
   const parts = key.split('.');
@@ -119,6 +126,9 @@ export function applyOverride(target: Json, key: string, value: unknown): void {
 function checkOverrideKey(key: string): string | undefined {
   if (key.startsWith('sweep.')) {
     const sub = key.slice('sweep.'.length);
+    if (SWEEP_RESERVED.includes(sub.split('.')[0])) {
+      return schemaAt(experimentSchema, key) ? undefined : `--set ${key}: unknown key.${didYouMean(key, knownKeys(experimentSchema))}`;
+    }
     return schemaAt(experimentSchema, sub) ? undefined
       : `--set ${key}: \`${sub}\` is not a config key to sweep.${didYouMean(sub, knownKeys(experimentSchema))}`;
   }
@@ -129,10 +139,57 @@ function checkOverrideKey(key: string): string | undefined {
 /** Make --set path values absolute against the current directory. */
 function resolveSetPaths(key: string, value: unknown, cwd: string): unknown {
   const node = schemaAt(experimentSchema, key);
-  if (node?.type === 'path' && typeof value === 'string' && !isUri(value)) return path.resolve(cwd, value);
+  if (node?.type === 'path' && typeof value === 'string') return resolvePathValue(value, cwd);
   return value;
 }
 
+/** A path value: URIs stay; `torchvision:resnet18=PATH` resolves its PATH; plain paths resolve against `base`. */
+function resolvePathValue(p: string, base: string): string {
+  const weights = /^((?:torchvision|timm):[^=]+)=(.+)$/.exec(p);
+  if (weights) return `${weights[1]}=${path.resolve(base, weights[2])}`;
+  return isUri(p) ? p : path.resolve(base, p);
+}
+
+/**
+ * Published weights named without a path (`torchvision:resnet18`) must be in
+ * the weights cache before anything runs: one error listing what to fetch.
+ */
+function checkPublishedWeights(config: ExperimentConfig, issues: string[], env: NodeJS.ProcessEnv): void {
+  const refs: { value: string; backbone: string; where: string }[] = [];
+  const add = (m: Partial<ExperimentConfig['model']> | undefined, where: string) => {
+    const value = m?.pretrained ?? config.model.pretrained;
+    if (typeof value === 'string' && isPublishedRef(value)) refs.push({ value, backbone: m?.backbone ?? config.model.backbone, where });
+  };
+  add(config.model, 'model.pretrained');
+  for (const [key, values] of Object.entries(config.sweep ?? {})) {
+    if (!Array.isArray(values)) continue;   // search settings (method, trials, ...)
+    if (key === 'model') values.forEach((v, i) => add(v as Partial<ExperimentConfig['model']>, `sweep.model[${i}].pretrained`));
+    if (key === 'model.pretrained') values.forEach((v, i) => add({ pretrained: v as string }, `sweep.model.pretrained[${i}]`));
+  }
+  for (const r of refs) {
+    try {
+      parsePretrainedSpec(r.value, r.backbone, env);
+    } catch (err) {
+      issues.push(`${r.where}: ${(err as Error).message.replace(/^model\.pretrained: /, '')}`);
+    }
+  }
+}
+
+/**
+ * The model's width written into the config (its backbone's default when
+ * absent: the run's params and config hash then name the net trained). When
+ * the backbone is swept, each trial is resolved on expansion instead.
+ */
+export function resolveModel(config: ExperimentConfig, issues: string[] = []): ExperimentConfig {
+  const swept = Object.keys(config.sweep ?? {}).some((k) => k === 'model' || k === 'model.backbone');
+  if (swept) return config;
+  try {
+    config.model = resolveModelConfig(config.model);
+  } catch (err) {
+    issues.push(`model.backbone: ${(err as Error).message}`);
+  }
+  return config;
+}
 
 export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; baseDir: string }): ResolvedExperiment {
   const env = o.env ?? process.env;
@@ -159,29 +216,21 @@ export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; ba
   // Inputs that live with the images (manifest, mask.dir) resolve against dataset.root first.
   if ('dataset' in merged) merged.dataset = resolveDatasetInputPaths(merged.dataset, o.baseDir, issues);
   const config = validate(experimentSchema, merged, '', issues, {
-    resolvePath: (p) => (isUri(p) ? p : path.resolve(o.baseDir, p)),
+    resolvePath: (p) => resolvePathValue(p, o.baseDir),
   }) as ExperimentConfig;
   if (!config.name) {
     config.name = o.file ? path.basename(o.file).replace(/\.(ya?ml)$/i, '') : 'experiment';
   }
   checkSweepKeys(config, issues);
+  if (!issues.length) resolveModel(config, issues);
+  if (!issues.length) checkPublishedWeights(config, issues, env);
   if (issues.length) throw new ConfigError(issues, source);
   return { config, file: o.file, baseDir: o.baseDir, profile, overrides };
 }
 
 function checkSweepKeys(config: ExperimentConfig, issues: string[]): void {
-  for (const [key, values] of Object.entries(config.sweep)) {
-    const node = schemaAt(experimentSchema, key);
-    if (!node || key.startsWith('sweep') || key.startsWith('tracking')) {
-      issues.push(`unknown key \`sweep.${key}\`: \`${key}\` is not a config key to sweep.${didYouMean(key, knownKeys(experimentSchema))}`);
-      continue;
-    }
-    values.forEach((v, i) => {
-      // A mapping merges into its section: validate the merged result.
-      const current = key.split('.').reduce<unknown>((o, k) => (isMap(o) ? o[k] : undefined), config);
-      validate(node, isMap(v) && isMap(current) ? deepMerge(current, v) : v, `sweep.${key}[${i}]`, issues);
-    });
-  }
+  // The sweep as resolved: a search's defaults (method, seed, tpe settings) filled in.
+  config.sweep = parseSearch(config, issues).sweep;
 }
 
 export function loadExperimentFile(file: string, o: LoadOptions = {}): ResolvedExperiment {
@@ -193,6 +242,15 @@ export function loadExperimentFile(file: string, o: LoadOptions = {}): ResolvedE
     throw new ConfigError([`cannot read the experiment file: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`], abs);
   }
   return resolveConfig(parseYaml(text, abs), { ...o, file: abs, baseDir: path.dirname(abs) });
+}
+
+/**
+ * The sweep's identity for `--resume` and shards: everything but how far it goes (`trials`,
+ * `budget`), so a search resumed with a larger budget is the same search, continued.
+ */
+export function sweepIdentity(sweep: Record<string, unknown>): Record<string, unknown> {
+  const { trials: _n, budget: _b, ...rest } = sweep;
+  return rest;
 }
 
 /** Keys that do not change what a trial computes: excluded from the config hash. */

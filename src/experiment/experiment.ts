@@ -8,14 +8,15 @@
 import { inspect } from 'node:util';
 import { loadExperimentFile, configToYaml, type LoadOptions, type ResolvedExperiment } from './config';
 import { expandTrials, isSweep, type Trial } from './trials';
-import { runSweep, formatTable, bestLine, rankConfigurations, type SweepSummary, type TrialRow } from './sweep';
+import { runSweep, formatTable, bestLine, rankConfigurations, searchTrials, type SweepSummary, type TrialRow } from './sweep';
+import { IMPORTANCE_METHOD, paramImportance } from './importance';
 import { pickBest } from './selection';
 import { runExperiment, describeRunLocation, type RunSummary } from './run';
 import type { ProgressMode } from './progress';
 import { openTracking, findProjectRoot, type Tracking } from '../tracking/index';
 import { evaluateClassification, predictionsFromRows, searchThreshold, type ClassificationEvaluation, type PredictionsTable } from '../eval/index';
 import { parseCsv } from '../data/csv';
-import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
+import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, searchSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
 import type { Gallery } from '../data/index';
 import { gradCamGallery, loadRunForAnalysis, misclassifiedGallery, mostConfusedGallery, topLossesGallery, type AnalysedRun } from './error-analysis';
 import { shownGallery } from './galleries';
@@ -143,6 +144,21 @@ export class ExperimentResult {
         metric, x, color: keys.find((k) => k !== x), title: `${this.resolved.config.name}: ${metric} by trial`,
       });
       return display(spec);
+    },
+    /**
+     * How a search went: best-epoch validation accuracy (what selection and tpe read) by trial with
+     * the best so far, parameters vs that metric as parallel coordinates, and parameter importance
+     * (one-way ANOVA eta² per parameter, not fANOVA: see experiment/importance.ts).
+     */
+    search: async (): Promise<VegaLiteSpec> => {
+      const trials = searchTrials(this.rows);
+      if (!trials.some((t) => t.outcome === 'completed' && t.value !== null)) {
+        throw new Error(`no completed trial has a validation accuracy to plot (outcomes: ${this.rows.map((r) => r.outcome).join(', ')}); a search needs dataset.split.valFraction > 0`);
+      }
+      return display(searchSpec(trials, {
+        title: `${this.resolved.config.name}: search`,
+        importance: paramImportance(trials.filter((t) => t.outcome === 'completed')), importanceMethod: IMPORTANCE_METHOD,
+      }));
     },
   };
 
@@ -438,13 +454,13 @@ export class TrialView {
 }
 
 /** A value already shown as a table prints as one line when a notebook cell ends with it. */
-function shown<T extends object>(value: T, what: string): T {
+export function shown<T extends object>(value: T, what: string): T {
   Object.defineProperty(value, inspect.custom, { value: () => `<${what}>`, enumerable: false });
   return value;
 }
 
 /** Show in a notebook; the returned spec prints as one line there (not a page of JSON). */
-async function display(spec: VegaLiteSpec): Promise<VegaLiteSpec> {
+export async function display(spec: VegaLiteSpec): Promise<VegaLiteSpec> {
   if (inNotebook()) await show(spec);
   const title = typeof spec.title === 'string' ? spec.title : (spec.title as { text?: string } | undefined)?.text ?? 'plot';
   Object.defineProperty(spec, inspect.custom, { value: () => `<Vega-Lite spec: ${title}>`, enumerable: false });

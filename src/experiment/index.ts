@@ -26,3 +26,5 @@ export { trialNote, sweepNote } from './note';
 export { afterBest } from './best-run';
 export { buildReport, reportRuns } from './report';
 export type { ReportOptions, ReportResult } from './report';
+export { bagResults, BagResults } from './bag-results';
+export type { PatientRow, AttentionRow } from './bag-results';

@@ -44,8 +44,12 @@ export interface ExperimentConfig {
   model: ModelConfig;
   train: TrainConfig;
   eval: EvalConfig;
-  /** Flat dotted keys to lists of values: {"train.lr": [0.01, 0.001]}. */
-  sweep: Record<string, unknown[]>;
+  /**
+   * Flat dotted keys to lists of values ({"train.lr": [0.01, 0.001]}) or, for `method: random | tpe`,
+   * distributions ({"train.lr": {loguniform: [1e-4, 0.1]}}); plus the reserved keys of SWEEP_RESERVED
+   * (method, trials, seed, tpe, prune, budget). search-space.ts reads it.
+   */
+  sweep: Record<string, unknown>;
   tracking: TrackingConfig;
 }
 
@@ -105,10 +109,72 @@ export const trackingSchema: SchemaNode = {
   },
 };
 
+const looseList: SchemaNode = { type: 'array', items: { type: 'any' }, minItems: 1 };
+const range: SchemaNode = { type: 'array', items: { type: 'number' }, minItems: 2 };
+
+/** A swept key: a list of values, or a distribution (random/tpe), optionally conditional. */
+export const sweepValueSchema: SchemaNode = {
+  type: 'oneOf',
+  options: [
+    looseList,
+    {
+      type: 'object',
+      description: 'a distribution: exactly one of loguniform, uniform, int, choice; `when` makes the key conditional',
+      properties: {
+        loguniform: range, uniform: range, int: range,
+        log: { type: 'boolean', description: 'int: sample in log space' },
+        choice: looseList,
+        when: { type: 'object', values: looseList, description: 'apply the key only when these keys take one of these values' },
+      },
+    },
+    { type: 'literal', value: null },
+  ],
+};
+
+/** The keys of `sweep` that are not config keys (no dots, and no config section has these names). */
+export const sweepReservedSchema: Record<string, SchemaNode> = {
+  method: { type: 'string', enum: ['grid', 'random', 'tpe'], description: 'grid (default): the cross product of lists; random; tpe (Bayesian)' },
+  trials: { type: 'number', integer: true, min: 1, description: 'random/tpe: configurations to sample (each runs once per fold)' },
+  seed: { type: 'number', integer: true, description: 'random/tpe: fixes the sampled trials (default 0)' },
+  tpe: {
+    type: 'object', optional: true, description: 'Tree-structured Parzen Estimator settings',
+    properties: {
+      startup: { type: 'number', integer: true, min: 0, default: 10, description: 'first trials sampled at random' },
+      candidates: { type: 'number', integer: true, min: 1, default: 24, description: 'samples from l(x) scored by l(x)/g(x)' },
+      gamma: { type: 'number', min: 0.01, max: 0.99, default: 0.25, description: 'fraction of finished trials that are "good"' },
+    },
+  },
+  prune: {
+    type: 'oneOf',
+    description: 'stop bad trials early (asha: successive halving; median: below the median at the same epoch)',
+    options: [
+      { type: 'literal', value: false },
+      {
+        type: 'object',
+        properties: {
+          method: { type: 'string', enum: ['asha', 'median'], default: 'asha' },
+          minEpochs: { type: 'number', integer: true, min: 1, default: 1, description: 'asha: first rung; median: no pruning before this epoch' },
+          reductionFactor: { type: 'number', integer: true, min: 2, default: 3, description: 'asha: rungs at minEpochs * r^k, the top 1/r continue' },
+          metric: { type: 'string', enum: ['val/accuracy', 'val/loss', 'train/accuracy', 'train/loss'], default: 'val/accuracy' },
+          minTrials: { type: 'number', integer: true, min: 1, default: 3, description: 'median: finished trials at an epoch before comparing' },
+        },
+      },
+    ],
+  },
+  budget: {
+    type: 'object', optional: true, description: 'stop launching new trials when spent',
+    properties: {
+      trials: { type: 'number', integer: true, min: 1, description: 'trials (runs) in the whole sweep, all shards and resumes' },
+      minutes: { type: 'number', min: 0, description: 'wall-clock minutes of this process (each shard and each --resume has its own)' },
+    },
+  },
+};
+
 export const sweepSchema: SchemaNode = {
   type: 'object',
-  description: 'Flat dotted keys to lists of values; trials are their cross product (times folds).',
-  values: { type: 'array', items: { type: 'any' }, minItems: 1 },
+  description: 'Flat dotted keys to lists (grid: their cross product, times folds) or distributions (random/tpe), and the reserved keys method, trials, seed, tpe, prune, budget.',
+  properties: sweepReservedSchema,
+  values: sweepValueSchema,
   default: {},
 };
 

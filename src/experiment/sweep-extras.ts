@@ -19,7 +19,8 @@ export async function logReadableSweep(tracking: Tracking, parent: RunRecord, o:
   const best = new Set(o.bestRunIds);
   const named = o.rows.map((r) => {
     const t = byIndex.get(r.trial);
-    return { row: r, name: t ? trialRunName(o.config.name, t.config, { params: t.params, fold: t.fold, projectRoot: o.projectRoot }) : r.label };
+    // The name the run was given (a tpe trial's params were chosen at launch: only its run knows them).
+    return { row: r, name: r.runName ?? (t && !t.pending ? trialRunName(o.config.name, t.config, { params: t.params, fold: t.fold, projectRoot: o.projectRoot }) : r.label) };
   });
   const noteRows: SweepNoteRow[] = named.map(({ row, name }) => ({
     name, params: row.params, fold: row.fold, outcome: row.outcome, reason: row.reason, selection: row.selection, metrics: row.metrics, best: !!row.runId && best.has(row.runId),

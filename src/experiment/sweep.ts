@@ -6,10 +6,14 @@ import * as path from 'node:path';
 import { initEngine, coreCount, type EngineInfo } from '../engine/backend';
 import { openTracking, findProjectRoot, resolveExperimentName, resolveTrackingUri, onBeforeKill, type Tracking, type RunLogger } from '../tracking/index';
 import type { RunRecord, Store } from '../tracking/types';
-import { sweepSpec, renderSvg, svgToPng } from '../plots/index';
+import { sweepSpec, searchSpec as searchPlotSpec, renderSvg, svgToPng, type SearchTrial } from '../plots/index';
 import { formatCsv } from '../data/csv';
-import { configHash, configToYaml, canonicalJson, type ResolvedExperiment } from './config';
-import { expandTrials, shardTrials, trialLabel, type Trial } from './trials';
+import { configHash, configToYaml, canonicalJson, sweepIdentity, type ResolvedExperiment } from './config';
+import { expandTrials, numFolds, shardTrials, trialLabel, withParams, type Trial } from './trials';
+import { searchSpec, type SearchSpec } from './search-space';
+import { Budget, recordedParams, STOPPED_BY_TAG, TRIAL_INDEX_TAG, TRIAL_PARAMS_TAG, TrialChooser } from './search';
+import { createPruner } from './pruning';
+import { IMPORTANCE_METHOD, paramImportance } from './importance';
 import { loadTrialData, runTrial, type TrialResult, type Outcome } from './trial';
 import { findOrCreateParent, findChildren, reconcileParents, SWEEP_ID_TAG, SWEEP_ROLE_TAG } from './parent';
 import { createProgress, type ProgressMode } from './progress';
@@ -49,6 +53,8 @@ export interface TrialRow {
   outcome: Outcome | 'skipped' | 'running';
   reason?: string;
   runId?: string;
+  /** The run's name in MLflow (rows read back from the record). */
+  runName?: string;
   metrics: Record<string, number>;
   /** Validation accuracy of the selected epoch: what picks the best configuration (never test). */
   selection?: number;
@@ -68,6 +74,13 @@ export interface SweepSummary {
   device: string;
   tracking_uri: string;
   trials: { total: number; finished: number; failed: number; diverged: number; pruned: number; running: number; skipped: number };
+  /** random/tpe searches: how trials were chosen. */
+  search?: { method: 'random' | 'tpe'; seed: number; configurations: number };
+  /**
+   * `sweep.budget` (when set, or when it stopped the sweep): `stopped_by` says which budget ran out,
+   * `not_started` counts the trials it left (`--resume` runs them).
+   */
+  budget?: { trials?: number; minutes?: number; stopped_by: string | null; not_started: number };
   /**
    * The configuration chosen on validation (mean across folds; never on test), or null
    * with `best_reason`. `run_id` is its first run; `run_ids` lists every fold's run.
@@ -131,19 +144,29 @@ export function defaultSweepId(hash: string, o: { sweepId?: string; shard?: Shar
 }
 
 function sweepHash(resolved: ResolvedExperiment, projectRoot: string): string {
-  return configHash(resolved.config, { sweep: resolved.config.sweep }, projectRoot);
+  return configHash(resolved.config, { sweep: sweepIdentity(resolved.config.sweep) }, projectRoot);
 }
 
-/** Trials already done for --resume: a FINISHED run, or a diverged one (re-running it would diverge again). */
-function doneHashes(runs: RunRecord[]): Set<string> {
-  const done = new Set<string>();
-  for (const r of runs) {
-    const h = r.tags['cellab.config_hash'];
-    if (!h || r.tags[SWEEP_ROLE_TAG] === 'parent') continue;
-    if (r.info.status === 'FINISHED' || r.tags['cellab.outcome'] === 'diverged') done.add(h);
-  }
-  return done;
+/** A run --resume does not repeat: FINISHED, diverged (it would diverge again) or pruned (the search stopped it). */
+function isDone(r: RunRecord): boolean {
+  return r.info.status === 'FINISHED' || r.tags['cellab.outcome'] === 'diverged' || r.tags['cellab.outcome'] === 'pruned';
 }
+
+/**
+ * Trials already done for --resume: by config hash (grid, random), or by trial index for tpe,
+ * whose params are only known once chosen.
+ */
+function doneKeys(runs: RunRecord[]): { hashes: Set<string>; indices: Set<number> } {
+  const hashes = new Set<string>(), indices = new Set<number>();
+  for (const r of runs) {
+    if (r.tags[SWEEP_ROLE_TAG] === 'parent' || !isDone(r)) continue;
+    if (r.tags['cellab.config_hash']) hashes.add(r.tags['cellab.config_hash']);
+    if (r.tags[TRIAL_INDEX_TAG] !== undefined) indices.add(Number(r.tags[TRIAL_INDEX_TAG]));
+  }
+  return { hashes, indices };
+}
+
+const isDoneTrial = (t: Trial, done: { hashes: Set<string>; indices: Set<number> }) => (t.method === 'tpe' ? done.indices.has(t.index) : done.hashes.has(t.configHash));
 
 /**
  * Default workers: workers x wasm threads <= cores. Unless the user fixed the
@@ -170,7 +193,10 @@ function rowFromResult(t: Trial, r: TrialResult | undefined, err?: unknown): Tri
   };
 }
 
-function rowFromRun(t: Trial, run: RunRecord): TrialRow {
+function rowFromRun(trial: Trial, run: RunRecord): TrialRow {
+  // A tpe trial's params were chosen at launch: the run recorded them.
+  const recorded = trial.pending ? recordedParams(run) : undefined;
+  const t = recorded ? { ...trial, params: recorded } : trial;
   const metrics: Record<string, number> = {};
   const prefix = `${t.config.eval.split}/`;
   for (const [k, v] of Object.entries(run.metrics)) if (k.startsWith(prefix)) metrics[k.slice(prefix.length)] = v;
@@ -179,7 +205,7 @@ function rowFromRun(t: Trial, run: RunRecord): TrialRow {
     ?? (run.info.status === 'FINISHED' ? 'completed' : run.info.status === 'RUNNING' ? 'running' : 'error');
   return {
     trial: t.index, label: trialLabel(t), params: t.params, fold: t.fold, outcome, reason: run.tags['cellab.outcome_reason'],
-    runId: run.info.runId, metrics: pickReported(metrics), selection: run.metrics['val/best_accuracy'], selectionLoss: run.metrics['val/best_loss'],
+    runId: run.info.runId, runName: run.info.runName || undefined, metrics: pickReported(metrics), selection: run.metrics['val/best_accuracy'], selectionLoss: run.metrics['val/best_loss'],
     threshold: Number.isFinite(metrics.threshold) ? metrics.threshold : undefined,
   };
 }
@@ -262,8 +288,10 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   const projectRoot = findProjectRoot(resolved.file ? path.dirname(resolved.file) : cwd);
   const trackingUri = resolveTrackingUri({ cli: o.trackingUri, config: config.tracking.uri, projectRoot, env });
   const experimentName = resolveExperimentName({ config: config.tracking.experiment, fileName: config.name, env });
+  const spec = searchSpec(config);
   const all = expandTrials(config, projectRoot);
   const mine = shardTrials(all, o.shard);
+  const folds = numFolds(config.dataset.split);
   const engine = await initEngine({ log });
   const tracking = await openTracking({ uri: trackingUri, log });
   const experimentId = await tracking.getOrCreateExperiment(experimentName);
@@ -300,49 +328,75 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
     parentLogger = undefined;
   }
   const parentRunId = parent.runId;
-  log(`cellab: sweep ${sweepId}: ${all.length} trial(s)${o.shard ? `, shard ${o.shard.index}/${o.shard.count} runs ${mine.length}` : ''}; parent run ${parentRunId}`);
+  const how = spec.method === 'random' ? `random search (seed ${spec.seed}, ${spec.trials} configuration(s))`
+    : spec.method === 'tpe' ? `tpe search (seed ${spec.seed}, ${spec.trials} configuration(s), the first ${Math.min(spec.tpe.startup, spec.trials!)} at random)` : undefined;
+  log(`cellab: sweep ${sweepId}: ${all.length} trial(s)${how ? `, ${how}` : ''}${spec.prune ? `, ${spec.prune.method} pruning on ${spec.prune.metric}` : ''}` +
+    `${o.shard ? `, shard ${o.shard.index}/${o.shard.count} runs ${mine.length}` : ''}; parent run ${parentRunId}`);
 
   let todo = mine;
   const skipped: Trial[] = [];
   if (o.resume) {
     const earlierRuns = await tracking.searchRuns({ experimentIds: [experimentId], filter: `tags.\`${SWEEP_ID_TAG}\` = '${sweepId}'`, maxResults: 10000 });
-    const done = doneHashes(earlierRuns);
-    todo = mine.filter((t) => !done.has(t.configHash));
+    const done = doneKeys(earlierRuns);
+    todo = mine.filter((t) => !isDoneTrial(t, done));
     // A trial of this shard still RUNNING was killed (SIGKILL, preemption): it runs again, so close the old run.
     const mineHashes = new Set(todo.map((t) => t.configHash));
+    const mineIndices = new Set(todo.filter((t) => t.method === 'tpe').map((t) => String(t.index)));
     for (const r of earlierRuns) {
-      if (r.info.status !== 'RUNNING' || r.tags[SWEEP_ROLE_TAG] === 'parent' || !mineHashes.has(r.tags['cellab.config_hash'])) continue;
+      if (r.info.status !== 'RUNNING' || r.tags[SWEEP_ROLE_TAG] === 'parent') continue;
+      if (!mineHashes.has(r.tags['cellab.config_hash']) && !mineIndices.has(r.tags[TRIAL_INDEX_TAG])) continue;
       await tracking.setTag(r.info.runId, 'cellab.outcome', 'interrupted');
       await tracking.setTerminated(r.info.runId, 'KILLED');
     }
-    mine.filter((t) => done.has(t.configHash)).forEach((t) => skipped.push(t));
+    mine.filter((t) => isDoneTrial(t, done)).forEach((t) => skipped.push(t));
     if (skipped.length) log(`cellab: --resume: ${skipped.length} trial(s) already done, ${todo.length} to run`);
+    // A budget that stopped the sweep before is spent no more: this process has its own.
+    const parentRun = await tracking.getRun(parentRunId);
+    if (parentRun.tags[STOPPED_BY_TAG]) await tracking.setTag(parentRunId, STOPPED_BY_TAG, '');
   }
+  const chooser = new TrialChooser({ spec, config, tracking, experimentId, sweepId, folds, projectRoot, log });
+  const budget = new Budget({ budget: spec.budget, tracking, experimentId, sweepId });
+  const pruner = (t: Trial) => (spec.prune ? createPruner({ spec: spec.prune, tracking, experimentId, sweepId, epochs: t.config.train.epochs }) : undefined);
 
   const interrupted = { value: false };
   const removeHook = onBeforeKill(() => { interrupted.value = true; });
   const rows: TrialRow[] = [];
   const sweepBar = createProgress('sweep', todo.length, { mode: o.progress, unit: 'trials' });
-  let finished = 0, failed = 0, diverged = 0;
+  let finished = 0, failed = 0, diverged = 0, pruned = 0;
   const record = (row: TrialRow) => {
     rows.push(row);
     if (row.outcome === 'completed') finished++;
     else if (row.outcome === 'diverged') diverged++;
+    else if (row.outcome === 'pruned') pruned++;
     else failed++;
-    sweepBar.update(rows.length, { finished, diverged, failed });
+    sweepBar.update(rows.length, { finished, diverged, failed, ...(spec.prune ? { pruned } : {}) });
   };
   const parallel = Math.max(1, Math.min(todo.length || 1, o.parallel ?? defaultParallel(todo.length, engine, env)));
-  const childTags = (t: Trial) => ({ [SWEEP_ID_TAG]: sweepId, 'cellab.trial_index': String(t.index) });
+  const childTags = (t: Trial) => ({ [SWEEP_ID_TAG]: sweepId, [TRIAL_INDEX_TAG]: String(t.index), [TRIAL_PARAMS_TAG]: JSON.stringify(t.params) });
+  // The next trial to launch, its params chosen (tpe), or undefined once the todo list or the budget is spent.
+  let next = 0;
+  const launchNext = async (): Promise<Trial | undefined> => {
+    if (next >= todo.length || budget.stoppedBy) return undefined;
+    const t = todo[next++];
+    if (!(await budget.reserve(t.index))) return undefined;
+    try {
+      return await chooser.materialize(t);
+    } catch (err) {
+      log(`cellab: trial ${t.index}: could not choose its params: ${(err as Error).message}`);
+      record(rowFromResult(t, undefined, err));
+      return launchNext();
+    }
+  };
   try {
     if (parallel <= 1) {
-      for (const t of todo) {
+      for (let t = await launchNext(); t; t = await launchNext()) {
         const trialResolved = { ...resolved, config: t.config };
         try {
           const data = await loadTrialData(t.config, { fold: t.fold, progress: o.progress, log });
           const r = await runTrial({
             resolved: trialResolved, tracking, experimentId, engine, projectRoot, fold: t.fold, parentRunId,
             runName: trialRunName(config.name, t.config, { params: t.params, fold: t.fold, projectRoot }), extraTags: childTags(t), progress: o.progress, log,
-            params: t.params,
+            params: t.params, pruner: pruner(t),
           }, data);
           record(rowFromResult(t, r));
         } catch (err) {
@@ -353,12 +407,11 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
     } else {
       const cores = coreCount();
       const threads = Math.max(1, Math.floor(cores / parallel));
-      let next = 0;
       const worker = async () => {
-        while (next < todo.length) {
-          const t = todo[next++];
+        for (let t = await launchNext(); t; t = await launchNext()) {
           const res = await runTrialInWorker({
-            args: [...(o.workerArgs ?? []), '--trial', String(t.index), '--parent-run-id', parentRunId, '--sweep-id', sweepId, '--tracking-uri', trackingUri],
+            args: [...(o.workerArgs ?? []), '--trial', String(t.index), '--parent-run-id', parentRunId, '--sweep-id', sweepId, '--tracking-uri', trackingUri,
+              ...(t.method === 'tpe' ? ['--trial-params', JSON.stringify(t.params)] : [])],
             env: { ...env, CELLAB_WASM_THREADS: env.CELLAB_WASM_THREADS ?? String(threads), CELLAB_PROGRESS: '0' },
             cwd,
           });
@@ -373,9 +426,13 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
       };
       await Promise.all(Array.from({ length: parallel }, worker));
     }
-    sweepBar.finish({ finished, diverged, failed, skipped: skipped.length });
+    sweepBar.finish({ finished, diverged, failed, ...(spec.prune ? { pruned } : {}), skipped: skipped.length });
   } finally {
     removeHook();
+  }
+  if (budget.stoppedBy) {
+    log(`cellab: ${budget.stoppedBy}: no new trials started; ${todo.length - rows.length} of this process's trial(s) left for --resume`);
+    await tracking.setTag(parentRunId, STOPPED_BY_TAG, budget.stoppedBy);
   }
 
   // The whole sweep as recorded (all shards, earlier resumes): the parent's view.
@@ -400,7 +457,10 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
     if (best.selection !== undefined) metricPoints.push({ key: 'mean/val/best_accuracy', value: best.selection, timestamp: now, step: 0 });
   }
   const ended = (r: TrialRow) => r.outcome !== 'interrupted' && r.outcome !== 'running';
-  const complete = all.every((t) => latestByIndex.has(t.index)) && allRows.filter(ended).length === all.length;
+  // A budget (of this process, or of a shard that stopped before) leaves trials unstarted: the sweep ends without them.
+  const stoppedBy = budget.stoppedBy ?? ((await tracking.getRun(parentRunId)).tags[STOPPED_BY_TAG] || undefined);
+  const notStarted = all.length - allRows.length;
+  const complete = allRows.every(ended) && (notStarted === 0 || !!stoppedBy);
   const count = (rs: TrialRow[]) => ({
     finished: rs.filter((r) => r.outcome === 'completed').length,
     failed: rs.filter((r) => r.outcome === 'error' || r.outcome === 'interrupted').length,
@@ -410,26 +470,29 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   const counts = {
     total: all.length, ...count(allRows),
     // Running elsewhere, or not started yet by the shard that owns it: neither failed nor completed.
-    running: all.length - allRows.filter((r) => r.outcome !== 'running').length,
+    running: allRows.filter((r) => r.outcome === 'running').length + (stoppedBy ? 0 : notStarted),
     skipped: skipped.length,
   };
   // This process's trials: what it ran (a trial that failed before its run existed is only here), else the record (--resume skips).
-  const own = mine.map((t) => rows.find((r) => r.trial === t.index) ?? allRows.find((r) => r.trial === t.index)
-    ?? { trial: t.index, label: trialLabel(t), params: t.params, fold: t.fold, outcome: 'error' as const, reason: 'no run was recorded for this trial', metrics: {} });
+  const own = mine.map((t): TrialRow => rows.find((r) => r.trial === t.index) ?? allRows.find((r) => r.trial === t.index)
+    ?? (budget.stoppedBy ? { trial: t.index, label: trialLabel(t), params: t.params, fold: t.fold, outcome: 'skipped', reason: `not started: ${budget.stoppedBy}`, metrics: {} }
+      : { trial: t.index, label: trialLabel(t), params: t.params, fold: t.fold, outcome: 'error', reason: 'no run was recorded for this trial', metrics: {} }));
   await store.logBatch(parentRunId, {
     metrics: [...metricPoints,
       { key: 'sweep/finished', value: counts.finished, timestamp: now, step: 0 },
       { key: 'sweep/failed', value: counts.failed, timestamp: now, step: 0 },
-      { key: 'sweep/diverged', value: counts.diverged, timestamp: now, step: 0 }],
+      { key: 'sweep/diverged', value: counts.diverged, timestamp: now, step: 0 },
+      { key: 'sweep/pruned', value: counts.pruned, timestamp: now, step: 0 }],
     params: [],
     tags: best ? [{ key: 'cellab.best_run_id', value: best.rows[0].runId ?? '' }, { key: 'cellab.best_run_ids', value: best.rows.map((r) => r.runId ?? '').join(',') }]
       : [{ key: 'cellab.best_reason', value: picked.reason ?? '' }],
   });
   if (complete) {
     const parentRun = await tracking.getRun(parentRunId);
-    await logSweepArtifacts(store, parentRun, allRows, bestLine(best, picked.reason));
+    const note = [bestLine(best, picked.reason), ...(stoppedBy ? [`stopped by ${stoppedBy}; ${notStarted} trial(s) not started (--resume continues the sweep)`] : [])].join('\n');
+    await logSweepArtifacts(store, parentRun, allRows, note, spec);
     const bestRunIds = best ? best.rows.map((r) => r.runId ?? '').filter(Boolean) : [];
-    await logReadableSweep(tracking, parentRun, { config, trials: all, rows: allRows, bestRunIds, bestLine: bestLine(best, picked.reason), projectRoot });
+    await logReadableSweep(tracking, parentRun, { config, trials: all, rows: allRows, bestRunIds, bestLine: note, projectRoot });
     if (bestRunIds.length) await afterBest(tracking, config, bestRunIds, { projectRoot, log, tagRunId: parentRunId });
   }
   // The outcome of the trials that have ended; `running` counts the rest.
@@ -451,6 +514,8 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   const summary: SweepSummary = {
     status, outcome, run_id: parentRunId, experiment_id: experimentId, sweep_id: sweepId,
     backend: engine.backend, device: engine.device, tracking_uri: tracking.uri, trials: counts,
+    ...(spec.method !== 'grid' ? { search: { method: spec.method, seed: spec.seed, configurations: spec.trials! } } : {}),
+    ...(budget.limited || stoppedBy ? { budget: { ...spec.budget, stopped_by: stoppedBy ?? null, not_started: stoppedBy ? notStarted : 0 } } : {}),
     best: best ? {
       run_id: best.rows[0].runId ?? '', run_ids: best.rows.map((r) => r.runId ?? ''), params: best.params, metrics: best.mean,
       selection: { metric: 'val/accuracy', value: best.selection ?? null, loss: best.selectionLoss ?? null, folds: best.n },
@@ -461,7 +526,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   return { summary, rows: allRows, own, tracking, engine };
 }
 
-async function logSweepArtifacts(store: Store, parent: RunRecord, rows: TrialRow[], note: string): Promise<void> {
+async function logSweepArtifacts(store: Store, parent: RunRecord, rows: TrialRow[], note: string, search: SearchSpec): Promise<void> {
   const table = formatTable(rows, note);
   await store.uploadArtifact(parent.info, 'sweep/summary.txt', Buffer.from(table + '\n'));
   const csv = formatCsv(['trial', 'label', 'fold', 'outcome', 'reason', 'run_id', 'accuracy', 'average_class_accuracy', 'macro_f1', 'auc'],
@@ -479,10 +544,28 @@ async function logSweepArtifacts(store: Store, parent: RunRecord, rows: TrialRow
       await store.uploadArtifact(parent.info, 'plots/sweep.png', await svgToPng(svg, 'sweep', 2));
     }
   }
+  // A search (random, tpe, or any sweep with pruning): how it went, trial by trial.
+  if ((search.method !== 'grid' || search.prune) && keys.length && rows.some((r) => r.outcome === 'completed')) {
+    const trials = searchTrials(rows);
+    const plot = searchPlotSpec(trials, {
+      title: `Search (${search.method}${search.prune ? ` + ${search.prune.method} pruning` : ''})`,
+      importance: paramImportance(trials.filter((t) => t.outcome === 'completed')), importanceMethod: IMPORTANCE_METHOD,
+    });
+    const svg = await renderSvg(plot);
+    await store.uploadArtifact(parent.info, 'plots/search.svg', Buffer.from(svg));
+    await store.uploadArtifact(parent.info, 'plots/search.png', await svgToPng(svg, 'search', 2));
+    await store.uploadArtifact(parent.info, 'plots/search.vl.json', Buffer.from(JSON.stringify(plot)));
+  }
+}
+
+/** What the search plots read of a sweep's rows: the objective (best-epoch validation accuracy) per trial. */
+export function searchTrials(rows: TrialRow[]): SearchTrial[] {
+  return rows.map((r) => ({ trial: r.trial, params: r.params, value: r.selection ?? null, outcome: r.outcome, ...(r.fold !== undefined ? { fold: r.fold } : {}) }));
 }
 
 /** Worker mode (`--trial K --parent-run-id R --sweep-id S`): run one trial of the sweep as a child of R. */
-export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: number; parentRunId: string; sweepId: string; trackingUri?: string; log?: (l: string) => void; cwd?: string; progress?: ProgressMode }) {
+export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: number; parentRunId: string; sweepId: string; trackingUri?: string; log?: (l: string) => void; cwd?: string; progress?: ProgressMode;
+  /** tpe: the params the sweep chose for this trial. */ params?: Record<string, unknown> }) {
   const cwd = o.cwd ?? process.cwd();
   const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const { config } = resolved;
@@ -490,8 +573,11 @@ export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: n
   const trackingUri = resolveTrackingUri({ cli: o.trackingUri, config: config.tracking.uri, projectRoot });
   const experimentName = resolveExperimentName({ config: config.tracking.experiment, fileName: config.name });
   const all = expandTrials(config, projectRoot);
-  const t = all[o.trial];
-  if (!t) throw new Error(`--trial ${o.trial}: the sweep has ${all.length} trial(s) (0..${all.length - 1})`);
+  const spec = searchSpec(config);
+  const listed = all[o.trial];
+  if (!listed) throw new Error(`--trial ${o.trial}: the sweep has ${all.length} trial(s) (0..${all.length - 1})`);
+  if (listed.pending && !o.params) throw new Error(`--trial ${o.trial}: a tpe trial's params are chosen by the sweep; pass them with --trial-params JSON`);
+  const t = o.params ? withParams(config, listed, o.params, projectRoot) : listed;
   const engine = await initEngine({ log });
   const data = await loadTrialData(t.config, { fold: t.fold, progress: o.progress, log });
   const tracking = await openTracking({ uri: trackingUri, log });
@@ -500,7 +586,8 @@ export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: n
     const r = await runTrial({
       resolved: { ...resolved, config: t.config }, tracking, experimentId, engine, projectRoot, fold: t.fold,
       parentRunId: o.parentRunId, runName: trialRunName(config.name, t.config, { params: t.params, fold: t.fold, projectRoot }),
-      extraTags: { [SWEEP_ID_TAG]: o.sweepId, 'cellab.trial_index': String(t.index) }, progress: o.progress, log, params: t.params,
+      extraTags: { [SWEEP_ID_TAG]: o.sweepId, [TRIAL_INDEX_TAG]: String(t.index), [TRIAL_PARAMS_TAG]: JSON.stringify(t.params) }, progress: o.progress, log, params: t.params,
+      pruner: spec.prune ? createPruner({ spec: spec.prune, tracking, experimentId, sweepId: o.sweepId, epochs: t.config.train.epochs }) : undefined,
     }, data);
     return {
       status: r.status, outcome: r.outcome, run_id: r.runId, experiment_id: experimentId, backend: engine.backend,

@@ -39,6 +39,8 @@ export async function logAnomalyGallery(run: RunLogger, data: TrialData, config:
 export function noteForTrial(o: {
   config: ExperimentConfig; data: TrialData; result: TrainResult; metrics: Record<string, number>; evaluation?: ClassificationEvaluation;
   params?: Record<string, unknown>; fold?: number;
+  /** The trial's outcome when it differs from training's (a search pruned it). */
+  outcome?: string; reason?: string;
 }): string {
   const { config, data, result } = o;
   const best = result.history.find((h) => h.epoch === result.bestEpoch);
@@ -49,7 +51,7 @@ export function noteForTrial(o: {
       split: { train: data.split.train.length, val: data.split.val.length, test: data.split.test.length },
       skipped: data.skipped.length, anomalies: data.anomalies?.dropped.length,
     },
-    split: config.eval.split, metrics: o.metrics, perClass: o.evaluation?.perClass, outcome: result.outcome, reason: result.reason,
+    split: config.eval.split, metrics: o.metrics, perClass: o.evaluation?.perClass, outcome: o.outcome ?? result.outcome, reason: o.outcome ? o.reason : result.reason,
     bestEpoch: result.bestEpoch, epochs: result.history.length, selection: best?.['val/accuracy'],
   });
 }

@@ -28,6 +28,8 @@ import { createProgress, type ProgressMode } from './progress';
 import { chooseThreshold, embeddingMetrics } from './extra-eval';
 import { isRunReference, resolvePretrainedRun } from './pretrained-run';
 import { ConfigError } from '../engine/schema';
+import type { EpochPruner } from './pruning';
+import { checkBagConfig, prepareBagData, runBagModel, splitBagTrial, type BagTrialData } from './bag-trial';
 import { logAnomalyGallery, logSvgAndPng, noteForTrial, startTrialSystemMetrics } from './trial-extras';
 
 // pruned: stopped early by a search (KILLED run); collapsed: self-supervised embeddings with ~0 spread (FAILED, like diverged).
@@ -65,6 +67,8 @@ export interface TrialContext {
   extraTags?: Record<string, string>;
   progress?: ProgressMode;
   log?: (line: string) => void;
+  /** A search's pruning rule (sweep.prune): may stop training after an epoch; the trial then ends `pruned`. */
+  pruner?: EpochPruner;
 }
 
 /** `cellab.dataset_digest`: ids, labels, splits and file sizes, 8 hex digits like MLflow's. */
@@ -163,7 +167,7 @@ async function embeddingEval(config: ExperimentConfig, net: tf.LayersModel, o: {
 export async function prepareData(config: ExperimentConfig, fold?: number, log?: (l: string) => void): Promise<{ dataset: LoadedDataset; split: DatasetSplit }> {
   await ensureSynthetic(config.dataset, log);
   const dataset = loadDataset(config.dataset, { collect: true });
-  const split = splitDataset(dataset.items, config.dataset.split, fold);
+  const split = config.dataset.bags ? splitBagTrial(config, dataset, fold) : splitDataset(dataset.items, config.dataset.split, fold);
   return { dataset, split };
 }
 
@@ -183,6 +187,8 @@ export interface TrialData {
   anomalies?: AnomalyResult;
   classWeights: ClassWeights;
   digest: string;
+  /** Patient-level studies (dataset.bags): the bags, their metadata, bag-level class weights. */
+  bags?: BagTrialData;
   /** Release cache files held open by streaming sources (runTrial does, when it ends). */
   close(): void;
 }
@@ -192,6 +198,7 @@ export interface TrialData {
  * (exit code 1: nothing ran).
  */
 export async function loadTrialData(config: ExperimentConfig, o: { fold?: number; progress?: ProgressMode; log?: (l: string) => void } = {}): Promise<TrialData> {
+  checkBagConfig(config);
   const { dataset, split } = await prepareData(config, o.fold, o.log);
   const total = new Set([...split.train, ...split.val, ...split.test].map((i) => i.id)).size;
   const bar = createProgress('images', total, { mode: o.progress });
@@ -202,6 +209,7 @@ export async function loadTrialData(config: ExperimentConfig, o: { fold?: number
     dataset, split: s.split, classes: s.classes, train: s.train, val: s.val, test: s.test,
     skipped: [...dataset.skipped, ...s.skipped], anomalies: s.anomalies, classWeights: s.classWeights,
     digest: datasetDigest(dataset.items), close: s.close,
+    ...(config.dataset.bags ? { bags: prepareBagData(config, s.split, s.classes) } : {}),
   };
 }
 
@@ -241,10 +249,33 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       run.setTag('cellab.pretrained_run', r.runId);
       modelConfig = { ...modelConfig, pretrained: r.dir };
     }
-    const built = buildModel(modelConfig, { inputShape: train.shape, classes: classes.length, seed: config.train.seed, log });
+    const built = buildModel(modelConfig, { inputShape: train.shape, classes: classes.length, seed: config.train.seed, dataNormalized: !!train.options.normalize, log });
     const net = model = built.model;
+    // The architecture in the record: its parameter count (PyTorch's convention: no batch-norm statistics).
+    run.logParam('model.params', built.params);
+    run.logMetric('model/params', built.params, 0);
     if (built.pretrained) await run.logArtifact('model/pretrained.json', JSON.stringify(built.pretrained, null, 1));
+    if (built.imported) {
+      const { report, input } = built.imported;
+      await run.logArtifact('model/pretrained.json', JSON.stringify(built.imported, null, 1));
+      run.logParams({ 'model.input_normalization': input.normalization === 'dataset.normalize' ? 'dataset.normalize'
+        : `mean=${input.normalization.mean.map((v) => +v.toFixed(4)).join(',')} std=${input.normalization.std.map((v) => +v.toFixed(4)).join(',')}`, 'model.input_stem': input.stem });
+      run.logMetrics({ 'model/pretrained_loaded': report.loaded.length + report.adapted.length, 'model/pretrained_missing': report.missing.length,
+        'model/pretrained_unexpected': report.unexpected.length }, 0);
+      if (built.imported.id) run.setTag('cellab.pretrained', built.imported.id);
+    }
     if (built.freeze) run.logMetrics({ 'model/frozen_params': built.freeze.frozenParams, 'model/trainable_params': built.freeze.trainableParams }, 0);
+    if (data.bags) {
+      // Patient-level study: its own training and per-bag evaluation (bag-trial.ts).
+      const b = await runBagModel({ config, data: { ...data, bags: data.bags }, net, run, projectRoot: ctx.projectRoot, progress: ctx.progress, log });
+      run.setTag('cellab.outcome', b.result.outcome);
+      if (b.result.reason) run.setTag('cellab.outcome_reason', b.result.reason);
+      run.setTag('mlflow.note.content', noteForTrial({ config, data, result: b.result, metrics: b.metrics, evaluation: b.evaluation, params: ctx.params, fold: ctx.fold }));
+      sampler?.stop();
+      await run.end(b.status);
+      return { runId: run.runId, experimentId: run.experimentId, outcome: b.result.outcome, status: b.status, reason: b.result.reason,
+        metrics: b.metrics, history: b.result.history, bestEpoch: b.result.bestEpoch, evaluation: b.evaluation, configHash: hash, params, fold: ctx.fold };
+    }
     const classWeights = config.dataset.classWeights !== 'none' ? data.classWeights.perClass : undefined;
     const checkpointDir = config.train.checkpoint ? fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-checkpoint-')) : undefined;
     let result: TrainResult;
@@ -271,10 +302,12 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
         result = await fit(net, train, val, config.train, {
           onBatchEnd: (b) => bar.update((b.epoch - 1) * perEpoch + b.batch,
             { epoch: `${b.epoch}/${config.train.epochs}`, loss: b.loss, 'val acc': lastVal, 'img/s': b.imagesPerSecond }),
-          onEpochEnd: (row) => {
+          onEpochEnd: async (row) => {
             lastVal = row['val/accuracy'];
             const { epoch, ...metrics } = row;
             run.logMetrics(metrics, epoch);
+            const stop = await ctx.pruner?.check(row, run);
+            return stop ? { stop } : undefined;
           },
         }, { classWeights, checkpointDir, checkpointMeta: { backbone: config.model.backbone, classes, image: config.dataset.image, normalization: test.options.normalize ?? null }, unfreezeAfter: config.model.unfreezeAfter, log });
         bar.finish({ epochs: result.history.length, 'best epoch': result.bestEpoch, 'img/s': result.imagesPerSecond });
@@ -294,7 +327,14 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
 
     let metrics: Record<string, number> = {};
     let evaluation: ClassificationEvaluation | undefined;
-    if (result.outcome === 'completed') {
+    // Pruned by a search: a KILLED run, not evaluated on the reported split.
+    const outcome: Outcome = result.stopReason ? 'pruned' : result.outcome;
+    const reason = result.stopReason ?? result.reason;
+    if (outcome === 'pruned') {
+      status = 'KILLED';
+      log(`cellab: trial pruned: ${reason}`);
+      run.setTag('cellab.pruned_epoch', String(result.history.length));
+    } else if (result.outcome === 'completed') {
       const onVal = config.eval.split === 'val';
       const target = onVal ? val : test;
       const targetItems = onVal ? split.val : split.test;
@@ -314,12 +354,12 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       log(`cellab: trial diverged: ${result.reason}`);
       if (result.history.length) await logSvgAndPng(run, 'plots/training_curves', await renderSvg(trainingCurvesSpec(result.history)), 'Training curves');
     }
-    run.setTag('cellab.outcome', result.outcome);
-    if (result.reason) run.setTag('cellab.outcome_reason', result.reason);
-    run.setTag('mlflow.note.content', noteForTrial({ config, data, result, metrics, evaluation, params: ctx.params, fold: ctx.fold }));
+    run.setTag('cellab.outcome', outcome);
+    if (reason) run.setTag('cellab.outcome_reason', reason);
+    run.setTag('mlflow.note.content', noteForTrial({ config, data, result, outcome, reason, metrics, evaluation, params: ctx.params, fold: ctx.fold }));
     sampler?.stop();
     await run.end(status);
-    return { runId: run.runId, experimentId: run.experimentId, outcome: result.outcome, status, reason: result.reason,
+    return { runId: run.runId, experimentId: run.experimentId, outcome, status, reason,
       metrics, history: result.history, bestEpoch: result.bestEpoch, evaluation, configHash: hash, params, fold: ctx.fold };
   } catch (err) {
     sampler?.stop();

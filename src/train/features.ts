@@ -33,7 +33,7 @@ export function embeddingModel(model: tf.LayersModel, layer: string): tf.LayersM
   return tf.model({ inputs: model.inputs, outputs: out });
 }
 
-export function extractFeatures(model: tf.LayersModel, source: BatchSource, o: { layer: string; batchSize?: number }): FeatureSet {
+export function extractFeatures(model: tf.LayersModel, source: BatchSource, o: { layer: string; batchSize?: number; onProgress?: (done: number, total: number) => void }): FeatureSet {
   const emb = embeddingModel(model, o.layer);
   const dim = emb.outputs[0].shape[1] as number;
   const features = new Float32Array(source.size * dim);
@@ -46,6 +46,7 @@ export function extractFeatures(model: tf.LayersModel, source: BatchSource, o: {
     ids.push(...b.ids);
     row += b.labels.length;
     tf.dispose([f, b.x, b.y]);
+    o.onProgress?.(row, source.size);
   }
   return { features, n: source.size, dim, ids, labels };
 }
@@ -72,7 +73,7 @@ export interface CachedFeatures extends FeatureSet {
  * Features of `source`, read from `cacheDir` when the same model, layer and
  * inputs were embedded before, else extracted and written there.
  */
-export function cachedFeatures(model: tf.LayersModel, source: BatchSource, o: { layer: string; cacheDir: string; dataKey: string; batchSize?: number }): CachedFeatures {
+export function cachedFeatures(model: tf.LayersModel, source: BatchSource, o: { layer: string; cacheDir: string; dataKey: string; batchSize?: number; onProgress?: (done: number, total: number) => void }): CachedFeatures {
   const key = featureCacheKey(model, o.layer, o.dataKey, source.ids);
   const file = path.join(o.cacheDir, `${key}.f32`), meta = path.join(o.cacheDir, `${key}.json`);
   if (fs.existsSync(file) && fs.existsSync(meta)) {

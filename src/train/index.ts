@@ -1,6 +1,6 @@
 // Public API of src/train.
 export { fit, crossEntropy, priorEntropy } from './loop';
-export type { BatchInfo, TrainCallbacks, TrainResult, TrainOutcome, FitOptions } from './loop';
+export type { BatchInfo, EpochVerdict, TrainCallbacks, TrainResult, TrainOutcome, FitOptions } from './loop';
 export type { EpochRow } from './history';
 export { predictScores, evaluateLoss } from './predict';
 export type { PredictOptions } from './predict';
@@ -29,3 +29,7 @@ export { lbfgs } from './lbfgs';
 export { lrRangeTest, suggestLrs, exponentialLr } from './lr-find';
 export type { LrFindOptions, LrFindPoint, LrFindResult } from './lr-find';
 export { trainingObjective } from './objective';
+export { fitBags, predictBags, balancedAccuracy } from './bag-loop';
+export type { BagFitOptions, BagPredictions, BagTrainResult } from './bag-loop';
+export { bagBatch, bagCount, bagSize, checkBagSet, disposeBatch } from './bags';
+export type { BagSet, BagBatch } from './bags';

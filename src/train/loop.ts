@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BatchSource } from '../data/batches';
 import { Random, seedFrom } from '../engine/random';
-import { unfreezeAll } from '../models/freeze';
+import { unfreezeAll, layerStage } from '../models/freeze';
 import { saveCheckpoint, type CheckpointMeta } from '../models/checkpoint';
 import type { TrainConfig } from './schema';
 import type { EpochRow } from './history';
@@ -29,9 +29,14 @@ export interface BatchInfo {
   imagesPerSecond: number;
 }
 
+/** What an epoch callback may return: `{stop: reason}` ends training after this epoch (e.g. a search pruning the trial). */
+export interface EpochVerdict {
+  stop?: string;
+}
+
 export interface TrainCallbacks {
   onBatchEnd?(info: BatchInfo): void;
-  onEpochEnd?(row: EpochRow): void | Promise<void>;
+  onEpochEnd?(row: EpochRow): void | EpochVerdict | Promise<void | EpochVerdict>;
 }
 
 export interface FitOptions {
@@ -54,8 +59,10 @@ export interface TrainResult {
   reason?: string;
   /** 1-based epoch whose weights the model holds at the end. */
   bestEpoch: number;
-  /** Epoch after which early stopping ended training. */
+  /** Epoch after which early stopping (or a callback) ended training. */
   stoppedEpoch?: number;
+  /** Why a callback stopped training (its `{stop}`). */
+  stopReason?: string;
   /** model.json of the saved checkpoint (with options.checkpointDir). */
   checkpoint?: string;
   imagesPerSecond: number;
@@ -81,6 +88,16 @@ function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
+/**
+ * The trainable variables in two groups: the backbone (layers of the stem and
+ * the stages, named `stem_...`/`stageN_...`) and the head (everything after).
+ */
+export function backboneAndHead(model: tf.LayersModel): { backbone: tf.Variable[]; head: tf.Variable[] } {
+  const backbone: tf.Variable[] = [], head: tf.Variable[] = [];
+  for (const w of model.trainableWeights) (layerStage(w.originalName.split('/')[0]) ? backbone : head).push(w.read() as tf.Variable);
+  return { backbone, head };
+}
+
 export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchSource | undefined,
   cfg: TrainConfig, cb: TrainCallbacks = {}, options: FitOptions = {}): Promise<TrainResult> {
   const hasVal = !!val && val.size > 0;
@@ -101,9 +118,12 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
   const t0 = Date.now();
   let seen = 0, step = 0;
   let best: EpochRow | undefined;
-  let bestWeights: tf.Tensor[] | undefined;
+  // Kept per variable: model.getWeights() orders trainable weights first, and
+  // unfreezing (model.unfreezeAfter) between saving and restoring reorders them.
+  let bestWeights: [tf.LayerVariable, tf.Tensor][] | undefined;
   let checkpoint: string | undefined;
   let stoppedEpoch: number | undefined;
+  let stopReason: string | undefined;
   let outcome: TrainOutcome = 'completed';
   let reason: string | undefined;
   // The divergence test reads the second half of the last epoch: the model at
@@ -117,6 +137,8 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       }
       const vars = trainableVariables(model);
       if (vars.length === 0) throw new Error('every layer is frozen: nothing to train (check model.freeze, or use model.head: linear)');
+      const scale = cfg.backboneLrScale ?? 1;
+      const groups = scale !== 1 ? backboneAndHead(model) : undefined;
       let lossSum = 0, correct = 0, count = 0, batch = 0, lr = cfg.lr;
       const perBatch: { loss: number; prior: number; n: number }[] = [];
       const epochStart = Date.now();
@@ -134,7 +156,12 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
         const base = tf.tidy(() => lossFn(b.y, tf.tile(prior, [n, 1]) as tf.Tensor2D).dataSync()[0]);
         if (Number.isFinite(l)) {
           const clipped = clipGradients(grads, { norm: cfg.clipGradNorm, value: cfg.clipGradValue });
-          optimizer.step(vars, clipped, lr);
+          if (groups) {
+            optimizer.step(groups.head, clipped, lr);
+            if (scale > 0) optimizer.step(groups.backbone, clipped, lr * scale);
+          } else {
+            optimizer.step(vars, clipped, lr);
+          }
           if (clipped !== grads) tf.dispose(Object.values(clipped));
         }
         tf.dispose([value, b.x, b.y, ...Object.values(grads)]);
@@ -166,15 +193,21 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       if (improved && Number.isFinite(row['train/loss'])) {
         best = row;
         if (selection !== 'last') {
-          tf.dispose(bestWeights ?? []);
-          bestWeights = model.getWeights().map((w) => w.clone());
+          tf.dispose((bestWeights ?? []).map(([, t]) => t));
+          bestWeights = model.weights.map((w) => [w, w.read().clone()]);
         }
         if (options.checkpointDir && selection !== 'last') {
           checkpoint = await saveCheckpoint(model, options.checkpointDir, { ...options.checkpointMeta, epoch });
         }
       }
       history.push(row);
-      await cb.onEpochEnd?.(row);
+      const verdict = await cb.onEpochEnd?.(row);
+      if (verdict?.stop) {
+        stoppedEpoch = epoch;
+        stopReason = verdict.stop;
+        options.log?.(`cellab: training stopped after epoch ${epoch}: ${verdict.stop}`);
+        break;
+      }
       if (es?.shouldStop(row)) {
         stoppedEpoch = epoch;
         options.log?.(`cellab: early stopping after epoch ${epoch}: \`${es.cfg.monitor}\` has not improved for ${es.wait} epoch(s) (best ${es.best.toPrecision(4)} at epoch ${es.bestEpoch})`);
@@ -190,17 +223,17 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
     }
     let bestEpoch = history.length;
     if (outcome === 'completed' && bestWeights && best) {
-      model.setWeights(bestWeights);
+      for (const [w, t] of bestWeights) w.write(t);
       bestEpoch = best.epoch;
     }
     if (outcome === 'completed' && options.checkpointDir && selection === 'last') {
       checkpoint = await saveCheckpoint(model, options.checkpointDir, { ...options.checkpointMeta, epoch: bestEpoch });
     }
     const seconds = (Date.now() - t0) / 1000;
-    return { history, outcome, reason, bestEpoch, stoppedEpoch, checkpoint: outcome === 'completed' ? checkpoint : undefined,
+    return { history, outcome, reason, bestEpoch, stoppedEpoch, stopReason, checkpoint: outcome === 'completed' ? checkpoint : undefined,
       imagesPerSecond: seen / Math.max(1e-3, seconds), seconds };
   } finally {
-    tf.dispose(bestWeights ?? []);
+    tf.dispose((bestWeights ?? []).map(([, t]) => t));
     prior.dispose();
     lossFn.dispose();
     optimizer.dispose();

@@ -8,14 +8,14 @@ export function resolveMode(monitor: string, mode: MonitorMode): 'min' | 'max' {
   return /loss|error/i.test(monitor) ? 'min' : 'max';
 }
 
-/** The metrics a fit's epoch rows carry. */
-export function availableMetrics(hasVal: boolean): string[] {
-  return ['train/loss', 'train/accuracy', ...(hasVal ? ['val/loss', 'val/accuracy'] : [])];
+/** The metrics a fit's epoch rows carry (`extra`: per split, what a particular loop adds, e.g. balanced_accuracy). */
+export function availableMetrics(hasVal: boolean, extra: string[] = []): string[] {
+  return ['train/loss', 'train/accuracy', ...extra.map((m) => `train/${m}`), ...(hasVal ? ['val/loss', 'val/accuracy', ...extra.map((m) => `val/${m}`)] : [])];
 }
 
 /** Throws "metric `x` is not available. Available: ..." before training starts. */
-export function checkMonitor(monitor: string, key: string, hasVal: boolean): void {
-  const available = availableMetrics(hasVal);
+export function checkMonitor(monitor: string, key: string, hasVal: boolean, extra: string[] = []): void {
+  const available = availableMetrics(hasVal, extra);
   if (!available.includes(monitor)) {
     const why = !hasVal && monitor.startsWith('val/') ? ' (there is no validation split: set dataset.split.valFraction)' : '';
     throw new Error(`${key}: metric \`${monitor}\` is not available${why}. Available: ${available.join(', ')}`);

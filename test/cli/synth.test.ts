@@ -27,6 +27,17 @@ test('synth writes the set, prints progress on stderr and a summary on stdout', 
   assert.equal(fs.readFileSync(path.join(out, 'synth.csv'), 'utf8').trim().split('\n').filter((l) => /,(saturated|near_black|defocused)$/.test(l)).length, 2);
 });
 
+test('synth --kind lymphocytosis writes patients in the DLMI layout and says how many of each', () => {
+  const out = path.join(TMP, 'l');
+  const r = runCli(['synth', '--out', out, '--kind', 'lymphocytosis', '--n', '12', '--seed', '2']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^wrote 12 labelled \+ 2 unlabelled patients \(\d+ cell images\) to .+ in [\d.]+ s$/m);
+  assert.match(r.stdout, /labels: {3}malignant 8, reactive 4/);
+  assert.match(r.stderr, /synth: \d+\/\d+ \(100%\)/);
+  assert.ok(fs.existsSync(path.join(out, 'clinical_annotation.csv')));
+  assert.equal(fs.readdirSync(path.join(out, 'trainset')).length, 12);
+});
+
 test('--json prints the summary as the last line; bad input exits 1 with a message naming the problem', () => {
   const r = runCli(['synth', '--out', path.join(TMP, 'i'), '--kind', 'intensity', '--n', '20', '--json']);
   assert.equal(r.status, 0, r.stderr);

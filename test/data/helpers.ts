@@ -41,6 +41,20 @@ export async function synthSet(kind: 'patterns' | 'intensity', n: number, seed =
   return root;
 }
 
+/** Every file under `root` (relative path -> sha1): two trees are byte-identical when their maps are equal. */
+export function hashTree(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (rel: string) => {
+    for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const r = path.join(rel, e.name);
+      if (e.isDirectory()) walk(r);
+      else out.set(r, createHash('sha1').update(fs.readFileSync(path.join(root, r))).digest('hex'));
+    }
+  };
+  walk('');
+  return out;
+}
+
 /** Rows of a synthetic set's synth.csv (the truth: pattern, specimen, anomaly, ...). */
 export function synthTruth(root: string): Record<string, string>[] {
   return readCsv(path.join(root, 'synth.csv')).rows.map((r) => r.values);

@@ -1,13 +1,13 @@
 // The synthetic HEp-2 generator: what a user of the files can rely on.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateSynthetic, ICPR2012_COUNTS, PATTERNS, SYNTH_CSV_HEADER } from '../../src/data/synth/index';
 import { fileStem } from '../../src/data/synth/generate';
 import { DataError } from '../../src/data/bad-input';
+import { hashTree } from './helpers';
 import { drawCell } from '../../src/data/synth/cell-shape';
 import { imageCell, specimenLook } from '../../src/data/synth/specimen';
 import { renderStain } from '../../src/data/synth/textures';
@@ -17,20 +17,6 @@ import { decodeGrey, featuresOf, gaussianAca, readSynthCsv, type SynthRow } from
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-synth-test-'));
 after(() => fs.rmSync(TMP, { recursive: true, force: true }));
 const dirFor = (name: string) => path.join(TMP, name);
-
-/** Every file under `root` (relative path -> sha1). */
-function hashTree(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (rel: string) => {
-    for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const r = path.join(rel, e.name);
-      if (e.isDirectory()) walk(r);
-      else out.set(r, createHash('sha1').update(fs.readFileSync(path.join(root, r))).digest('hex'));
-    }
-  };
-  walk('');
-  return out;
-}
 
 const readLines = (file: string) => fs.readFileSync(file, 'utf8').trimEnd().split('\n');
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadExperimentFile } from '../../src/experiment/config';
 import { expandTrials } from '../../src/experiment/trials';
+import { searchSpec } from '../../src/experiment/search-space';
 
 const root = path.resolve(__dirname, '..', '..');
 const file = (n: string) => path.join(root, 'experiments', `${n}.yaml`);
@@ -13,6 +14,7 @@ const trials = (n: string, profile?: string) => expandTrials(loadExperimentFile(
 test('hep2-patterns: one trial per backbone, masks and augmentation on, TTA', () => {
   const t = trials('hep2-patterns');
   assert.deepEqual(t.map((x) => x.config.model.backbone), ['convnext-atto', 'coatnet-0', 'resnet18']);
+  assert.deepEqual(t.map((x) => x.config.model.width), [0.5, 0.125, 0.25]);
   assert.equal(t[0].config.dataset.image.mask, true);
   assert.equal(t[0].config.train.schedule.kind, 'cosine');
   assert.ok(t[0].config.train.labelSmoothing > 0);
@@ -34,12 +36,20 @@ test('protein-localisation: 2 backbones x LR {0.1 .. 0.0001}, anomaly filter and
   assert.equal(t[0].config.dataset.classWeights, 'one-minus-frequency');
 });
 
-test('lymphocytosis-small: stratified 5-fold, weighted BCE, dense and linear heads', () => {
+test('lymphocytosis-small: patients as bags, stratified 5-fold over patients, weighted BCE; image vs clinical vs mixture of experts', () => {
   const t = trials('lymphocytosis-small');
-  assert.equal(t.length, 10);
-  assert.equal(t[0].config.dataset.split.kind, 'stratified-kfold');
-  assert.equal(t[0].config.train.loss, 'bce');
-  assert.equal(t[0].config.dataset.classWeights, 'inverse');
+  assert.equal(t.length, 3 * 5);
+  assert.deepEqual([...new Set(t.map((x) => x.config.model.metadata))], ['none', 'only', 'moe']);
+  const c = t[0].config;
+  assert.equal(c.dataset.format, 'dlmi');
+  assert.equal(c.dataset.bags, 'ID');
+  assert.deepEqual(c.dataset.metadata, ['AGE', 'LYMPH_COUNT']);
+  assert.equal(c.dataset.split.kind, 'stratified-kfold');
+  assert.equal(c.model.head, 'mil');
+  assert.equal(c.model.mil.aggregation, 'attention');
+  assert.equal(c.train.loss, 'bce');
+  assert.equal(c.dataset.classWeights, 'inverse');
+  assert.equal(trials('lymphocytosis-small', 'smoke').length, 3 * 2);
 });
 
 test('histology-query: one run with embedding evaluation', () => {
@@ -55,4 +65,18 @@ test('run-experiment --dry-run --json lists the trials as the conventions say', 
   assert.equal(out.trials.length, 2);
   assert.deepEqual(Object.keys(out.trials[0]).sort(), ['config_hash', 'fold', 'index', 'params']);
   assert.deepEqual(out.trials.map((t: { params: Record<string, unknown> }) => t.params['train.lr']), [0.1, 0.003]);
+});
+
+test('protein-localisation --profile search: tpe over backbone, log-LR, weight decay and label smoothing with ASHA', () => {
+  const config = loadExperimentFile(file('protein-localisation'), { env: {}, profile: 'search' }).config;
+  const spec = searchSpec(config);
+  assert.equal(spec.method, 'tpe');
+  assert.equal(spec.prune && spec.prune.method, 'asha');
+  assert.deepEqual(Object.fromEntries(spec.space.map((p) => [p.key, p.dist.kind])),
+    { model: 'choice', 'train.lr': 'loguniform', 'train.weightDecay': 'loguniform', 'train.labelSmoothing': 'uniform' });
+  const t = trials('protein-localisation', 'search');
+  assert.equal(t.length, 16);
+  // Each backbone at its own small width (a {backbone, width} choice).
+  for (const x of t.filter((y) => !y.pending)) assert.deepEqual([x.config.model.backbone, x.config.model.width], x.config.model.backbone === 'resnet18' ? ['resnet18', 0.25] : ['small-cnn', 1]);
+  assert.equal(t.filter((x) => !x.pending).length, spec.tpe.startup);
 });

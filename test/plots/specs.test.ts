@@ -12,6 +12,7 @@ import { sweepSpec, type TrialRow } from '../../src/plots/sweep';
 import { trainingCurvesSpec } from '../../src/plots/training-curves';
 import { lrFindSpec } from '../../src/plots/lr-find';
 import { runCurvesSpec } from '../../src/plots/run-curves';
+import { parallelCoordinatesSpec, paramImportanceSpec, searchHistorySpec, searchSpec, type SearchTrial } from '../../src/plots/search';
 import type { VegaLiteSpec } from '../../src/plots/spec';
 import { renderSvg } from '../../src/plots/render';
 
@@ -33,6 +34,16 @@ for (const backbone of ['resnet', 'convnext']) {
 }
 trials.push({ trial: 99, params: { 'model.backbone': 'resnet', 'train.lr': 0.1, fold: 0 }, fold: 0, outcome: 'diverged', metrics: {} });
 
+// A small tpe search: the learning rate on a log scale, a backbone, dropout only for resnet18.
+const search: SearchTrial[] = [
+  { trial: 0, params: { 'model.backbone': 'small-cnn', 'train.lr': 0.0003 }, value: 0.62, outcome: 'completed' },
+  { trial: 1, params: { 'model.backbone': 'resnet18', 'train.lr': 0.02, 'model.dropout': 0.3 }, value: 0.55, outcome: 'pruned' },
+  { trial: 2, params: { 'model.backbone': 'resnet18', 'train.lr': 0.002, 'model.dropout': 0.1 }, value: 0.81, outcome: 'completed' },
+  { trial: 3, params: { 'model.backbone': 'small-cnn', 'train.lr': 0.08 }, value: null, outcome: 'diverged' },
+  { trial: 4, params: { 'model.backbone': 'resnet18', 'train.lr': 0.003, 'model.dropout': 0.2 }, value: 0.78, outcome: 'completed' },
+];
+const importance = [{ param: 'train.lr', share: 0.7, statistic: 0.42 }, { param: 'model.backbone', share: 0.3, statistic: 0.18 }, { param: 'model.dropout', share: 0, statistic: 0 }];
+
 const cases: Record<string, () => VegaLiteSpec> = {
   'confusion-matrix': () => confusionMatrixSpec({ matrix, classNames: classes }),
   'confusion-matrix-normalized': () => confusionMatrixSpec({ matrix, classNames: classes, normalize: true, title: 'Test split' }),
@@ -49,6 +60,10 @@ const cases: Record<string, () => VegaLiteSpec> = {
   }),
   'run-curves': () => runCurvesSpec([1, 2].flatMap((epoch) => ['run-a', 'run-b'].flatMap((run, r) => [
     { run, epoch, metric: 'val/accuracy', value: 0.5 + epoch / 10 + r / 20 }, { run, epoch, metric: 'val/loss', value: 1 / epoch + r / 10 }]))),
+  'search-history': () => searchHistorySpec(search),
+  'search-parallel': () => parallelCoordinatesSpec(search),
+  'search-importance': () => paramImportanceSpec(importance, { method: 'one-way ANOVA (omega squared)' }),
+  search: () => searchSpec(search, { title: 'Search (tpe + asha pruning)', importance, importanceMethod: 'one-way ANOVA (omega squared)' }),
 };
 
 const golden = (name: string) => path.join(__dirname, 'golden', `${name}.vl.json`);
@@ -79,6 +94,17 @@ test('what a researcher reads in the plots is there', async () => {
   assert.ok(lr.includes('stopped at lr 1: the loss diverged'));
   const curves = await renderSvg(cases['run-curves']());
   assert.ok(curves.includes('>run-a</text>') && curves.includes('>run-b</text>'), 'one legend entry per run');
+  const searchSvg = await renderSvg(cases.search());
+  for (const t of ['val/accuracy by trial (line: best so far)', 'Parameters vs val/accuracy', 'Parameter importance', '1 trial(s) not shown (diverged: 1)', 'pruned', 'resnet18', 'train.lr']) {
+    assert.ok(searchSvg.includes(t), `search plot shows ${t}`);
+  }
+  // The learning rate axis is logarithmic: 0.003 sits above the geometric middle of 0.0003..0.02 (0.0024), 0.002 below.
+  const lrAxis = (cases['search-parallel']() as unknown as { layer: { data: { values: { axis: string; pos: number; label: string }[] } }[] }).layer[1].data.values
+    .filter((v) => v.axis === 'train.lr');
+  assert.ok(lrAxis.find((v) => v.label === '0.003')!.pos > 0.5 && lrAxis.find((v) => v.label === '0.002')!.pos < 0.5 && lrAxis.find((v) => v.label === '0.0003')!.pos === 0);
+  // Best so far: the running best of completed trials only (the pruned trial's value does not count).
+  const best = (cases['search-history']() as unknown as { data: { values: { trial: number; best: number }[] } }).data.values.map((v) => v.best);
+  assert.deepEqual(best, [0.62, 0.62, 0.81, 0.81]);
 });
 
 test('spec builders reject bad input with what is available', () => {

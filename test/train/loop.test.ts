@@ -88,6 +88,17 @@ test('early stopping stops after `patience` epochs without improvement and resto
   m.dispose();
 });
 
+test('an epoch callback returning {stop} ends training after that epoch, with its reason', async () => {
+  const m = model();
+  const seen: number[] = [];
+  const result = await fit(m, train, val, config({ epochs: 5 }), { onEpochEnd: async (row) => { seen.push(row.epoch); return row.epoch === 2 ? { stop: 'pruned by the search' } : undefined; } });
+  assert.deepEqual(seen, [1, 2]);
+  assert.equal(result.history.length, 2);
+  assert.equal(result.stoppedEpoch, 2);
+  assert.equal(result.stopReason, 'pruned by the search');
+  m.dispose();
+});
+
 test('an unknown monitor fails before training and lists the available metrics', async () => {
   await assert.rejects(run({ earlyStopping: { monitor: 'val/f1' } }), /train\.earlyStopping\.monitor: metric `val\/f1` is not available\. Available: train\/loss, train\/accuracy, val\/loss, val\/accuracy/);
   const m = model();

@@ -29,8 +29,8 @@ export const DEFAULT_ANOMALY_FRACTION = 0.02;
 /** Files handed to the OS at once: writing overlaps with drawing the next cells. */
 const MAX_PENDING_WRITES = 32;
 
-
-function prepareOutDir(out: string): void {
+/** Make `out` ready for a synthetic set (any kind): new, empty, or an earlier set whose own entries are removed. */
+export function prepareOutDir(out: string): void {
   if (fs.existsSync(out)) {
     if (!fs.statSync(out).isDirectory()) throw new DataError(`output folder ${out} is a file; give a folder`);
     const entries = fs.readdirSync(out);

@@ -8,3 +8,7 @@ export type { Pattern } from './patterns';
 export { ANOMALIES } from './specimen';
 export type { Anomaly, Intensity } from './specimen';
 export { SYNTH_CSV_HEADER, SYNTH_OUTPUT_ENTRIES } from './manifests';
+export { generateLymphocytosis, annotationCsv, DEFAULT_PATIENTS } from './lymphocytosis';
+export type { LymphocytosisOptions, LymphocytosisSummary } from './lymphocytosis';
+export { planPatients, DLMI_REFERENCE_YEAR, MALIGNANT_SHARE } from './lymph-plan';
+export type { PatientPlan, LymphSubtype } from './lymph-plan';

@@ -4,8 +4,12 @@
 import type { ItemPlan } from './plan';
 import { formatCsv } from '../csv';
 
-/** Top-level files and folders a synthetic set consists of; only these are removed when it is regenerated in place. */
-export const SYNTH_OUTPUT_ENTRIES: readonly string[] = ['training', 'test', 'images', 'cells.csv', 'labels.csv', 'synth.csv', 'README.md'];
+/**
+ * Top-level files and folders a synthetic set consists of (HEp-2 kinds, then the lymphocytosis
+ * patients' DLMI layout); only these are removed when a set is regenerated in place.
+ */
+export const SYNTH_OUTPUT_ENTRIES: readonly string[] = ['training', 'test', 'images', 'cells.csv', 'labels.csv', 'synth.csv', 'README.md',
+  'trainset', 'testset', 'clinical_annotation.csv'];
 
 export interface WrittenItem extends ItemPlan {
   /** Paths relative to the output folder. */

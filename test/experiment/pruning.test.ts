@@ -1,0 +1,116 @@
+// Pruning rules on synthetic histories: ASHA as Optuna's SuccessiveHalvingPruner,
+// the median rule, and the pruner reading its siblings through a real local store.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ashaPromotes, createPruner, medianPrunes, rungEpoch } from '../../src/experiment/pruning';
+import { Budget } from '../../src/experiment/search';
+import { openTracking, type Tracking } from '../../src/tracking/index';
+import type { PruneSpec } from '../../src/experiment/search-space';
+
+test('ASHA rungs sit at minEpochs * r^k', () => {
+  assert.deepEqual([0, 1, 2, 3].map((k) => rungEpoch(k, 1, 3)), [1, 3, 9, 27]);
+  assert.deepEqual([0, 1, 2].map((k) => rungEpoch(k, 2, 2)), [2, 4, 8]);
+});
+
+test('ASHA promotes the top 1/r at a rung; with fewer than r values only the best so far', () => {
+  // Trials arriving at a rung one after another (r = 3), values in arrival order.
+  const arrivals = [0.5, 0.4, 0.6, 0.55, 0.3, 0.58, 0.7];
+  const promoted = arrivals.map((v, i) => ashaPromotes(v, arrivals.slice(0, i + 1), 3, 'max'));
+  // 1st: alone, best. 2nd: 2 < r, not the best. 3rd: best of 3 (top 1). 4th: top 1 of 4 is 0.6. 5th: no.
+  // 6th: 6 values, top 2 are 0.6 and 0.58: promoted. 7th: best.
+  assert.deepEqual(promoted, [true, false, true, false, false, true, true]);
+  // Minimising (a loss): the smallest values continue.
+  assert.equal(ashaPromotes(0.9, [1.2, 0.9, 1.0], 3, 'min'), true);
+  assert.equal(ashaPromotes(1.0, [1.2, 0.9, 1.0], 3, 'min'), false);
+  assert.equal(ashaPromotes(NaN, [0.5], 3, 'max'), false, 'a non-finite value never continues');
+  assert.equal(ashaPromotes(0.5, [0.5, 0.5], 2, 'max'), true, 'ties continue');
+});
+
+test('the median rule prunes below the median of finished trials at the same epoch, once there are enough', () => {
+  assert.deepEqual(medianPrunes(0.5, [0.6, 0.7], { minTrials: 3, direction: 'max' }), { prune: false });
+  assert.deepEqual(medianPrunes(0.5, [0.6, 0.7, 0.4], { minTrials: 3, direction: 'max' }), { prune: true, median: 0.6 });
+  assert.deepEqual(medianPrunes(0.625, [0.5, 0.75, 0.25, 1], { minTrials: 3, direction: 'max' }), { prune: false, median: 0.625 }, 'at the median: continues');
+  assert.deepEqual(medianPrunes(1.1, [1.0, 1.2, 0.9], { minTrials: 1, direction: 'min' }), { prune: true, median: 1.0 });
+  assert.equal(medianPrunes(NaN, [], { minTrials: 3, direction: 'max' }).prune, true);
+});
+
+const spec = (o: Partial<PruneSpec>): PruneSpec => ({ method: 'asha', minEpochs: 1, reductionFactor: 2, metric: 'val/accuracy', minTrials: 1, ...o });
+
+async function sweepStore(): Promise<{ tracking: Tracking; experimentId: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-prune-'));
+  const tracking = await openTracking({ uri: dir, log: () => undefined });
+  return { tracking, experimentId: await tracking.getOrCreateExperiment('prune') };
+}
+
+/** A finished sibling trial with per-epoch values of val/accuracy. */
+async function sibling(tracking: Tracking, experimentId: string, sweepId: string, values: number[], o: { rungs?: number[]; end?: 'FINISHED' | 'RUNNING' } = {}) {
+  const run = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': sweepId, 'cellab.outcome': 'completed' } });
+  values.forEach((v, i) => run.logMetric('val/accuracy', v, i + 1));
+  (o.rungs ?? []).forEach((v, k) => run.logMetric(`prune/rung_${k}`, v, 2 ** k));
+  if (o.end === 'RUNNING') await run.flush();
+  else await run.end('FINISHED');
+  return run;
+}
+
+test('ASHA through the store: a trial records its rung value and is judged against its siblings\'', async () => {
+  const { tracking, experimentId } = await sweepStore();
+  await sibling(tracking, experimentId, 's1', [0.6], { rungs: [0.6], end: 'RUNNING' });
+  const me = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 's1' } });
+  const pruner = createPruner({ spec: spec({}), tracking, experimentId, sweepId: 's1' });
+  const reason = await pruner.check({ epoch: 1, 'val/accuracy': 0.5 }, me);
+  assert.match(reason ?? '', /ASHA rung 0 \(epoch 1\): val\/accuracy 0.5 is not in the top 1 of the 2 trial\(s\) at this rung \(best 0.6\)/);
+  // Its value is in the store, flushed, for the trials that come later.
+  assert.equal((await tracking.getRun(me.runId)).metrics['prune/rung_0'], 0.5);
+  // Another sweep's trials are not siblings; a better trial is promoted and judged at the next rung (epoch 2).
+  await sibling(tracking, experimentId, 'another-sweep', [0.95], { rungs: [0.95] });
+  await sibling(tracking, experimentId, 'another-sweep', [0.9], { rungs: [0.9] });
+  const other = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 's1' } });
+  const p2 = createPruner({ spec: spec({}), tracking, experimentId, sweepId: 's1' });
+  assert.equal(await p2.check({ epoch: 1, 'val/accuracy': 0.7 }, other), undefined);
+  assert.equal(await p2.check({ epoch: 2, 'val/accuracy': 0.8 }, other), undefined, 'alone at rung 1: best so far');
+  // At its last epoch a trial is not pruned (nothing left to save), but its rung value counts for the others.
+  const last = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 's1' } });
+  const p3 = createPruner({ spec: spec({}), tracking, experimentId, sweepId: 's1', epochs: 1 });
+  assert.equal(await p3.check({ epoch: 1, 'val/accuracy': 0.1 }, last), undefined);
+  assert.equal((await tracking.getRun(last.runId)).metrics['prune/rung_0'], 0.1);
+  await tracking.close();
+});
+
+test('median through the store: finished siblings\' values at the same epoch; running ones do not count', async () => {
+  const { tracking, experimentId } = await sweepStore();
+  await sibling(tracking, experimentId, 's2', [0.4, 0.6, 0.7]);
+  await sibling(tracking, experimentId, 's2', [0.5, 0.7, 0.8]);
+  await sibling(tracking, experimentId, 's2', [0.1, 0.1, 0.1], { end: 'RUNNING' });
+  const me = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 's2' } });
+  const pruner = createPruner({ spec: spec({ method: 'median', minEpochs: 2, minTrials: 2 }), tracking, experimentId, sweepId: 's2' });
+  assert.equal(await pruner.check({ epoch: 1, 'val/accuracy': 0.1 }, me), undefined, 'not before minEpochs');
+  assert.equal(await pruner.check({ epoch: 2, 'val/accuracy': 0.66 }, me), undefined, 'above the median 0.65');
+  const atEnd = createPruner({ spec: spec({ method: 'median', minEpochs: 2, minTrials: 2 }), tracking, experimentId, sweepId: 's2', epochs: 3 });
+  assert.equal(await atEnd.check({ epoch: 3, 'val/accuracy': 0.1 }, me), undefined, 'not at the last epoch');
+  assert.match((await pruner.check({ epoch: 3, 'val/accuracy': 0.7 }, me)) ?? '', /median rule \(epoch 3\): val\/accuracy 0.7 is below the median 0.75 of 2 finished trial\(s\)/);
+  await assert.rejects(pruner.check({ epoch: 3, 'train/loss': 1 }, me), /sweep.prune.metric: `val\/accuracy` is not available \(is there a validation split/);
+  await tracking.close();
+});
+
+test('budgets: minutes of this process; trials of the whole sweep as recorded, a re-run trial not counted twice', async () => {
+  const { tracking, experimentId } = await sweepStore();
+  let now = 0;
+  const timed = new Budget({ budget: { minutes: 1 }, tracking, experimentId, sweepId: 'b', now: () => now });
+  assert.equal(await timed.reserve(0), true);
+  now = Date.now() + 61_000;
+  assert.equal(await timed.reserve(1), false);
+  assert.equal(timed.stoppedBy, 'budget.minutes: 1 minute(s) spent');
+  const run = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 'b', 'cellab.trial_index': '0' } });
+  await run.end('KILLED');
+  const counted = new Budget({ budget: { trials: 2 }, tracking, experimentId, sweepId: 'b' });
+  // Concurrent workers asking at once: only one more trial fits.
+  const got = await Promise.all([counted.reserve(1), counted.reserve(2)]);
+  assert.deepEqual(got, [true, false]);
+  assert.equal(counted.stoppedBy, 'budget.trials: 2 trial(s) started');
+  const again = new Budget({ budget: { trials: 1 }, tracking, experimentId, sweepId: 'b' });
+  assert.equal(await again.reserve(0), true, 'trial 0 already has a run: re-running it starts nothing new');
+  await tracking.close();
+});
