@@ -2,6 +2,7 @@
 // says what it trained on (dataset, split sizes), what came out (metric table,
 // per-class scores) and how it ended; a sweep's parent holds the comparison table.
 // No links: the text reads the same in the UI, a report and a terminal.
+import { flatParams } from './run-name';
 
 export interface TrialNoteInput {
   experiment: string;
@@ -38,7 +39,7 @@ export function markdownTable(header: string[], rows: unknown[][]): string {
 }
 
 export function trialNote(t: TrialNoteInput): string {
-  const what = [t.backbone, `lr ${t.lr}`, ...Object.entries(t.params ?? {}).filter(([k]) => k !== 'model.backbone' && k !== 'train.lr').map(([k, v]) => `${k} ${value(v)}`),
+  const what = [t.backbone, `lr ${t.lr}`, ...Object.entries(flatParams(t.params ?? {})).filter(([k]) => k !== 'model.backbone' && k !== 'train.lr').map(([k, v]) => `${k} ${value(v)}`),
     ...(t.fold !== undefined ? [`fold ${t.fold}`] : [])].join(' · ');
   const out = [`**${t.experiment}** · ${what} — **${t.outcome}**`];
   if (t.description) out.push(t.description);
@@ -73,12 +74,13 @@ export interface SweepNoteRow {
 
 /** The sweep's comparison table (also logged as sweep/comparison.md). */
 export function sweepTable(rows: SweepNoteRow[], split: string): string {
-  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
+  const flat = rows.map((r) => flatParams(r.params));
+  const keys = [...new Set(flat.flatMap((p) => Object.keys(p)))];
   const metrics = ['accuracy', 'average_class_accuracy', 'macro_f1', 'auc'].filter((m) => rows.some((r) => r.metrics[m] !== undefined));
   const hasFold = rows.some((r) => r.fold !== undefined), hasVal = rows.some((r) => r.selection !== undefined);
   return markdownTable(
     ['run', ...keys.map((k) => k.split('.').pop()!), ...(hasFold ? ['fold'] : []), ...(hasVal ? ['val acc'] : []), ...metrics.map((m) => `${split} ${m.replace('average_class_accuracy', 'ACA')}`), 'outcome'],
-    rows.map((r) => [`${r.best ? '★ ' : ''}${r.name}`, ...keys.map((k) => (r.params[k] === undefined ? '' : value(r.params[k]))), ...(hasFold ? [r.fold ?? ''] : []),
+    rows.map((r, i) => [`${r.best ? '★ ' : ''}${r.name}`, ...keys.map((k) => (flat[i][k] === undefined ? '' : value(flat[i][k]))), ...(hasFold ? [r.fold ?? ''] : []),
       ...(hasVal ? [fmt(r.selection)] : []), ...metrics.map((m) => fmt(r.metrics[m])), r.outcome + (r.reason && r.outcome !== 'completed' ? `: ${r.reason}` : '')]),
   );
 }

@@ -13,9 +13,23 @@ function compact(v: unknown): string {
   return s.replace(/[\s{}"[\]]+/g, '').replace(/[:,]/g, '_').slice(0, 24);
 }
 
+/**
+ * Swept params with a swept section mapping (`model: [{backbone: resnet18, width: 0.25}]`)
+ * read as its dotted keys (`model.backbone`, `model.width`), as a trial's label does.
+ */
+export function flatParams(params: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (!k.includes('.') && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) out[`${k}.${k2}`] = v2;
+    } else out[k] = v;
+  }
+  return out;
+}
+
 export function trialRunName(name: string, config: ExperimentConfig, o: { params?: Record<string, unknown>; fold?: number; projectRoot?: string } = {}): string {
   const parts = [name, config.model.backbone, `lr${compact(config.train.lr)}`];
-  for (const [k, v] of Object.entries(o.params ?? {})) {
+  for (const [k, v] of Object.entries(flatParams(o.params ?? {}))) {
     if (!SKIP.has(k)) parts.push(`${k.split('.').pop()}${compact(v)}`);
   }
   parts.push(configHash(config, {}, o.projectRoot).slice(0, 4));

@@ -25,6 +25,24 @@ test('trial names: experiment, backbone, lr, other swept values, 4 chars of the 
   assert.ok(names.every((n) => !/\s/.test(n)), 'one token');
 });
 
+test('a swept mapping ({backbone, width}) names its values, not its JSON; notes and the comparison table read it the same way', () => {
+  const c = resolveConfig({
+    name: 'w', dataset: { format: 'folder', root: '/data' }, model: { backbone: 'small-cnn' },
+    sweep: { model: [{ backbone: 'resnet18', width: 0.25 }, { backbone: 'resnet18', width: 0.5 }, { backbone: 'small-cnn' }] },
+  }, { baseDir: '/', env: {} }).config;
+  const trials = expandTrials(c, '/');
+  const names = trials.map((t) => trialRunName('w', t.config, { params: t.params, projectRoot: '/' }));
+  assert.match(names[0], /^w-resnet18-lr0\.001-width0\.25-[0-9a-f]{4}$/);
+  assert.match(names[1], /^w-resnet18-lr0\.001-width0\.5-[0-9a-f]{4}$/);
+  assert.match(names[2], /^w-small-cnn-lr0\.001-[0-9a-f]{4}$/);
+  const table = sweepTable(trials.map((t, i) => ({ name: names[i], params: t.params, outcome: 'completed', metrics: { accuracy: 0.5 } })), 'test');
+  assert.equal(table.split('\n')[0], '| run | backbone | width | test accuracy | outcome |');
+  assert.ok(table.includes(`| ${names[0]} | resnet18 | 0.25 | 0.5000 | completed |`));
+  const note = trialNote({ experiment: 'w', backbone: 'resnet18', lr: 0.001, params: trials[0].params, split: 'test', epochs: 1, metrics: {}, outcome: 'completed',
+    dataset: { format: 'folder', root: '/data', images: 10, classes: ['a', 'b'], split: { train: 6, val: 2, test: 2 }, skipped: 0 } });
+  assert.match(note, /^\*\*w\*\* · resnet18 · lr 0\.001 · model\.width 0\.25 — \*\*completed\*\*/);
+});
+
 test('sweep names: six hex digits of the configuration and the run suffix; other ids as given', () => {
   assert.equal(sweepRunName('hep2', '0123456789abcdef-m3k9x1ab'), 'hep2-sweep-012345-m3k9x1ab');
   assert.equal(sweepRunName('hep2', '0123456789abcdef'), 'hep2-sweep-012345');
