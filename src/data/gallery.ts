@@ -143,7 +143,8 @@ export async function anomalyGallery(result: AnomalyResult, o: AnomalyGalleryOpt
   for (const d of dropped) {
     const tiles: GalleryTile[] = [{ id: d.id, png: await thumb(d.item), border: '#e45756', caption: [d.id, `z ${d.z >= 0 ? '+' : ''}${d.z.toFixed(1)}`, `mean ${d.mean.toFixed(3)}`] }];
     for (const t of typical.get(d.label) ?? []) tiles.push({ id: t.id, png: await thumb(t), caption: [t.id, 'typical', `mean ${result.mean(t.id)!.toFixed(3)}`] });
-    rows.push({ label: d.label, tiles });
+    // The reason in short: which side of its class (or specimen) it fell on.
+    rows.push({ label: `${d.label}: ${d.z > 0 ? 'too bright' : 'too dim'}`, tiles });
   }
   const more = result.dropped.length > dropped.length ? ` (first ${dropped.length} shown)` : '';
   return makeGallery({

@@ -86,7 +86,7 @@ test('augment.preview: the original, then the same cell through the training aug
   await assert.rejects(augmentPreview(item, false, image), /dataset.augment is not set/);
 });
 
-test('the anomaly gallery shows each dropped cell (red frame, z-score) beside typical cells of its class', async () => {
+test('the anomaly gallery shows each dropped cell (red frame, why, z-score) beside typical cells of its class', async () => {
   const root = await synthSet('patterns', 300, 2, 0.05);
   const ds = await load({ format: 'icpr2012', root, image: { size: 32, mask: true }, anomalyFilter: { std: 3, method: 'specimen' }, cache: { dir: tmpDir('cellab-cache-') } });
   const r = await ds.anomalies();
@@ -95,7 +95,7 @@ test('the anomaly gallery shows each dropped cell (red frame, z-score) beside ty
   assert.equal(g.rows.length, Math.min(24, r.dropped.length));
   g.rows.forEach((row, i) => {
     const d = r.dropped[i];
-    assert.equal(row.label, d.label);
+    assert.equal(row.label, `${d.label}: ${d.z > 0 ? 'too bright' : 'too dim'}`, 'the row says why the cell was dropped');
     assert.equal(row.tiles[0].id, d.id);
     assert.equal(row.tiles[0].border, '#e45756');
     assert.match(row.tiles[0].caption!.join(' '), new RegExp(`z [+-]${Math.abs(d.z).toFixed(1)} mean ${d.mean.toFixed(3)}`));
