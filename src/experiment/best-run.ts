@@ -17,7 +17,11 @@ export interface BestRunReport {
 export async function afterBest(tracking: Tracking, config: ExperimentConfig, runIds: string[], o: { projectRoot: string; log: (l: string) => void; tagRunId?: string }): Promise<BestRunReport> {
   const report: BestRunReport = { artifacts: [] };
   const analysis = errorAnalysisOptions(config.tracking);
-  if (analysis) {
+  if (analysis && config.dataset.bags) {
+    // Per-image galleries do not apply to per-patient predictions: said once, in a tag, not as a failure.
+    await tracking.setTag(runIds[0], 'cellab.error_analysis_skipped',
+      'patient-level run (dataset.bags): predictions are per patient; see patients.csv, attention.csv and plots/gate.png').catch(() => undefined);
+  } else if (analysis) {
     try {
       report.artifacts = await logErrorAnalysis(tracking, runIds, { ...analysis, log: o.log, cacheDir: path.join(o.projectRoot, '.cache', 'pretrained') });
     } catch (err) {

@@ -66,6 +66,11 @@ export async function loadRunForAnalysis(tracking: Tracking, runId: string): Pro
   } catch (err) {
     throw new Error(`config.yaml of run ${runId} does not resolve: ${(err as Error).message}`);
   }
+  if (config.dataset.bags) {
+    // predictions.csv holds one row per patient (its path a folder): image galleries do not apply.
+    throw new Error(`run ${runId} is patient-level (dataset.bags): its predictions are per patient, not per image. ` +
+      'Use experiment.bagResults(result).plots.gate() / .topAttended() for its patients and their most-attended cells');
+  }
   const csvText = await artifactText(tracking, runId, 'predictions.csv');
   const table = parseCsv(csvText, `predictions.csv of run ${runId}`);
   const preds = predictionsFromRows(table);

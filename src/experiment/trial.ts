@@ -154,7 +154,7 @@ async function embeddingEval(config: ExperimentConfig, net: tf.LayersModel, o: {
 }): Promise<Record<string, number>> {
   if (!config.eval.embeddings || o.val.size === 0) return {};
   const e = embeddingMetrics(net, o.val, o.target, o.classes, config.eval.embeddings, o.seed);
-  await o.run.logArtifact('plots/pca.svg', await renderSvg(e.pcaPlot));
+  await logSvgAndPng(o.run, 'plots/pca', await renderSvg(e.pcaPlot), 'PCA of the embeddings');
   await o.run.logArtifact('plots/pca.vl.json', JSON.stringify(e.pcaPlot));
   return e.metrics;
 }
