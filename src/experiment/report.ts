@@ -98,8 +98,11 @@ export async function buildReport(tracking: Tracking, experiment: { id: string; 
   // Params: the swept keys (from the parent), else those that differ between the runs.
   const allKeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();
   const differ = allKeys.filter((k) => new Set(runs.map((r) => r.params[k] ?? '')).size > 1);
-  const swept = parent ? Object.keys(parent.params).filter((k) => k.startsWith('sweep.') && k !== 'sweep.size').map((k) => k.slice('sweep.'.length)) : [];
-  const shown = [...new Set([...swept, ...differ.filter((k) => k === 'fold')])].filter((k) => allKeys.includes(k));
+  // The sweep's keys as the runs' params: a swept mapping (`model: [{backbone, width}]`) is its dotted keys that
+  // differ; a search's own settings (method, trials, prune, ...) are no params of a run.
+  const swept = (parent ? Object.keys(parent.params).filter((k) => k.startsWith('sweep.') && k !== 'sweep.size').map((k) => k.slice('sweep.'.length)) : [])
+    .flatMap((k) => (allKeys.includes(k) ? [k] : differ.filter((d) => d.startsWith(`${k}.`))));
+  const shown = [...new Set([...swept, ...differ.filter((k) => k === 'fold')])];
   const keys = shown.length ? shown : differ.slice(0, 6);
   const metricKeys = REPORTED.filter((m) => runs.some((r) => r.metrics[`${split}/${m}`] !== undefined));
 
@@ -127,7 +130,7 @@ export async function buildReport(tracking: Tracking, experiment: { id: string; 
   }
 
   // Training curves, overlaid (best first).
-  const trained = runs.filter((r) => ['completed', 'diverged'].includes(outcomeOf(r)))
+  const trained = runs.filter((r) => ['completed', 'diverged', 'pruned'].includes(outcomeOf(r)))
     .sort((a, b) => Number(best.has(b.info.runId)) - Number(best.has(a.info.runId)) || (b.metrics['val/best_accuracy'] ?? -1) - (a.metrics['val/best_accuracy'] ?? -1)).slice(0, max);
   const points: RunCurvePoint[] = [];
   for (const r of trained) {
@@ -153,6 +156,12 @@ export async function buildReport(tracking: Tracking, experiment: { id: string; 
     const spec = sweepSpec(trialRows, { metric, x, color: swept.find((k) => k !== x), title: `${metric} across the sweep` });
     charts.push(spec);
     sections.push({ heading: 'Sweep', text: [`Each configuration's ${metric}; folds are averaged with ±1 std.`], charts: [spec] });
+  }
+  // A search (random, tpe, or pruning): the plot its parent logged (objective by trial, parameters, importance).
+  if (parent && (await tracking.listArtifacts(parent.info.runId, 'plots').catch(() => [])).some((a) => a.path === 'plots/search.vl.json')) {
+    const spec = JSON.parse((await tracking.downloadArtifact(parent.info.runId, 'plots/search.vl.json')).toString('utf8')) as VegaLiteSpec;
+    charts.push(spec);
+    sections.push({ heading: 'Search', text: ['The objective (best-epoch validation accuracy) trial by trial, the parameters against it and their importance, as the sweep logged them.'], charts: [spec] });
   }
   const cms: VegaLiteSpec[] = [];
   for (const r of runs.filter((x) => outcomeOf(x) === 'completed').sort((a, b) => Number(best.has(b.info.runId)) - Number(best.has(a.info.runId))).slice(0, max)) {

@@ -32,8 +32,8 @@ export async function logReadableSweep(tracking: Tracking, parent: RunRecord, o:
   await tracking.setTag(parent.info.runId, 'mlflow.note.content',
     sweepNote({ experiment: o.config.name, description: o.config.description, rows: noteRows, split: o.config.eval.split, best: o.bestLine, counts }));
 
-  // Overlaid curves of the trials that trained (a diverged one too: its curve says how), best first.
-  const done = named.filter((n) => (n.row.outcome === 'completed' || n.row.outcome === 'diverged') && n.row.runId)
+  // Overlaid curves of the trials that trained (diverged and pruned ones too: their curves say how), best first.
+  const done = named.filter((n) => (n.row.outcome === 'completed' || n.row.outcome === 'diverged' || n.row.outcome === 'pruned') && n.row.runId)
     .sort((a, b) => Number(best.has(b.row.runId!)) - Number(best.has(a.row.runId!)) || (b.row.selection ?? -1) - (a.row.selection ?? -1)).slice(0, MAX_CURVES);
   const points: RunCurvePoint[] = [];
   for (const { row, name } of done) {
