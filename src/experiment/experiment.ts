@@ -7,7 +7,7 @@
 //   await result.best().plots.confusionMatrix(); // inline Vega-Lite (+ PNG for static exports)
 import { inspect } from 'node:util';
 import { loadExperimentFile, configToYaml, type LoadOptions, type ResolvedExperiment } from './config';
-import { expandTrials, isSweep, type Trial } from './trials';
+import { expandTrials, isSweep, trialLabel, type Trial } from './trials';
 import { runSweep, formatTable, bestLine, rankConfigurations, searchTrials, type SweepSummary, type TrialRow } from './sweep';
 import { IMPORTANCE_METHOD, paramImportance } from './importance';
 import { pickBest } from './selection';
@@ -268,7 +268,8 @@ export class TrialView {
 
   private get label(): string {
     const r = this.rows[0];
-    return this.rows.length > 1 ? `${Object.entries(r.params).map(([k, v]) => `${k.split('.').pop()}=${String(v)}`).join(' ') || 'configuration'}, ${this.rows.length} folds pooled` : r.label;
+    // The configuration's params as a trial label reads them (a swept mapping as its keys, not [object Object]).
+    return this.rows.length > 1 ? `${trialLabel({ params: r.params, index: r.trial }).replace(/^trial \d+$/, 'configuration')}, ${this.rows.length} folds pooled` : r.label;
   }
 
   private tracking(): Promise<Tracking> {

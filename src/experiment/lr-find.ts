@@ -81,7 +81,7 @@ export async function runLrFind(resolved: ResolvedExperiment, o: LrFindRunOption
       } finally {
         built.model.dispose();
       }
-      bar.finish({ steps: result.points.length, stopped: result.stopped });
+      bar.finish({ steps: result.points.length, ...(result.stopped === 'diverged' ? { stopped: 'diverged' } : {}) });
       const s = result.suggestions;
       if (s.steepest !== undefined) run.logMetric('lr_find/suggested_steepest', s.steepest);
       if (s['minimum/10'] !== undefined) run.logMetric('lr_find/suggested_minimum_div10', s['minimum/10']);
