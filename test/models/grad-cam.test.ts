@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend';
 import { Random } from '../../src/engine/random';
 import { camTarget, gradCam } from '../../src/models/grad-cam';
-import { createBackbone } from '../../src/models/index';
+import { createBackbone, listBackbones } from '../../src/models/index';
 
 before(async () => { await initEngine({ backend: 'wasm', log: null }); });
 
@@ -107,4 +107,31 @@ test('the target is the last convolutional block of each backbone; a ViT is refu
   const vit = createBackbone('vit-tiny', { inputShape: [32, 32, 1], classes: 3, width: 0.25 });
   assert.throws(() => camTarget(vit), /Grad-CAM applies to CNN backbones .* not to a ViT's tokens/);
   vit.dispose();
+});
+
+// Contract over the registry: every backbone gets a map over the whole image, or (token models) a refusal that says why.
+test('every registered backbone: a Grad-CAM map over the whole image, or a reason it has none', () => {
+  const refused: string[] = [];
+  for (const info of listBackbones()) {
+    const size = Math.max(32, info.minInputSize);
+    const m = createBackbone(info.name, { inputShape: [size, size, 1], classes: 3, width: 0.125, seed: 3 });
+    try {
+      let target;
+      try {
+        target = camTarget(m);
+      } catch (err) {
+        assert.match((err as Error).message, /Grad-CAM applies to CNN backbones .* not to a ViT's tokens/, info.name);
+        refused.push(info.name);
+        continue;
+      }
+      const x = tf.randomUniform([1, size, size, 1], 0, 1, 'float32', 5) as tf.Tensor4D;
+      const r = gradCam(m, x, 1);
+      x.dispose();
+      assert.equal(r.maps[0].length, size * size, `${info.name}: the map covers the input (target ${target.layer.name})`);
+      assert.ok(r.maps[0].every((v) => v >= 0 && v <= 1), `${info.name}: scaled to 0..1`);
+    } finally {
+      m.dispose();
+    }
+  }
+  assert.deepEqual(refused, listBackbones().map((b) => b.name).filter((n) => n.startsWith('vit')), 'only the ViTs have no convolutional map');
 });
