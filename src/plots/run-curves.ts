@@ -1,4 +1,5 @@
-import { envelope, PALETTE, round, type VegaLiteSpec } from './spec';
+import { PALETTE, round, type VegaLiteSpec } from './spec';
+import { metricPanels } from './training-curves';
 
 /** One metric value of one run at one epoch. */
 export interface RunCurvePoint { run: string; epoch: number; metric: string; value: number }
@@ -17,21 +18,8 @@ export function runCurvesSpec(points: RunCurvePoint[], o: { metrics?: string[]; 
   const values = points.filter((p) => metrics.includes(p.metric) && Number.isFinite(p.value)).map((p) => ({ ...p, value: round(p.value, 6) }));
   const runs = [...new Set(values.map((v) => v.run))];
   const maxEpoch = Math.max(0, ...values.map((v) => v.epoch));
-  return envelope(o.title ?? 'Training curves by run', undefined, {
-    data: { values },
-    facet: { field: 'metric', type: 'nominal', sort: metrics, title: null, header: { labelFontWeight: 'bold' } },
-    columns: Math.min(metrics.length, 2) || 1,
-    spec: {
-      width: 300,
-      height: 200,
-      mark: { type: 'line', strokeWidth: 2, point: maxEpoch <= 40 },
-      encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'Epoch', axis: { tickMinStep: 1 } },
-        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
-        color: { field: 'run', type: 'nominal', title: 'Run', scale: { domain: runs, range: runs.map((_, i) => PALETTE[i % PALETTE.length]) } },
-        tooltip: [{ field: 'run' }, { field: 'metric' }, { field: 'epoch' }, { field: 'value', format: '.4~g' }],
-      },
-    },
-    resolve: { scale: { y: 'independent' } },
+  return metricPanels({
+    title: o.title ?? 'Training curves by run', values, metrics, columns: Math.min(metrics.length, 2) || 1, width: 300, height: 200, points: maxEpoch <= 40,
+    color: { field: 'run', title: 'Run', domain: runs, range: runs.map((_, i) => PALETTE[i % PALETTE.length]) }, tooltip: ['run', 'metric'],
   });
 }
