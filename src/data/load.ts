@@ -12,7 +12,7 @@ import { loadManifest } from './manifest';
 import { loadDlmi } from './dlmi';
 import { regroup, splitByBag, type Bag } from './bags';
 import { dropDuplicateIds, dropMissingFiles } from './item-checks';
-import { resolveClasses } from './labels';
+import { labelIdNames, labelMatrix, readClassMap, resolveClasses, resolveLabelSets } from './labels';
 import { splitDataset } from './split';
 import { ensureSynthetic } from './ensure-synthetic';
 import { groupTable, summaryTable } from './summary';
@@ -41,6 +41,14 @@ export interface LoadedDataset extends Dataset {
 export function loadDataset(cfg: DatasetConfig, o: { /** Return bad input in `skipped` instead of failing (the caller fails later with the full list). */ collect?: boolean } = {}): LoadedDataset {
   const bad = new BadInputCollector();
   let ds: Dataset & { unlabelled?: number };
+  const multi = cfg.multiLabel === 'multi' || !!cfg.labelColumns;
+  if (multi && cfg.format !== 'csv') {
+    throw new DataError(`dataset.multiLabel: multi reads label sets from a CSV manifest, but dataset.format is ${cfg.format}: use format: csv (e.g. HPA's train.csv)`);
+  }
+  if (cfg.labelColumns && cfg.multiLabel === 'first') {
+    throw new DataError('dataset.labelColumns gives label sets (one 0/1 column per label) but dataset.multiLabel is first: set multiLabel: multi, or use a label column');
+  }
+  const ids = labelIdNames(cfg.classes, cfg.classMap ? readClassMap(cfg.classMap) : undefined);
   switch (cfg.format) {
     case 'icpr2012': ds = loadIcpr2012(cfg, bad); break;
     case 'folder': ds = loadFolder(cfg, bad); break;
@@ -50,7 +58,7 @@ export function loadDataset(cfg: DatasetConfig, o: { /** Return bad input in `sk
   }
   let items = dropDuplicateIds(ds.items, bad);
   items = dropMissingFiles(items, cfg.image.mask, bad);
-  const resolved = resolveClasses(items, cfg.classes, bad);
+  const resolved = multi ? resolveLabelSets(items, cfg.classes, bad, ids) : resolveClasses(items, cfg.classes, bad, ids);
   items = resolved.items;
   const where = `the dataset at ${cfg.format === 'csv' ? cfg.manifest ?? ds.root : ds.root}`;
   if (items.length === 0) {
@@ -58,7 +66,7 @@ export function loadDataset(cfg: DatasetConfig, o: { /** Return bad input in `sk
     throw new DataError(`${where} is empty: ${why}\nCheck dataset.root / dataset.manifest and dataset.format (${cfg.format}).`, bad.problems);
   }
   if (!o.collect) bad.check(cfg.onBadInput, where);
-  const classes = cfg.classes ? resolved.classes : [...new Set(items.map((i) => i.label))].sort();
+  const classes = cfg.classes || ids || multi ? resolved.classes : [...new Set(items.map((i) => i.label))].sort();
   return { format: ds.format, root: ds.root, classes, items, skipped: bad.problems, ...(ds.unlabelled !== undefined ? { unlabelled: ds.unlabelled } : {}) };
 }
 
@@ -139,11 +147,13 @@ export async function prepareBatches(items: DatasetItem[], classes: string[], im
   o: PrepareItemsOptions): Promise<{ source: PreparedBatchSource; skipped: BadInput[] }> {
   const prepared = await prepareItems(items, image, o);
   const classIndex = new Map(classes.map((c, i) => [c, i]));
+  const multi = prepared.items.some((it) => it.labels !== undefined);
   const labels = Int32Array.from(prepared.items, (it) => {
-    const c = classIndex.get(it.label);
+    const c = classIndex.get(it.labels ? it.labels[0] : it.label);
     if (c === undefined) throw new DataError(`${it.source ?? it.path}: label '${it.label}' is not one of the classes ${classes.join(', ')}`);
     return c;
   });
-  const source = new PreparedBatchSource(prepared.store, prepared.items.map((_, i) => i), labels, prepared.items.map((i) => i.id), classes.length);
+  const source = new PreparedBatchSource(prepared.store, prepared.items.map((_, i) => i), labels, prepared.items.map((i) => i.id), classes.length, {},
+    multi ? labelMatrix(prepared.items, classes) : undefined);
   return { source, skipped: prepared.skipped };
 }

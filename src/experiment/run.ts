@@ -75,8 +75,9 @@ export async function runExperiment(resolved: ResolvedExperiment, o: RunOptions 
   }
 }
 
-/** The metrics reported under bare names in the JSON summary. */
-export const REPORTED_METRICS = ['accuracy', 'average_class_accuracy', 'balanced_accuracy', 'macro_f1', 'auc'] as const;
+/** The metrics reported under bare names in the JSON summary (multi-label runs add theirs; `accuracy` is then subset accuracy). */
+export const REPORTED_METRICS = ['accuracy', 'average_class_accuracy', 'balanced_accuracy', 'macro_f1', 'auc',
+  'micro_f1', 'micro_precision', 'micro_recall', 'samples_f1', 'hamming_loss', 'mean_ap'] as const;
 
 export function pickReported(metrics: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};

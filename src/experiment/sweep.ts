@@ -147,9 +147,10 @@ function sweepHash(resolved: ResolvedExperiment, projectRoot: string): string {
   return configHash(resolved.config, { sweep: sweepIdentity(resolved.config.sweep) }, projectRoot);
 }
 
-/** A run --resume does not repeat: FINISHED, diverged (it would diverge again) or pruned (the search stopped it). */
+/** A run --resume does not repeat: FINISHED, diverged or collapsed (it would do the same again) or pruned (the search stopped it). */
 function isDone(r: RunRecord): boolean {
-  return r.info.status === 'FINISHED' || r.tags['cellab.outcome'] === 'diverged' || r.tags['cellab.outcome'] === 'pruned';
+  const outcome = r.tags['cellab.outcome'];
+  return r.info.status === 'FINISHED' || outcome === 'diverged' || outcome === 'collapsed' || outcome === 'pruned';
 }
 
 /**
@@ -256,7 +257,9 @@ export function rankConfigurations(rows: TrialRow[]): ConfigurationResult[] {
 
 /** A plain-text table: trial, varied params, validation accuracy (what selection reads), key metrics, outcome; then `note`. */
 export function formatTable(rows: TrialRow[], note?: string): string {
-  const metricNames = ['accuracy', 'average_class_accuracy', 'macro_f1', 'auc'].filter((m) => rows.some((r) => r.metrics[m] !== undefined));
+  // Multi-label rows (they have a Hamming loss) lead with micro F1, the protein study's headline.
+  const multiLabel = rows.some((r) => r.metrics.hamming_loss !== undefined);
+  const metricNames = [...(multiLabel ? ['micro_f1'] : []), 'accuracy', 'average_class_accuracy', 'macro_f1', 'auc'].filter((m) => rows.some((r) => r.metrics[m] !== undefined));
   const hasVal = rows.some((r) => r.selection !== undefined);
   const header = ['trial', 'params', ...(hasVal ? ['val acc'] : []), ...metricNames.map((m) => m.replace('average_class_accuracy', 'ACA')), 'outcome'];
   const body = rows.map((r) => [
@@ -366,7 +369,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   const record = (row: TrialRow) => {
     rows.push(row);
     if (row.outcome === 'completed') finished++;
-    else if (row.outcome === 'diverged') diverged++;
+    else if (row.outcome === 'diverged' || row.outcome === 'collapsed') diverged++;
     else if (row.outcome === 'pruned') pruned++;
     else failed++;
     sweepBar.update(rows.length, { finished, diverged, failed, ...(spec.prune ? { pruned } : {}) });

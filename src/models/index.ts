@@ -15,6 +15,8 @@ export type { TransferReport, TransferOptions } from './transfer';
 export { loadPretrained, resolvePretrainedFile } from './pretrained';
 export type { PretrainedResult } from './pretrained';
 export { readNamedWeights, readWeightsFile, fileSaveHandler, fileLoadHandler } from './weights-file';
+export { mlpHead } from './ssl-heads';
+export type { MlpHeadOptions } from './ssl-heads';
 export { modelSchema } from './schema';
 export { gradCam, camTarget } from './grad-cam';
 export type { GradCamResult, CamTarget } from './grad-cam';

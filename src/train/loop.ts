@@ -9,14 +9,14 @@ import { unfreezeAll, layerStage } from '../models/freeze';
 import { saveCheckpoint, type CheckpointMeta } from '../models/checkpoint';
 import type { TrainConfig } from './schema';
 import type { EpochRow } from './history';
-import { priorLogits } from './losses';
+import { priorLabelOutputs, priorLogits } from './losses';
 import { trainingObjective } from './objective';
 import { createSchedule } from './schedules';
 import { clipGradients } from './clip';
 import { EarlyStopping } from './early-stopping';
 import { isBetterEpoch } from './best-epoch';
 import { checkMonitor } from './monitor';
-import { evaluateLoss } from './predict';
+import { evaluateLoss, multiLabelCounts } from './predict';
 
 export type { EpochRow } from './history';
 
@@ -40,17 +40,24 @@ export interface TrainCallbacks {
 }
 
 export interface FitOptions {
-  /** One weight per class for the loss (e.g. data's computeClassWeights). */
+  /** One weight per class for the loss (e.g. data's computeClassWeights); multi-label: the positive weight of each label. */
   classWeights?: number[];
   /** Save the selected epoch's model here (model.json + weights.bin) whenever it improves. */
   checkpointDir?: string;
   checkpointMeta?: CheckpointMeta;
   /** Make every layer trainable after this many epochs (model.unfreezeAfter). */
   unfreezeAfter?: number | null;
+  /**
+   * Start the `logits` layer's bias here (one value per output), e.g. the label prior's logits:
+   * a head starting at the label frequencies (RetinaNet's prior init) need not spend its first
+   * hundreds of steps moving rare labels' biases from 0 to -3.
+   */
+  headBias?: ArrayLike<number>;
   log?: (line: string) => void;
 }
 
-export type TrainOutcome = 'completed' | 'diverged';
+/** collapsed: self-supervised embeddings with ~0 spread (train/ssl/fit.ts). */
+export type TrainOutcome = 'completed' | 'diverged' | 'collapsed';
 
 export interface TrainResult {
   history: EpochRow[];
@@ -88,6 +95,17 @@ function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
+function setHeadBias(model: tf.LayersModel, bias: ArrayLike<number>): void {
+  const layer = model.layers.find((l) => l.name === 'logits');
+  const weights = layer?.getWeights() ?? [];
+  if (!layer || weights.length !== 2 || weights[1].shape[0] !== bias.length) {
+    throw new Error(`cannot set the head bias: the model has no \`logits\` layer with a bias of ${bias.length} values`);
+  }
+  const b = tf.tensor1d(Array.from(bias));
+  layer.setWeights([weights[0], b]);
+  b.dispose();
+}
+
 /**
  * The trainable variables in two groups: the backbone (layers of the stem and
  * the stages, named `stem_...`/`stageN_...`) and the head (everything after).
@@ -102,17 +120,22 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
   cfg: TrainConfig, cb: TrainCallbacks = {}, options: FitOptions = {}): Promise<TrainResult> {
   const hasVal = !!val && val.size > 0;
   const es = cfg.earlyStopping ? new EarlyStopping(cfg.earlyStopping) : undefined;
-  if (es) checkMonitor(es.cfg.monitor, 'train.earlyStopping.monitor', hasVal);
-  if (cfg.schedule?.kind === 'plateau') checkMonitor(cfg.schedule.monitor, 'train.schedule.monitor', hasVal);
+  const extra = train.targets ? ['micro_f1'] : [];
+  if (es) checkMonitor(es.cfg.monitor, 'train.earlyStopping.monitor', hasVal, extra);
+  if (cfg.schedule?.kind === 'plateau') checkMonitor(cfg.schedule.monitor, 'train.schedule.monitor', hasVal, extra);
   if (train.size === 0) throw new Error('the training split is empty: nothing to train on');
   const selection: Selection = es?.cfg.restoreBest ? 'monitor' : cfg.restoreBest && hasVal ? 'val' : 'last';
 
   const k = train.numClasses;
-  const { lossFn, optimizer } = trainingObjective(cfg, k, options.classWeights);
+  if (options.headBias) setHeadBias(model, options.headBias);
+  // Multi-label sources carry 0/1 label sets: per-label losses, subset accuracy, a per-label prior.
+  const multi = !!train.targets;
+  const act = cfg.headActivation ?? 'sigmoid';
+  const { lossFn, optimizer } = trainingObjective(cfg, k, options.classWeights, multi);
   const stepsPerEpoch = Math.ceil(train.size / cfg.batchSize);
   const schedule = createSchedule(cfg.schedule ?? { kind: 'constant', warmupEpochs: 0 } as TrainConfig['schedule'],
     { lr: cfg.lr, epochs: cfg.epochs, stepsPerEpoch });
-  const prior = tf.keep(tf.tensor2d(priorLogits(train.labels, k, cfg.loss ?? 'cross-entropy'), [1, k]));
+  const prior = tf.keep(tf.tensor2d(multi ? priorLabelOutputs(train.targets!, k, act) : priorLogits(train.labels, k, cfg.loss ?? 'cross-entropy'), [1, k]));
   const rng = new Random(seedFrom(cfg.seed, 'shuffle'));
   const history: EpochRow[] = [];
   const t0 = Date.now();
@@ -140,16 +163,19 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       const scale = cfg.backboneLrScale ?? 1;
       const groups = scale !== 1 ? backboneAndHead(model) : undefined;
       let lossSum = 0, correct = 0, count = 0, batch = 0, lr = cfg.lr;
+      const ml = [0, 0, 0]; // multi-label: true positives, false positives, false negatives at 0.5
       const perBatch: { loss: number; prior: number; n: number }[] = [];
       const epochStart = Date.now();
       for (const b of train.batches({ batchSize: cfg.batchSize, shuffle: rng.fork('epoch', epoch) })) {
         batch++;
         lr = schedule.rate(step++);
         let predIdx: Int32Array | undefined;
+        let counts = [0, 0, 0, 0];
         const n = b.labels.length;
         const { value, grads } = tf.variableGrads(() => {
           const logits = model.apply(b.x, { training: true }) as tf.Tensor2D;
-          predIdx = tf.tidy(() => logits.argMax(-1)).dataSync() as Int32Array;
+          if (multi) counts = multiLabelCounts(logits, b.targets!, act);
+          else predIdx = tf.tidy(() => logits.argMax(-1)).dataSync() as Int32Array;
           return lossFn(b.y, logits);
         }, vars);
         const l = value.dataSync()[0];
@@ -173,7 +199,8 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
         lossSum += l * n;
         count += n;
         perBatch.push({ loss: l * n, prior: base * n, n });
-        for (let i = 0; i < n; i++) if (predIdx![i] === b.labels[i]) correct++;
+        if (multi) { correct += counts[0]; ml[0] += counts[1]; ml[1] += counts[2]; ml[2] += counts[3]; }
+        else for (let i = 0; i < n; i++) if (predIdx![i] === b.labels[i]) correct++;
         seen += n;
         cb.onBatchEnd?.({ epoch, batch, batches: stepsPerEpoch, loss: lossSum / count, lr,
           imagesPerSecond: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) });
@@ -182,10 +209,12 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       tail = perBatch.slice(Math.floor(perBatch.length / 2)).reduce((a, p) => ({ loss: a.loss + p.loss, prior: a.prior + p.prior, n: a.n + p.n }), { loss: 0, prior: 0, n: 0 });
       const row: EpochRow = { epoch, 'train/loss': lossSum / count, 'train/accuracy': correct / count, lr,
         images_per_second: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) };
+      if (multi) row['train/micro_f1'] = ml[0] === 0 ? 0 : (2 * ml[0]) / (2 * ml[0] + ml[1] + ml[2]);
       if (hasVal) {
-        const v = evaluateLoss(model, val!, Math.max(cfg.batchSize, 64), cfg.loss ?? 'cross-entropy');
+        const v = evaluateLoss(model, val!, Math.max(cfg.batchSize, 64), cfg.loss ?? 'cross-entropy', cfg.headActivation);
         row['val/loss'] = v.loss;
         row['val/accuracy'] = v.accuracy;
+        if (v.microF1 !== undefined) row['val/micro_f1'] = v.microF1;
       }
       schedule.onEpochEnd(row);
       const esImproved = es ? es.improves(row) : false;

@@ -66,7 +66,7 @@ export async function lrRangeTest(model: tf.LayersModel, train: BatchSource, cfg
   if (train.size === 0) throw new Error('lr-find: the training split is empty');
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   if (vars.length === 0) throw new Error('lr-find: every layer is frozen: nothing to train');
-  const { lossFn, optimizer } = trainingObjective(cfg, train.numClasses, o.classWeights);
+  const { lossFn, optimizer } = trainingObjective(cfg, train.numClasses, o.classWeights, !!train.targets);
   const rng = new Random(seedFrom(cfg.seed, 'lr-find'));
   const points: LrFindPoint[] = [];
   let avg = 0, best = Infinity;
