@@ -21,6 +21,10 @@ export async function afterBest(tracking: Tracking, config: ExperimentConfig, ru
     // Per-image galleries do not apply to per-patient predictions: said once, in a tag, not as a failure.
     await tracking.setTag(runIds[0], 'cellab.error_analysis_skipped',
       'patient-level run (dataset.bags): predictions are per patient; see patients.csv, attention.csv and plots/gate.png').catch(() => undefined);
+  } else if (analysis && config.dataset.multiLabel === 'multi' && config.model.head === 'multilabel') {
+    // Top losses, confused pairs and Grad-CAM of one class assume one label per image.
+    await tracking.setTag(runIds[0], 'cellab.error_analysis_skipped',
+      'multi-label run: see plots/per_label_f1, label_counts and pr_per_label, and predictions.csv').catch(() => undefined);
   } else if (analysis) {
     try {
       report.artifacts = await logErrorAnalysis(tracking, runIds, { ...analysis, log: o.log, cacheDir: path.join(o.projectRoot, '.cache', 'pretrained') });
