@@ -9,8 +9,8 @@ import { unfreezeAll, layerStage } from '../models/freeze';
 import { saveCheckpoint, type CheckpointMeta } from '../models/checkpoint';
 import type { TrainConfig } from './schema';
 import type { EpochRow } from './history';
-import { makeLoss, priorLabelOutputs, priorLogits } from './losses';
-import { createOptimizer } from './optimizers';
+import { priorLabelOutputs, priorLogits } from './losses';
+import { trainingObjective } from './objective';
 import { createSchedule } from './schedules';
 import { clipGradients } from './clip';
 import { EarlyStopping } from './early-stopping';
@@ -131,11 +131,7 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
   // Multi-label sources carry 0/1 label sets: per-label losses, subset accuracy, a per-label prior.
   const multi = !!train.targets;
   const act = cfg.headActivation ?? 'sigmoid';
-  const posWeight = typeof cfg.posWeight === 'number' ? [cfg.posWeight] : cfg.posWeight ?? undefined;
-  const lossFn = makeLoss({ kind: cfg.loss ?? 'cross-entropy', labelSmoothing: cfg.labelSmoothing, classWeights: options.classWeights,
-    focalGamma: cfg.focalGamma, posWeight, multiLabel: multi, headActivation: cfg.headActivation }, k);
-  const optimizer = createOptimizer({ name: cfg.optimizer ?? 'adam', weightDecay: cfg.weightDecay, momentum: cfg.momentum,
-    nesterov: cfg.nesterov, betas: cfg.betas, eps: cfg.eps });
+  const { lossFn, optimizer } = trainingObjective(cfg, k, options.classWeights, multi);
   const stepsPerEpoch = Math.ceil(train.size / cfg.batchSize);
   const schedule = createSchedule(cfg.schedule ?? { kind: 'constant', warmupEpochs: 0 } as TrainConfig['schedule'],
     { lr: cfg.lr, epochs: cfg.epochs, stepsPerEpoch });
