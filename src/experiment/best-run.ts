@@ -21,8 +21,9 @@ export async function afterBest(tracking: Tracking, config: ExperimentConfig, ru
     // Per-image galleries do not apply to per-patient predictions: said once, in a tag, not as a failure.
     await tracking.setTag(runIds[0], 'cellab.error_analysis_skipped',
       'patient-level run (dataset.bags): predictions are per patient; see patients.csv, attention.csv and plots/gate.png').catch(() => undefined);
-  } else if (analysis && config.dataset.multiLabel === 'multi' && config.model.head === 'multilabel') {
-    // Top losses, confused pairs and Grad-CAM of one class assume one label per image.
+  } else if (analysis && config.dataset.multiLabel === 'multi') {
+    // Top losses, confused pairs and Grad-CAM of one class assume one label per image; label-set
+    // runs (the first-label reduction too) log label-set predictions.
     await tracking.setTag(runIds[0], 'cellab.error_analysis_skipped',
       'multi-label run: see plots/per_label_f1, label_counts and pr_per_label, and predictions.csv').catch(() => undefined);
   } else if (analysis) {
