@@ -8,6 +8,7 @@ import { registerWasmGradientKernels } from './wasm-kernels';
 import { registerBatchNormGradient } from './batch-norm-grad';
 import { registerMeanGradient } from './mean-grad';
 import { registerLeadingAxesReduce } from './leading-axes-reduce';
+import { registerMatMulFastPath } from './matmul-fast-path';
 import { registerBatchNormTrainKernels } from './batch-norm-train';
 import { registerBiasReluKernels } from './bias-relu';
 import { prepareThreadedWasm, unrefPthreadWorkers } from './wasm-threads';
@@ -156,6 +157,7 @@ async function loadWasm(threads: number): Promise<{ simd: boolean; threads: numb
   registerBatchNormGradient();
   registerMeanGradient();
   registerLeadingAxesReduce();
+  registerMatMulFastPath();
   registerBatchNormTrainKernels();
   registerBiasReluKernels();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;

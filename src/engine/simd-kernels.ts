@@ -124,7 +124,8 @@ class Call {
   run<T>(fn: () => T): T {
     try {
       for (const p of this.pending) {
-        const ptr = this.w._malloc(Math.max(16, p.bytes));
+        // Emscripten returns addresses as signed int32: above 2 GiB of heap they come back negative.
+        const ptr = this.w._malloc(Math.max(16, p.bytes)) >>> 0;
         if (!ptr) throw new Error(`cellab SIMD kernels: out of wasm memory (${p.bytes} bytes)`);
         this.mallocs.push(ptr);
         p.set(ptr);

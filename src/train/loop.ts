@@ -3,6 +3,7 @@
 // One step: forward in training mode, loss, gradients of the trainable
 // weights, clipping, optimiser update at the scheduled learning rate.
 import * as tf from '@tensorflow/tfjs';
+import { explainHeapError } from '../engine/heap-error';
 import type { BatchSource } from '../data/batches';
 import { Random, seedFrom } from '../engine/random';
 import { unfreezeAll, layerStage } from '../models/freeze';
@@ -172,12 +173,18 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
         let predIdx: Int32Array | undefined;
         let counts = [0, 0, 0, 0];
         const n = b.labels.length;
-        const { value, grads } = tf.variableGrads(() => {
-          const logits = model.apply(b.x, { training: true }) as tf.Tensor2D;
-          if (multi) counts = multiLabelCounts(logits, b.targets!, act);
-          else predIdx = tf.tidy(() => logits.argMax(-1)).dataSync() as Int32Array;
-          return lossFn(b.y, logits);
-        }, vars);
+        let stepResult: { value: tf.Scalar; grads: tf.NamedTensorMap };
+        try {
+          stepResult = tf.variableGrads(() => {
+            const logits = model.apply(b.x, { training: true }) as tf.Tensor2D;
+            if (multi) counts = multiLabelCounts(logits, b.targets!, act);
+            else predIdx = tf.tidy(() => logits.argMax(-1)).dataSync() as Int32Array;
+            return lossFn(b.y, logits);
+          }, vars);
+        } catch (err) {
+          throw explainHeapError(err, `training step (epoch ${epoch}, batch ${batch}, ${n} images of ${b.x.shape.slice(1).join('x')})`);
+        }
+        const { value, grads } = stepResult;
         const l = value.dataSync()[0];
         const base = tf.tidy(() => lossFn(b.y, tf.tile(prior, [n, 1]) as tf.Tensor2D).dataSync()[0]);
         if (Number.isFinite(l)) {
