@@ -9,6 +9,8 @@ import { groupOf } from './split';
 import { itemLabels } from './labels';
 import { toDataFrame, type DataFrame, type Row } from './dataframe';
 import { formatCsvRecords } from './csv';
+import { anomalyGallery, type AnomalyGalleryOptions, type Gallery } from './gallery';
+import { showGallery } from './display';
 
 export interface AnomalyOptions {
   /** k: how many standard deviations count as anomalous (default 3). */
@@ -47,6 +49,10 @@ export interface AnomalyResult {
   table(): DataFrame;
   /** Dropped items as CSV (logged with the run as `data/anomalies.csv`). */
   toCsv(): string;
+  /** The measured mean intensity of an item (dropped or kept). */
+  mean(id: string): number | undefined;
+  /** Dropped images as thumbnails with their z-score, beside typical images of their class (a picture in notebooks). */
+  show(o?: AnomalyGalleryOptions): Promise<Gallery>;
 }
 
 export const ANOMALY_COLUMNS = ['id', 'path', 'label', 'group', 'mean', 'class_mean', 'class_std', 'z', 'reason'];
@@ -157,7 +163,7 @@ export function filterByMeanIntensity(items: DatasetItem[], o: AnomalyOptions): 
   const rows = (): Row[] => dropped.map((d) => ({
     id: d.id, path: d.path, label: d.label, group: d.group ?? '', mean: d.mean, class_mean: d.classMean, class_std: d.classStd, z: d.z, reason: d.reason,
   }));
-  return {
+  const result: AnomalyResult = {
     kept: items.filter((it) => !out.has(it)),
     dropped,
     classes,
@@ -165,5 +171,8 @@ export function filterByMeanIntensity(items: DatasetItem[], o: AnomalyOptions): 
     method,
     table: () => toDataFrame(rows(), ANOMALY_COLUMNS),
     toCsv: () => formatCsvRecords(rows(), ANOMALY_COLUMNS),
+    mean: (id: string) => lookup(id),
+    show: async (g?: AnomalyGalleryOptions) => showGallery(await anomalyGallery(result, g)),
   };
+  return result;
 }

@@ -19,6 +19,11 @@ import { groupTable, summaryTable } from './summary';
 import type { DataFrame } from './dataframe';
 import { prepareItems, type PrepareItemsOptions } from './prepare';
 import { PreparedBatchSource } from './batches';
+import { augmentPreview, classGallery, type AugmentPreviewOptions, type ClassGalleryOptions, type Gallery } from './gallery';
+import { showGallery } from './display';
+import { filterByMeanIntensity, type AnomalyResult } from './anomaly';
+import { measureMeanIntensity } from './intensity';
+import type { AnomalyFilterConfig } from './schema';
 
 export interface LoadedDataset extends Dataset {
   /** Items left out under `onBadInput: skip` (empty under `fail`). */
@@ -84,6 +89,20 @@ export interface DatasetView extends LoadedDataset {
   summary(): DataFrame;
   /** Counts per specimen x class x split (danfojs DataFrame). */
   specimens(): DataFrame;
+  /**
+   * A gallery of `n` random images per class (`masks: true` outlines each cell's mask),
+   * shown as a picture in notebooks. `split` picks the items (default: all).
+   */
+  show(o?: ClassGalleryOptions & { split?: 'train' | 'val' | 'test' }): Promise<Gallery>;
+  augment: {
+    /** One item (or id) through this dataset's training augmentation `n` times. */
+    preview(item: DatasetItem | string, n?: number, o?: AugmentPreviewOptions): Promise<Gallery>;
+  };
+  /**
+   * The mean-intensity anomaly filter on the training split (this dataset's image settings;
+   * default: dataset.anomalyFilter, else 3 std by class). `.show()` draws the dropped images.
+   */
+  anomalies(o?: Partial<AnomalyFilterConfig>): Promise<AnomalyResult>;
   /** With dataset.bags: the bags (patients) of each split. */
   bags?: { train: Bag[]; val: Bag[]; test: Bag[] };
 }
@@ -100,11 +119,26 @@ export async function load(partial: Partial<DatasetConfig> | Record<string, unkn
   const bad = new BadInputCollector();
   const split = config.bags ? splitByBag(ds.items, config, o.fold, bad) : splitDataset(ds.items, config.split, o.fold);
   bad.check(config.onBadInput, `the bags of ${config.manifest ?? config.root}`);
+  const byId = new Map(ds.items.map((i) => [i.id, i]));
+  const gallery = { channels: config.image.channels, resize: config.image.resize };
   return {
     ...ds, config, split, train: split.train, val: split.val, test: split.test, skipped: [...ds.skipped, ...bad.problems],
     ...(config.bags ? { bags: regroup(split, config) } : {}),
     summary: () => summaryTable(split),
     specimens: () => groupTable(split),
+    show: async (g = {}) => showGallery(await classGallery(g.split ? split[g.split] : ds.items, { image: gallery, classes: ds.classes, ...g })),
+    augment: {
+      preview: async (item, n = 8, g = {}) => {
+        const it = typeof item === 'string' ? byId.get(item) : item;
+        if (!it) throw new DataError(`augment.preview: no item with id '${item}' in ${ds.root}`);
+        return showGallery(await augmentPreview(it, config.augment, config.image, n, g));
+      },
+    },
+    anomalies: async (a = {}) => {
+      const base = config.anomalyFilter || { std: 3, method: 'class' as const };
+      const means = await measureMeanIntensity(split.train, config.image, { cache: config.cache });
+      return filterByMeanIntensity(split.train, { std: a.std ?? base.std, method: a.method ?? base.method, means, groupBy: config.split.groupBy });
+    },
   };
 }
 

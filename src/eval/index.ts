@@ -19,6 +19,8 @@ export { pca } from './pca';
 export type { PcaResult } from './pca';
 export { predictionsFromRows } from './predictions-csv';
 export type { PredictionsTable, PredictionsCsvRows } from './predictions-csv';
+export { topLosses, mostConfused, itemLoss } from './errors';
+export type { LossRow, ConfusedPair } from './errors';
 export { evaluateMultiLabel, averagePrf, multiLabelReport, multiLabelReportRows, labelCooccurrence } from './multilabel';
 export type { MultiLabelEvaluation, EvaluateMultiLabelOptions, LabelScores, PrfAverage } from './multilabel';
 export { chooseLabelDecision, applyLabelDecision, describeLabelDecision, LABEL_DECISIONS } from './label-decision';

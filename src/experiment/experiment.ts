@@ -7,7 +7,7 @@
 //   await result.best().plots.confusionMatrix(); // inline Vega-Lite (+ PNG for static exports)
 import { inspect } from 'node:util';
 import { loadExperimentFile, configToYaml, type LoadOptions, type ResolvedExperiment } from './config';
-import { expandTrials, isSweep, type Trial } from './trials';
+import { expandTrials, isSweep, trialLabel, type Trial } from './trials';
 import { runSweep, formatTable, bestLine, rankConfigurations, searchTrials, type SweepSummary, type TrialRow } from './sweep';
 import { IMPORTANCE_METHOD, paramImportance } from './importance';
 import { pickBest } from './selection';
@@ -18,6 +18,10 @@ import { openTracking, findProjectRoot, type Tracking } from '../tracking/index'
 import { evaluateClassification, predictionsFromRows, searchThreshold, type ClassificationEvaluation, type PredictionsTable } from '../eval/index';
 import { parseCsv } from '../data/csv';
 import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, searchSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
+import type { Gallery } from '../data/index';
+import { gradCamGallery, loadRunForAnalysis, misclassifiedGallery, mostConfusedGallery, topLossesGallery, type AnalysedRun } from './error-analysis';
+import { shownGallery } from './galleries';
+import { runLrFind, suggestedLr, type LrFindReport, type LrFindRunOptions } from './lr-find';
 import { isMultiLabelRun, loadMultiLabelRuns, multiLabelPlots, multiLabelReportTable, thresholdTable, type MultiLabelRunView } from './multilabel-view';
 
 export interface RunExperimentOptions {
@@ -59,6 +63,23 @@ export class Experiment {
     const row: TrialRow = { trial: 0, label: this.config.name, params: {}, outcome: trial.outcome, reason: trial.reason, runId: trial.runId, metrics: summary.metrics,
       threshold: Number.isFinite(trial.metrics.threshold) ? trial.metrics.threshold : undefined };
     return new ExperimentResult(this.resolved, summary, [row], tracking.uri);
+  }
+
+  /**
+   * The LR range test on this experiment's data and model (exponentially growing learning
+   * rate over ~100 steps, stopped at divergence), logged as its own run; in a notebook the
+   * plot is shown with the suggested learning rates.
+   */
+  async lrFind(o: Omit<LrFindRunOptions, 'log'> = {}): Promise<LrFindReport> {
+    const log = inNotebook() ? (line: string) => { process.stdout.write(line + '\n'); } : undefined;
+    const r = await runLrFind(this.resolved, { ...o, log });
+    await display(r.spec);
+    const s = r.suggestions;
+    Object.defineProperty(r, inspect.custom, {
+      value: () => `<lr-find: suggested ${suggestedLr(s)?.toPrecision(3) ?? 'none'} (steepest ${s.steepest?.toPrecision(3) ?? '–'}, minimum/10 ${s['minimum/10']?.toPrecision(3) ?? '–'}); ${r.points.length} steps, ${r.reason}; run ${r.run_id}>`,
+      enumerable: false,
+    });
+    return r;
   }
 }
 
@@ -212,6 +233,7 @@ function runLink(uri: string, experimentId: string, runId: string): string {
  */
 export class TrialView {
   private cache?: Promise<{ evaluation: ClassificationEvaluation; thresholds: (number | undefined)[]; positive?: number }>;
+  private analysed?: Promise<AnalysedRun[]>;
   private multiCache?: Promise<MultiLabelRunView | undefined>;
   private trackingHandle?: Promise<Tracking>;
   readonly rows: TrialRow[];
@@ -251,7 +273,8 @@ export class TrialView {
 
   private get label(): string {
     const r = this.rows[0];
-    return this.rows.length > 1 ? `${Object.entries(r.params).map(([k, v]) => `${k.split('.').pop()}=${String(v)}`).join(' ') || 'configuration'}, ${this.rows.length} folds pooled` : r.label;
+    // The configuration's params as a trial label reads them (a swept mapping as its keys, not [object Object]).
+    return this.rows.length > 1 ? `${trialLabel({ params: r.params, index: r.trial }).replace(/^trial \d+$/, 'configuration')}, ${this.rows.length} folds pooled` : r.label;
   }
 
   private tracking(): Promise<Tracking> {
@@ -411,6 +434,11 @@ export class TrialView {
     /** The similarity-threshold search logged by `eval.embeddings`: pair accuracy against the threshold, the chosen one. */
     similarityThreshold: async (): Promise<VegaLiteSpec> => display(JSON.parse((await this.artifact('plots', 'similarity_threshold.vl.json', 'similarity-threshold plot',
       'set eval.embeddings in the experiment file (its validation and test splits need same- and different-class pairs)')).toString('utf8')) as VegaLiteSpec),
+    /** The error-analysis galleries (same as `errors.*`): top losses, most confused, misclassified, Grad-CAM. */
+    topLosses: (o: { n?: number } = {}) => this.errors.topLosses(o),
+    mostConfused: (o: { n?: number; examples?: number } = {}) => this.errors.mostConfused(o),
+    misclassified: (o: { class?: string; n?: number } = {}) => this.errors.misclassified(o),
+    gradCam: (o: { n?: number; ids?: string[] } = {}) => this.errors.gradCam(o),
     trainingCurves: async (): Promise<VegaLiteSpec> => {
       const tracking = await this.tracking();
       // Self-supervised runs: their own loss, the embedding spread and the k-NN / linear-probe accuracy.
@@ -434,6 +462,24 @@ export class TrialView {
     },
   };
 
+  /** Every run's config, predictions and dataset items, for the error-analysis galleries. */
+  private runsForAnalysis(): Promise<AnalysedRun[]> {
+    this.analysed ??= this.tracking().then((t) => Promise.all(this.runIds.map((id) => loadRunForAnalysis(t, id))));
+    return this.analysed;
+  }
+
+  /** Error analysis as galleries (pictures in notebooks; pooled over the folds of a k-fold configuration). */
+  readonly errors = {
+    /** The `n` items with the highest loss: image, true class, prediction, its probability, loss. */
+    topLosses: async (o: { n?: number } = {}): Promise<Gallery> => shownGallery(await topLossesGallery(await this.runsForAnalysis(), o)),
+    /** The most confused (true, predicted) pairs with their counts and example images. */
+    mostConfused: async (o: { n?: number; examples?: number } = {}): Promise<Gallery> => shownGallery(await mostConfusedGallery(await this.runsForAnalysis(), o)),
+    /** Misclassified items of one class, or of every class (a row each). */
+    misclassified: async (o: { class?: string; n?: number } = {}): Promise<Gallery> => shownGallery(await misclassifiedGallery(await this.runsForAnalysis(), o)),
+    /** Grad-CAM of the top losses (or the given ids): the map for the predicted class, and for the true class when wrong. */
+    gradCam: async (o: { n?: number; ids?: string[] } = {}): Promise<Gallery> =>
+      shownGallery(await gradCamGallery(await this.tracking(), await this.runsForAnalysis(), o)),
+  };
   /**
    * A logged artifact `dir/name`. Only an artifact that is not there gets `hint`; a store
    * that cannot be read, or a JSON file that does not parse, says why.

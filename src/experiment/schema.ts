@@ -48,6 +48,12 @@ export interface TrackingConfig {
   uri?: string;
   experiment?: string;
   tags: Record<string, string>;
+  /** Register the best run's checkpoint as a new version of this model (MLflow Model Registry). */
+  registerModel?: string;
+  /** Log `system/...` CPU and memory metrics while training (true: every 10 s). */
+  systemMetrics: boolean | { interval: number };
+  /** Galleries of the best run's errors (top losses, most confused, misclassified, Grad-CAM) as plots/*.png. */
+  errorAnalysis: boolean | { topLosses: number; gradCam: number; perClass: number };
 }
 
 export interface ExperimentConfig {
@@ -114,6 +120,22 @@ export const trackingSchema: SchemaNode = {
     uri: { type: 'string' },
     experiment: { type: 'string' },
     tags: { type: 'object', values: { type: 'string' }, default: {} },
+    registerModel: { type: 'string', description: "the best run's checkpoint becomes a new version of this registered model" },
+    systemMetrics: {
+      type: 'oneOf', default: false, description: 'system/cpu_utilization_percentage and system/system_memory_usage_* while training: true (every 10 s) or {interval: seconds}',
+      options: [{ type: 'boolean' }, { type: 'object', properties: { interval: { type: 'number', min: 0.01, default: 10 } } }],
+    },
+    errorAnalysis: {
+      type: 'oneOf', default: true, description: "the best run's top losses, most confused pairs, misclassified items per class and Grad-CAM as plots/*.png",
+      options: [{ type: 'boolean' }, {
+        type: 'object',
+        properties: {
+          topLosses: { type: 'number', integer: true, min: 1, default: 12 },
+          gradCam: { type: 'number', integer: true, min: 0, default: 6 },
+          perClass: { type: 'number', integer: true, min: 1, default: 8 },
+        },
+      }],
+    },
   },
 };
 

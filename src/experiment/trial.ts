@@ -34,6 +34,7 @@ import type { MultiLabelEvaluation } from '../eval/multilabel';
 import { ConfigError } from '../engine/schema';
 import type { EpochPruner } from './pruning';
 import { checkBagConfig, prepareBagData, runBagModel, splitBagTrial, type BagTrialData } from './bag-trial';
+import { logAnomalyGallery, logSvgAndPng, noteForTrial, startTrialSystemMetrics } from './trial-extras';
 
 // pruned: stopped early by a search (KILLED run); collapsed: self-supervised embeddings with ~0 spread (FAILED, like diverged).
 export type Outcome = TrainOutcome | 'error' | 'interrupted' | 'pruned' | 'collapsed';
@@ -118,15 +119,15 @@ function tagsFor(ctx: TrialContext, hash: string, digest?: string): Record<strin
 async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, history: EpochRow[], split: string, thresholded: boolean): Promise<void> {
   const title = `Confusion matrix (${split})${thresholded ? ', at the threshold chosen on validation' : ''}`;
   const cm = confusionMatrixSpec({ matrix: evaluation.confusionMatrix, classNames: evaluation.classNames, title });
-  await run.logArtifact('plots/confusion_matrix.svg', await renderSvg(cm));
+  await logSvgAndPng(run, 'plots/confusion_matrix', await renderSvg(cm), title);
   await run.logArtifact('plots/confusion_matrix.vl.json', JSON.stringify(cm, null, 1));
   // A class missing from the truth has no ROC curve; the spec says so in its subtitle.
   if (evaluation.roc.some((r) => Number.isFinite(r.auc))) {
-    await run.logArtifact('plots/roc.svg', await renderSvg(rocSpec({ roc: evaluation.roc, rocMacro: evaluation.rocMacro, title: `ROC (${split})` })));
+    await logSvgAndPng(run, 'plots/roc', await renderSvg(rocSpec({ roc: evaluation.roc, rocMacro: evaluation.rocMacro, title: `ROC (${split})` })), 'ROC');
   }
   if (history.length) {
     const curves = trainingCurvesSpec(history);
-    await run.logArtifact('plots/training_curves.svg', await renderSvg(curves));
+    await logSvgAndPng(run, 'plots/training_curves', await renderSvg(curves), 'Training curves');
   }
 }
 
@@ -159,7 +160,7 @@ async function embeddingEval(config: ExperimentConfig, net: tf.LayersModel, o: {
 }): Promise<Record<string, number>> {
   if (!config.eval.embeddings || o.val.size === 0) return {};
   const e = embeddingMetrics(net, o.val, o.target, o.classes, config.eval.embeddings, o.seed);
-  await o.run.logArtifact('plots/pca.svg', await renderSvg(e.pcaPlot));
+  await logSvgAndPng(o.run, 'plots/pca', await renderSvg(e.pcaPlot), 'PCA of the embeddings');
   await o.run.logArtifact('plots/pca.vl.json', JSON.stringify(e.pcaPlot));
   if (e.thresholdPlot) {
     await o.run.logArtifact('plots/similarity_threshold.svg', await renderSvg(e.thresholdPlot));
@@ -285,6 +286,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
   });
   const params = { ...flattenConfig({ dataset: config.dataset, model: config.model, train: config.train, eval: config.eval }), ...(ctx.fold !== undefined ? { fold: ctx.fold } : {}) };
   run.logParams(params);
+  const sampler = startTrialSystemMetrics(config, run);
   let status: TrialResult['status'] = 'FAILED';
   let model: tf.LayersModel | undefined;
   try {
@@ -297,6 +299,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     if (data.anomalies) {
       run.logMetric('data/anomalies', data.anomalies.dropped.length, 0);
       await run.logArtifact('data/anomalies.csv', data.anomalies.toCsv());
+      await logAnomalyGallery(run, data, config);
     }
 
     // model section: backbone, pretrained weights (reported), freezing.
@@ -328,6 +331,8 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       const b = await runBagModel({ config, data: { ...data, bags: data.bags }, net, run, projectRoot: ctx.projectRoot, progress: ctx.progress, log });
       run.setTag('cellab.outcome', b.result.outcome);
       if (b.result.reason) run.setTag('cellab.outcome_reason', b.result.reason);
+      run.setTag('mlflow.note.content', noteForTrial({ config, data, result: b.result, metrics: b.metrics, evaluation: b.evaluation, params: ctx.params, fold: ctx.fold }));
+      sampler?.stop();
       await run.end(b.status);
       return { runId: run.runId, experimentId: run.experimentId, outcome: b.result.outcome, status: b.status, reason: b.result.reason,
         metrics: b.metrics, history: b.result.history, bestEpoch: b.result.bestEpoch, evaluation: b.evaluation, configHash: hash, params, fold: ctx.fold };
@@ -372,7 +377,8 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
             const stop = await ctx.pruner?.check(row, run);
             return stop ? { stop } : undefined;
           },
-        }, { classWeights, checkpointDir, checkpointMeta: { backbone: config.model.backbone, classes }, unfreezeAfter: config.model.unfreezeAfter, log,
+        }, { classWeights, checkpointDir, checkpointMeta: { backbone: config.model.backbone, classes, image: config.dataset.image, normalization: test.options.normalize ?? null },
+          unfreezeAfter: config.model.unfreezeAfter, log,
           // Label sets: sigmoid heads start at the training label frequencies (relu/tanh heads at zero, as Keras' Dense); the first-label reduction at its class prior.
           ...(data.multiLabel && !config.model.pretrained && (firstLabel || config.train.headActivation === 'sigmoid')
             ? { headBias: firstLabel ? priorLogits(train.labels, classes.length, 'cross-entropy') : priorLabelOutputs(train.targets!, classes.length, 'sigmoid') } : {}) });
@@ -432,14 +438,17 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       status = 'FINISHED';
     } else {
       log(`cellab: trial ${result.outcome}: ${result.reason}`);
-      if (result.history.length) await run.logArtifact('plots/training_curves.svg', await renderSvg(trainingCurvesSpec(result.history)));
+      if (result.history.length) await logSvgAndPng(run, 'plots/training_curves', await renderSvg(trainingCurvesSpec(result.history)), 'Training curves');
     }
     run.setTag('cellab.outcome', outcome);
     if (reason) run.setTag('cellab.outcome_reason', reason);
+    run.setTag('mlflow.note.content', noteForTrial({ config, data, result, outcome, reason, metrics, evaluation, params: ctx.params, fold: ctx.fold }));
+    sampler?.stop();
     await run.end(status);
     return { runId: run.runId, experimentId: run.experimentId, outcome, status, reason,
       metrics, history: result.history, bestEpoch: result.bestEpoch, evaluation, multiLabel, configHash: hash, params, fold: ctx.fold };
   } catch (err) {
+    sampler?.stop();
     run.setTag('cellab.outcome', 'error');
     run.setTag('cellab.outcome_reason', String((err as Error).message ?? err).slice(0, 4000));
     await run.end('FAILED');

@@ -18,6 +18,8 @@ export { readNamedWeights, readWeightsFile, fileSaveHandler, fileLoadHandler } f
 export { mlpHead } from './ssl-heads';
 export type { MlpHeadOptions } from './ssl-heads';
 export { modelSchema } from './schema';
+export { gradCam, camTarget } from './grad-cam';
+export type { GradCamResult, CamTarget } from './grad-cam';
 export type { ModelConfig, MilConfig } from './schema';
 export { registerAggregation, listAggregations, createAggregator } from './aggregation';
 export type { Aggregator, AggregatorFactory, AggregatorOptions, Aggregated } from './aggregation';

@@ -190,6 +190,8 @@ export async function fitBags(model: MilModel, train: BagSet, val: BagSet | unde
         seen += index.length;
         cb.onBatchEnd?.({ epoch, batch, batches: stepsPerEpoch, loss: lossSum / Math.min(n, start + index.length), lr,
           imagesPerSecond: Math.min(n, start + index.length) / Math.max(1e-3, (Date.now() - epochStart) / 1000) });
+        // Let the event loop run between steps: a Ctrl-C (or SIGTERM) is handled now, not at the epoch's end.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       if (outcome !== 'completed') break;
       lastClassLoss = classSum / n;

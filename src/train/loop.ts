@@ -3,14 +3,15 @@
 // One step: forward in training mode, loss, gradients of the trainable
 // weights, clipping, optimiser update at the scheduled learning rate.
 import * as tf from '@tensorflow/tfjs';
+import { explainHeapError } from '../engine/heap-error';
 import type { BatchSource } from '../data/batches';
 import { Random, seedFrom } from '../engine/random';
 import { unfreezeAll, layerStage } from '../models/freeze';
 import { saveCheckpoint, type CheckpointMeta } from '../models/checkpoint';
 import type { TrainConfig } from './schema';
 import type { EpochRow } from './history';
-import { makeLoss, priorLabelOutputs, priorLogits } from './losses';
-import { createOptimizer } from './optimizers';
+import { priorLabelOutputs, priorLogits } from './losses';
+import { trainingObjective } from './objective';
 import { createSchedule } from './schedules';
 import { clipGradients } from './clip';
 import { EarlyStopping } from './early-stopping';
@@ -131,11 +132,7 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
   // Multi-label sources carry 0/1 label sets: per-label losses, subset accuracy, a per-label prior.
   const multi = !!train.targets;
   const act = cfg.headActivation ?? 'sigmoid';
-  const posWeight = typeof cfg.posWeight === 'number' ? [cfg.posWeight] : cfg.posWeight ?? undefined;
-  const lossFn = makeLoss({ kind: cfg.loss ?? 'cross-entropy', labelSmoothing: cfg.labelSmoothing, classWeights: options.classWeights,
-    focalGamma: cfg.focalGamma, posWeight, multiLabel: multi, headActivation: cfg.headActivation }, k);
-  const optimizer = createOptimizer({ name: cfg.optimizer ?? 'adam', weightDecay: cfg.weightDecay, momentum: cfg.momentum,
-    nesterov: cfg.nesterov, betas: cfg.betas, eps: cfg.eps });
+  const { lossFn, optimizer } = trainingObjective(cfg, k, options.classWeights, multi);
   const stepsPerEpoch = Math.ceil(train.size / cfg.batchSize);
   const schedule = createSchedule(cfg.schedule ?? { kind: 'constant', warmupEpochs: 0 } as TrainConfig['schedule'],
     { lr: cfg.lr, epochs: cfg.epochs, stepsPerEpoch });
@@ -176,12 +173,18 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
         let predIdx: Int32Array | undefined;
         let counts = [0, 0, 0, 0];
         const n = b.labels.length;
-        const { value, grads } = tf.variableGrads(() => {
-          const logits = model.apply(b.x, { training: true }) as tf.Tensor2D;
-          if (multi) counts = multiLabelCounts(logits, b.targets!, act);
-          else predIdx = tf.tidy(() => logits.argMax(-1)).dataSync() as Int32Array;
-          return lossFn(b.y, logits);
-        }, vars);
+        let stepResult: { value: tf.Scalar; grads: tf.NamedTensorMap };
+        try {
+          stepResult = tf.variableGrads(() => {
+            const logits = model.apply(b.x, { training: true }) as tf.Tensor2D;
+            if (multi) counts = multiLabelCounts(logits, b.targets!, act);
+            else predIdx = tf.tidy(() => logits.argMax(-1)).dataSync() as Int32Array;
+            return lossFn(b.y, logits);
+          }, vars);
+        } catch (err) {
+          throw explainHeapError(err, `training step (epoch ${epoch}, batch ${batch}, ${n} images of ${b.x.shape.slice(1).join('x')})`);
+        }
+        const { value, grads } = stepResult;
         const l = value.dataSync()[0];
         const base = tf.tidy(() => lossFn(b.y, tf.tile(prior, [n, 1]) as tf.Tensor2D).dataSync()[0]);
         if (Number.isFinite(l)) {
@@ -208,6 +211,8 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
         seen += n;
         cb.onBatchEnd?.({ epoch, batch, batches: stepsPerEpoch, loss: lossSum / count, lr,
           imagesPerSecond: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) });
+        // Let the event loop run between steps: a Ctrl-C (or SIGTERM) is handled now, not at the epoch's end.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       if (outcome !== 'completed') break;
       tail = perBatch.slice(Math.floor(perBatch.length / 2)).reduce((a, p) => ({ loss: a.loss + p.loss, prior: a.prior + p.prior, n: a.n + p.n }), { loss: 0, prior: 0, n: 0 });

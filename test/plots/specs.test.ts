@@ -11,6 +11,8 @@ import { pcaSpec } from '../../src/plots/pca';
 import { similarityThresholdSpec } from '../../src/plots/similarity-threshold';
 import { sweepSpec, type TrialRow } from '../../src/plots/sweep';
 import { trainingCurvesSpec } from '../../src/plots/training-curves';
+import { lrFindSpec } from '../../src/plots/lr-find';
+import { runCurvesSpec } from '../../src/plots/run-curves';
 import { parallelCoordinatesSpec, paramImportanceSpec, searchHistorySpec, searchSpec, type SearchTrial } from '../../src/plots/search';
 import type { VegaLiteSpec } from '../../src/plots/spec';
 import { renderSvg } from '../../src/plots/render';
@@ -77,6 +79,12 @@ const cases: Record<string, () => VegaLiteSpec> = {
   }),
   'sweep-lr': () => sweepSpec(trials, { metric: 'val/accuracy', x: 'train.lr' }),
   'sweep-bars': () => sweepSpec(trials, { metric: 'val/accuracy' }),
+  'lr-find': () => lrFindSpec({
+    points: [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1].map((lr, i) => ({ lr, loss: [2.3, 2.2, 1.6, 1.1, 1.4, NaN][i], smoothed: [2.3, 2.25, 1.9, 1.5, 1.45, 3][i] })),
+    suggestions: { steepest: 1e-3, 'minimum/10': 1e-3 }, note: 'stopped at lr 1: the loss diverged',
+  }),
+  'run-curves': () => runCurvesSpec([1, 2].flatMap((epoch) => ['run-a', 'run-b'].flatMap((run, r) => [
+    { run, epoch, metric: 'val/accuracy', value: 0.5 + epoch / 10 + r / 20 }, { run, epoch, metric: 'val/loss', value: 1 / epoch + r / 10 }]))),
   'search-history': () => searchHistorySpec(search),
   'search-parallel': () => parallelCoordinatesSpec(search),
   'search-importance': () => paramImportanceSpec(importance, { method: 'one-way ANOVA (omega squared)' }),
@@ -106,6 +114,11 @@ test('what a researcher reads in the plots is there', async () => {
   assert.ok((await renderSvg(cases['roc-operating-point']())).includes('threshold 0.6'));
   assert.ok((await renderSvg(cases['sweep-lr']())).includes('1 trial(s) not shown (diverged: 1)'));
   assert.ok((await renderSvg(cases.pca())).includes('PC1 (60.0% of variance)'));
+  const lr = await renderSvg(cases['lr-find']());
+  assert.ok(lr.includes('steepest: 0.0010') && lr.includes('minimum/10: 0.0010'), 'the suggestions are labelled');
+  assert.ok(lr.includes('stopped at lr 1: the loss diverged'));
+  const curves = await renderSvg(cases['run-curves']());
+  assert.ok(curves.includes('>run-a</text>') && curves.includes('>run-b</text>'), 'one legend entry per run');
   const f1 = await renderSvg(cases['per-label-f1']());
   for (const t of ['0.85  (n=40)', '0.33  (n=4)', 'micro F1 0.750', 'macro F1 0.609']) assert.ok(f1.includes(t), `per-label F1 shows ${t}`);
   const counts = await renderSvg(cases['label-counts']());
@@ -131,6 +144,8 @@ test('spec builders reject bad input with what is available', () => {
   assert.throws(() => sweepSpec(trials, { metric: 'val/accuracy', x: 'lr' }), /param `lr` is not in the trials\. Available: model\.backbone, train\.lr, fold/);
   assert.throws(() => trainingCurvesSpec(history, { metrics: ['f1'] }), /metric `f1` is not in the history\. Available: loss, accuracy, lr/);
   assert.throws(() => confusionMatrixSpec({ matrix: [[1, 2]], classNames: classes }), /matrix must be 3 x 3/);
+  assert.throws(() => lrFindSpec({ points: [], suggestions: {} }), /no steps to plot/);
+  assert.throws(() => runCurvesSpec([{ run: 'a', epoch: 1, metric: 'val/loss', value: 1 }], { metrics: ['val/f1'] }), /metric `val\/f1` is not in the runs' histories\. Available: val\/loss/);
   assert.throws(() => labelCooccurrenceSpec({ matrix: [[1, 2]], classNames: labels }), /matrix must be 3 x 3 \(one row and column per label\)/);
   assert.throws(() => perLabelF1Spec({ perLabel: [] }), /perLabel is empty/);
   assert.throws(() => pcaSpec({ projected: [[1, 2]], labels: ['a'], axes: [0, 2] }), /component 3 but the projection has 2/);
