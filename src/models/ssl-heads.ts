@@ -1,9 +1,9 @@
 // The MLP heads of self-supervised learning, on a backbone's pooled
 // embedding [B, D]: BYOL's projector and predictor are Linear-BN-ReLU-Linear
 // (Grill et al. 2020, section 3.3). SimSiam's projector has three linear
-// layers and its predictor is a bottleneck (Chen & He 2021, section 4); its
-// paper also puts a batch norm without scale and offset on the projection
-// (outputNorm 'plain'), which cellab leaves off by default (ssl/schema.ts).
+// layers with a batch norm after each, the last without scale and offset,
+// and its predictor is a bottleneck (Chen & He 2021, section 4): the output
+// norm keeps the projections spread, which SimSiam needs to avoid collapse.
 // Weights are seeded from (seed, name), as the backbones' are.
 import * as tf from '@tensorflow/tfjs';
 import { seedFrom } from '../engine/random';

@@ -198,25 +198,3 @@ test('SimSiam: the predictor keeps the base learning rate while the schedule low
   assert.ok(moved.length > 0, 'the predictor did not learn in epoch 2');
   net.dispose();
 });
-
-test('projectors: SimSiam 3 layers, BYOL 2; a batch norm without scale and offset on the projection only with projectionOutputNorm', async () => {
-  const net = backbone(4);
-  const layersOf = (m: tf.LayersModel) => m.layers.map((l) => l.name).filter((n) => /_(fc|bn)\d$/.test(n));
-  for (const [method, outputNorm, expected] of [
-    ['simsiam', false, ['projector_fc1', 'projector_bn1', 'projector_fc2', 'projector_bn2', 'projector_fc3']],
-    ['simsiam', true, ['projector_fc1', 'projector_bn1', 'projector_fc2', 'projector_bn2', 'projector_fc3', 'projector_bn3']],
-    ['byol', false, ['projector_fc1', 'projector_bn1', 'projector_fc2']],
-    ['byol', true, ['projector_fc1', 'projector_bn1', 'projector_fc2', 'projector_bn2']],
-  ] as const) {
-    const cfg = config({ method, ssl: { projectionOutputNorm: outputNorm } });
-    assert.equal(cfg.ssl.projectionOutputNorm, outputNorm);
-    const l = await SslLearner.create(net, { method, featureLayer: 'features', ssl: cfg.ssl, seed: 0 });
-    assert.deepEqual(layersOf(l.online.projector), expected, `${method}, projectionOutputNorm ${outputNorm}`);
-    const last = l.online.projector.getLayer(expected[expected.length - 1]);
-    // The output norm learns nothing (PyTorch's affine=False); the last linear layer has a bias only without it.
-    assert.deepEqual(last.trainableWeights.map((w) => w.originalName.split('/').pop()), outputNorm ? [] : ['kernel', 'bias']);
-    l.dispose();
-  }
-  assert.equal(config({}).ssl.projectionOutputNorm, false);
-  net.dispose();
-});

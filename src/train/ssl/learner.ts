@@ -61,11 +61,9 @@ export class SslLearner {
     const embed = embeddingModel(backbone, o.featureLayer);
     const dim = embed.outputs[0].shape[1] as number;
     const s = o.ssl;
-    // SimSiam's projector: 3 layers (Chen & He 2021, 4); BYOL's: 2. BN on the hidden layers; on the
-    // output (without affine, SimSiam's ImageNet default) only with projectionOutputNorm: on the
-    // synthetic patterns it let SimSiam's backbone collapse to ~1 direction (bench/ssl-probe.ts).
+    // SimSiam's projector: 3 layers, BN on each, the output's without affine (Chen & He 2021, 4); BYOL's: 2 layers.
     const projector = () => mlpHead({ name: 'projector', inputDim: dim, hiddenDim: s.projectionHiddenDim, outDim: s.projectionDim, seed: o.seed,
-      layers: o.method === 'simsiam' ? 3 : 2, outputNorm: s.projectionOutputNorm ? 'plain' : false });
+      ...(o.method === 'simsiam' ? { layers: 3, outputNorm: 'plain' as const } : {}) });
     const predictorHidden = s.predictorHiddenDim ?? (o.method === 'byol' ? s.projectionHiddenDim : Math.max(1, Math.round(s.projectionDim / 4)));
     const predictor = mlpHead({ name: 'predictor', inputDim: s.projectionDim, hiddenDim: predictorHidden, outDim: s.projectionDim, seed: o.seed });
     const online: Branch = { embed, projector: projector() };

@@ -13,8 +13,6 @@ export interface SslConfig {
   projectionHiddenDim: number;
   /** Hidden layer of the predictor; null: projectionHiddenDim (BYOL), projectionDim / 4 (SimSiam's bottleneck). */
   predictorHiddenDim?: number | null;
-  /** A batch norm without scale and offset on the projection (SimSiam's ImageNet setting); off: BN on the hidden layers only. */
-  projectionOutputNorm: boolean;
   /** BYOL's base EMA rate of the target network, raised to 1 with a cosine over the steps. */
   tau: number;
   /** The augmentation drawn independently for each of the two views. */
@@ -55,10 +53,6 @@ export const sslSchema: SchemaNode = {
     projectionDim: { type: 'number', integer: true, min: 1, default: 128 },
     projectionHiddenDim: { type: 'number', integer: true, min: 1, default: 512 },
     predictorHiddenDim: { type: 'number', integer: true, min: 1, nullable: true, description: 'null: projectionHiddenDim (byol), projectionDim / 4 (simsiam)' },
-    projectionOutputNorm: {
-      type: 'boolean', default: false,
-      description: 'a batch norm without scale/offset on the projection, as SimSiam on ImageNet (+0.7 points there); off by default: on small sets it let SimSiam collapse its embeddings to ~1 direction',
-    },
     tau: { type: 'number', min: 0, max: 1, default: 0.996, description: 'byol: base EMA rate of the target network, cosine-scheduled to 1' },
     views: { ...augmentOptionsSchema, default: SSL_VIEWS_DEFAULT, description: 'augmentation of each view (replaces the whole default recipe when given)' },
     collapseStd: { type: 'number', min: 0, default: 0.02, description: 'final train/embedding_std below this: outcome collapsed' },
