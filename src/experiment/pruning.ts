@@ -3,8 +3,12 @@
 // (rungs at minEpochs * r^k; at a rung a trial continues only if it is in the
 // top 1/r of the values recorded at that rung so far, and while fewer than r
 // trials have reached it, only if it is the best of them), and a median rule
-// (after minEpochs, stop a trial whose metric at epoch e is worse than the
-// median of the finished trials' values at e). The rules are pure; the pruner
+// (after minEpochs, stop a trial whose metric is worse than the median of the
+// finished trials' values at the same epoch). A trial is judged by its best
+// value so far, not its last epoch's: a trial ends with its best epoch's
+// weights and selection reads that epoch (val/best_accuracy), so one noisy
+// epoch on a small validation set must not decide (Optuna's median rule does
+// the same; its ASHA reads the last value). The rules are pure; the pruner
 // records rung values as metrics `prune/rung_<k>` and reads its siblings'.
 import type { EpochRow } from '../train/index';
 import { resolveMode } from '../train/index';
@@ -66,6 +70,8 @@ export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimen
   const { spec, tracking } = o;
   const direction: Direction = resolveMode(spec.metric, 'auto');
   let rung = 0;
+  // The trial's best value of spec.metric so far (a non-finite value replaces it: such a trial is pruned).
+  let best: number | undefined;
   // Finished runs do not change: their histories are read once.
   const histories = new Map<string, Map<number, number>>();
   const siblings = async (self: string): Promise<RunRecord[]> => {
@@ -75,11 +81,14 @@ export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimen
   };
   return {
     async check(row, run) {
-      const value = row[spec.metric];
-      if (typeof value !== 'number') {
+      const current = row[spec.metric];
+      if (typeof current !== 'number') {
         const available = Object.keys(row).filter((k) => k !== 'epoch');
         throw new Error(`sweep.prune.metric: \`${spec.metric}\` is not available${spec.metric.startsWith('val/') ? ' (is there a validation split? set dataset.split.valFraction)' : ''}. Available: ${available.join(', ')}`);
       }
+      best = best === undefined || !Number.isFinite(current) || !Number.isFinite(best) ? current : direction === 'max' ? Math.max(best, current) : Math.min(best, current);
+      const value = best;
+      const what = `best ${spec.metric} so far`;
       if (spec.method === 'asha') {
         let reason: string | undefined;
         while (row.epoch >= rungEpoch(rung, spec.minEpochs, spec.reductionFactor)) {
@@ -91,8 +100,8 @@ export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimen
           const competing = [...others, value];
           if (!ashaPromotes(value, competing, spec.reductionFactor, direction)) {
             const keep = Math.max(1, Math.floor(competing.length / spec.reductionFactor));
-            reason = `ASHA rung ${rung} (epoch ${row.epoch}): ${spec.metric} ${fmt(value)} is not in the top ${keep} of the ${competing.length} trial(s) at this rung` +
-              ` (best ${fmt(direction === 'max' ? Math.max(...competing) : Math.min(...competing))})`;
+            reason = `ASHA rung ${rung} (epoch ${row.epoch}): ${what} ${fmt(value)} is not in the top ${keep} of the ${competing.length} trial(s) at this rung` +
+              ` (the best there: ${fmt(direction === 'max' ? Math.max(...competing) : Math.min(...competing))})`;
             break;
           }
           rung++;
@@ -114,7 +123,7 @@ export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimen
       const d = medianPrunes(value, others, { minTrials: spec.minTrials, direction });
       if (!d.prune) return undefined;
       return d.median === undefined ? `${spec.metric} became ${value} at epoch ${row.epoch}`
-        : `median rule (epoch ${row.epoch}): ${spec.metric} ${fmt(value)} is ${direction === 'max' ? 'below' : 'above'} the median ${fmt(d.median)} of ${others.length} finished trial(s) at this epoch`;
+        : `median rule (epoch ${row.epoch}): ${what} ${fmt(value)} is ${direction === 'max' ? 'below' : 'above'} the median ${fmt(d.median)} of ${others.length} finished trial(s) at this epoch`;
     },
   };
 }
