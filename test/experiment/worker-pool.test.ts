@@ -1,6 +1,6 @@
 // Trial workers (--parallel): one process runs trial after trial, each with the
 // numbers it would have in a fresh process; a worker that dies takes only the
-// trial it was running, and a new worker runs the next.
+// trial it was running.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -70,17 +70,15 @@ test('one worker runs trial after trial, each as it would run first in a fresh w
   }
 });
 
-test('a worker that dies fails only the trial it was running; a new worker runs the next', { timeout: 120_000 }, async () => {
+test('a worker that dies fails only the trial it was running, saying how it ended', { timeout: 120_000 }, async () => {
   const w = worker();
   const pending = w.run({ trial: 0 });
   w['child'].kill('SIGKILL');
   const r = await pending;
   assert.equal(r.summary, undefined);
   assert.match(r.error ?? '', /worker exited with SIGKILL/);
+  // The sweep's lane sees it is gone and starts a new worker for its next trial.
   assert.equal(w.alive, false);
   assert.match((await w.run({ trial: 1 })).error ?? '', /the worker has exited/);
-  const next = worker();
-  const ok = await next.run({ trial: 1 });
-  await next.close();
-  assert.equal(ok.summary?.outcome, 'completed', ok.error);
+  await w.close();
 });
