@@ -9,8 +9,11 @@
 // noise (`seconds_to_grid_best_within_noise`: one binomial standard error of the grid's best
 // accuracy on the validation set, sqrt(p(1-p)/n_val); with ~100 validation images one image
 // is ~0.01, so the strict number compares single images). `val_images` is that n.
+// `cpu_seconds` (user + system of the run and its workers) is less sensitive than wall time to
+// the load other processes put on a shared machine. `--also key=value` (repeatable) adds a
+// third run: the search profile with those overrides (e.g. `--also sweep.prune.minEpochs=3`).
 // Not part of `npm run bench` (it takes tens of minutes).
-//   node --import tsx bench/search-vs-grid.ts [--json]
+//   node --import tsx bench/search-vs-grid.ts [--json] [--also key=value ...]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
@@ -27,12 +30,15 @@ const load = () => Number(os.loadavg()[0].toFixed(2));
 function run(store: string, extra: string[]) {
   const loadBefore = load();
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, FILE, '--tracking-uri', store, '--json', ...extra],
+  // bash's `times` prints the CPU time of its children (the CLI and the workers it waited for) last.
+  const r = spawnSync('bash', ['-c', '"$0" "$@"; s=$?; times >&2; exit $s', process.execPath, CLI, FILE, '--tracking-uri', store, '--json', ...extra],
     { cwd: ROOT, env: { ...process.env, CELLAB_PROGRESS: '0' }, encoding: 'utf8', maxBuffer: 64 << 20 });
   const seconds = (performance.now() - t0) / 1000;
   const last = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 && r.status !== 2) throw new Error(`run-experiment ${extra.join(' ')} exited ${r.status}: ${r.stderr.slice(-2000)}`);
-  return { seconds, summary: JSON.parse(last) as Record<string, any>, store, load: { before: loadBefore, after: load() } };
+  const m = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(r.stderr);
+  const cpu = m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : null;
+  return { seconds, cpu, summary: JSON.parse(last) as Record<string, any>, store, load: { before: loadBefore, after: load() } };
 }
 
 /** Per completed trial: its best val accuracy and when it ended (s from the sweep's start); epochs trained by all trials. */
@@ -67,12 +73,14 @@ async function main() {
     '--tracking-uri', mkdtempSync(path.join(os.tmpdir(), 'cellab-warm-'))], { cwd: ROOT, env: { ...process.env, CELLAB_PROGRESS: '0' }, stdio: 'inherit' });
   const grid = run(mkdtempSync(path.join(os.tmpdir(), 'cellab-grid-')), []);
   const search = run(mkdtempSync(path.join(os.tmpdir(), 'cellab-search-')), ['--profile', 'search']);
+  const also = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--also' ? [a] : []));
+  const variant = also.length ? run(mkdtempSync(path.join(os.tmpdir(), 'cellab-search-')), ['--profile', 'search', ...also.flatMap((a) => ['--set', a])]) : undefined;
   const gridBest = grid.summary.best?.selection?.value as number;
   const searchBest = search.summary.best?.selection?.value as number;
   const noise = Math.sqrt((gridBest * (1 - gridBest)) / nVal);
   const g = await trials(grid), s = await trials(search);
   const side = (r: typeof grid, tr: typeof g, best: number) => ({
-    seconds: Math.round(r.seconds), load_before: r.load.before, load_after: r.load.after,
+    seconds: Math.round(r.seconds), cpu_seconds: r.cpu === null ? null : Math.round(r.cpu), load_before: r.load.before, load_after: r.load.after,
     best_val_accuracy: best, best_val_images: Math.round(best * nVal), best: r.summary.best?.params, trials: r.summary.trials, epochs_trained: tr.epochs,
     seconds_to_grid_best: firstAt(tr.completed, gridBest), seconds_to_grid_best_within_noise: firstAt(tr.completed, gridBest - noise),
   });
@@ -80,7 +88,14 @@ async function main() {
     bench: 'search-vs-grid', cores: os.cpus().length, val_images: nVal, grid_best_standard_error: Number(noise.toFixed(4)),
     grid: side(grid, g, gridBest), search: side(search, s, searchBest),
     ratio_wall: Number((search.seconds / grid.seconds).toFixed(3)),
+    ratio_cpu: search.cpu && grid.cpu ? Number((search.cpu / grid.cpu).toFixed(3)) : null,
     matched_strict: searchBest >= gridBest - 1e-12, matched_within_noise: searchBest >= gridBest - noise,
+    ...(variant ? { search_variant: await (async () => {
+      const best = variant.summary.best?.selection?.value as number;
+      return { set: also, ...side(variant, await trials(variant), best), ratio_wall: Number((variant.seconds / grid.seconds).toFixed(3)),
+        ratio_cpu: variant.cpu && grid.cpu ? Number((variant.cpu / grid.cpu).toFixed(3)) : null,
+        matched_strict: best >= gridBest - 1e-12, matched_within_noise: best >= gridBest - noise };
+    })() } : {}),
   };
   process.stdout.write(json ? JSON.stringify(row) + '\n' : JSON.stringify(row, null, 2) + '\n');
 }
