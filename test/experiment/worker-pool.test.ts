@@ -3,35 +3,19 @@
 // trial it was running.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { tinySweep } from './tiny-sweep';
 import { openTracking, type Tracking } from '../../src/tracking/index';
-import { ensureSynthetic } from '../../src/data/ensure-synthetic';
 import { TrialWorker } from '../../src/experiment/worker-pool';
 
 const root = path.resolve(__dirname, '..', '..');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-workers-'));
-const experiment = path.join(work, 'workers.yaml');
-const store = path.join(work, 'store');
+let experiment: string;
+let store: string;
+let work: string;
 
 before(async () => {
-  fs.writeFileSync(experiment, `
-name: worker-test
-dataset:
-  format: icpr2012
-  root: ${path.join(work, 'data')}
-  synthetic: { kind: patterns, n: 72, seed: 3 }
-  image: { size: 16, mask: true }
-  split: { kind: predefined, valFraction: 0.2 }
-  cache: { dir: ${path.join(work, 'cache')} }
-model: { backbone: small-cnn, width: 0.5 }
-train: { epochs: 3, batchSize: 16, lr: 0.003, checkpoint: false }
-sweep:
-  train.lr: [0.003, 0.004]
-tracking: { experiment: worker-test, errorAnalysis: false }
-`);
-  await ensureSynthetic({ root: path.join(work, 'data'), synthetic: { kind: 'patterns', n: 72, seed: 3 } } as never, () => undefined);
+  ({ experiment, work } = await tinySweep('worker', 'train.lr: [0.003, 0.004]', '{ experiment: worker-test, errorAnalysis: false }'));
+  store = path.join(work, 'store');
 });
 
 const worker = () => new TrialWorker({
