@@ -4,6 +4,7 @@
 // weights, clipping, optimiser update at the scheduled learning rate.
 import * as tf from '@tensorflow/tfjs';
 import { explainHeapError } from '../engine/heap-error';
+import { accumulatedGrads } from './micro-batch';
 import type { BatchSource } from '../data/batches';
 import { Random, seedFrom } from '../engine/random';
 import { unfreezeAll, layerStage } from '../models/freeze';
@@ -175,11 +176,16 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
         const n = b.labels.length;
         let stepResult: { value: tf.Scalar; grads: tf.NamedTensorMap };
         try {
-          stepResult = tf.variableGrads(() => {
-            const logits = model.apply(b.x, { training: true }) as tf.Tensor2D;
-            if (multi) counts = multiLabelCounts(logits, b.targets!, act);
-            else predIdx = tf.tidy(() => logits.argMax(-1)).dataSync() as Int32Array;
-            return lossFn(b.y, logits);
+          if (!multi) predIdx = new Int32Array(n);
+          stepResult = accumulatedGrads(n, cfg.microBatch, (start, count) => {
+            const whole = count === n;
+            const x = whole ? b.x : b.x.slice(start, count), y = whole ? b.y : b.y.slice(start, count);
+            const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+            if (multi) {
+              const c = multiLabelCounts(logits, whole ? b.targets! : b.targets!.subarray(start * k, (start + count) * k), act);
+              for (let i = 0; i < 4; i++) counts[i] += c[i];
+            } else predIdx!.set(tf.tidy(() => logits.argMax(-1)).dataSync() as Int32Array, start);
+            return lossFn(y, logits);
           }, vars);
         } catch (err) {
           throw explainHeapError(err, `training step (epoch ${epoch}, batch ${batch}, ${n} images of ${b.x.shape.slice(1).join('x')})`);

@@ -5,45 +5,30 @@
 // --resume continuing it without repeating trials.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { tinySweep } from './tiny-sweep';
 import { openTracking } from '../../src/tracking/index';
 import type { RunRecord } from '../../src/tracking/types';
 import { fromFile } from '../../src/experiment/experiment';
 
 const root = path.resolve(__dirname, '..', '..');
 const cli = path.join(root, 'src', 'cli', 'run-experiment.ts');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-search-'));
-const experiment = path.join(work, 'search.yaml');
+let work: string;
+let experiment: string;
 
 // Seed 6 draws lr 0.004, 0.004, 1e-6, 0.003 for the four start-up trials: the 1e-6 trial
 // (index 2) reaches ASHA's first rung after a trial that learned, so it is pruned whatever
 // the order of the others; trial 4 is chosen by tpe when it is launched.
-before(() => {
-  fs.writeFileSync(experiment, `
-name: search-test
-dataset:
-  format: icpr2012
-  root: ${path.join(work, 'data')}
-  synthetic: { kind: patterns, n: 72, seed: 3 }
-  image: { size: 16, mask: true }
-  split: { kind: predefined, valFraction: 0.2 }
-  cache: { dir: ${path.join(work, 'cache')} }
-model: { backbone: small-cnn, width: 0.5 }
-train: { epochs: 3, batchSize: 16, lr: 0.003, checkpoint: false }
-sweep:
-  method: tpe
-  trials: 5
-  seed: 6
-  tpe: { startup: 4 }
-  train.lr: [0.000001, 0.003, 0.004]
-  train.labelSmoothing: { uniform: [0, 0.1] }
-  prune: { method: asha, minEpochs: 1, reductionFactor: 2, metric: val/loss }
-tracking: { experiment: search-test }
-`);
-  spawnSync(process.execPath, ['--import', 'tsx', '-e', `require(${JSON.stringify(path.join(root, 'src/data/ensure-synthetic.ts'))}).ensureSynthetic({ root: ${JSON.stringify(path.join(work, 'data'))}, synthetic: { kind: 'patterns', n: 72, seed: 3 } })`], { cwd: root });
+before(async () => {
+  ({ work, experiment } = await tinySweep('search', `
+    method: tpe
+    trials: 5
+    seed: 6
+    tpe: { startup: 4 }
+    train.lr: [0.000001, 0.003, 0.004]
+    train.labelSmoothing: { uniform: [0, 0.1] }
+    prune: { method: asha, minEpochs: 1, reductionFactor: 2, metric: val/loss }`));
 });
 
 function run(args: string[]): Promise<{ code: number | null; summary: Record<string, any>; err: string }> {
@@ -93,7 +78,7 @@ test('tpe + ASHA with --parallel 2: every trial once, the pruned one reported pr
   assert.ok(pruned.some((x) => x.tags['cellab.trial_index'] === '2'), 'the 1e-6 trial was pruned');
   for (const p of pruned) {
     assert.equal(p.info.status, 'KILLED');
-    assert.match(p.tags['cellab.outcome_reason'], /^ASHA rung \d \(epoch \d\): val\/loss [\d.]+ is not in the top \d+ of the \d+ trial\(s\) at this rung/);
+    assert.match(p.tags['cellab.outcome_reason'], /^ASHA rung \d \(epoch \d\): best val\/loss so far [\d.]+ is not in the top \d+ of the \d+ trial\(s\) at this rung/);
     assert.ok(Object.keys(p.metrics).every((k) => !k.startsWith('test/')), 'a pruned trial is not evaluated on test');
     assert.ok(p.metrics['prune/rung_0'] !== undefined, 'its rung value is recorded');
   }

@@ -4,37 +4,21 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { tinySweep } from './tiny-sweep';
 import { openTracking } from '../../src/tracking/index';
 import type { RunRecord } from '../../src/tracking/types';
 
 const root = path.resolve(__dirname, '..', '..');
 const cli = path.join(root, 'src', 'cli', 'run-experiment.ts');
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-sweep-'));
-const experiment = path.join(work, 'sweep.yaml');
+let work: string;
+let experiment: string;
 
-before(() => {
-  fs.writeFileSync(experiment, `
-name: sweep-test
-dataset:
-  format: icpr2012
-  root: ${path.join(work, 'data')}
-  synthetic: { kind: patterns, n: 72, seed: 3 }
-  image: { size: 16, mask: true }
-  split: { kind: predefined, valFraction: 0.2 }
-  cache: { dir: ${path.join(work, 'cache')} }
-model: { backbone: small-cnn, width: 0.5 }
-train: { epochs: 3, batchSize: 16, lr: 0.003, checkpoint: false }
-sweep:
-  train.lr: [0.001, 0.002, 0.003, 0.004]
-tracking: { experiment: sweep-test }
-`);
-  // Generate the data once, so concurrent processes do not race to make it.
+before(async () => {
+  ({ work, experiment } = await tinySweep('sweep', 'train.lr: [0.001, 0.002, 0.003, 0.004]'));
   const r = spawnSync(process.execPath, ['--import', 'tsx', cli, experiment, '--dry-run'], { cwd: root, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  spawnSync(process.execPath, ['--import', 'tsx', '-e', `require(${JSON.stringify(path.join(root, 'src/data/ensure-synthetic.ts'))}).ensureSynthetic({ root: ${JSON.stringify(path.join(work, 'data'))}, synthetic: { kind: 'patterns', n: 72, seed: 3 } })`], { cwd: root });
 });
 
 function launch(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
