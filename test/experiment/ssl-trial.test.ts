@@ -184,6 +184,7 @@ test('settings that contradict self-supervised training fail before anything run
   assert.throws(() => resolveConfig({ ...patterns(), model: { backbone: 'small-cnn', head: 'linear' } }, { baseDir: work }), /model\.head: linear .*set model\.head: dense/);
   assert.throws(() => resolveConfig({ ...patterns(), train: { method: 'simsiam', ssl: { views: { mixup: { alpha: 0.2 } } } } }, { baseDir: work }), /train\.ssl\.views\.mixup mixes labels/);
   assert.throws(() => resolveConfig({ ...patterns(), train: { method: 'byol', earlyStopping: { monitor: 'val/loss' } } }, { baseDir: work }), /remove train\.earlyStopping/);
+  assert.throws(() => resolveConfig({ ...patterns(), train: { method: 'simsiam', microBatch: 8 } }, { baseDir: work }), /train\.microBatch .*supervised only.*remove it/);
   assert.throws(() => resolveConfig({ ...patterns(), train: { method: 'byol', ssl: { views: { solarise: { p: 0.2 } } } } }, { baseDir: work }), /unknown key `train\.ssl\.views\.solarise`\. Did you mean `solarize`/);
   assert.throws(() => resolveConfig({ ...patterns(), train: { method: 'moco' } }, { baseDir: work }), /train\.method.*'supervised' \| 'byol' \| 'simsiam'/);
   // The defaults are in the resolved config (and so in config.yaml and the run's params).

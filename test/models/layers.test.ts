@@ -31,6 +31,20 @@ test('batch norm: after warm-up the average is exponential with momentum 0.9', (
   assert.ok(Math.abs(bn.getWeights()[2].dataSync()[0] - 2) < 1e-5);
 });
 
+test('batch norm without affine (PyTorch affine=False): no gamma or beta, standardises in training and inference, survives serialisation', () => {
+  const bn = new BatchNorm({ momentum: 0.9, affine: false });
+  const x = tf.randomNormal([32, 3], 2, 0.5, 'float32', 4);
+  const y = bn.apply(x, { training: true }) as tf.Tensor;
+  assert.deepEqual(bn.weights.map((w) => w.originalName.split('/').pop()), ['moving_mean', 'moving_variance', 'num_batches_tracked']);
+  assert.equal(bn.trainableWeights.length, 0);
+  const { mean, variance } = tf.moments(y, 0);
+  assert.ok(maxDiff(mean, tf.zeros([3])) < 1e-5 && maxDiff(variance, tf.ones([3])) < 1e-3);
+  const z = bn.apply(x, { training: false }) as tf.Tensor;
+  assert.ok(maxDiff(z, tf.div(tf.sub(x, bn.getWeights()[0]), tf.sqrt(tf.add(bn.getWeights()[1], 1e-5)))) < 1e-5);
+  assert.equal(new BatchNorm(bn.getConfig() as object).affine, false);
+  tf.dispose([x, y, z, mean, variance]);
+});
+
 test('layer norm equals tf.layers.layerNormalization (without its Tile)', () => {
   const x = tf.randomNormal([2, 5, 5, 8], 1, 2, 'float32', 1);
   const ours = new LayerNorm({ epsilon: 1e-3 }), ref = tf.layers.layerNormalization({ axis: -1, epsilon: 1e-3 });

@@ -180,3 +180,21 @@ test('no label is read: permuted labels give the same run; every epoch logs loss
   assert.equal(a.history[1]['val/knn_accuracy'], 0.2);
   assert.equal(a.history[0]['val/knn_accuracy'], undefined);
 });
+
+test('SimSiam: the predictor keeps the base learning rate while the schedule lowers the rest (Chen & He 2021, 4)', async () => {
+  // Step schedule with gamma 0: epoch 2 runs at lr 0 for backbone and projector, the predictor still learns.
+  const net = backbone(3);
+  const cfg = config({ method: 'simsiam', epochs: 2, optimizer: 'sgd', lr: 0.05, schedule: { kind: 'step', stepEpochs: 1, gamma: 0 } });
+  let learner: SslLearner | undefined;
+  let afterOne: { online: Map<string, Float32Array>; predictor: Map<string, Float32Array> } | undefined;
+  let last: typeof afterOne;
+  const take = (l: SslLearner) => ({ online: snapshot([...l.online.embed.trainableWeights, ...l.online.projector.trainableWeights]), predictor: snapshot(l.predictor.trainableWeights) });
+  const r = await fitSsl(net, toySource(32, 6), cfg, { onEpochEnd: (row) => { if (row.epoch === 1) afterOne = take(learner!); } }, {
+    featureLayer: 'features', onStep: (s) => { learner = s.learner; last = take(s.learner); },
+  });
+  assert.equal(r.history[1].lr, 0);
+  for (const [name, v] of afterOne!.online) assert.deepEqual(last!.online.get(name), v, `${name} moved at lr 0`);
+  const moved = [...afterOne!.predictor].filter(([name, v]) => v.some((x, i) => x !== last!.predictor.get(name)![i]));
+  assert.ok(moved.length > 0, 'the predictor did not learn in epoch 2');
+  net.dispose();
+});

@@ -18,3 +18,31 @@ export function toySource(n: number, seed: number, classes = 3, counts?: number[
   });
   return new InMemoryBatchSource(data, [size, size, 1], labels, Array.from(labels, (_, i) => `s${seed}_${i}`), classes);
 }
+
+/**
+ * Class 0: stripes, class 1: a crosshatch of two perpendicular stripe sets, at
+ * one of 4 orientations (0, 45, 90, 135 degrees), random phase, a little
+ * frequency, brightness, contrast and noise variation; `size` px, gray, 0..1.
+ * Both classes have the same power, so a random network's oriented-energy
+ * features separate them only as an XOR (stripes light one orientation, a
+ * crosshatch two): a linear probe on them does poorly, while a network
+ * trained to be invariant to quarter turns can expose the class.
+ */
+export function stripesOrCrosshatch(n: number, seed: number, size = 24): InMemoryBatchSource {
+  const r = new Random(seed);
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 2);
+  const data = new Float32Array(n * size * size);
+  labels.forEach((l, i) => {
+    const angle = (r.int(4) * Math.PI) / 4, f = r.uniform(0.17, 0.2), bright = r.uniform(0.45, 0.55), amp = r.uniform(0.2, 0.25);
+    const waves = l === 0 ? [{ a: angle, amp: 1 }] : [{ a: angle, amp: Math.SQRT1_2 }, { a: angle + Math.PI / 2, amp: Math.SQRT1_2 }];
+    const phases = waves.map(() => r.uniform(0, 2 * Math.PI));
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        let v = 0;
+        waves.forEach((w, k) => { v += w.amp * Math.sin(2 * Math.PI * f * (x * Math.cos(w.a) + y * Math.sin(w.a)) + phases[k]); });
+        data[i * size * size + y * size + x] = Math.min(1, Math.max(0, bright + amp * v + r.normal(0, 0.05)));
+      }
+    }
+  });
+  return new InMemoryBatchSource(data, [size, size, 1], labels, Array.from(labels, (_, i) => `x${seed}_${i}`), 2);
+}

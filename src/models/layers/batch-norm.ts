@@ -19,6 +19,8 @@ export interface BatchNormArgs extends LayerArgs {
   epsilon?: number;
   /** Start gamma at 0 (the last norm of a residual branch). */
   zeroGamma?: boolean;
+  /** false: no learned scale and offset (gamma 1, beta 0; PyTorch's affine=False, SimSiam's projector output). */
+  affine?: boolean;
 }
 
 export class BatchNorm extends tf.layers.Layer {
@@ -26,8 +28,9 @@ export class BatchNorm extends tf.layers.Layer {
   readonly momentum: number;
   readonly epsilon: number;
   readonly zeroGamma: boolean;
-  private gamma!: tf.LayerVariable;
-  private beta!: tf.LayerVariable;
+  readonly affine: boolean;
+  private gamma?: tf.LayerVariable;
+  private beta?: tf.LayerVariable;
   private movingMean!: tf.LayerVariable;
   private movingVariance!: tf.LayerVariable;
   private tracked!: tf.LayerVariable;
@@ -37,6 +40,7 @@ export class BatchNorm extends tf.layers.Layer {
     this.momentum = args.momentum ?? 0.9;
     this.epsilon = args.epsilon ?? 1e-5;
     this.zeroGamma = args.zeroGamma ?? false;
+    this.affine = args.affine ?? true;
     this.supportsMasking = true;
   }
 
@@ -44,8 +48,10 @@ export class BatchNorm extends tf.layers.Layer {
     const shape = singleShape(inputShape);
     const c = shape[shape.length - 1];
     if (c == null) throw new Error(`BatchNorm '${this.name}' needs a known channel count, got [${shape.join(', ')}]`);
-    this.gamma = this.addWeight('gamma', [c], 'float32', this.zeroGamma ? tf.initializers.zeros() : tf.initializers.ones());
-    this.beta = this.addWeight('beta', [c], 'float32', tf.initializers.zeros());
+    if (this.affine) {
+      this.gamma = this.addWeight('gamma', [c], 'float32', this.zeroGamma ? tf.initializers.zeros() : tf.initializers.ones());
+      this.beta = this.addWeight('beta', [c], 'float32', tf.initializers.zeros());
+    }
     this.movingMean = this.addWeight('moving_mean', [c], 'float32', tf.initializers.zeros(), undefined, false);
     this.movingVariance = this.addWeight('moving_variance', [c], 'float32', tf.initializers.ones(), undefined, false);
     this.tracked = this.addWeight('num_batches_tracked', [], 'float32', tf.initializers.zeros(), undefined, false);
@@ -55,12 +61,15 @@ export class BatchNorm extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     const x = singleInput(inputs);
     return tf.tidy(() => {
+      const c = x.shape[x.rank - 1]!;
+      const gamma = (this.gamma ? this.gamma.read() : tf.ones([c])) as tf.Tensor1D;
+      const beta = (this.beta ? this.beta.read() : tf.zeros([c])) as tf.Tensor1D;
       if (!kwargs['training']) {
-        return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), this.beta.read(), this.gamma.read(), this.epsilon);
+        return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), beta, gamma, this.epsilon);
       }
       // One op with a closed-form gradient (engine/batch-norm-train.ts): ~40% fewer kernels per
       // step on a ResNet than moments + element-wise ops, which matters on wasm.
-      const { y, mean, variance } = batchNormTrain(x, this.gamma.read() as tf.Tensor1D, this.beta.read() as tf.Tensor1D, this.epsilon);
+      const { y, mean, variance } = batchNormTrain(x, gamma, beta, this.epsilon);
       // Moving statistics (not on the loss' path, so no gradient flows into them).
       const n = x.size / x.shape[x.rank - 1]!;
       const t = this.tracked.read().dataSync()[0];
@@ -75,7 +84,7 @@ export class BatchNorm extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon, zeroGamma: this.zeroGamma };
+    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon, zeroGamma: this.zeroGamma, affine: this.affine };
   }
 }
 tf.serialization.registerClass(BatchNorm);

@@ -61,7 +61,9 @@ export class SslLearner {
     const embed = embeddingModel(backbone, o.featureLayer);
     const dim = embed.outputs[0].shape[1] as number;
     const s = o.ssl;
-    const projector = () => mlpHead({ name: 'projector', inputDim: dim, hiddenDim: s.projectionHiddenDim, outDim: s.projectionDim, seed: o.seed, outputNorm: o.method === 'simsiam' });
+    // SimSiam's projector: 3 layers, BN on each, the output's without affine (Chen & He 2021, 4); BYOL's: 2 layers.
+    const projector = () => mlpHead({ name: 'projector', inputDim: dim, hiddenDim: s.projectionHiddenDim, outDim: s.projectionDim, seed: o.seed,
+      ...(o.method === 'simsiam' ? { layers: 3, outputNorm: 'plain' as const } : {}) });
     const predictorHidden = s.predictorHiddenDim ?? (o.method === 'byol' ? s.projectionHiddenDim : Math.max(1, Math.round(s.projectionDim / 4)));
     const predictor = mlpHead({ name: 'predictor', inputDim: s.projectionDim, hiddenDim: predictorHidden, outDim: s.projectionDim, seed: o.seed });
     const online: Branch = { embed, projector: projector() };
@@ -104,7 +106,9 @@ export class SslLearner {
    * D = -cos), gradients of `vars` only, the optimiser update, then the EMA of
    * the target with rate `tau` (BYOL). A non-finite loss updates nothing.
    */
-  step(x: tf.Tensor4D, n: number, o: { optimizer: Optimizer; lr: number; tau: number; vars: tf.Variable[]; clip?: { norm?: number | null; value?: number | null }; pairs?: EmaPair[] }): StepResult {
+  step(x: tf.Tensor4D, n: number, o: { optimizer: Optimizer; lr: number; tau: number; vars: tf.Variable[]; clip?: { norm?: number | null; value?: number | null }; pairs?: EmaPair[];
+    /** The predictor's own rate (SimSiam's fixed one); default lr. */
+    predictorLr?: number }): StepResult {
     const targets = this.target ? tf.tidy(() => swapHalves(this.project(this.target!, x), n)) : undefined;
     let std: tf.Scalar | undefined;
     const { value, grads } = tf.variableGrads(() => {
@@ -118,7 +122,13 @@ export class SslLearner {
     const spread = std!.dataSync()[0];
     if (Number.isFinite(loss)) {
       const clipped = clipGradients(grads, { norm: o.clip?.norm, value: o.clip?.value });
-      o.optimizer.step(o.vars, clipped, o.lr);
+      if (o.predictorLr === undefined || o.predictorLr === o.lr) {
+        o.optimizer.step(o.vars, clipped, o.lr);
+      } else {
+        const own = new Set(this.predictor.trainableWeights.map((w) => (w.read() as tf.Variable).name));
+        o.optimizer.step(o.vars.filter((v) => !own.has(v.name)), clipped, o.lr);
+        o.optimizer.step(o.vars.filter((v) => own.has(v.name)), clipped, o.predictorLr);
+      }
       if (clipped !== grads) tf.dispose(Object.values(clipped));
       if (this.target) emaUpdate(o.pairs ?? this.emaPairs(), o.tau);
     }

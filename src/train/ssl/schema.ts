@@ -62,7 +62,7 @@ export const sslSchema: SchemaNode = {
 };
 
 /** Settings that contradict self-supervised training (checked with the whole file, before anything runs). */
-export function sslConfigProblems(train: { method: TrainMethod; ssl: SslConfig; earlyStopping?: unknown; schedule?: { kind: string; monitor: string } }, modelHead: string): string[] {
+export function sslConfigProblems(train: { method: TrainMethod; ssl: SslConfig; earlyStopping?: unknown; microBatch?: number | null; schedule?: { kind: string; monitor: string } }, modelHead: string): string[] {
   if (train.method === 'supervised') return [];
   const m = `train.method ${train.method}`;
   const problems: string[] = [];
@@ -71,6 +71,8 @@ export function sslConfigProblems(train: { method: TrainMethod; ssl: SslConfig; 
   if (train.schedule?.kind === 'plateau' && train.schedule.monitor !== 'train/ssl_loss') {
     problems.push(`train.schedule.monitor \`${train.schedule.monitor}\` is not logged by ${m}: use train/ssl_loss`);
   }
+  // Not supported, so not ignored: the loss pairs views across the batch and the heads' batch norms see all of it.
+  if (train.microBatch != null) problems.push(`train.microBatch (gradient accumulation) is supervised only; ${m} steps on whole batches: remove it, or lower train.batchSize or dataset.image.size to fit`);
   for (const k of ['mixup', 'cutmix'] as const) {
     if (train.ssl.views[k]) problems.push(`train.ssl.views.${k} mixes labels; self-supervised views have none: remove it`);
   }
