@@ -169,7 +169,7 @@ export async function runBagModel(o: {
     const dataKey = createHash('sha256').update(JSON.stringify([data.digest, config.dataset.image, data.val.options.normalize ?? null])).digest('hex');
     const bar = createProgress('features', source.size, { mode: o.progress, unit: 'images' });
     const t0 = Date.now();
-    const f = cachedFeatures(o.net, source, { layer: config.model.featureLayer, cacheDir: path.join(o.projectRoot, '.cache', 'features'), dataKey, onProgress: (d) => bar.update(d) });
+    const f = await cachedFeatures(o.net, source, { layer: config.model.featureLayer, cacheDir: path.join(o.projectRoot, '.cache', 'features'), dataKey, onProgress: (d) => bar.update(d) });
     bar.finish({ images: f.n, cached: f.fromCache ? 'yes' : 'no' });
     run.logMetrics({ 'mil/feature_seconds': (Date.now() - t0) / 1000, 'mil/features_cached': f.fromCache ? 1 : 0 }, 0);
     const rows = new Map(f.ids.map((id, i) => [id, i]));

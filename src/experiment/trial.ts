@@ -128,9 +128,9 @@ async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, hi
  * `eval.threshold` (binary): the decision threshold chosen on validation, which the
  * reported split's metrics, confusion matrix and predictions are then evaluated at.
  */
-function decisionThreshold(config: ExperimentConfig, o: {
-  val: PreparedBatchSource; classes: string[]; run: RunLogger; score: (s: PreparedBatchSource) => Float32Array; log: (line: string) => void;
-}): { threshold: number; positive: number } | undefined {
+async function decisionThreshold(config: ExperimentConfig, o: {
+  val: PreparedBatchSource; classes: string[]; run: RunLogger; score: (s: PreparedBatchSource) => Promise<Float32Array>; log: (line: string) => void;
+}): Promise<{ threshold: number; positive: number } | undefined> {
   if (!config.eval.threshold || o.classes.length !== 2) return undefined;
   if (new Set(o.val.labels).size < 2) {
     // A small grouped split can leave one class out of validation: no threshold to tune there.
@@ -141,7 +141,7 @@ function decisionThreshold(config: ExperimentConfig, o: {
   }
   const positive = config.eval.positive ? o.classes.findIndex((c) => c.toLowerCase() === config.eval.positive!.toLowerCase()) : 1;
   if (positive < 0) throw new ConfigError([`eval.positive '${config.eval.positive}' is not a class. Classes: ${o.classes.join(', ')}`]);
-  const chosen = chooseThreshold({ metric: config.eval.threshold, positive, numClasses: 2, valScores: o.score(o.val), valLabels: o.val.labels });
+  const chosen = chooseThreshold({ metric: config.eval.threshold, positive, numClasses: 2, valScores: await o.score(o.val), valLabels: o.val.labels });
   o.run.setTag('cellab.threshold_positive', o.classes[positive]);
   o.run.setTag('cellab.decision', `${o.classes[positive]} when its score >= ${chosen.threshold} (maximises ${config.eval.threshold} on validation: ${chosen.value.toFixed(4)})`);
   return { threshold: chosen.threshold, positive };
@@ -152,7 +152,7 @@ async function embeddingEval(config: ExperimentConfig, net: tf.LayersModel, o: {
   val: PreparedBatchSource; target: PreparedBatchSource; classes: string[]; run: RunLogger; seed: number;
 }): Promise<Record<string, number>> {
   if (!config.eval.embeddings || o.val.size === 0) return {};
-  const e = embeddingMetrics(net, o.val, o.target, o.classes, config.eval.embeddings, o.seed);
+  const e = await embeddingMetrics(net, o.val, o.target, o.classes, config.eval.embeddings, o.seed);
   await o.run.logArtifact('plots/pca.svg', await renderSvg(e.pcaPlot));
   await o.run.logArtifact('plots/pca.vl.json', JSON.stringify(e.pcaPlot));
   return e.metrics;
@@ -262,7 +262,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     const classWeights = config.dataset.classWeights !== 'none' ? data.classWeights.perClass : undefined;
     const checkpointDir = config.train.checkpoint ? fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-checkpoint-')) : undefined;
     let result: TrainResult;
-    let score: (s: typeof test) => Float32Array;
+    let score: (s: typeof test) => Promise<Float32Array>;
     try {
       if (config.model.head === 'linear') {
         // Frozen features + linear classifier: training images without augmentation.
@@ -295,7 +295,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
         }, { classWeights, checkpointDir, checkpointMeta: { backbone: config.model.backbone, classes }, unfreezeAfter: config.model.unfreezeAfter, log });
         bar.finish({ epochs: result.history.length, 'best epoch': result.bestEpoch, 'img/s': result.imagesPerSecond });
         const tta = config.train.tta, activation = scoreActivation(config.train.loss);
-        score = (s) => predictScores(net, s, { tta, activation }).scores;
+        score = async (s) => (await predictScores(net, s, { tta, activation })).scores;
         // The selected epoch's weights, usable later as model.pretrained: <this run's folder>.
         if (result.checkpoint && checkpointDir) await run.logArtifactFile(checkpointDir, 'checkpoint');
       }
@@ -321,10 +321,10 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       const onVal = config.eval.split === 'val';
       const target = onVal ? val : test;
       const targetItems = onVal ? split.val : split.test;
-      const scores = score(target);
+      const scores = await score(target);
       const rows = Array.from({ length: target.size }, (_, i) => Array.from(scores.subarray(i * classes.length, (i + 1) * classes.length)));
       // One operating point for every number and plot of the run: the threshold chosen on validation, else argmax.
-      const decision = decisionThreshold(config, { val, classes, run, score, log });
+      const decision = await decisionThreshold(config, { val, classes, run, score, log });
       evaluation = evaluateClassification({ labels: Array.from(target.labels), scores: rows, classNames: classes, positive: decision?.positive, threshold: decision?.threshold });
       metrics = { ...evaluation.metrics, ...(decision ? { threshold: decision.threshold } : {}) };
       const epoch = result.history.length;

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BatchSource } from '../data/batches';
 import { Random, seedFrom } from '../engine/random';
+import { ReadQueue, type Read } from '../engine/reads';
 import { unfreezeAll } from '../models/freeze';
 import { saveCheckpoint, type CheckpointMeta } from '../models/checkpoint';
 import type { TrainConfig } from './schema';
@@ -132,43 +133,60 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       let lossSum = 0, correct = 0, count = 0, batch = 0, lr = cfg.lr;
       const perBatch: { loss: number; prior: number; n: number }[] = [];
       const epochStart = Date.now();
-      for (const b of train.batches({ batchSize: cfg.batchSize, shuffle: rng.fork('epoch', epoch) })) {
-        batch++;
-        lr = schedule.rate(step++);
-        let predIdx: Int32Array | undefined;
-        const n = b.labels.length;
-        const { value, grads } = tf.variableGrads(() => {
-          const logits = model.apply(b.x, { training: true }) as tf.Tensor2D;
-          predIdx = tf.tidy(() => logits.argMax(-1)).dataSync() as Int32Array;
-          return lossFn(b.y, logits);
-        }, vars);
-        const l = value.dataSync()[0];
-        const base = tf.tidy(() => lossFn(b.y, tf.tile(prior, [n, 1]) as tf.Tensor2D).dataSync()[0]);
-        if (Number.isFinite(l)) {
+      // A batch's numbers stay on the device and are read one step later
+      // (engine/reads.ts), so the device never waits for this loop. A
+      // non-finite loss is therefore seen one batch late: the run is diverged
+      // either way, and a diverged run keeps no weights.
+      const reads = new ReadQueue<{ batch: number; n: number; lr: number }>(1);
+      const take = (done: Read<{ batch: number; n: number; lr: number }>[]): boolean => {
+        for (const { values: [l, hits, base], meta } of done) {
+          if (outcome !== 'completed') break;
+          if (!Number.isFinite(l)) {
+            outcome = 'diverged';
+            reason = `the training loss became ${l / meta.n} at epoch ${epoch}, batch ${meta.batch} (learning rate ${meta.lr}; it is probably too high)`;
+            break;
+          }
+          lossSum += l;
+          count += meta.n;
+          correct += hits;
+          perBatch.push({ loss: l, prior: base, n: meta.n });
+          seen += meta.n;
+          cb.onBatchEnd?.({ epoch, batch: meta.batch, batches: stepsPerEpoch, loss: lossSum / count, lr: meta.lr,
+            imagesPerSecond: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) });
+        }
+        return outcome === 'completed';
+      };
+      try {
+        for (const b of train.batches({ batchSize: cfg.batchSize, shuffle: rng.fork('epoch', epoch) })) {
+          batch++;
+          lr = schedule.rate(step++);
+          const n = b.labels.length;
+          const labels = tf.tensor1d(b.labels, 'int32');
+          let stats: tf.Tensor | undefined;
+          const { value, grads } = tf.variableGrads(() => {
+            const logits = model.apply(b.x, { training: true }) as tf.Tensor2D;
+            const loss = lossFn(b.y, logits);
+            // [loss x n, correct predictions, loss of the class prior x n] for this batch.
+            stats = tf.keep(tf.tidy(() => tf.stack([tf.mul(loss, n), tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32')),
+              tf.mul(lossFn(b.y, tf.tile(prior, [n, 1]) as tf.Tensor2D), n)])));
+            return loss;
+          }, vars);
           const clipped = clipGradients(grads, { norm: cfg.clipGradNorm, value: cfg.clipGradValue });
           optimizer.step(vars, clipped, lr);
           if (clipped !== grads) tf.dispose(Object.values(clipped));
+          tf.dispose([value, labels, b.x, b.y, ...Object.values(grads)]);
+          if (!take(await reads.push(stats!, { batch, n, lr }))) break;
         }
-        tf.dispose([value, b.x, b.y, ...Object.values(grads)]);
-        if (!Number.isFinite(l)) {
-          outcome = 'diverged';
-          reason = `the training loss became ${l} at epoch ${epoch}, batch ${batch} (learning rate ${lr}; it is probably too high)`;
-          break;
-        }
-        lossSum += l * n;
-        count += n;
-        perBatch.push({ loss: l * n, prior: base * n, n });
-        for (let i = 0; i < n; i++) if (predIdx![i] === b.labels[i]) correct++;
-        seen += n;
-        cb.onBatchEnd?.({ epoch, batch, batches: stepsPerEpoch, loss: lossSum / count, lr,
-          imagesPerSecond: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) });
+        if (outcome === 'completed') take(await reads.drain());
+      } finally {
+        reads.dispose();
       }
       if (outcome !== 'completed') break;
       tail = perBatch.slice(Math.floor(perBatch.length / 2)).reduce((a, p) => ({ loss: a.loss + p.loss, prior: a.prior + p.prior, n: a.n + p.n }), { loss: 0, prior: 0, n: 0 });
       const row: EpochRow = { epoch, 'train/loss': lossSum / count, 'train/accuracy': correct / count, lr,
         images_per_second: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) };
       if (hasVal) {
-        const v = evaluateLoss(model, val!, Math.max(cfg.batchSize, 64), cfg.loss ?? 'cross-entropy');
+        const v = await evaluateLoss(model, val!, Math.max(cfg.batchSize, 64), cfg.loss ?? 'cross-entropy');
         row['val/loss'] = v.loss;
         row['val/accuracy'] = v.accuracy;
       }

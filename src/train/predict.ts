@@ -5,6 +5,7 @@ import type { BatchSource } from '../data/batches';
 import type { LossName, TtaName } from './schema';
 import { evaluationLoss } from './losses';
 import { predictWithViews, ttaViews } from './tta';
+import { ReadQueue, type Read } from '../engine/reads';
 
 export interface PredictOptions {
   batchSize?: number;
@@ -14,34 +15,48 @@ export interface PredictOptions {
 }
 
 /** Class scores for every item of a source, in source order ([size * numClasses], row-major). */
-export function predictScores(model: tf.LayersModel, source: BatchSource, o: PredictOptions | number = {}): { scores: Float32Array; numClasses: number } {
+// Scores are read one batch behind the device (engine/reads.ts).
+export async function predictScores(model: tf.LayersModel, source: BatchSource, o: PredictOptions | number = {}): Promise<{ scores: Float32Array; numClasses: number }> {
   const opts: PredictOptions = typeof o === 'number' ? { batchSize: o } : o;
   const inputShape = (model.inputs[0].shape.slice(1) as number[]);
   const views = ttaViews(opts.tta ?? 'none', inputShape);
   const out = new Float32Array(source.size * source.numClasses);
-  let offset = 0;
-  for (const b of source.batches({ batchSize: opts.batchSize ?? 64 })) {
-    const probs = predictWithViews(model, b.x, views, opts.activation ?? 'softmax');
-    out.set(probs.dataSync() as Float32Array, offset);
-    offset += b.labels.length * source.numClasses;
-    tf.dispose([probs, b.x, b.y]);
+  const reads = new ReadQueue<number>(1);
+  const put = (done: Read<number>[]) => { for (const r of done) out.set(r.values, r.meta); };
+  try {
+    let offset = 0;
+    for (const b of source.batches({ batchSize: opts.batchSize ?? 64 })) {
+      const probs = predictWithViews(model, b.x, views, opts.activation ?? 'softmax');
+      tf.dispose([b.x, b.y]);
+      put(await reads.push(probs, offset));
+      offset += b.labels.length * source.numClasses;
+    }
+    put(await reads.drain());
+  } finally {
+    reads.dispose();
   }
   return { scores: out, numClasses: source.numClasses };
 }
 
 /** Loss (the unweighted loss of the training family) and accuracy of the model on a source. */
-export function evaluateLoss(model: tf.LayersModel, source: BatchSource, batchSize = 64, loss: LossName = 'cross-entropy'): { loss: number; accuracy: number } {
+// Summed on the device over all batches and read once (engine/reads.ts).
+export async function evaluateLoss(model: tf.LayersModel, source: BatchSource, batchSize = 64, loss: LossName = 'cross-entropy'): Promise<{ loss: number; accuracy: number }> {
   const lossFn = evaluationLoss(loss);
-  let lossSum = 0, correct = 0;
-  for (const b of source.batches({ batchSize })) {
-    const [l, pred] = tf.tidy(() => {
-      const logits = model.predict(b.x) as tf.Tensor2D;
-      return [lossFn(b.y, logits).mul(b.labels.length), logits.argMax(-1)];
-    });
-    lossSum += l.dataSync()[0];
-    const p = pred.dataSync();
-    for (let i = 0; i < p.length; i++) if (p[i] === b.labels[i]) correct++;
-    tf.dispose([l, pred, b.x, b.y]);
+  let total: tf.Tensor = tf.zeros([2]);
+  try {
+    for (const b of source.batches({ batchSize })) {
+      const next = tf.tidy(() => {
+        const logits = model.predict(b.x) as tf.Tensor2D;
+        const labels = tf.tensor1d(b.labels, 'int32');
+        const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32'));
+        return tf.add(total, tf.stack([tf.mul(lossFn(b.y, logits), b.labels.length), hits]));
+      });
+      tf.dispose([total, b.x, b.y]);
+      total = next;
+    }
+    const [lossSum, correct] = await total.data();
+    return { loss: lossSum / source.size, accuracy: correct / source.size };
+  } finally {
+    total.dispose();
   }
-  return { loss: lossSum / source.size, accuracy: correct / source.size };
 }

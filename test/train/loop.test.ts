@@ -47,7 +47,7 @@ test('learns the toy task; every epoch row carries train/val loss and accuracy a
   const best = result.history.find((h) => h.epoch === result.bestEpoch)!;
   assert.ok(best['val/accuracy'] >= 0.9, `val accuracy ${best['val/accuracy']}`);
   // The model holds the best epoch's weights.
-  assert.equal(evaluateLoss(m, val).accuracy, best['val/accuracy']);
+  assert.equal((await evaluateLoss(m, val)).accuracy, best['val/accuracy']);
   m.dispose();
 });
 
@@ -84,7 +84,7 @@ test('early stopping stops after `patience` epochs without improvement and resto
   assert.equal(result.stoppedEpoch, 3);
   assert.equal(result.history.length, 3);
   assert.equal(result.bestEpoch, 1);
-  assert.ok(Math.abs(evaluateLoss(m, val).loss - result.history[0]['val/loss']) < 1e-5, 'weights of epoch 1 restored');
+  assert.ok(Math.abs((await evaluateLoss(m, val)).loss - result.history[0]['val/loss']) < 1e-5, 'weights of epoch 1 restored');
   m.dispose();
 });
 
@@ -132,7 +132,7 @@ test('the best checkpoint on disk reloads to the returned model', async () => {
   assert.equal(result.checkpoint, path.join(dir, 'model.json'));
   const { model: loaded, meta } = await loadCheckpoint(dir);
   assert.equal(meta.epoch, result.bestEpoch);
-  assert.deepEqual(predictScores(loaded, val).scores, predictScores(m, val).scores);
+  assert.deepEqual((await predictScores(loaded, val)).scores, (await predictScores(m, val)).scores);
   loaded.dispose(); m.dispose();
   fs.rmSync(dir, { recursive: true, force: true });
 });
