@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       };
     }
     try {
-      return createBackbone(name, { inputShape: [64, 64, 1], classes: 6, seed: 1 });
+      return createBackbone(name, { inputShape: [64, 64, 1], classes: 6, width: name === 'resnet18' ? 0.25 : undefined, seed: 1 });
     } finally {
       LayerBuilder.prototype.bn = original;
     }

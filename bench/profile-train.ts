@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const threads = Number(process.argv[3] ?? 1);
   const batch = Number(process.argv[4] ?? 32);
   const info = await initEngine({ backend: 'wasm', threads, log: null });
-  const model = createBackbone(name === 'tiny' ? 'small-cnn' : name, { inputShape: [64, 64, 1], classes: 6, seed: 1 });
+  const model = createBackbone(name === 'tiny' ? 'small-cnn' : name, { inputShape: [64, 64, 1], classes: 6, width: name === 'tiny' ? 1 : 0.25, seed: 1 });
   const x = tf.randomNormal([batch, 64, 64, 1], 0, 1, 'float32', 1);
   const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 6), 'int32'), 6) as tf.Tensor2D;
   const loss = makeLoss({ kind: 'cross-entropy' }, 6);

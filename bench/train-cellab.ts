@@ -1,5 +1,7 @@
-// cellab side of bench/train.bench.ts: the registered backbones (small-cnn at
-// width 1 = the tiny CNN, resnet18 at its default width) on wasm, trained with
+// cellab side of bench/train.bench.ts and bench/published.bench.ts: the
+// registered backbones (small-cnn at width 1 = the tiny CNN, resnet18 at width
+// 0.25, gray input; the published resnet18 / convnext-tiny at width 1 on RGB
+// input as `resnet18_w1` / `convnext_tiny`) on wasm, trained with
 // the real training loop (`fit`: batches from an in-memory source, Adam).
 // Same line protocol as bench/train_torch.py:
 //   stdin  {"net": "tiny"|"resnet18", "mode": "train"|"forward"|"features", "steps": n, "warmup": k}
@@ -18,7 +20,12 @@ const THREADS = Number(process.argv[2] ?? 1);
 const BATCH = Number(process.argv[3] ?? 32);
 const SIZE = Number(process.argv[4] ?? 64);
 const CLASSES = 6;
-const BACKBONE: Record<string, string> = { tiny: 'small-cnn', resnet18: 'resnet18' };
+const BACKBONE: Record<string, { name: string; width: number; channels: number }> = {
+  tiny: { name: 'small-cnn', width: 1, channels: 1 },
+  resnet18: { name: 'resnet18', width: 0.25, channels: 1 },
+  resnet18_w1: { name: 'resnet18', width: 1, channels: 3 },
+  convnext_tiny: { name: 'convnext-tiny', width: 1, channels: 3 },
+};
 
 interface Net { model: tf.LayersModel; features: tf.LayersModel; x: tf.Tensor4D }
 const nets = new Map<string, Net>();
@@ -26,9 +33,11 @@ const nets = new Map<string, Net>();
 function net(name: string): Net {
   let n = nets.get(name);
   if (!n) {
-    const model = createBackbone(BACKBONE[name], { inputShape: [SIZE, SIZE, 1], classes: CLASSES, seed: 1 });
+    const spec = BACKBONE[name];
+    if (!spec) throw new Error(`unknown net '${name}': ${Object.keys(BACKBONE).join(', ')}`);
+    const model = createBackbone(spec.name, { inputShape: [SIZE, SIZE, spec.channels], classes: CLASSES, width: spec.width, seed: 1 });
     const features = tf.model({ inputs: model.inputs, outputs: model.getLayer('features').output });
-    n = { model, features, x: tf.randomNormal([BATCH, SIZE, SIZE, 1], 0, 1, 'float32', 2) as tf.Tensor4D };
+    n = { model, features, x: tf.randomNormal([BATCH, SIZE, SIZE, spec.channels], 0, 1, 'float32', 2) as tf.Tensor4D };
     nets.set(name, n);
   }
   return n;
@@ -45,11 +54,12 @@ function trainConfig(): TrainConfig {
 async function train(name: string, steps: number): Promise<number> {
   const { model } = net(name);
   const count = steps * BATCH;
-  const per = SIZE * SIZE;
+  const channels = BACKBONE[name].channels;
+  const per = SIZE * SIZE * channels;
   const data = new Float32Array(count * per);
   for (let i = 0; i < data.length; i++) data[i] = Math.random();
   const labels = Int32Array.from({ length: count }, (_, i) => i % CLASSES);
-  const source = new InMemoryBatchSource(data, [SIZE, SIZE, 1], labels, Array.from(labels, String), CLASSES);
+  const source = new InMemoryBatchSource(data, [SIZE, SIZE, channels], labels, Array.from(labels, String), CLASSES);
   const cfg = trainConfig();
   const t0 = performance.now();
   await fit(model, source, undefined, cfg);

@@ -1,7 +1,7 @@
 // Training, forward and feature-extraction throughput of cellab on wasm vs
 // PyTorch (Debian's python3-torch, /usr/bin/python3) on the same networks
 // and thread count: the tiny CNN (conv16-pool-conv32-pool-conv64-GAP-dense6,
-// cellab's small-cnn) and resnet18 (cellab's default width 0.25, torchvision
+// cellab's small-cnn) and resnet18 (width 0.25, torchvision
 // layout), 64x64x1 inputs, batch 32, Adam.
 //
 // One long-lived worker per side and thread count (bench/train-cellab.ts,

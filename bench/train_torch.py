@@ -90,7 +90,29 @@ class ResNet18(nn.Module):
         return self.fc(self.features(x))
 
 
-NETS = {'tiny': Tiny, 'resnet18': ResNet18}
+class Published(nn.Module):
+    """A torchvision net at width 1 on RGB input (bench/published.bench.ts)."""
+
+    def __init__(self, name):
+        super().__init__()
+        import torchvision
+        self.net = getattr(torchvision.models, name)(weights=None, num_classes=CLASSES)
+        self.head = self.net.fc if name.startswith('resnet') else self.net.classifier[2]
+
+    def features(self, x):
+        h = self.head
+        out = {}
+        hook = h.register_forward_hook(lambda m, i, o: out.setdefault('f', i[0]))
+        self.net(x)
+        hook.remove()
+        return out['f']
+
+    def forward(self, x):
+        return self.net(x)
+
+
+NETS = {'tiny': Tiny, 'resnet18': ResNet18, 'resnet18_w1': lambda: Published('resnet18'), 'convnext_tiny': lambda: Published('convnext_tiny')}
+CHANNELS = {'resnet18_w1': 3, 'convnext_tiny': 3}   # the published nets take RGB (bench/published.bench.ts)
 
 
 # ---------------------------------------------------------------- throughput
@@ -106,7 +128,7 @@ def throughput_main(argv):
     def setup(net):
         if net not in state:
             model = NETS[net]()
-            x = torch.randn(batch, 1, size, size)
+            x = torch.randn(batch, CHANNELS.get(net, 1), size, size)
             y = torch.randint(0, CLASSES, (batch,))
             state[net] = (model, torch.optim.Adam(model.parameters(), lr=1e-3), x, y)
         return state[net]

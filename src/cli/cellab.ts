@@ -6,6 +6,7 @@ import { pushCommand } from './push';
 import { kernelCommand } from './kernel';
 import { backendCommand } from './backend';
 import { backbonesCommand } from './backbones';
+import { weightsCommand } from './weights';
 
 export async function main(argv: string[]): Promise<number> {
   process.exitCode = 0;
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(kernelCommand)
     .command(backendCommand)
     .command(backbonesCommand)
+    .command(weightsCommand)
     .demandCommand(1, 'Name a command (see --help).')
     .recommendCommands()
     .strict()

@@ -9,6 +9,8 @@ import YAML from 'yaml';
 import { ConfigError, didYouMean, validate, type SchemaNode } from '../engine/schema';
 import { experimentSchema, knownKeys, schemaAt, type ExperimentConfig } from './schema';
 import { DATASET_RUNTIME_KEYS } from '../data/schema';
+import { resolveModelConfig } from '../models/resolve';
+import { isPublishedRef, parsePretrainedSpec } from '../models/import/spec';
 import { parseSearch, SWEEP_RESERVED } from './search-space';
 import { isUri, resolveDatasetInputPaths } from '../data/paths';
 
@@ -137,10 +139,57 @@ function checkOverrideKey(key: string): string | undefined {
 /** Make --set path values absolute against the current directory. */
 function resolveSetPaths(key: string, value: unknown, cwd: string): unknown {
   const node = schemaAt(experimentSchema, key);
-  if (node?.type === 'path' && typeof value === 'string' && !isUri(value)) return path.resolve(cwd, value);
+  if (node?.type === 'path' && typeof value === 'string') return resolvePathValue(value, cwd);
   return value;
 }
 
+/** A path value: URIs stay; `torchvision:resnet18=PATH` resolves its PATH; plain paths resolve against `base`. */
+function resolvePathValue(p: string, base: string): string {
+  const weights = /^((?:torchvision|timm):[^=]+)=(.+)$/.exec(p);
+  if (weights) return `${weights[1]}=${path.resolve(base, weights[2])}`;
+  return isUri(p) ? p : path.resolve(base, p);
+}
+
+/**
+ * Published weights named without a path (`torchvision:resnet18`) must be in
+ * the weights cache before anything runs: one error listing what to fetch.
+ */
+function checkPublishedWeights(config: ExperimentConfig, issues: string[], env: NodeJS.ProcessEnv): void {
+  const refs: { value: string; backbone: string; where: string }[] = [];
+  const add = (m: Partial<ExperimentConfig['model']> | undefined, where: string) => {
+    const value = m?.pretrained ?? config.model.pretrained;
+    if (typeof value === 'string' && isPublishedRef(value)) refs.push({ value, backbone: m?.backbone ?? config.model.backbone, where });
+  };
+  add(config.model, 'model.pretrained');
+  for (const [key, values] of Object.entries(config.sweep ?? {})) {
+    if (!Array.isArray(values)) continue;   // search settings (method, trials, ...)
+    if (key === 'model') values.forEach((v, i) => add(v as Partial<ExperimentConfig['model']>, `sweep.model[${i}].pretrained`));
+    if (key === 'model.pretrained') values.forEach((v, i) => add({ pretrained: v as string }, `sweep.model.pretrained[${i}]`));
+  }
+  for (const r of refs) {
+    try {
+      parsePretrainedSpec(r.value, r.backbone, env);
+    } catch (err) {
+      issues.push(`${r.where}: ${(err as Error).message.replace(/^model\.pretrained: /, '')}`);
+    }
+  }
+}
+
+/**
+ * The model's width written into the config (its backbone's default when
+ * absent: the run's params and config hash then name the net trained). When
+ * the backbone is swept, each trial is resolved on expansion instead.
+ */
+export function resolveModel(config: ExperimentConfig, issues: string[] = []): ExperimentConfig {
+  const swept = Object.keys(config.sweep ?? {}).some((k) => k === 'model' || k === 'model.backbone');
+  if (swept) return config;
+  try {
+    config.model = resolveModelConfig(config.model);
+  } catch (err) {
+    issues.push(`model.backbone: ${(err as Error).message}`);
+  }
+  return config;
+}
 
 export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; baseDir: string }): ResolvedExperiment {
   const env = o.env ?? process.env;
@@ -167,12 +216,14 @@ export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; ba
   // Inputs that live with the images (manifest, mask.dir) resolve against dataset.root first.
   if ('dataset' in merged) merged.dataset = resolveDatasetInputPaths(merged.dataset, o.baseDir, issues);
   const config = validate(experimentSchema, merged, '', issues, {
-    resolvePath: (p) => (isUri(p) ? p : path.resolve(o.baseDir, p)),
+    resolvePath: (p) => resolvePathValue(p, o.baseDir),
   }) as ExperimentConfig;
   if (!config.name) {
     config.name = o.file ? path.basename(o.file).replace(/\.(ya?ml)$/i, '') : 'experiment';
   }
   checkSweepKeys(config, issues);
+  if (!issues.length) resolveModel(config, issues);
+  if (!issues.length) checkPublishedWeights(config, issues, env);
   if (issues.length) throw new ConfigError(issues, source);
   return { config, file: o.file, baseDir: o.baseDir, profile, overrides };
 }

@@ -246,9 +246,21 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       run.setTag('cellab.pretrained_run', r.runId);
       modelConfig = { ...modelConfig, pretrained: r.dir };
     }
-    const built = buildModel(modelConfig, { inputShape: train.shape, classes: classes.length, seed: config.train.seed, log });
+    const built = buildModel(modelConfig, { inputShape: train.shape, classes: classes.length, seed: config.train.seed, dataNormalized: !!train.options.normalize, log });
     const net = model = built.model;
+    // The architecture in the record: its parameter count (PyTorch's convention: no batch-norm statistics).
+    run.logParam('model.params', built.params);
+    run.logMetric('model/params', built.params, 0);
     if (built.pretrained) await run.logArtifact('model/pretrained.json', JSON.stringify(built.pretrained, null, 1));
+    if (built.imported) {
+      const { report, input } = built.imported;
+      await run.logArtifact('model/pretrained.json', JSON.stringify(built.imported, null, 1));
+      run.logParams({ 'model.input_normalization': input.normalization === 'dataset.normalize' ? 'dataset.normalize'
+        : `mean=${input.normalization.mean.map((v) => +v.toFixed(4)).join(',')} std=${input.normalization.std.map((v) => +v.toFixed(4)).join(',')}`, 'model.input_stem': input.stem });
+      run.logMetrics({ 'model/pretrained_loaded': report.loaded.length + report.adapted.length, 'model/pretrained_missing': report.missing.length,
+        'model/pretrained_unexpected': report.unexpected.length }, 0);
+      if (built.imported.id) run.setTag('cellab.pretrained', built.imported.id);
+    }
     if (built.freeze) run.logMetrics({ 'model/frozen_params': built.freeze.frozenParams, 'model/trainable_params': built.freeze.trainableParams }, 0);
     if (data.bags) {
       // Patient-level study: its own training and per-bag evaluation (bag-trial.ts).

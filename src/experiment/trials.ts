@@ -4,6 +4,7 @@
 // first `startup` drawn at random, the rest chosen at launch), times the folds
 // of `dataset.split`. Each trial is a complete config with a stable hash.
 import { applyOverride, configHash } from './config';
+import { resolveModelConfig } from '../models/resolve';
 import type { ExperimentConfig } from './schema';
 import type { SplitConfig } from '../data/schema';
 import { Random, seedFrom } from '../engine/random';
@@ -47,6 +48,8 @@ function knownPoints(config: ExperimentConfig, spec: SearchSpec): Record<string,
 export function trialConfig(config: ExperimentConfig, params: Record<string, unknown>): ExperimentConfig {
   const base = structuredClone({ ...config, sweep: {} }) as ExperimentConfig;
   for (const [k, v] of Object.entries(params)) applyOverride(base as unknown as Record<string, unknown>, k, structuredClone(v));
+  // The trial's backbone width in its config (and hash), as for a single run.
+  base.model = resolveModelConfig(base.model);
   return base;
 }
 
@@ -93,7 +96,10 @@ export function shardTrials(trials: Trial[], shard: { index: number; count: numb
 
 /** Short label of a trial for run names and tables: `lr=0.01 backbone=resnet18 fold=2`. */
 export function trialLabel(t: Pick<Trial, 'params' | 'fold' | 'index'>): string {
-  const parts = Object.entries(t.params).map(([k, v]) => `${k.split('.').pop()}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  // A swept mapping (`model: [{backbone: resnet18, width: 0.25}, ...]`) reads as its keys: `backbone=resnet18 width=0.25`.
+  const parts = Object.entries(t.params).flatMap(([k, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v)
+    ? Object.entries(v as Record<string, unknown>).map(([k2, v2]) => `${k2}=${typeof v2 === 'object' ? JSON.stringify(v2) : String(v2)}`)
+    : [`${k.split('.').pop()}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`]));
   if (t.fold !== undefined) parts.push(`fold=${t.fold}`);
   return parts.length ? parts.join(' ') : `trial ${t.index}`;
 }

@@ -35,12 +35,22 @@ export function backboneStages(model: tf.LayersModel): string[] {
   return seen;
 }
 
+const PRESETS = new Map<string, Record<Exclude<FreezePreset, 'none'>, string[]>>();
+
+/** Stages of a backbone's presets where a study defines them (GoogLeNet's three depths); keyed by the model's name. */
+export function registerFreezePresets(modelName: string, presets: Record<Exclude<FreezePreset, 'none'>, string[]>): void {
+  PRESETS.set(modelName, presets);
+}
+
 /**
  * Stages a preset freezes, over the K body stages after the stem:
- * soft = stem + the first ~quarter, medium = + the first half, hard = all but the last.
+ * soft = stem + the first ~quarter, medium = + the first half, hard = all but the last
+ * (unless the backbone registered its own presets: `modelName`).
  */
-export function presetStages(stages: string[], preset: FreezePreset): string[] {
+export function presetStages(stages: string[], preset: FreezePreset, modelName?: string): string[] {
   if (preset === 'none') return [];
+  const own = modelName !== undefined ? PRESETS.get(modelName) : undefined;
+  if (own) return own[preset].filter((s) => stages.includes(s));
   const body = stages.filter((s) => s !== 'stem');
   const k = body.length;
   const soft = Math.max(1, Math.round(k / 4));
@@ -78,7 +88,7 @@ export function layersToFreeze(model: tf.LayersModel, spec: FreezeSpec): { layer
   const all = layersOf(model);
   if (typeof spec === 'string') {
     if (!['none', 'soft', 'medium', 'hard'].includes(spec)) throw new Error(`model.freeze: unknown preset '${spec}'. Use none, soft, medium, hard, {layers: N} or {stages: [...]}`);
-    const stages = presetStages(backboneStages(model), spec);
+    const stages = presetStages(backboneStages(model), spec, model.name);
     return { layers: all.filter((l) => stages.includes(layerStage(l.name) ?? '')).map((l) => l.name), stages };
   }
   if ('layers' in spec) {

@@ -1,18 +1,11 @@
 // Public API of src/models. Importing it registers every built-in backbone.
-import './small-cnn';
-import './resnet';
-import './mobilenetv2';
-import './efficientnet';
-import './convnext';
-import './coatnet';
-import './inception';
-import './vit';
-export { registerBackbone, createBackbone, listBackbones, backboneInfo, resolveBackboneName, countParams } from './registry';
-export type { BackboneOptions, BackboneInfo, BackboneFactory, ResolvedBackboneOptions } from './registry';
+import './backbones';
+export { registerBackbone, createBackbone, listBackbones, backboneInfo, resolveBackboneName, countParams, parameterCount } from './registry';
+export type { BackboneOptions, BackboneInfo, BackboneFactory, ResolvedBackboneOptions, InputAdapterOptions } from './registry';
 export { LayerBuilder, poolFeatures } from './builder';
 export * as layers from './layers/index';
 export { buildModel } from './build-model';
-export type { BuiltModel } from './build-model';
+export type { BuiltModel, BuildOptions, ImportedWeights } from './build-model';
 export { freezeLayers, unfreezeAll, backboneStages, layerStage, presetStages, layersToFreeze } from './freeze';
 export type { FreezeSpec, FreezePreset, FreezeReport } from './freeze';
 export { saveCheckpoint, loadCheckpoint, checkpointFile } from './checkpoint';
@@ -28,3 +21,12 @@ export { registerAggregation, listAggregations, createAggregator } from './aggre
 export type { Aggregator, AggregatorFactory, AggregatorOptions, Aggregated } from './aggregation';
 export { MilModel } from './mil';
 export type { MilOptions, MilInput, MilOutput, MilExperts } from './mil';
+export { resolveModelConfig } from './resolve';
+export { loadStateDict, loadWeightsFile, summariseLoad, sourcePaths, registerParamRule, layouts } from './import/loader';
+export type { LoadReport, LoadOptions as WeightsLoadOptions, ParamRule, ParamSource } from './import/loader';
+export { readSourceFile } from './import/read';
+export { readNpy } from './import/npy';
+export { listPublished, findPublished, publishedWeights, registerPublished, IMAGENET } from './import/published';
+export type { PublishedWeights } from './import/published';
+export { weightsDir } from './import/cache';
+export { parsePretrainedSpec } from './import/spec';

@@ -17,9 +17,20 @@ export interface BackboneOptions {
   dropout?: number;
   /** Fixes weight initialisation (and the dropout masks). */
   seed?: number;
+  /** Normalisation and gray -> RGB repetition inside the model, before the stem (pretrained weights). */
+  inputAdapter?: InputAdapterOptions | null;
+  /** Zeros instead of random initial weights: a net built only to be counted or loaded (fast for big nets). */
+  zeroInit?: boolean;
 }
 
-export type ResolvedBackboneOptions = Required<BackboneOptions>;
+export interface InputAdapterOptions {
+  mean?: number[];
+  std?: number[];
+  /** Repeat a 1-channel input this many times (3: a gray image into an RGB stem). */
+  repeat?: number;
+}
+
+export type ResolvedBackboneOptions = Required<Omit<BackboneOptions, 'inputAdapter' | 'zeroInit'>> & { inputAdapter: InputAdapterOptions | null; zeroInit?: boolean };
 
 export interface BackboneInfo {
   name: string;
@@ -28,6 +39,8 @@ export interface BackboneInfo {
   defaultWidth: number;
   /** Other names that resolve to this backbone. */
   aliases: string[];
+  /** Smallest input height/width the architecture takes (Inception v3: 75). */
+  minInputSize: number;
 }
 
 export type BackboneFactory = (o: ResolvedBackboneOptions) => tf.LayersModel;
@@ -38,9 +51,9 @@ const registry = new Map<string, Entry>();
 const aliases = new Map<string, string>();
 
 export function registerBackbone(name: string, factory: BackboneFactory,
-  info: { description: string; defaultWidth?: number; aliases?: string[] }): void {
+  info: { description: string; defaultWidth?: number; aliases?: string[]; minInputSize?: number }): void {
   if (registry.has(name) || aliases.has(name)) throw new Error(`backbone '${name}' is already registered`);
-  const entry: Entry = { name, description: info.description, defaultWidth: info.defaultWidth ?? 1, aliases: info.aliases ?? [], factory };
+  const entry: Entry = { name, description: info.description, defaultWidth: info.defaultWidth ?? 1, aliases: info.aliases ?? [], minInputSize: info.minInputSize ?? 1, factory };
   registry.set(name, entry);
   for (const a of entry.aliases) {
     if (registry.has(a) || aliases.has(a)) throw new Error(`backbone alias '${a}' (of '${name}') is already registered`);
@@ -74,9 +87,14 @@ export function createBackbone(name: string, o: BackboneOptions): tf.LayersModel
     width: o.width ?? entry.defaultWidth,
     dropout: o.dropout ?? 0,
     seed: o.seed ?? 0,
+    inputAdapter: o.inputAdapter ?? null,
+    zeroInit: o.zeroInit ?? false,
   };
   if (!(resolved.width > 0)) throw new Error(`backbone '${entry.name}': width must be > 0, got ${resolved.width}`);
   if (!(resolved.classes >= 1)) throw new Error(`backbone '${entry.name}': classes must be >= 1, got ${resolved.classes}`);
+  if (Math.min(o.inputShape[0], o.inputShape[1]) < entry.minInputSize) {
+    throw new Error(`backbone '${entry.name}' needs inputs of at least ${entry.minInputSize}x${entry.minInputSize} px, got ${o.inputShape[0]}x${o.inputShape[1]}: set dataset.image.size >= ${entry.minInputSize}`);
+  }
   try {
     return entry.factory(resolved);
   } catch (err) {
@@ -87,4 +105,11 @@ export function createBackbone(name: string, o: BackboneOptions): tf.LayersModel
 /** Number of weights (trainable and not, e.g. batch-norm statistics), as Keras' count_params. */
 export function countParams(model: tf.LayersModel): number {
   return model.weights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+}
+
+const BUFFERS = /\/(moving_mean|moving_variance|num_batches_tracked)(_\d+)?$/;
+
+/** Learned parameters only, as PyTorch counts them (sum of p.numel() over parameters(): no batch-norm statistics). */
+export function parameterCount(model: tf.LayersModel): number {
+  return model.weights.filter((w) => !BUFFERS.test(w.originalName)).reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
 }

@@ -4,11 +4,17 @@ import type { FreezeSpec } from './freeze';
 
 export interface ModelConfig {
   backbone: string;
-  /** Channel width multiplier; absent: the backbone's default (`cellab backbones`). */
+  /** Channel width multiplier; absent: the backbone's default (`cellab backbones`), written into the resolved config before a run. */
   width?: number;
   dropout: number;
-  /** Checkpoint folder, model.json, weights manifest, or an earlier run's (artifacts) folder. */
+  /**
+   * Published weights (`torchvision:resnet18`, from the weights cache; `torchvision:resnet18=PATH`,
+   * `timm:convnext_atto=PATH`; a bare .pth/.safetensors file for `backbone`), a checkpoint folder,
+   * model.json, weights manifest, or an earlier run's (artifacts) folder / `experiment:NAME`.
+   */
   pretrained?: string | null;
+  /** A gray image into an RGB stem: repeat it 3 times (default) or sum the stem's filters into one channel. */
+  stem: 'repeat' | 'sum';
   /** What to freeze: none | soft | medium | hard | {layers: N} | {stages: [stem, stage1]}. */
   freeze: FreezeSpec;
   /** Make every layer trainable after this many epochs (null: never). */
@@ -45,7 +51,8 @@ export const modelSchema: SchemaNode = {
     backbone: { type: 'string', default: 'small-cnn', description: 'a registered backbone (`cellab backbones`)' },
     width: { type: 'number', min: 0.01, nullable: true, description: "channel width multiplier; default: the backbone's own" },
     dropout: { type: 'number', min: 0, max: 0.95, default: 0 },
-    pretrained: { type: 'path', nullable: true, description: "checkpoint folder, model.json, weights manifest, or an earlier run's folder/artifacts folder in a local MLflow store" },
+    pretrained: { type: 'path', nullable: true, description: "torchvision:NAME[=PATH] | timm:NAME[=PATH] | a .pth/.safetensors file | checkpoint folder, model.json, weights manifest, an earlier run's folder, experiment:NAME" },
+    stem: { type: 'string', enum: ['repeat', 'sum'], default: 'repeat', description: 'gray images into a pretrained RGB stem: repeat the channel, or sum the stem filters' },
     freeze: {
       type: 'oneOf', default: 'none',
       description: 'none | soft | medium | hard | {layers: N} | {stages: [...]}',

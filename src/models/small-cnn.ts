@@ -16,7 +16,7 @@ export function smallCnn(o: ResolvedBackboneOptions): tf.LayersModel {
       kernelInitializer: b.glorot(`${stage}_conv`) }).apply(x) as T;
     if (i < 2) x = tf.layers.maxPooling2d({ name: `${stage}_pool`, poolSize: 2 }).apply(x) as T;
   });
-  return tf.model({ inputs: input, outputs: b.classifier(poolFeatures(x)), name: 'small-cnn' });
+  return b.model(b.classifier(poolFeatures(x)), 'small-cnn');
 }
 
 registerBackbone('small-cnn', smallCnn, {

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BatchSource } from '../data/batches';
 import { Random, seedFrom } from '../engine/random';
 import { ReadQueue, type Read } from '../engine/reads';
-import { unfreezeAll } from '../models/freeze';
+import { unfreezeAll, layerStage } from '../models/freeze';
 import { saveCheckpoint, type CheckpointMeta } from '../models/checkpoint';
 import type { TrainConfig } from './schema';
 import type { EpochRow } from './history';
@@ -89,6 +89,16 @@ function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
+/**
+ * The trainable variables in two groups: the backbone (layers of the stem and
+ * the stages, named `stem_...`/`stageN_...`) and the head (everything after).
+ */
+export function backboneAndHead(model: tf.LayersModel): { backbone: tf.Variable[]; head: tf.Variable[] } {
+  const backbone: tf.Variable[] = [], head: tf.Variable[] = [];
+  for (const w of model.trainableWeights) (layerStage(w.originalName.split('/')[0]) ? backbone : head).push(w.read() as tf.Variable);
+  return { backbone, head };
+}
+
 export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchSource | undefined,
   cfg: TrainConfig, cb: TrainCallbacks = {}, options: FitOptions = {}): Promise<TrainResult> {
   const hasVal = !!val && val.size > 0;
@@ -113,7 +123,9 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
   const t0 = Date.now();
   let seen = 0, step = 0;
   let best: EpochRow | undefined;
-  let bestWeights: tf.Tensor[] | undefined;
+  // Kept per variable: model.getWeights() orders trainable weights first, and
+  // unfreezing (model.unfreezeAfter) between saving and restoring reorders them.
+  let bestWeights: [tf.LayerVariable, tf.Tensor][] | undefined;
   let checkpoint: string | undefined;
   let stoppedEpoch: number | undefined;
   let stopReason: string | undefined;
@@ -130,6 +142,8 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       }
       const vars = trainableVariables(model);
       if (vars.length === 0) throw new Error('every layer is frozen: nothing to train (check model.freeze, or use model.head: linear)');
+      const scale = cfg.backboneLrScale ?? 1;
+      const groups = scale !== 1 ? backboneAndHead(model) : undefined;
       let lossSum = 0, correct = 0, count = 0, batch = 0, lr = cfg.lr;
       const perBatch: { loss: number; prior: number; n: number }[] = [];
       const epochStart = Date.now();
@@ -172,7 +186,12 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
             return loss;
           }, vars);
           const clipped = clipGradients(grads, { norm: cfg.clipGradNorm, value: cfg.clipGradValue });
-          optimizer.step(vars, clipped, lr);
+          if (groups) {
+            optimizer.step(groups.head, clipped, lr);
+            if (scale > 0) optimizer.step(groups.backbone, clipped, lr * scale);
+          } else {
+            optimizer.step(vars, clipped, lr);
+          }
           if (clipped !== grads) tf.dispose(Object.values(clipped));
           tf.dispose([value, labels, b.x, b.y, ...Object.values(grads)]);
           if (!take(await reads.push(stats!, { batch, n, lr }))) break;
@@ -196,8 +215,8 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       if (improved && Number.isFinite(row['train/loss'])) {
         best = row;
         if (selection !== 'last') {
-          tf.dispose(bestWeights ?? []);
-          bestWeights = model.getWeights().map((w) => w.clone());
+          tf.dispose((bestWeights ?? []).map(([, t]) => t));
+          bestWeights = model.weights.map((w) => [w, w.read().clone()]);
         }
         if (options.checkpointDir && selection !== 'last') {
           checkpoint = await saveCheckpoint(model, options.checkpointDir, { ...options.checkpointMeta, epoch });
@@ -226,7 +245,7 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
     }
     let bestEpoch = history.length;
     if (outcome === 'completed' && bestWeights && best) {
-      model.setWeights(bestWeights);
+      for (const [w, t] of bestWeights) w.write(t);
       bestEpoch = best.epoch;
     }
     if (outcome === 'completed' && options.checkpointDir && selection === 'last') {
@@ -236,7 +255,7 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
     return { history, outcome, reason, bestEpoch, stoppedEpoch, stopReason, checkpoint: outcome === 'completed' ? checkpoint : undefined,
       imagesPerSecond: seen / Math.max(1e-3, seconds), seconds };
   } finally {
-    tf.dispose(bestWeights ?? []);
+    tf.dispose((bestWeights ?? []).map(([, t]) => t));
     prior.dispose();
     lossFn.dispose();
     optimizer.dispose();

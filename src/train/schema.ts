@@ -54,6 +54,11 @@ export interface TrainConfig {
   seed: number;
   /** Evaluate with the weights of the best epoch (highest val accuracy, ties: lower val loss). */
   restoreBest: boolean;
+  /**
+   * Discriminative learning rate: the backbone (stem and stages, what model.freeze acts on)
+   * trains at lr x this, the head (the layers after the last stage, the classifier) at lr.
+   */
+  backboneLrScale: number;
   optimizer: OptimizerName;
   /** null: 0.01 for adamw (PyTorch's default), 0 otherwise. Never applied to biases and norm weights (timm). */
   weightDecay?: number | null;
@@ -90,6 +95,7 @@ export const trainSchema: SchemaNode = {
     batchSize: { type: 'number', integer: true, min: 1, default: 32 },
     seed: { type: 'number', integer: true, default: 0 },
     restoreBest: { type: 'boolean', default: true },
+    backboneLrScale: { type: 'number', min: 0, default: 1, description: 'the backbone (stem + stages) trains at lr x this, the head at lr (fine-tuning pretrained nets: e.g. 0.1)' },
     optimizer: { type: 'string', enum: ['adam', 'adamw', 'sgd', 'rmsprop'], default: 'adam' },
     weightDecay: { type: 'number', min: 0, nullable: true, description: 'null: 0.01 for adamw, 0 otherwise' },
     momentum: { type: 'number', min: 0, max: 1, nullable: true, description: 'null: 0.9 for sgd, 0 for rmsprop' },

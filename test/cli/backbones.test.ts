@@ -25,13 +25,17 @@ test('--json lists at least 8 backbones with name, parameter count and descripti
     assert.ok(Number.isInteger(b.params) && b.params > 1000, `${b.name}: ${b.params} params`);
     assert.ok(b.description.length > 10 && !b.description.includes('\n'));
   }
-  assert.ok(json.backbones.some((b: { name: string }) => b.name === 'resnet18'));
+  // The published nets at their default width 1, counted as PyTorch counts them (224x224x3, 1000 classes).
+  const byName = Object.fromEntries(json.backbones.map((b: { name: string }) => [b.name, b]));
+  assert.deepEqual([byName.resnet18.params, byName.resnet18.width, byName.resnet18.weights], [11_689_512, 1, ['torchvision:resnet18']]);
+  assert.equal(byName.resnet50.params, 25_557_032);
+  assert.equal(byName['efficientnet-b0'].params, 5_288_548);
 });
 
 test('the table has one line per backbone; a larger width means more parameters', async () => {
   const text = runCli(['backbones']);
   assert.equal(text.trim().split('\n').length, backboneRows({ size: 64, channels: 1, classes: 6 }).length + 1);
-  assert.match(text, /^resnet18 +[\d,]+ +0\.25 +ResNet-18/m);
+  assert.match(text, /^resnet18 +11,689,512 +1 +ResNet-18 .*\[weights: torchvision:resnet18\]$/m);
   const small = backboneRows({ size: 64, channels: 1, classes: 6, width: 0.25 }).find((r) => r.name === 'resnet18')!;
   const big = backboneRows({ size: 64, channels: 1, classes: 6, width: 0.5 }).find((r) => r.name === 'resnet18')!;
   assert.ok(big.params > 3 * small.params);

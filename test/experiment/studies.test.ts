@@ -14,6 +14,7 @@ const trials = (n: string, profile?: string) => expandTrials(loadExperimentFile(
 test('hep2-patterns: one trial per backbone, masks and augmentation on, TTA', () => {
   const t = trials('hep2-patterns');
   assert.deepEqual(t.map((x) => x.config.model.backbone), ['convnext-atto', 'coatnet-0', 'resnet18']);
+  assert.deepEqual(t.map((x) => x.config.model.width), [0.5, 0.125, 0.25]);
   assert.equal(t[0].config.dataset.image.mask, true);
   assert.equal(t[0].config.train.schedule.kind, 'cosine');
   assert.ok(t[0].config.train.labelSmoothing > 0);
@@ -72,8 +73,10 @@ test('protein-localisation --profile search: tpe over backbone, log-LR, weight d
   assert.equal(spec.method, 'tpe');
   assert.equal(spec.prune && spec.prune.method, 'asha');
   assert.deepEqual(Object.fromEntries(spec.space.map((p) => [p.key, p.dist.kind])),
-    { 'model.backbone': 'choice', 'train.lr': 'loguniform', 'train.weightDecay': 'loguniform', 'train.labelSmoothing': 'uniform' });
+    { model: 'choice', 'train.lr': 'loguniform', 'train.weightDecay': 'loguniform', 'train.labelSmoothing': 'uniform' });
   const t = trials('protein-localisation', 'search');
   assert.equal(t.length, 16);
+  // Each backbone at its own small width (a {backbone, width} choice).
+  for (const x of t.filter((y) => !y.pending)) assert.deepEqual([x.config.model.backbone, x.config.model.width], x.config.model.backbone === 'resnet18' ? ['resnet18', 0.25] : ['small-cnn', 1]);
   assert.equal(t.filter((x) => !x.pending).length, spec.tpe.startup);
 });

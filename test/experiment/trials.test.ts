@@ -26,6 +26,7 @@ test('a mapping in a sweep list varies several keys of a section together', () =
   const t = expandTrials(c);
   assert.deepEqual(t.map((x) => [x.config.model.backbone, x.config.model.freeze, x.config.model.head]),
     [['resnet18', 'soft', 'dense'], ['resnet18', 'hard', 'dense'], ['resnet18', 'none', 'linear']]);
+  assert.deepEqual(t.map(trialLabel), ['freeze=soft', 'freeze=hard', 'head=linear']);
   assert.throws(() => base({ sweep: { model: [{ freez: 'soft' }] } }), /unknown key `sweep.model\[0\].freez`. Did you mean `freeze`\?/);
 });
 

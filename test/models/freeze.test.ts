@@ -68,3 +68,18 @@ test('a frozen batch norm runs in inference mode: a training-mode forward leaves
   x.dispose();
   m.dispose();
 });
+
+test('GoogLeNet\'s presets are the intensity study\'s three depths: stem / through inception 4e / all but the classifier', () => {
+  const m = createBackbone('googlenet', { inputShape: [32, 32, 3], classes: 2, width: 0.125, zeroInit: true });
+  try {
+    const depth = (p: 'soft' | 'medium' | 'hard') => freezeLayers(m, p);
+    assert.deepEqual(depth('soft').stages, ['stem']);
+    assert.deepEqual(depth('medium').stages, ['stem', 'stage1', 'stage2']);
+    assert.ok(depth('medium').frozen.includes('stage2_4e_b4_conv') && !depth('medium').frozen.includes('stage3_5a_b1_conv'));
+    const hard = depth('hard');
+    assert.deepEqual(hard.stages, ['stem', 'stage1', 'stage2', 'stage3']);
+    assert.deepEqual(m.trainableWeights.map((w) => w.originalName), ['logits/kernel', 'logits/bias']);
+  } finally {
+    m.dispose();
+  }
+});

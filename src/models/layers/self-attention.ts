@@ -10,8 +10,10 @@ import { seedFrom } from '../../engine/random';
 
 export interface SelfAttentionArgs extends LayerArgs {
   numHeads: number;
-  /** Output (and attention) width; default: the input width. */
+  /** Output width; default: the input width. */
   outDim?: number;
+  /** Width of queries, keys and values (split into the heads); default: the output width (timm's expand_first), or the input width for timm's `_rw` CoAtNet (expand in the output projection). */
+  attnDim?: number | null;
   /** Token grid [h, w] for a relative-position bias; omit for none. */
   grid?: [number, number] | null;
   seed: number;
@@ -35,6 +37,7 @@ export class SelfAttention extends tf.layers.Layer {
   static className = 'CellabSelfAttention';
   readonly numHeads: number;
   readonly outDim?: number;
+  readonly attnDim: number | null;
   readonly grid: [number, number] | null;
   readonly seed: number;
   private w: Record<string, tf.LayerVariable> = {};
@@ -44,27 +47,29 @@ export class SelfAttention extends tf.layers.Layer {
     super(args);
     this.numHeads = args.numHeads;
     this.outDim = args.outDim;
+    this.attnDim = args.attnDim ?? null;
     this.grid = args.grid ?? null;
     this.seed = args.seed;
   }
 
-  private dims(inputShape: tf.Shape): { n: number; din: number; dout: number } {
+  private dims(inputShape: tf.Shape): { n: number; din: number; datt: number; dout: number } {
     const [, n, din] = inputShape;
     if (n == null || din == null) throw new Error(`SelfAttention '${this.name}' needs a known token count and width, got [${inputShape.join(', ')}]`);
     const dout = this.outDim ?? din;
-    if (dout % this.numHeads !== 0) throw new Error(`SelfAttention '${this.name}': width ${dout} is not divisible by ${this.numHeads} heads`);
-    return { n, din, dout };
+    const datt = this.attnDim ?? dout;
+    if (datt % this.numHeads !== 0) throw new Error(`SelfAttention '${this.name}': width ${datt} is not divisible by ${this.numHeads} heads`);
+    return { n, din, datt, dout };
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = singleShape(inputShape);
-    const { n, din, dout } = this.dims(shape);
+    const { n, din, datt, dout } = this.dims(shape);
     const init = (part: string) => tf.initializers.glorotUniform({ seed: seedFrom(this.seed, part) });
     for (const p of ['query', 'key', 'value']) {
-      this.w[`${p}_kernel`] = this.addWeight(`${p}/kernel`, [din, dout], 'float32', init(p));
-      this.w[`${p}_bias`] = this.addWeight(`${p}/bias`, [dout], 'float32', tf.initializers.zeros());
+      this.w[`${p}_kernel`] = this.addWeight(`${p}/kernel`, [din, datt], 'float32', init(p));
+      this.w[`${p}_bias`] = this.addWeight(`${p}/bias`, [datt], 'float32', tf.initializers.zeros());
     }
-    this.w.out_kernel = this.addWeight('output/kernel', [dout, dout], 'float32', init('output'));
+    this.w.out_kernel = this.addWeight('output/kernel', [datt, dout], 'float32', init('output'));
     this.w.out_bias = this.addWeight('output/bias', [dout], 'float32', tf.initializers.zeros());
     if (this.grid) {
       const [h, w] = this.grid;
@@ -86,7 +91,8 @@ export class SelfAttention extends tf.layers.Layer {
     return tf.tidy(() => {
       const [b, n, din] = x.shape;
       const dout = this.outDim ?? din;
-      const h = this.numHeads, dk = dout / h;
+      const datt = this.attnDim ?? dout;
+      const h = this.numHeads, dk = datt / h;
       const flat = tf.reshape(x, [b * n, din]);
       const heads = (p: string) => {
         const y = tf.add(tf.matMul(flat, this.w[`${p}_kernel`].read() as tf.Tensor2D), this.w[`${p}_bias`].read());
@@ -99,7 +105,7 @@ export class SelfAttention extends tf.layers.Layer {
         logits = tf.add(logits, tf.transpose(tf.reshape(bias, [n, n, h]), [2, 0, 1]));
       }
       const att = tf.matMul(tf.softmax(logits), v);                                          // [B, H, N, dk]
-      const merged = tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [b * n, dout]);
+      const merged = tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [b * n, datt]);
       const out = tf.add(tf.matMul(merged, this.w.out_kernel.read() as tf.Tensor2D), this.w.out_bias.read());
       return tf.reshape(out, [b, n, dout]);
     });
@@ -112,7 +118,7 @@ export class SelfAttention extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), numHeads: this.numHeads, outDim: this.outDim ?? null, grid: this.grid, seed: this.seed };
+    return { ...super.getConfig(), numHeads: this.numHeads, outDim: this.outDim ?? null, attnDim: this.attnDim, grid: this.grid, seed: this.seed };
   }
 }
 tf.serialization.registerClass(SelfAttention);

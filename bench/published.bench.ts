@@ -1,0 +1,68 @@
+// The published nets at width 1 and their resolution: resnet18 and convnext-tiny
+// at 224x224x3, training (Adam, batch 16) and forward throughput of cellab on
+// wasm vs PyTorch (torchvision's own models, Debian's python3-torchvision) on
+// the same net and thread count. Workers as bench/train.bench.ts
+// (bench/train-cellab.ts and bench/train_torch.py, nets `resnet18_w1` and
+// `convnext_tiny`), warmed up, timed in alternation, best of ROUNDS kept.
+// Row: {bench: 'published', net, mode, threads, size, cellab_img_s, torch_img_s, ratio}.
+// Environment: BENCH_PUBLISHED_THREADS (default "1,<cores>"), BENCH_PUBLISHED_BATCH (16),
+// BENCH_PUBLISHED_SIZE (224), BENCH_PUBLISHED_ROUNDS (2), BENCH_PUBLISHED_STEPS (3 per timed block).
+import { spawn } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+
+type Row = Record<string, unknown>;
+interface Timing { img_s: number; seconds: number; steps: number; threads: number }
+
+function worker(name: string, cmd: string, args: string[]) {
+  const env = { ...process.env };
+  delete env.OMP_NUM_THREADS;
+  const proc = spawn(cmd, args, { cwd: path.join(__dirname, '..'), env });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  const lines = readline.createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  return {
+    async run(c: { net: string; mode: string; steps: number; warmup?: number }): Promise<Timing> {
+      proc.stdin.write(JSON.stringify(c) + '\n');
+      const next = await lines.next();
+      if (next.done) throw new Error(`${name} exited (code ${proc.exitCode}): ${stderr}`);
+      return JSON.parse(next.value) as Timing;
+    },
+    close: () => proc.stdin.end(),
+  };
+}
+
+export default async function publishedBench(): Promise<Row[]> {
+  const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+  const threads = [...new Set((process.env.BENCH_PUBLISHED_THREADS ?? `1,${cores}`).split(',').map(Number))];
+  const batch = process.env.BENCH_PUBLISHED_BATCH ?? '16';
+  const size = process.env.BENCH_PUBLISHED_SIZE ?? '224';
+  const rounds = Number(process.env.BENCH_PUBLISHED_ROUNDS ?? 2);
+  const steps = Number(process.env.BENCH_PUBLISHED_STEPS ?? 3);
+  process.stderr.write(`  load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cores} cores (figures are only meaningful on an idle machine)\n`);
+  const rows: Row[] = [];
+  for (const t of threads) {
+    const cellab = worker(`cellab (${t} thread(s))`, process.execPath, ['--import', 'tsx', 'bench/train-cellab.ts', String(t), batch, size]);
+    const torch = worker(`torch (${t} thread(s))`, '/usr/bin/python3', ['bench/train_torch.py', String(t), batch, size]);
+    try {
+      for (const net of ['resnet18_w1', 'convnext_tiny']) {
+        for (const mode of ['train', 'forward']) {
+          await cellab.run({ net, mode, steps: 1, warmup: 1 });
+          await torch.run({ net, mode, steps: 1, warmup: 1 });
+          const best = { cellab: 0, torch: 0 };
+          for (let r = 0; r < rounds; r++) {
+            best.cellab = Math.max(best.cellab, (await cellab.run({ net, mode, steps })).img_s);
+            best.torch = Math.max(best.torch, (await torch.run({ net, mode, steps })).img_s);
+          }
+          rows.push({ bench: 'published', net: net === 'resnet18_w1' ? 'resnet18' : 'convnext_tiny', mode, threads: t, size: Number(size),
+            cellab_img_s: +best.cellab.toFixed(2), torch_img_s: +best.torch.toFixed(2), ratio: +(best.cellab / best.torch).toFixed(3) });
+        }
+      }
+    } finally {
+      cellab.close();
+      torch.close();
+    }
+  }
+  return rows;
+}
