@@ -15,6 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { registerWebGpuKernels } from './webgpu-kernels';
 
 export const WEBGPU_PACKAGES = { dawn: 'webgpu', backend: '@tensorflow/tfjs-backend-webgpu' } as const;
 export const WEBGPU_INSTALL = '`npm install` (optional dependencies webgpu@0.6.2 and @tensorflow/tfjs-backend-webgpu@4.22.0)';
@@ -171,6 +172,7 @@ export async function startWebGpu(): Promise<void> {
     throw new Error(`the webgpu backend failed to start: ${(err as Error).message}`);
   }
   if (!ok) throw new Error('the webgpu backend failed to start (tf.setBackend returned false; Dawn\'s messages are above)');
+  registerWebGpuKernels();
   const b = tf.backend() as unknown as WebGpuBackendInternals;
   // tfjs would warn, then fail on the missing OffscreenCanvas; say what happened instead.
   const readSync = b.readSync.bind(b);

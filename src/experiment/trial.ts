@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initEngine, type EngineInfo } from '../engine/backend';
+import { initEngine, deviceTag, type EngineInfo } from '../engine/backend';
 import { loadDataset, type LoadedDataset } from '../data/load';
 import type { PreparedBatchSource } from '../data/batches';
 import type { BadInput } from '../data/bad-input';
@@ -99,7 +99,7 @@ export function predictionsCsv(items: DatasetItem[], ids: string[], scores: Floa
 function tagsFor(ctx: TrialContext, hash: string, digest?: string): Record<string, string> {
   const tags: Record<string, string> = {
     'cellab.backend': ctx.engine.backend,
-    'cellab.device': ctx.engine.device,
+    'cellab.device': deviceTag(ctx.engine),
     'cellab.config_hash': hash,
     ...ctx.resolved.config.tracking.tags,
     ...ctx.extraTags,
