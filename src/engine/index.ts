@@ -1,6 +1,6 @@
 export { initEngine, engineInfo, parseBackendName, deviceTag, BackendUnavailableError, BACKENDS } from './backend';
 export type { BackendName, EngineInfo, InitEngineOptions } from './backend';
-export { probeAdapter, SyncReadError } from './webgpu';
+export { probeAdapter, SyncReadError, WebGpuDeviceError } from './webgpu';
 export type { AdapterInfo, AdapterProbe } from './webgpu';
 export { ReadQueue } from './reads';
 export type { Read } from './reads';

@@ -1,6 +1,12 @@
 // Kernels cellab registers on the webgpu backend (webgpu.ts calls this once
 // the backend has started).
 //
+// AddN: tfjs-backend-webgpu binds every input as a storage buffer, and a
+// device allows 8 per shader stage by default (one is the output): the sum of
+// 8 or more tensors (clipping by the global norm of a net's gradients) fails
+// validation, and Dawn drops the whole command buffer. Larger sums are done
+// in chunks that fit, as tfjs' webgpu Concat does.
+//
 // MaxPoolGrad: tfjs-backend-webgpu sends a window's gradient to the LAST of
 // tied maxima, tfjs' cpu backend and PyTorch to the FIRST. Ties of positive
 // values do happen in cellab's nets: GoogLeNet's stride-1 pool over a map of
@@ -83,6 +89,8 @@ class MaxPoolGradFirstProgram {
 
 interface WebGpuBackendLike {
   runWebGPUProgram(program: object, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms: { type: string; data: number[] }[]): tf.TensorInfo;
+  disposeData(dataId: object): void;
+  device: { limits: { maxStorageBuffersPerShaderStage: number } };
 }
 
 const maxPoolGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -99,8 +107,33 @@ const maxPoolGrad: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return (backend as unknown as WebGpuBackendLike).runWebGPUProgram(new MaxPoolGradFirstProgram(input.shape), [input, dy], input.dtype, uniforms);
 };
 
-/** Replace the webgpu kernels whose results differ from cpu's and PyTorch's (see above). */
+/** tfjs' AddN over at most (storage buffers per stage - 1) inputs at a time. */
+function chunkedAddN(stock: tf.KernelFunc): tf.KernelFunc {
+  const addN: tf.KernelFunc = (args) => {
+    const inputs = args.inputs as unknown as tf.TensorInfo[];
+    const backend = args.backend as unknown as WebGpuBackendLike;
+    const max = Math.max(2, backend.device.limits.maxStorageBuffersPerShaderStage - 1);
+    if (inputs.length <= max) return stock(args);
+    const partial: tf.TensorInfo[] = [];
+    for (let i = 0; i < inputs.length; i += max) {
+      const chunk = inputs.slice(i, i + max);
+      partial.push(chunk.length === 1 ? chunk[0] : stock({ ...args, inputs: chunk as unknown as tf.NamedTensorInfoMap }) as tf.TensorInfo);
+    }
+    const out = addN({ ...args, inputs: partial as unknown as tf.NamedTensorInfoMap });
+    for (const p of partial) if (!inputs.includes(p)) backend.disposeData(p.dataId);
+    return out;
+  };
+  return addN;
+}
+
+let stockAddN: tf.KernelFunc | undefined;
+
+/** Replace the webgpu kernels that fail or differ from cpu's and PyTorch's (see above). Idempotent. */
 export function registerWebGpuKernels(): void {
   if (tf.getKernel('MaxPoolGrad', 'webgpu')) tf.unregisterKernel('MaxPoolGrad', 'webgpu');
   tf.registerKernel({ kernelName: 'MaxPoolGrad', backendName: 'webgpu', kernelFunc: maxPoolGrad });
+  stockAddN ??= tf.getKernel('AddN', 'webgpu')?.kernelFunc;
+  if (!stockAddN) return;
+  tf.unregisterKernel('AddN', 'webgpu');
+  tf.registerKernel({ kernelName: 'AddN', backendName: 'webgpu', kernelFunc: chunkedAddN(stockAddN) });
 }

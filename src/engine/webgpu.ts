@@ -139,10 +139,51 @@ export class SyncReadError extends Error {
   }
 }
 
+/**
+ * Error for work the WebGPU device rejected (a validation error: a kernel
+ * tfjs could not run here). Dawn then drops the whole command buffer it was
+ * in, so every result computed since may be wrong: reads fail from then on.
+ */
+export class WebGpuDeviceError extends Error {
+  constructor(readonly dawnMessage: string) {
+    super(`the WebGPU device rejected work, so results computed since are invalid (Dawn: ${dawnMessage.split('\n')[0].trim()}). `
+      + 'This is a bug in cellab or @tensorflow/tfjs-backend-webgpu: please report it with the message above; meanwhile CELLAB_BACKEND=wasm runs it.');
+    this.name = 'WebGpuDeviceError';
+  }
+}
+
 interface WebGpuBackendInternals {
   readSync(dataId: object): unknown;
+  read(dataId: object): Promise<unknown>;
   tensorMap: { get(dataId: object): { values?: unknown; dtype: string } | undefined };
-  adapterInfo?: { vendor?: string; architecture?: string };
+  device: { addEventListener(type: 'uncapturederror', f: (e: { error?: { message?: string } }) => void): void };
+}
+
+const guarded = new WeakSet<object>();
+
+/**
+ * Reads that say what went wrong: a synchronous read of device data throws
+ * SyncReadError (tfjs would warn, then fail on Node's missing
+ * OffscreenCanvas); once the device has rejected work, every read throws
+ * WebGpuDeviceError (tfjs would return zeros and carry on).
+ */
+function guardReads(b: WebGpuBackendInternals): void {
+  if (guarded.has(b)) return;
+  guarded.add(b);
+  let rejected: string | undefined;
+  b.device.addEventListener('uncapturederror', (e) => { rejected ??= e.error?.message ?? String(e); });
+  const readSync = b.readSync.bind(b), read = b.read.bind(b);
+  b.readSync = (dataId: object) => {
+    const d = b.tensorMap.get(dataId);
+    if (d && (d.values != null || d.dtype === 'string')) return readSync(dataId);
+    throw new SyncReadError();
+  };
+  b.read = async (dataId: object) => {
+    const values = await read(dataId);
+    // Device errors arrive as events: by the time a read has completed, those of the work before it have.
+    if (rejected !== undefined) throw new WebGpuDeviceError(rejected);
+    return values;
+  };
 }
 
 /**
@@ -155,10 +196,9 @@ export async function startWebGpu(): Promise<void> {
   const dawn = require(WEBGPU_PACKAGES.dawn) as { create(flags: string[]): object; globals: Record<string, unknown> };
   const g = globalThis as Record<string, unknown>;
   for (const [k, v] of Object.entries(dawn.globals)) if (!(k in g)) g[k] = v;
-  const gpu = dawn.create([]);
   // Node 21+ has a navigator without gpu; Node 20 has none.
   const nav = (g.navigator ?? {}) as Record<string, unknown>;
-  Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true, writable: true });
+  if (!nav.gpu) Object.defineProperty(nav, 'gpu', { value: dawn.create([]), configurable: true, writable: true });
   if (g.navigator !== nav) Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
   // The package registers the backend on import, only when navigator.gpu exists.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -173,12 +213,5 @@ export async function startWebGpu(): Promise<void> {
   }
   if (!ok) throw new Error('the webgpu backend failed to start (tf.setBackend returned false; Dawn\'s messages are above)');
   registerWebGpuKernels();
-  const b = tf.backend() as unknown as WebGpuBackendInternals;
-  // tfjs would warn, then fail on the missing OffscreenCanvas; say what happened instead.
-  const readSync = b.readSync.bind(b);
-  b.readSync = (dataId: object) => {
-    const d = b.tensorMap.get(dataId);
-    if (d && (d.values != null || d.dtype === 'string')) return readSync(dataId);
-    throw new SyncReadError();
-  };
+  guardReads(tf.backend() as unknown as WebGpuBackendInternals);
 }

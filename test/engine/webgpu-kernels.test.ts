@@ -157,3 +157,20 @@ test('MaxPoolGrad on webgpu sends a window\'s gradient to its first maximum, as 
   }
   tf.setBackend('webgpu');
 });
+
+test('AddN on webgpu sums any number of tensors (beyond the 7 inputs a shader stage can bind), as cpu does', { skip: webgpuSkip() }, async () => {
+  await initEngine({ backend: 'webgpu', log: null });
+  for (const n of [2, 7, 8, 9, 15, 23]) {
+    const sum = async (backend: string) => {
+      await tf.setBackend(backend);
+      // Computed tensors (on the device), not uploads: as the gradient norms clipping sums.
+      const xs = Array.from({ length: n }, (_, i) => tf.mul(tf.range(0, 6), i + 1));
+      const s = tf.addN(xs);
+      const out = Array.from(await s.data());
+      tf.dispose([...xs, s]);
+      return out;
+    };
+    assert.deepEqual(await sum('webgpu'), await sum('cpu'), `addN of ${n}`);
+  }
+  tf.setBackend('webgpu');
+});

@@ -89,3 +89,30 @@ test('forced webgpu starts on the adapter and says which (engine line, device, c
   tf.dispose([x, y, z]);
   assert.ok(!(new BackendUnavailableError('webgpu', 'p', 'r') instanceof SyncReadError));
 });
+
+test('work the device rejects fails every later read with a clear error, instead of zeros', { skip: webgpuSkip() }, () => {
+  // A program binding 9 inputs: more storage buffers than a shader stage may have (validation error).
+  const code = `const tf = require('@tensorflow/tfjs');
+    require(${JSON.stringify(BACKEND)}).initEngine({ backend: 'webgpu', log: null }).then(async () => {
+      const xs = Array.from({ length: 9 }, (_, i) => tf.fill([4], i + 1));
+      const ok = tf.addN(xs.map((x) => tf.mul(x, 1)));
+      const before = Array.from(await ok.data());
+      const program = { variableNames: xs.map((_, i) => 'x' + i), outputShape: [4], shaderKey: 'cellab_test_nine_inputs', dispatchLayout: { x: [0] },
+        dispatch: [1, 1, 1], workgroupSize: [64, 1, 1], size: true,
+        getUserCode: () => 'fn main(index : i32) { if (index < uniforms.size) { setOutputAtIndex(index, ' + xs.map((_, i) => 'getX' + i + 'ByOutputIndex(index)').join(' + ') + '); } }' };
+      const bad = tf.engine().makeTensorFromTensorInfo(tf.backend().runWebGPUProgram(program, xs, 'float32'));
+      const errors = [];
+      for (const t of [bad, tf.square(ok)]) await t.data().then(() => errors.push(null), (e) => errors.push({ name: e.name, message: e.message }));
+      console.log(JSON.stringify({ before, errors }));
+    })`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { before: number[]; errors: ({ name: string; message: string } | null)[] };
+  assert.deepEqual(out.before, [45, 45, 45, 45], 'reads before the rejected work are fine');
+  assert.equal(out.errors.length, 2);
+  for (const e of out.errors) {
+    assert.equal(e?.name, 'WebGpuDeviceError');
+    assert.match(e!.message, /^the WebGPU device rejected work, so results computed since are invalid \(Dawn: The number of storage buffers \(10\) .* exceeds/);
+    assert.match(e!.message, /CELLAB_BACKEND=wasm runs it/);
+  }
+});
