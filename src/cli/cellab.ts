@@ -6,6 +6,8 @@ import { pushCommand } from './push';
 import { kernelCommand } from './kernel';
 import { backendCommand } from './backend';
 import { backbonesCommand } from './backbones';
+import { lrFindCommand } from './lr-find';
+import { reportCommand } from './report';
 import { weightsCommand } from './weights';
 
 export async function main(argv: string[]): Promise<number> {
@@ -19,6 +21,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(kernelCommand)
     .command(backendCommand)
     .command(backbonesCommand)
+    .command(lrFindCommand)
+    .command(reportCommand)
     .command(weightsCommand)
     .demandCommand(1, 'Name a command (see --help).')
     .recommendCommands()

@@ -1,5 +1,7 @@
 // `cellab evaluate FILE.csv [--label-col COL] [--positive LABEL] [--threshold-metric M] [--json] [--plots DIR]`:
-// metrics, report and plots from a predictions CSV (DESIGN.md "Predictions").
+// metrics, report and plots from a predictions CSV (DESIGN.md "Predictions"). A multi-label
+// file (a `labels` column with the true label set) gets the multi-label report, at the
+// run's own decisions (its `predicted` column) unless --threshold T or --top-k K is given.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
@@ -11,6 +13,13 @@ import { searchThreshold, THRESHOLD_METRICS, type ThresholdMetric, type Threshol
 import { confusionMatrixSpec } from '../plots/confusion-matrix';
 import { prSpec, rocSpec } from '../plots/curves';
 import { writePlot } from '../plots/render';
+import { isMultiLabelHeader, multiLabelFromRows } from '../eval/multilabel-csv';
+import { evaluateMultiLabel, labelCooccurrence, multiLabelReport, type MultiLabelEvaluation } from '../eval/multilabel';
+import { applyLabelDecision } from '../eval/label-decision';
+import { perLabelF1Spec } from '../plots/per-label-f1';
+import { labelCountsSpec } from '../plots/label-counts';
+import { labelCooccurrenceSpec } from '../plots/label-cooccurrence';
+import { prPerLabelSpec } from '../plots/pr-per-label';
 
 export interface EvaluateOptions {
   file: string;
@@ -18,10 +27,19 @@ export interface EvaluateOptions {
   positive?: string;
   thresholdMetric?: ThresholdMetric;
   plots?: string;
+  /** Multi-label: predict every label whose score >= this (instead of the file's `predicted` column). */
+  threshold?: number;
+  /** Multi-label: predict the k best-scoring labels of each row. */
+  topK?: number;
+  /** Read the file as multi-label (automatic when it has a `labels` column and no `label` column). */
+  multiLabel?: boolean;
 }
 
 export interface EvaluateOutput {
-  evaluation: ClassificationEvaluation;
+  /** Single-label files. */
+  evaluation?: ClassificationEvaluation;
+  /** Multi-label files. */
+  multiLabel?: MultiLabelEvaluation;
   bestThreshold?: ThresholdResult;
   /** What `--json` prints: the metrics under bare names, plus best_threshold for binary. */
   json: Record<string, unknown>;
@@ -51,15 +69,19 @@ export async function evaluateFile(o: EvaluateOptions): Promise<EvaluateOutput> 
   } catch (err) {
     throw new EvaluateInputError(`cannot read predictions file ${o.file}: ${(err as Error).message}`);
   }
-  const metric = o.thresholdMetric ?? 'youden';
-  if (!THRESHOLD_METRICS.includes(metric)) {
-    throw new EvaluateInputError(`--threshold-metric \`${metric}\` is not available. Available: ${THRESHOLD_METRICS.join(', ')}.`);
-  }
   let rows: CsvTable;
   try {
     rows = parseCsv(text, o.file); // its errors name the file and line
   } catch (err) {
     throw new EvaluateInputError((err as Error).message);
+  }
+  if (o.multiLabel || (o.labelCol === undefined && isMultiLabelHeader(rows.header))) return evaluateMultiLabelFile(o, rows);
+  if (o.threshold !== undefined || o.topK !== undefined) {
+    throw new EvaluateInputError(`${o.file}: --threshold and --top-k apply to multi-label files (a \`labels\` column with the true label set); this file has a \`label\` column. For binary files use --threshold-metric`);
+  }
+  const metric = o.thresholdMetric ?? 'youden';
+  if (!THRESHOLD_METRICS.includes(metric)) {
+    throw new EvaluateInputError(`--threshold-metric \`${metric}\` is not available. Available: ${THRESHOLD_METRICS.join(', ')}.`);
   }
   let evaluation: ClassificationEvaluation;
   let table: PredictionsTable;
@@ -106,6 +128,52 @@ export async function evaluateFile(o: EvaluateOptions): Promise<EvaluateOutput> 
   return { evaluation, bestThreshold, json, text: lines.join('\n') + '\n', plotFiles };
 }
 
+/** A multi-label predictions CSV: per-label report, averages, subset accuracy, Hamming loss, AUC/AP, plots. */
+async function evaluateMultiLabelFile(o: EvaluateOptions, rows: CsvTable): Promise<EvaluateOutput> {
+  if (o.threshold !== undefined && o.topK !== undefined) throw new EvaluateInputError('give --threshold or --top-k, not both');
+  let e: MultiLabelEvaluation;
+  let how: string;
+  try {
+    const t = multiLabelFromRows(rows, { labelsCol: o.labelCol });
+    if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 1 && o.topK <= t.classNames.length)) {
+      throw new RangeError(`--top-k ${o.topK}: expected an integer from 1 to ${t.classNames.length} (the number of labels)`);
+    }
+    const predicted = o.topK !== undefined ? applyLabelDecision(t.scores, { kind: 'top-k', thresholds: [], k: o.topK })
+      : o.threshold !== undefined ? applyLabelDecision(t.scores, { kind: 'fixed', thresholds: t.classNames.map(() => o.threshold!) })
+        : t.predicted;
+    how = o.topK !== undefined ? `the ${o.topK} best-scoring label(s) per row` : o.threshold !== undefined ? `score >= ${o.threshold}`
+      : t.predicted ? "the run's decisions (column `predicted`)" : 'score >= 0.5 (no `predicted` column)';
+    e = evaluateMultiLabel({ truth: t.truth, scores: t.scores, classNames: t.classNames, predicted });
+    const lines = [`${o.file}: ${t.ids.length} rows, ${t.classNames.length} labels (multi-label); decision: ${how}`, '', multiLabelReport(e, 4)];
+    lines.push(...Object.entries(e.metrics).map(([k, v]) => `${k.padEnd(28)} ${fmt(v)}`));
+    const plotFiles: string[] = [];
+    if (o.plots) {
+      const name = path.basename(o.file);
+      const files: [string, ReturnType<typeof perLabelF1Spec>][] = [
+        ['per_label_f1.svg', perLabelF1Spec({ perLabel: e.perLabel, micro: e.metrics.micro_f1, macro: e.metrics.macro_f1, title: `F1 per label (${name})`, subtitle: `decision: ${how}` })],
+        ['label_counts.svg', labelCountsSpec({ perLabel: e.perLabel, title: `Per-label outcomes (${name})` })],
+        ['label_cooccurrence.svg', labelCooccurrenceSpec({ matrix: labelCooccurrence(t.truth, t.classNames.length), classNames: t.classNames, title: `True label co-occurrence (${name})` })],
+        ['pr_per_label.svg', prPerLabelSpec({ pr: e.pr, title: `Precision-recall per label (${name})` })],
+      ];
+      for (const [f, spec] of files) {
+        await writePlot(spec, path.join(o.plots, f));
+        plotFiles.push(path.join(o.plots, f));
+      }
+      lines.push('', `plots: ${plotFiles.join(', ')}`);
+    }
+    const json: Record<string, unknown> = {
+      file: o.file, n: t.ids.length, labels: t.classNames, multi_label: true, decision: how, ...e.metrics,
+      per_label: e.perLabel.map(({ label, precision, recall, f1, support, tp, fp, fn, auc, averagePrecision }) =>
+        ({ label, precision, recall, f1, support, tp, fp, fn, auc: Number.isFinite(auc) ? auc : null, average_precision: Number.isFinite(averagePrecision) ? averagePrecision : null })),
+      ...(plotFiles.length ? { plots: plotFiles } : {}),
+    };
+    return { multiLabel: e, json, text: lines.join('\n') + '\n', plotFiles };
+  } catch (err) {
+    if (err instanceof EvaluateInputError) throw err;
+    throw new EvaluateInputError(`${o.file}: ${(err as Error).message}`);
+  }
+}
+
 interface Output { write(s: string): unknown }
 
 /** Runs the command: prints the report (and the JSON line), returns the exit code. */
@@ -125,7 +193,7 @@ export async function runEvaluate(args: EvaluateOptions & { json?: boolean }, io
 
 export const evaluateCommand: CommandModule<object, EvaluateOptions & { json: boolean }> = {
   command: 'evaluate <file>',
-  describe: 'metrics, report and plots from a predictions CSV (id, path, label, one score column per class)',
+  describe: 'metrics, report and plots from a predictions CSV (id, path, label, one score column per class; multi-label: labels = the true set)',
   builder: (y) =>
     y
       .positional('file', { type: 'string', demandOption: true, describe: 'predictions CSV (every evaluated run logs one as predictions.csv)' })
@@ -133,9 +201,13 @@ export const evaluateCommand: CommandModule<object, EvaluateOptions & { json: bo
       .option('positive', { type: 'string', describe: 'binary: the positive class label (default: the second class / the one the score column names)' })
       .option('threshold-metric', { type: 'string', choices: THRESHOLD_METRICS as ThresholdMetric[], default: 'youden' as ThresholdMetric, describe: 'binary: the metric the decision threshold maximises' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object on the last line' })
-      .option('plots', { type: 'string', describe: 'write confusion_matrix.svg, roc.svg and pr.svg to this folder' })
+      .option('plots', { type: 'string', describe: 'write confusion_matrix.svg, roc.svg and pr.svg (multi-label: per_label_f1, label_counts, label_cooccurrence, pr_per_label .svg) to this folder' })
+      .option('threshold', { type: 'number', describe: "multi-label: predict every label scoring >= this (default: the file's `predicted` column, else 0.5)" })
+      .option('top-k', { type: 'number', describe: 'multi-label: predict the k best-scoring labels of each row' })
+      .option('multi-label', { type: 'boolean', describe: 'read a multi-label file whose label-set column is not `labels` (--label-col names it)' })
       .example('$0 evaluate tracking/run/predictions.csv --plots plots/', 'a multi-class report and its plots')
-      .example('$0 evaluate scores.csv --positive positive --threshold-metric f1 --json', 'a binary file, threshold maximising F1') as never,
+      .example('$0 evaluate scores.csv --positive positive --threshold-metric f1 --json', 'a binary file, threshold maximising F1')
+      .example('$0 evaluate protein/predictions.csv --top-k 2', 'a multi-label file (column `labels`), two labels per image') as never,
   handler: async (args) => {
     process.exitCode = await runEvaluate(args);
   },

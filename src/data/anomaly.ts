@@ -1,11 +1,16 @@
 // Anomaly filter on mean intensity (the protein study: drop an image whose
 // mean intensity is more than k std from its class mean). Run it on the
-// training split only: the statistics must not see val/test.
+// training split only: the statistics must not see val/test. A multi-label
+// image belongs to the class of each of its labels; it is dropped when it is
+// beyond the limit in every one of them that could judge it.
 import type { DatasetItem } from './types';
 import type { AnomalyFilterConfig } from './schema';
 import { groupOf } from './split';
+import { itemLabels } from './labels';
 import { toDataFrame, type DataFrame, type Row } from './dataframe';
 import { formatCsvRecords } from './csv';
+import { anomalyGallery, type AnomalyGalleryOptions, type Gallery } from './gallery';
+import { showGallery } from './display';
 
 export interface AnomalyOptions {
   /** k: how many standard deviations count as anomalous (default 3). */
@@ -44,6 +49,10 @@ export interface AnomalyResult {
   table(): DataFrame;
   /** Dropped items as CSV (logged with the run as `data/anomalies.csv`). */
   toCsv(): string;
+  /** The measured mean intensity of an item (dropped or kept). */
+  mean(id: string): number | undefined;
+  /** Dropped images as thumbnails with their z-score, beside typical images of their class (a picture in notebooks). */
+  show(o?: AnomalyGalleryOptions): Promise<Gallery>;
 }
 
 export const ANOMALY_COLUMNS = ['id', 'path', 'label', 'group', 'mean', 'class_mean', 'class_std', 'z', 'reason'];
@@ -81,9 +90,13 @@ export function filterByMeanIntensity(items: DatasetItem[], o: AnomalyOptions): 
   }
   const value = (it: DatasetItem) => lookup(it.id)!;
   const byClass = new Map<string, DatasetItem[]>();
-  for (const it of items) byClass.set(it.label, [...(byClass.get(it.label) ?? []), it]);
+  for (const it of items) for (const l of itemLabels(it)) byClass.set(l, [...(byClass.get(l) ?? []), it]);
 
-  const drop = new Map<DatasetItem, DroppedItem>();
+  // Per item: in how many of its classes it could be judged, and the verdicts against it.
+  const judgedIn = new Map<DatasetItem, number>();
+  const flagged = new Map<DatasetItem, DroppedItem[]>();
+  const judge = (it: DatasetItem) => judgedIn.set(it, (judgedIn.get(it) ?? 0) + 1);
+  const drop = { set: (it: DatasetItem, d: DroppedItem) => flagged.set(it, [...(flagged.get(it) ?? []), d]) };
   const classes: ClassIntensity[] = [];
   for (const label of [...byClass.keys()].sort()) {
     const members = byClass.get(label)!;
@@ -97,6 +110,7 @@ export function filterByMeanIntensity(items: DatasetItem[], o: AnomalyOptions): 
     if (method === 'class') {
       if (stats.std === 0) continue;
       for (const it of members) {
+        judge(it);
         const z = (value(it) - stats.mean) / stats.std;
         if (Math.abs(z) > k) {
           drop.set(it, base(it, z, `mean intensity ${fmt(value(it))} is ${fmt(Math.abs(z))} std ${z > 0 ? 'above' : 'below'} the class mean ${fmt(stats.mean)} (std ${fmt(stats.std)}; limit ${k})`));
@@ -129,6 +143,7 @@ export function filterByMeanIntensity(items: DatasetItem[], o: AnomalyOptions): 
     const spread = robustStd(residuals, center);
     if (spread === 0) continue;
     judged.forEach((it, i) => {
+      judge(it);
       const z = (residuals[i] - center) / spread;
       if (Math.abs(z) > k) {
         const times = Math.exp(residuals[i]);
@@ -137,17 +152,27 @@ export function filterByMeanIntensity(items: DatasetItem[], o: AnomalyOptions): 
       }
     });
   }
-  const dropped = items.filter((it) => drop.has(it)).map((it) => drop.get(it)!);
+  // Dropped when flagged in every class that judged it (single-label: its one class).
+  const out = new Map<DatasetItem, DroppedItem>();
+  for (const [it, ds] of flagged) {
+    if (ds.length < (judgedIn.get(it) ?? 0)) continue;
+    const closest = [...ds].sort((a, b) => Math.abs(a.z) - Math.abs(b.z))[0];
+    out.set(it, ds.length === 1 ? closest : { ...closest, label: it.label, reason: ds.map((d) => `${d.label}: ${d.reason}`).join('; ') });
+  }
+  const dropped = items.filter((it) => out.has(it)).map((it) => out.get(it)!);
   const rows = (): Row[] => dropped.map((d) => ({
     id: d.id, path: d.path, label: d.label, group: d.group ?? '', mean: d.mean, class_mean: d.classMean, class_std: d.classStd, z: d.z, reason: d.reason,
   }));
-  return {
-    kept: items.filter((it) => !drop.has(it)),
+  const result: AnomalyResult = {
+    kept: items.filter((it) => !out.has(it)),
     dropped,
     classes,
     std: k,
     method,
     table: () => toDataFrame(rows(), ANOMALY_COLUMNS),
     toCsv: () => formatCsvRecords(rows(), ANOMALY_COLUMNS),
+    mean: (id: string) => lookup(id),
+    show: async (g?: AnomalyGalleryOptions) => showGallery(await anomalyGallery(result, g)),
   };
+  return result;
 }

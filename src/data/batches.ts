@@ -7,10 +7,12 @@ import type { PixelStore } from './store';
 
 export interface Batch {
   x: tf.Tensor4D;
-  /** One-hot (or soft, after mixup/cutmix) targets. */
+  /** One-hot (multi-label: 0/1 per label; soft after mixup/cutmix) targets. */
   y: tf.Tensor2D;
-  /** Class index per row (the hard label). */
+  /** Class index per row (the hard label; multi-label: the first label, -1 for none). */
   labels: Int32Array;
+  /** Multi-label: the 0/1 label sets of the rows (n x numClasses), before any mixing. */
+  targets?: Uint8Array;
   ids: string[];
 }
 
@@ -20,6 +22,8 @@ export interface BatchSource {
   readonly numClasses: number;
   /** Class index of every item, in source order. */
   readonly labels: Int32Array;
+  /** Multi-label: 0/1 per item and label (size x numClasses), in source order. */
+  readonly targets?: Uint8Array;
   readonly ids: string[];
   /**
    * Batches for one pass. With `shuffle`, the order is drawn from it (seeded).
@@ -95,9 +99,12 @@ export abstract class ArrayBatchSource implements BatchSource {
     readonly ids: string[],
     readonly numClasses: number,
     readonly options: SourceOptions = {},
+    /** Multi-label targets, 0/1 per item and label. */
+    readonly targets?: Uint8Array,
   ) {
     this.size = labels.length;
     if (ids.length !== labels.length) throw new Error(`${ids.length} ids but ${labels.length} labels were given`);
+    if (targets && targets.length !== labels.length * numClasses) throw new Error(`multi-label targets hold ${targets.length} values for ${labels.length} items x ${numClasses} labels`);
     const n = options.normalize;
     if (n && n !== 'image' && (n.mean.length !== 1 && n.mean.length !== shape[2] || n.std.length !== 1 && n.std.length !== shape[2])) {
       throw new Error(`normalisation has ${n.mean.length} mean(s) and ${n.std.length} std(s) but images have ${shape[2]} channel(s): give one value or one per channel`);
@@ -131,10 +138,15 @@ export abstract class ArrayBatchSource implements BatchSource {
       const x = new Float32Array(n * per);
       const y = new Float32Array(n * this.numClasses);
       const labels = new Int32Array(n);
+      const K = this.numClasses;
+      const targets = this.targets ? new Uint8Array(n * K) : undefined;
       idx.forEach((src, k) => {
         this.fill(src, x, k * per);
         labels[k] = this.labels[src];
-        y[k * this.numClasses + labels[k]] = 1;
+        if (targets) {
+          targets.set(this.targets!.subarray(src * K, (src + 1) * K), k * K);
+          for (let c = 0; c < K; c++) y[k * K + c] = targets[k * K + c];
+        } else y[k * K + labels[k]] = 1;
       });
       const arrays: BatchArrays = { x, y, labels, n, shape: this.shape, numClasses: this.numClasses };
       if (transform) transform(arrays, new Random(seedFrom(augSeed, bi)));
@@ -144,6 +156,7 @@ export abstract class ArrayBatchSource implements BatchSource {
         x: tf.tensor4d(arrays.x, [n, ...this.shape]),
         y: tf.tensor2d(arrays.y, [n, this.numClasses]),
         labels,
+        ...(targets ? { targets } : {}),
         ids: idx.map((i) => this.ids[i]),
       };
     }
@@ -159,8 +172,9 @@ export class InMemoryBatchSource extends ArrayBatchSource {
     ids: string[],
     numClasses: number,
     options: SourceOptions = {},
+    targets?: Uint8Array,
   ) {
-    super(shape, labels, ids, numClasses, options);
+    super(shape, labels, ids, numClasses, options, targets);
     const per = shape[0] * shape[1] * shape[2];
     if (data.length !== per * this.size) {
       throw new Error(`image data holds ${data.length / per} images but ${this.size} labels were given`);
@@ -173,7 +187,7 @@ export class InMemoryBatchSource extends ArrayBatchSource {
   }
 
   withOptions(options: SourceOptions): InMemoryBatchSource {
-    return new InMemoryBatchSource(this.data, this.shape, this.labels, this.ids, this.numClasses, options);
+    return new InMemoryBatchSource(this.data, this.shape, this.labels, this.ids, this.numClasses, options, this.targets);
   }
 }
 
@@ -190,8 +204,9 @@ export class PreparedBatchSource extends ArrayBatchSource {
     ids: string[],
     numClasses: number,
     options: SourceOptions = {},
+    targets?: Uint8Array,
   ) {
-    super(store.shape, labels, ids, numClasses, options);
+    super(store.shape, labels, ids, numClasses, options, targets);
     if (indices.length !== labels.length) throw new Error(`${indices.length} store indices but ${labels.length} labels were given`);
   }
 
@@ -200,7 +215,12 @@ export class PreparedBatchSource extends ArrayBatchSource {
   }
 
   withOptions(options: SourceOptions): PreparedBatchSource {
-    return new PreparedBatchSource(this.store, this.indices, this.labels, this.ids, this.numClasses, options);
+    return new PreparedBatchSource(this.store, this.indices, this.labels, this.ids, this.numClasses, options, this.targets);
+  }
+
+  /** The same items with one-hot targets of their first label (a multi-label set reduced to single-label training). */
+  withoutTargets(): PreparedBatchSource {
+    return new PreparedBatchSource(this.store, this.indices, this.labels, this.ids, this.numClasses, this.options);
   }
 
   /** Mean intensity (inside the mask, full resolution) of each item, in source order. */

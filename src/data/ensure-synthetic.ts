@@ -3,14 +3,15 @@
 // quickstart needs no download).
 import * as fs from 'node:fs';
 import type { DatasetConfig } from './schema';
-import { generateLymphocytosis, generateSynthetic } from './synth/index';
+import { generateLymphocytosis, generateProteinSynthetic, generateSynthetic } from './synth/index';
 
 export async function ensureSynthetic(cfg: DatasetConfig, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<boolean> {
   if (!cfg.synthetic) return false;
   const s = cfg.synthetic;
   const out = s.out ?? cfg.root;
   if (fs.existsSync(out)) return false;
-  log(`cellab: ${out} does not exist; generating the synthetic ${s.kind === 'lymphocytosis' ? 'lymphocytosis' : `HEp-2 ${s.kind}`} set there (n=${s.n}, seed=${s.seed})`);
+  const what = s.kind === 'lymphocytosis' ? 'lymphocytosis' : s.kind === 'protein' ? 'protein localisation' : `HEp-2 ${s.kind}`;
+  log(`cellab: ${out} does not exist; generating the synthetic ${what} set there (n=${s.n}, seed=${s.seed})`);
   // Generate into a temporary sibling, then rename: an interrupted run never leaves a half set behind.
   const tmp = `${out}.partial-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -21,6 +22,7 @@ export async function ensureSynthetic(cfg: DatasetConfig, log: (line: string) =>
     if (q > quarter) { quarter = q; log(`cellab: synth ${done}/${total} images (${q * 25}%)`); }
   };
   if (s.kind === 'lymphocytosis') await generateLymphocytosis({ out: tmp, n: s.n, seed: s.seed, onProgress });
+  else if (s.kind === 'protein') await generateProteinSynthetic({ out: tmp, n: s.n, seed: s.seed, onProgress, ...(s.anomalies !== undefined ? { anomalyFraction: s.anomalies } : {}) });
   else await generateSynthetic({ out: tmp, kind: s.kind, n: s.n, seed: s.seed, onProgress, ...(s.anomalies !== undefined ? { anomalyFraction: s.anomalies } : {}) });
   try {
     fs.renameSync(tmp, out);

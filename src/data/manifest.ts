@@ -11,8 +11,9 @@ import type { Dataset, DatasetItem, SplitName } from './types';
 import { BadInputCollector, DataError } from './bad-input';
 import { findColumn, readCsv, requireColumn, type CsvTable } from './csv';
 import { expandPattern, IMAGE_EXT, resolveCaseInsensitive } from './files';
-import { cleanLabel } from './labels';
+import { cleanLabel, splitLabelSet } from './labels';
 import { maskColumn, maskPathFor } from './mask-path';
+import type { Stain } from './preprocess/channels';
 
 /** Column names tried when `dataset.columns.<key>` is not set (case-insensitive). */
 const GUESSES = {
@@ -47,13 +48,17 @@ export function loadManifest(cfg: DatasetConfig, bad: BadInputCollector): Datase
   const needPath = !cfg.pathPattern && !cfg.channelFiles;
   const pathCol = column(t, cfg, 'path', needPath);
   const idCol = column(t, cfg, 'id', !pathCol);
-  const labelCol = column(t, cfg, 'label', true)!;
+  // Multi-label as one 0/1 column per label replaces the label column.
+  const oneHot = cfg.labelColumns?.map((c) => requireColumn(t, c, 'dataset.labelColumns'));
+  const labelCol = oneHot ? undefined : column(t, cfg, 'label', true)!;
+  const multi = cfg.multiLabel === 'multi' || !!oneHot;
+  const known = new Set((cfg.classes ?? []).map((c) => c.toLowerCase()));
   const groupCol = column(t, cfg, 'group', false);
   const splitCol = column(t, cfg, 'split', false);
   const intensityCol = column(t, cfg, 'intensity', false);
   const mcol = maskColumn(cfg);
   if (cfg.image.mask && mcol) requireColumn(t, mcol, cfg.mask.column ? 'dataset.mask.column' : 'dataset.columns.mask');
-  const used = new Set([pathCol, idCol, labelCol, groupCol, splitCol, mcol].filter(Boolean));
+  const used = new Set([pathCol, idCol, labelCol, groupCol, splitCol, mcol, ...(oneHot ?? [])].filter(Boolean));
 
   const items: DatasetItem[] = [];
   for (const row of t.rows) {
@@ -62,13 +67,19 @@ export function loadManifest(cfg: DatasetConfig, bad: BadInputCollector): Datase
     const rel = pathCol ? v[pathCol]?.trim() : '';
     const id = (idCol ? v[idCol]?.trim() : '') || (rel ? rel.replace(IMAGE_EXT, '') : '');
     if (!id) { bad.add(where, `empty ${idCol ?? pathCol}: fill it in or delete the row`); continue; }
-    const label = cleanLabel(v[labelCol] ?? '', cfg.multiLabel);
-    if (!label) { bad.add(where, `empty label (column ${labelCol}) for ${id}: fill it in or delete the row`, id); continue; }
+    let labels: string[] | undefined;
+    if (oneHot) {
+      const wrong = oneHot.filter((c) => !/^\s*(0|1|true|false|yes|no)?\s*$/i.test(v[c] ?? ''));
+      if (wrong.length) { bad.add(where, `label column(s) ${wrong.map((c) => `${c}=${JSON.stringify(v[c])}`).join(', ')} for ${id}: one-hot label columns hold 0 or 1`, id); continue; }
+      labels = oneHot.filter((c) => /^\s*(1|true|yes)\s*$/i.test(v[c] ?? ''));
+    } else if (multi) labels = splitLabelSet(v[labelCol!] ?? '', known);
+    const label = labels ? labels.join('|') : cleanLabel(v[labelCol!] ?? '', cfg.multiLabel);
+    if (!label) { bad.add(where, `empty label (${oneHot ? `no 1 in ${oneHot.join(', ')}` : `column ${labelCol}`}) for ${id}: fill it in or delete the row`, id); continue; }
     let file: string;
     let channelPaths: DatasetItem['channelPaths'];
     if (cfg.channelFiles) {
       channelPaths = {};
-      for (const [c, pattern] of Object.entries(cfg.channelFiles) as ['red' | 'green' | 'blue', string | undefined][]) {
+      for (const [c, pattern] of Object.entries(cfg.channelFiles) as [Stain, string | undefined][]) {
         if (pattern) channelPaths[c] = resolveCaseInsensitive(path.resolve(base, expandPattern(pattern, id)));
       }
       file = Object.values(channelPaths)[0]!;
@@ -79,6 +90,7 @@ export function loadManifest(cfg: DatasetConfig, bad: BadInputCollector): Datase
     for (const [k, x] of Object.entries(v)) if (!used.has(k)) extra[k] = x;
     if (intensityCol) extra.intensity = v[intensityCol];
     const item: DatasetItem = { id, path: file, label, extra, source: where };
+    if (labels) item.labels = labels;
     if (channelPaths) item.channelPaths = channelPaths;
     if (groupCol && v[groupCol]?.trim()) item.group = v[groupCol].trim();
     if (splitCol && v[splitCol]?.trim()) {

@@ -4,6 +4,7 @@
 // silent: classes, multiLabel, pathPattern, channelFiles, normalize, augment,
 // cache, stream, workers, synthetic; bags and metadata (patient-level learning).
 import type { SchemaNode } from '../engine/schema';
+import type { ChannelChoice, Stain } from './preprocess/channels';
 
 export const SPLIT_KINDS = ['predefined', 'stratified', 'kfold', 'stratified-kfold', 'group-kfold', 'stratified-group-kfold'] as const;
 export type SplitKind = (typeof SPLIT_KINDS)[number];
@@ -11,7 +12,8 @@ export type SplitKind = (typeof SPLIT_KINDS)[number];
 export interface ImageConfig {
   size: number;
   resize: 'pad' | 'stretch';
-  channels: 'gray' | 'rgb' | 'red' | 'green' | 'blue';
+  /** grey, rgb, one stain, or a list of stains in tensor order ([green, red, blue, yellow]). */
+  channels: ChannelChoice;
   mask: boolean;
 }
 
@@ -66,11 +68,41 @@ export interface AugmentConfig {
   brightness: number;
   /** Scale the distance from the image mean by a factor in [1 - contrast, 1 + contrast]. */
   contrast: number;
+  /** Blend with the grayscale image by a factor in [1 - saturation, 1 + saturation] (RGB only). */
+  saturation: number;
+  /** Rotate the hue by up to +-hue turns (RGB only, 0..0.5). */
+  hue: number;
+  /** Probability that the colour jitter (brightness, contrast, saturation, hue) applies at all (torchvision's RandomApply). */
+  jitterP: number;
+  /** Probability of converting to grayscale (RGB only). */
+  grayscale: number;
+  /** Gaussian blur with sigma (pixels) uniform in `sigma`. */
+  blur?: { p: number; sigma: [number, number] };
+  /** Invert values at or above `threshold` (0..1 pixels). */
+  solarize?: { p: number; threshold: number };
   /** Random erasing (cutout): a rectangle set to `value`. */
   erasing?: { p: number; scale: [number, number]; ratio: [number, number]; value: number };
   /** Mixup / CutMix with Beta(alpha, alpha) mixing; soft targets. With both, one of them per batch. */
   mixup?: { alpha: number; p: number };
   cutmix?: { alpha: number; p: number };
+}
+
+/** `dataset.cells`: field images split into single-cell crops that inherit the image's labels (weak supervision). */
+export interface CellsConfig {
+  /** Segmentation label image of each field image (one integer per cell, 0 background), e.g. `train/{id}_cells.png`. Without it: Otsu threshold of `nucleiChannel` and connected components. */
+  segmentation?: string;
+  /** The stain Otsu's threshold finds nuclei in (blue: DAPI in HPA). */
+  nucleiChannel: Stain;
+  /** Crop around a nucleus: its bounding box scaled by this (a cell is larger than its nucleus). Segmented cells use their own box. */
+  expand: number;
+  /** Objects smaller than this many pixels (full resolution) are not cells. */
+  minArea: number;
+  /** At most this many cells per image (the largest are kept). */
+  maxCells: number;
+  /** With a segmentation: zero the pixels of other cells inside a crop. */
+  isolate: boolean;
+  /** How an image's prediction is made from its cells' scores. */
+  aggregate: 'mean' | 'max';
 }
 
 /** A bag-level metadata column: numeric (standardised on training bags) or categorical (one-hot); auto: numeric when every value is a number. */
@@ -87,12 +119,19 @@ export interface DatasetConfig {
   columns: { id?: string; path?: string; label?: string; group?: string; split?: string; intensity?: string; mask?: string };
   /** The expected class names: a label outside them is bad input. Default: the labels found. */
   classes?: string[];
-  /** `first`: a label like `16 0` or `8|5` (several labels) keeps the first. */
-  multiLabel: 'keep' | 'first';
+  /**
+   * `keep`: the label as written is the class; `first`: a label set like `16 0` or `8|5`
+   * keeps its first label; `multi`: every label of the set (multi-label targets).
+   */
+  multiLabel: 'keep' | 'first' | 'multi';
+  /** Multi-label as one 0/1 column per label (the column name is the label). */
+  labelColumns?: string[];
+  /** File naming the classes of numeric label ids: CSV `id,name` (header optional) or JSON `{"0": "Nucleoplasm"}`. */
+  classMap?: string;
   /** Image path from the id when the manifest has no path column, e.g. `train/{id}_green.png`. */
   pathPattern?: string;
-  /** One grey file per colour (HPA): `{red: '{id}_red.png', green: '{id}_green.png', blue: '{id}_blue.png'}`. */
-  channelFiles?: { red?: string; green?: string; blue?: string };
+  /** One grey file per stain (HPA): `{red: '{id}_red.png', green: '{id}_green.png', blue: '{id}_blue.png', yellow: '{id}_yellow.png'}`. */
+  channelFiles?: Partial<Record<Stain, string>>;
   image: ImageConfig;
   mask: { column?: string; pattern?: string; dir?: string };
   split: SplitConfig;
@@ -104,8 +143,9 @@ export interface DatasetConfig {
   cache: { enabled: boolean; dir?: string };
   stream: 'auto' | boolean;
   workers?: number;
-  /** Generate the synthetic set into `out` (default `root`) when that folder does not exist (n: patients for lymphocytosis). */
-  synthetic?: { kind: 'patterns' | 'intensity' | 'lymphocytosis'; n: number; seed: number; anomalies?: number; out?: string };
+  /** Generate the synthetic set into `out` (default `root`) when that folder does not exist (n: patients for lymphocytosis; protein: field images). */
+  synthetic?: { kind: 'patterns' | 'intensity' | 'lymphocytosis' | 'protein'; n: number; seed: number; anomalies?: number; out?: string };
+  cells: CellsConfig | false;
   /**
    * Patient-level learning: the item field or column naming each image's bag (`group`, or a
    * manifest column such as `ID`); false: every image is its own sample. A bag has one label;
@@ -124,33 +164,39 @@ const prob = (d: number): SchemaNode => ({ type: 'number', min: 0, max: 1, defau
 const range = (d: [number, number], min = 0): SchemaNode => ({ type: 'array', items: { type: 'number', min }, default: d, minItems: 2 });
 const numberOrList: SchemaNode = { type: 'oneOf', options: [{ type: 'number' }, { type: 'array', items: { type: 'number' }, minItems: 1 }] };
 
+/** The augmentation mapping itself (also the self-supervised views, `train.ssl.views`). */
+export const augmentOptionsSchema: Extract<SchemaNode, { type: 'object' }> = {
+  type: 'object',
+  properties: {
+    hflip: prob(0),
+    vflip: prob(0),
+    rotate90: { type: 'boolean', default: false },
+    rotate: { type: 'object', optional: true, properties: { angles: { type: 'number', integer: true, min: 2 }, maxDegrees: { type: 'number', min: 0, max: 180 }, p: prob(1) } },
+    crop: { type: 'object', optional: true, properties: { scale: range([0.8, 1]), ratio: range([3 / 4, 4 / 3]), p: prob(1) } },
+    translate: {
+      type: 'object', optional: true,
+      description: "shift by up to `pixels` in x and y, border by reflection (torchvision's RandomCrop(size, padding=pixels, padding_mode='reflect')) or zeros",
+      properties: { pixels: { type: 'number', integer: true, min: 1, default: 4 }, padding: { type: 'string', enum: ['reflect', 'zero'], default: 'reflect' }, p: prob(1) },
+    },
+    brightness: { type: 'number', min: 0, max: 1, default: 0 },
+    contrast: { type: 'number', min: 0, max: 1, default: 0 },
+    saturation: { type: 'number', min: 0, max: 1, default: 0, description: 'RGB only' },
+    hue: { type: 'number', min: 0, max: 0.5, default: 0, description: 'RGB only; in turns' },
+    jitterP: { type: 'number', min: 0, max: 1, default: 1, description: 'probability that brightness/contrast/saturation/hue jitter applies' },
+    grayscale: { type: 'number', min: 0, max: 1, default: 0, description: 'probability; RGB only' },
+    blur: { type: 'object', optional: true, properties: { p: prob(0.5), sigma: range([0.1, 2]) } },
+    solarize: { type: 'object', optional: true, properties: { p: prob(0.2), threshold: { type: 'number', min: 0, max: 1, default: 0.5 } } },
+    erasing: { type: 'object', optional: true, properties: { p: prob(0.5), scale: range([0.02, 0.2]), ratio: range([0.3, 3.3]), value: { type: 'number', default: 0 } } },
+    mixup: { type: 'object', optional: true, properties: { alpha: { type: 'number', min: 0, default: 0.2 }, p: prob(1) } },
+    cutmix: { type: 'object', optional: true, properties: { alpha: { type: 'number', min: 0, default: 1 }, p: prob(1) } },
+  },
+};
+
 export const augmentSchema: SchemaNode = {
   type: 'oneOf',
   default: false,
   description: 'Training-time augmentation (seeded, per batch; never applied to val/test).',
-  options: [
-    { type: 'literal', value: false },
-    {
-      type: 'object',
-      properties: {
-        hflip: prob(0),
-        vflip: prob(0),
-        rotate90: { type: 'boolean', default: false },
-        rotate: { type: 'object', optional: true, properties: { angles: { type: 'number', integer: true, min: 2 }, maxDegrees: { type: 'number', min: 0, max: 180 }, p: prob(1) } },
-        crop: { type: 'object', optional: true, properties: { scale: range([0.8, 1]), ratio: range([3 / 4, 4 / 3]), p: prob(1) } },
-        translate: {
-          type: 'object', optional: true,
-          description: "shift by up to `pixels` in x and y, border by reflection (torchvision's RandomCrop(size, padding=pixels, padding_mode='reflect')) or zeros",
-          properties: { pixels: { type: 'number', integer: true, min: 1, default: 4 }, padding: { type: 'string', enum: ['reflect', 'zero'], default: 'reflect' }, p: prob(1) },
-        },
-        brightness: { type: 'number', min: 0, max: 1, default: 0 },
-        contrast: { type: 'number', min: 0, max: 1, default: 0 },
-        erasing: { type: 'object', optional: true, properties: { p: prob(0.5), scale: range([0.02, 0.2]), ratio: range([0.3, 3.3]), value: { type: 'number', default: 0 } } },
-        mixup: { type: 'object', optional: true, properties: { alpha: { type: 'number', min: 0, default: 0.2 }, p: prob(1) } },
-        cutmix: { type: 'object', optional: true, properties: { alpha: { type: 'number', min: 0, default: 1 }, p: prob(1) } },
-      },
-    },
-  ],
+  options: [{ type: 'literal', value: false }, augmentOptionsSchema],
 };
 
 export const datasetSchema: SchemaNode = {
@@ -164,16 +210,28 @@ export const datasetSchema: SchemaNode = {
       type: 'object',
       properties: { id: str, path: str, label: str, group: str, split: str, intensity: str, mask: str },
     },
-    classes: { type: 'array', items: str, minItems: 2 },
-    multiLabel: { type: 'string', enum: ['keep', 'first'], default: 'keep' },
+    classes: { type: 'array', items: str, minItems: 2, description: 'class names; with numeric label ids (HPA), in id order' },
+    multiLabel: {
+      type: 'string', enum: ['keep', 'first', 'multi'], default: 'keep',
+      description: 'label sets like `16 0` or `8|5`: keep as written, first label only, or multi (every label: multi-label targets)',
+    },
+    labelColumns: { type: 'array', items: str, minItems: 2, description: 'multi-label as one 0/1 column per label (column name = label)' },
+    classMap: { type: 'path', description: 'class names of numeric label ids: CSV id,name or JSON {"0": "Nucleoplasm"}' },
     pathPattern: str,
-    channelFiles: { type: 'object', optional: true, properties: { red: str, green: str, blue: str } },
+    channelFiles: { type: 'object', optional: true, properties: { red: str, green: str, blue: str, yellow: str } },
     image: {
       type: 'object',
       properties: {
         size: { type: 'number', integer: true, min: 8, max: 1024, default: 64 },
         resize: { type: 'string', enum: ['pad', 'stretch'], default: 'pad' },
-        channels: { type: 'string', enum: ['gray', 'rgb', 'red', 'green', 'blue'], default: 'gray' },
+        channels: {
+          type: 'oneOf', default: 'gray',
+          description: 'gray | rgb | red | green | blue | yellow, or a list of stains in tensor order, e.g. [green, red, blue, yellow]',
+          options: [
+            { type: 'string', enum: ['gray', 'rgb', 'red', 'green', 'blue', 'yellow'] },
+            { type: 'array', items: { type: 'string', enum: ['red', 'green', 'blue', 'yellow'] }, minItems: 1 },
+          ],
+        },
         mask: { type: 'boolean', default: false },
       },
     },
@@ -235,11 +293,30 @@ export const datasetSchema: SchemaNode = {
       description: 'Generate the synthetic set into `out` (default: `root`) if it does not exist.',
       properties: {
         out: { type: 'path', description: 'where to generate (e.g. the folder holding a csv manifest); default: root' },
-        kind: { type: 'string', enum: ['patterns', 'intensity', 'lymphocytosis'], default: 'patterns' },
-        n: { type: 'number', integer: true, min: 12, default: 1455, description: 'cells/images; labelled patients for lymphocytosis' },
+        kind: { type: 'string', enum: ['patterns', 'intensity', 'lymphocytosis', 'protein'], default: 'patterns' },
+        n: { type: 'number', integer: true, min: 12, default: 1455, description: 'cells/images; labelled patients for lymphocytosis; field images for protein' },
         seed: { type: 'number', integer: true, default: 1 },
         anomalies: { type: 'number', min: 0, max: 0.5 },
       },
+    },
+    cells: {
+      type: 'oneOf', default: false,
+      description: 'split field images into single-cell crops that inherit the image labels; image predictions aggregate their cells',
+      options: [
+        { type: 'literal', value: false },
+        {
+          type: 'object',
+          properties: {
+            segmentation: { type: 'string', description: 'label image per field image (0 background, one integer per cell), e.g. train/{id}_cells.png; default: Otsu on nucleiChannel' },
+            nucleiChannel: { type: 'string', enum: ['red', 'green', 'blue', 'yellow'], default: 'blue' },
+            expand: { type: 'number', min: 1, max: 6, default: 2.2 },
+            minArea: { type: 'number', integer: true, min: 1, default: 30 },
+            maxCells: { type: 'number', integer: true, min: 1, default: 16 },
+            isolate: { type: 'boolean', default: true },
+            aggregate: { type: 'string', enum: ['mean', 'max'], default: 'mean' },
+          },
+        },
+      ],
     },
     bags: {
       type: 'oneOf', default: false,

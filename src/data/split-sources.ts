@@ -12,11 +12,14 @@ import { prepareItems, type PreparedSet } from './prepare';
 import { PreparedBatchSource, type Normalization } from './batches';
 import { filterByMeanIntensity, type AnomalyResult } from './anomaly';
 import { resolveNormalization } from './normalization';
-import { computeClassWeights, type ClassWeights } from './class-weights';
+import { computeClassWeights, computeLabelWeights, type ClassWeights } from './class-weights';
+import { labelMatrix } from './labels';
 import { withAugmentation } from './augment/pipeline';
 
 export interface SplitSources {
   classes: string[];
+  /** Multi-label: the sources carry 0/1 label sets (`targets`); class weights are per-label positive weights. */
+  multiLabel: boolean;
   /** The split actually used (bad items skipped, anomalies out of train). */
   split: DatasetSplit;
   /** Augmented when `dataset.augment` is set. */
@@ -80,8 +83,11 @@ export async function prepareSplitSources(split: DatasetSplit, classes: string[]
     const cls = second.classes;
     if (cls.length < 2) throw new DataError(`only ${cls.length} class(es) left with training items (${cls.join(', ') || 'none'}): a classifier needs at least 2. Check the skipped items listed above`);
     const index = new Map(cls.map((c, i) => [c, i]));
+    const multiLabel = [...first.split.train, ...first.split.val, ...first.split.test].some((it) => it.labels !== undefined);
+    // Multi-label: the hard label is the first of the set (what per-class summaries and priors read); targets carry the set.
     const sourceOf = (items: DatasetItem[]) => new PreparedBatchSource(prepared.store, items.map((it) => slot.get(it.id)!),
-      Int32Array.from(items, (it) => index.get(it.label)!), items.map((it) => it.id), cls.length);
+      Int32Array.from(items, (it) => index.get(it.labels ? it.labels[0] : it.label) ?? -1), items.map((it) => it.id), cls.length, {},
+      multiLabel ? labelMatrix(items, cls) : undefined);
 
     let train = second.split.train;
     let anomalies: AnomalyResult | undefined;
@@ -97,6 +103,7 @@ export async function prepareSplitSources(split: DatasetSplit, classes: string[]
     const trainSource = withAugmentation(withNorm(plainTrain), cfg.augment, o.seed ?? 0) as PreparedBatchSource;
     return {
       classes: cls,
+      multiLabel,
       split: { ...second.split, train },
       train: trainSource,
       val: withNorm(sourceOf(second.split.val)),
@@ -104,7 +111,7 @@ export async function prepareSplitSources(split: DatasetSplit, classes: string[]
       shape: prepared.store.shape,
       anomalies,
       normalization,
-      classWeights: computeClassWeights(plainTrain.labels, cls, cfg.classWeights),
+      classWeights: multiLabel ? computeLabelWeights(plainTrain.targets!, cls, cfg.classWeights) : computeClassWeights(plainTrain.labels, cls, cfg.classWeights),
       skipped: bad.problems.slice((o.earlier ?? []).length),
       prepared: prepared.stats,
       close: () => prepared.store.close(),

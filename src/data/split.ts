@@ -1,11 +1,14 @@
 // Splitting items into train / val / test, always seeded. Grouped kinds
 // (and any kind with `split.groupBy` set) keep every group (specimen,
-// patient) on one side of every cut, validation included.
+// patient) on one side of every cut, validation included. Multi-label items
+// (with label sets) are stratified iteratively, and grouped by their group
+// (plate, specimen) whenever every item has one.
 import type { SplitConfig } from './schema';
 import type { DatasetItem, DatasetSplit } from './types';
 import { Random, seedFrom } from '../engine/random';
 import { DataError } from './bad-input';
 import { groupAssign, kfoldAssign, stratifiedAssign, stratifiedGroupAssign } from './split-folds';
+import { iterativeItemAssign } from './iterative-stratification';
 
 const KFOLD_KINDS = new Set(['kfold', 'stratified-kfold', 'group-kfold', 'stratified-group-kfold']);
 const GROUPED_KINDS = new Set(['group-kfold', 'stratified-group-kfold']);
@@ -34,9 +37,34 @@ function requireGroups(items: DatasetItem[], cfg: SplitConfig): string[] {
   return groups as string[];
 }
 
+/** Multi-label items: those carrying label sets. */
+function isMultiLabel(items: DatasetItem[]): boolean {
+  return items.length > 0 && items.every((i) => i.labels !== undefined);
+}
+
+/** Label indices of multi-label items (labels sorted by name for a stable numbering). */
+function labelIndices(items: DatasetItem[]): { labels: number[][]; count: number } {
+  const names = [...new Set(items.flatMap((i) => i.labels!))].sort();
+  const index = new Map(names.map((n, k) => [n, k]));
+  return { labels: items.map((i) => i.labels!.map((l) => index.get(l)!)), count: names.length };
+}
+
+/**
+ * Multi-label hold-out of about `fraction` of the items by iterative stratification: every
+ * label with at least two items (groups, when grouped) lands on both sides.
+ */
+export function multiLabelHoldout(items: DatasetItem[], fraction: number, seed: number, groups?: string[]): { kept: DatasetItem[]; held: DatasetItem[] } {
+  if (fraction <= 0 || items.length === 0) return { kept: [...items], held: [] };
+  if (groups && new Set(groups).size < 2) return { kept: [...items], held: [] };
+  const { labels, count } = labelIndices(items);
+  const fold = iterativeItemAssign(labels, count, [fraction, 1 - fraction], seed, groups);
+  return { kept: items.filter((_, i) => fold[i] !== 0), held: items.filter((_, i) => fold[i] === 0) };
+}
+
 /** Stratified hold-out: take `fraction` of each class (at least one when the class has >= 2 items). */
 export function stratifiedHoldout(items: DatasetItem[], fraction: number, seed: number): { kept: DatasetItem[]; held: DatasetItem[] } {
   if (fraction <= 0) return { kept: [...items], held: [] };
+  if (isMultiLabel(items)) return multiLabelHoldout(items, fraction, seed);
   const rng = new Random(seed);
   const byClass = new Map<string, DatasetItem[]>();
   for (const it of items) byClass.set(it.label, [...(byClass.get(it.label) ?? []), it]);
@@ -59,6 +87,7 @@ export function groupHoldout(items: DatasetItem[], fraction: number, seed: numbe
   const groups = items.map((it) => groupOf(it, groupBy) ?? `\u0000${it.id}`);
   const distinct = new Set(groups).size;
   if (distinct < 2) return { kept: [...items], held: [] };
+  if (isMultiLabel(items)) return multiLabelHoldout(items, fraction, seed, groups);
   const k = Math.min(distinct, Math.max(2, Math.round(1 / fraction)));
   const fold = stratifiedGroupAssign(items.map((i) => i.label), groups, k, seed);
   return { kept: items.filter((_, i) => fold[i] !== 0), held: items.filter((_, i) => fold[i] === 0) };
@@ -82,15 +111,27 @@ function kfold(items: DatasetItem[], cfg: SplitConfig, fold: number, seed: numbe
     if (distinct < k) {
       throw new DataError(`dataset.split.kind ${cfg.kind} with ${k} folds needs at least ${k} groups, but the items have ${distinct}. Lower dataset.split.folds to at most ${distinct}.`);
     }
-    assign = cfg.kind === 'group-kfold' ? groupAssign(groups, k, seed) : stratifiedGroupAssign(labels, groups, k, seed);
+    assign = cfg.kind === 'group-kfold' ? groupAssign(groups, k, seed)
+      : isMultiLabel(items) ? iterativeItemAssign(labelIndices(items).labels, labelIndices(items).count, new Array(k).fill(1), seed, groups)
+        : stratifiedGroupAssign(labels, groups, k, seed);
   } else {
     if (items.length < k) throw new DataError(`dataset.split.folds is ${k} but there are only ${items.length} items: lower dataset.split.folds`);
-    assign = cfg.kind === 'kfold' ? kfoldAssign(items.length, k, seed) : stratifiedAssign(labels, k, seed);
+    const ml = cfg.kind === 'stratified-kfold' && isMultiLabel(items) ? labelIndices(items) : undefined;
+    const groups = ml && multiLabelGroups(items, cfg);
+    assign = cfg.kind === 'kfold' ? kfoldAssign(items.length, k, seed)
+      : ml ? iterativeItemAssign(ml.labels, ml.count, new Array(k).fill(1), seed, groups) : stratifiedAssign(labels, k, seed);
   }
   const test = items.filter((_, i) => assign[i] === fold);
   const rest = items.filter((_, i) => assign[i] !== fold);
-  const v = holdout(rest, cfg.valFraction, seedFrom(seed, 'val', fold), cfg, grouped || !!cfg.groupBy);
+  const v = holdout(rest, cfg.valFraction, seedFrom(seed, 'val', fold), cfg, grouped || !!cfg.groupBy || !!multiLabelGroups(rest, cfg));
   return { train: v.kept, val: v.held, test, fold, folds: k };
+}
+
+/** Multi-label items stay with their group (plate, specimen) whenever every item has one. */
+function multiLabelGroups(items: DatasetItem[], cfg: SplitConfig): string[] | undefined {
+  if (!isMultiLabel(items)) return undefined;
+  const groups = items.map((it) => groupOf(it, cfg.groupBy));
+  return groups.every((g) => g !== undefined && g !== '') ? groups as string[] : undefined;
 }
 
 /**
@@ -99,7 +140,7 @@ function kfold(items: DatasetItem[], cfg: SplitConfig, fold: number, seed: numbe
  */
 export function splitDataset(items: DatasetItem[], cfg: SplitConfig, fold?: number): DatasetSplit {
   const seed = seedFrom(cfg.seed, 'split', cfg.kind);
-  const grouped = !!cfg.groupBy;
+  const grouped = !!cfg.groupBy || !!multiLabelGroups(items, cfg);
   if (KFOLD_KINDS.has(cfg.kind)) return kfold(items, cfg, fold ?? 0, seed);
   switch (cfg.kind) {
     case 'predefined': {

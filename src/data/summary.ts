@@ -1,6 +1,7 @@
 // Dataset summary for notebooks: counts per class x split, and per specimen.
 import type { DatasetItem, DatasetSplit } from './types';
 import { toDataFrame, type DataFrame, type Row } from './dataframe';
+import { itemLabels } from './labels';
 
 type Splits = DatasetItem[] | Pick<DatasetSplit, 'train' | 'val' | 'test'>;
 
@@ -10,11 +11,16 @@ function tagged(s: Splits): { item: DatasetItem; split: string }[] {
   return (['train', 'val', 'test'] as const).flatMap((k) => split[k].map((item) => ({ item, split: k })));
 }
 
-/** One row per class: total and count per split. */
+/** Each item once per label (multi-label items carry several). */
+function byLabel(s: Splits): { item: DatasetItem; split: string }[] {
+  return tagged(s).flatMap((t) => itemLabels(t.item).map((label) => ({ ...t, item: { ...t.item, label } })));
+}
+
+/** One row per class: total and count per split (a multi-label item counts for each of its labels). */
 export function classCounts(s: Splits): Row[] {
   const rows = new Map<string, Row>();
   const splits = new Set<string>();
-  for (const { item, split } of tagged(s)) {
+  for (const { item, split } of byLabel(s)) {
     const r = rows.get(item.label) ?? { class: item.label, total: 0 };
     r.total = (r.total as number) + 1;
     const key = split || 'unsplit';
@@ -30,7 +36,7 @@ export function classCounts(s: Splits): Row[] {
 /** One row per (specimen, class, split) with its count. */
 export function groupCounts(s: Splits): Row[] {
   const rows = new Map<string, Row>();
-  for (const { item, split } of tagged(s)) {
+  for (const { item, split } of byLabel(s)) {
     const group = item.group ?? '';
     const key = `${group}\u0000${item.label}\u0000${split}`;
     const r = rows.get(key) ?? { group, class: item.label, split, n: 0 };

@@ -11,6 +11,7 @@ import { registerWasmGradientKernels } from './wasm-kernels';
 import { registerBatchNormGradient } from './batch-norm-grad';
 import { registerMeanGradient } from './mean-grad';
 import { registerLeadingAxesReduce } from './leading-axes-reduce';
+import { registerMatMulFastPath } from './matmul-fast-path';
 import { registerBatchNormTrainKernels } from './batch-norm-train';
 import { registerBiasReluKernels } from './bias-relu';
 import { prepareThreadedWasm, unrefPthreadWorkers } from './wasm-threads';
@@ -191,11 +192,13 @@ async function loadWasm(threads: number): Promise<{ simd: boolean; threads: numb
   registerBatchNormGradient();
   registerMeanGradient();
   registerLeadingAxesReduce();
+  registerMatMulFastPath();
   registerBatchNormTrainKernels();
   registerBiasReluKernels();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   const own = simdKernelsStatus();
   if (!own.kernels) fallbacks.push(`cellab SIMD kernels off (${own.problem}): slower JavaScript gradients`);
+  else if (own.problem) fallbacks.push(`cellab SIMD kernels: ${own.problem}`);
   return { simd, threads: actual, fallbacks };
 }
 
@@ -264,7 +267,9 @@ export async function initEngine(opts: InitEngineOptions = {}): Promise<EngineIn
           threads: w.threads, forced: requested !== 'auto', skipped, fallbacks: w.fallbacks };
       } else {
         if (!(await tf.setBackend('cpu'))) throw new BackendUnavailableError('cpu', PACKAGES.cpu, 'failed to initialise');
-        info = { backend: 'cpu', device: 'cpu', detail: 'pure JavaScript (slow: for checks only)', threads: 1,
+        // Falling past wasm (a dependency, so expected to load) must say why: the run is ~100x slower.
+        const wasmSkipped = skipped.find((s) => s.backend === 'wasm');
+        info = { backend: 'cpu', device: 'cpu', detail: `pure JavaScript (slow: for checks only)${wasmSkipped ? `; wasm did not start: ${wasmSkipped.reason}` : ''}`, threads: 1,
           forced: requested !== 'auto', skipped };
       }
       await tf.ready();

@@ -1,38 +1,37 @@
 // Loads cellab's own wasm SIMD kernels (src/engine/simd/kernels.c, built into
 // lib/cellab-kernels.wasm and, for the multithreaded tfjs build whose memory
-// is shared, lib/cellab-kernels-shared.wasm). The module imports
-// tfjs-backend-wasm's memory, so the kernels read and write tensors where
-// they lie: arrays on that heap are passed as offsets, other arrays are
-// copied in (and out) through tfjs' malloc, as is scratch space. The callers
-// keep their JavaScript versions and use them when this returns null: the
-// backend is not wasm, the module cannot load (no SIMD), or
-// CELLAB_SIMD_KERNELS=0 (tests compare the two).
+// is shared, lib/cellab-kernels-shared.wasm; each also as a -relaxed build with
+// fused multiply-adds, used where the runtime has relaxed SIMD). The module
+// imports tfjs-backend-wasm's memory, so the kernels read and write tensors
+// where they lie: arrays on that heap are passed as offsets, other arrays are
+// copied in (and out) through tfjs' malloc, as is scratch space. On the
+// multithreaded backend they run on every thread (kernel-pool.ts). The
+// callers keep their JavaScript versions and use them when this returns null:
+// the backend is not wasm, the module cannot load (no SIMD), or
+// CELLAB_SIMD_KERNELS=0 (tests compare the two). CELLAB_RELAXED_SIMD=0 keeps
+// the plain SIMD build where relaxed SIMD is available.
 //
 // Caution for callers: a kernel may allocate on the tfjs heap, which can grow
 // it and detach every view taken before; take output views after the call.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { KernelPool } from './kernel-pool';
 
 /** ../../lib from both src/engine (tsx) and dist/engine (tsc). */
 const LIB = path.join(__dirname, '..', '..', 'lib');
 export const SIMD_KERNELS_FILE = path.join(LIB, 'cellab-kernels.wasm');
 export const SIMD_KERNELS_SHARED_FILE = path.join(LIB, 'cellab-kernels-shared.wasm');
+const relaxedFile = (file: string) => file.replace(/\.wasm$/, '-relaxed.wasm');
+
+/** The kernels' exports that take a range [lo, hi) last (run through the pool). */
+const POOLED = ['col_sums_blocks', 'sq_dev_blocks', 'bn_grad_blocks', 'bn_grad_apply', 'scale_shift', 'bias_relu', 'relu_grad_blocks',
+  'max_pool_2x2_grad', 'max_pool_grad', 'pad_rows', 'conv_filter_grad', 'transpose_taps', 'conv_input_grad'] as const;
 
 interface Exports {
-  column_sums(x: number, rows: number, cols: number, acc: number, tmp: number, out: number): void;
-  channel_moments(x: number, rows: number, cols: number, acc: number, tmp: number, mean: number, variance: number): void;
-  batch_norm_grad(dy: number, x: number, mean: number, variance: number, gamma: number, eps: number, rows: number, cols: number,
-    acc: number, tmp: number, dx: number, dgamma: number, dbeta: number): void;
-  max_pool_2x2_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, ho: number, wo: number): void;
-  max_pool_grad(x: number, dy: number, dx: number, n: number, h: number, w: number, c: number, ho: number, wo: number,
-    fh: number, fw: number, sh: number, sw: number, top: number, left: number): void;
-  conv_filter_grad(xp: number, dy: number, dw: number, n: number, hp: number, wp: number, ci: number, ho: number, wo: number, co: number,
-    kh: number, kw: number, sh: number, sw: number, dh: number, dw_: number, totf: number, tot: number): void;
-  bias_relu(x: number, bias: number, y: number, rows: number, cols: number): void;
-  bias_relu_grad(dy: number, y: number, dx: number, dbias: number, rows: number, cols: number, acc: number, tmp: number): void;
-  conv_input_grad(dy: number, wt: number, dx: number, n: number, h: number, w: number, ci: number, ho: number, wo: number, co: number,
-    kh: number, kw: number, sh: number, sw: number, dh: number, dw_: number, pt: number, pl: number): void;
+  relaxed_build(): number;
+  combine_blocks(part: number, nb: number, stride: number, cols: number, out: number): void;
+  window_offsets(tab: number, n: number, ho: number, wo: number, hp: number, wp: number, ci: number, sh: number, sw: number): void;
 }
 
 /** The geometry of a convolution (tf.backend_util.Conv2DInfo's fields that matter here). */
@@ -43,6 +42,12 @@ export interface ConvGeometry {
 }
 
 export interface SimdKernels {
+  /** True for the relaxed-SIMD build (fused multiply-adds in the convolution gradients). */
+  readonly relaxed: boolean;
+  /** Threads the kernels run on (the backend's). */
+  readonly threads: number;
+  /** Pool workers started so far, and the chunks of work they ran (the main thread runs the rest). */
+  poolStats(): { workers: number; workerChunks: number };
   /** Column sums of a row-major [rows, cols] array (float32 blocks of 64 rows, added in double). */
   columnSums(x: Float32Array, rows: number, cols: number): Float64Array;
   /** Per-column mean and biased variance into `mean` and `variance`. */
@@ -50,13 +55,15 @@ export interface SimdKernels {
   /** Closed-form batch-norm gradient (batch-norm-train.ts) into dx, dgamma, dbeta. */
   batchNormGrad(a: { dy: Float32Array; x: Float32Array; mean: Float32Array; variance: Float32Array; gamma: Float32Array; eps: number; rows: number; cols: number },
     dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  /** y = x * scale + shift per column (then max(y, 0) if `relu`) over a row-major [rows, cols] array. */
+  scaleShift(x: Float32Array, scale: Float32Array, shift: Float32Array, rows: number, cols: number, relu: boolean, y: Float32Array): void;
   /** 2x2 / stride-2 max-pool gradient (windows inside the input) into dx, which it fills entirely. */
   maxPool2x2Grad(x: Float32Array, dy: Float32Array, dx: Float32Array, s: { n: number; h: number; w: number; c: number; ho: number; wo: number }): void;
   /** Any max-pool gradient (c % 4 == 0) into dx, which it fills entirely. */
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array,
     s: { n: number; h: number; w: number; c: number; ho: number; wo: number; fh: number; fw: number; sh: number; sw: number; top: number; left: number }): void;
-  /** dW [kh, kw, ci, co] of a convolution (NHWC X and dY); needs co % 4 == 0. */
-  convFilterGrad(x: Float32Array, dy: Float32Array, info: ConvGeometry): Float32Array;
+  /** dW [kh, kw, ci, co] of a convolution (NHWC X and dY) into dw; needs co % 4 == 0. */
+  convFilterGrad(x: Float32Array, dy: Float32Array, info: ConvGeometry, dw: Float32Array): void;
   /** y = max(x + bias, 0) over a row-major [rows, cols] array, bias per column. */
   biasRelu(x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number): void;
   /** Gradient of biasRelu from its output: dx = y > 0 ? dy : 0, dbias = column sums of dx. */
@@ -117,7 +124,8 @@ class Call {
   run<T>(fn: () => T): T {
     try {
       for (const p of this.pending) {
-        const ptr = this.w._malloc(Math.max(16, p.bytes));
+        // Emscripten returns addresses as signed int32: above 2 GiB of heap they come back negative.
+        const ptr = this.w._malloc(Math.max(16, p.bytes)) >>> 0;
         if (!ptr) throw new Error(`cellab SIMD kernels: out of wasm memory (${p.bytes} bytes)`);
         this.mallocs.push(ptr);
         p.set(ptr);
@@ -140,91 +148,153 @@ class Call {
   }
 }
 
-function load(w: TfjsWasmModule, memory: WebAssembly.Memory): { kernels: SimdKernels | null; problem?: string } {
+/** Elements per chunk of an element-wise pass (smaller chunks cost more in claiming than they run). */
+const GRAIN = 16384;
+const BLOCK = 64;   // rows per partial sum (kernels.c)
+
+function instantiate(file: string, memory: WebAssembly.Memory): { module: WebAssembly.Module; exports: Record<string, unknown> } {
+  const module = new WebAssembly.Module(fs.readFileSync(file));
+  return { module, exports: new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, unknown> };
+}
+
+function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): { kernels: SimdKernels | null; problem?: string; pool?: KernelPool } {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const file = shared ? SIMD_KERNELS_SHARED_FILE : SIMD_KERNELS_FILE;
-  let ex: Exports;
+  let loaded: ReturnType<typeof instantiate> | undefined;
+  if (process.env.CELLAB_RELAXED_SIMD !== '0') {
+    // Relaxed SIMD: Node >= 22 (V8 >= 11.4); Node 20 with --experimental-wasm-relaxed-simd. Else a CompileError.
+    try { loaded = instantiate(relaxedFile(file), memory); } catch { loaded = undefined; }
+  }
   try {
-    const mod = new WebAssembly.Module(fs.readFileSync(file));
-    ex = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as Exports;
+    loaded ??= instantiate(file, memory);
   } catch (err) {
     // No SIMD in this runtime, or the file is missing: the JavaScript kernels run (the engine line says so).
     const e = err as NodeJS.ErrnoException;
     return { kernels: null, problem: e.code === 'ENOENT' ? `${path.relative(process.cwd(), file) || file} is missing (npm run build:kernels)` : `${path.basename(file)} did not load: ${e.message}` };
   }
+  const ex = loaded.exports as unknown as Exports;
+  const fns = loaded.exports as Record<string, (...a: number[]) => void>;
+  let pool: KernelPool;
+  let problem: string | undefined;
+  try {
+    pool = new KernelPool(shared ? threads : 1, loaded.module, memory, fns, [...POOLED]);
+  } catch (err) {
+    // The kernels still run, on the main thread only (the engine line says so).
+    pool = new KernelPool(1, loaded.module, memory, fns, [...POOLED]);
+    problem = `their ${threads - 1} worker thread(s) did not start (${(err as Error).message}): they run on the main thread only`;
+  }
   const call = () => new Call(w, memory);
+  const blocks = (rows: number) => Math.ceil(rows / BLOCK);
+  const blockGrain = (cols: number) => Math.ceil(GRAIN / (BLOCK * cols));
+  const rowGrain = (cols: number) => Math.ceil(GRAIN / cols);
+  /** The double sums of part's columns over nb blocks (stride floats apart). */
+  const combine = (c: Call, part: number, nb: number, stride: number, cols: number, acc: number) => {
+    ex.combine_blocks(part, nb, stride, cols, acc);
+    return c.f64(acc, cols);
+  };
   const kernels: SimdKernels = {
+    relaxed: ex.relaxed_build() === 1,
+    threads: pool.threads,
+    poolStats: () => ({ workers: pool.ready(), workerChunks: pool.workerChunks() }),
     columnSums(x, rows, cols) {
-      const c = call();
-      const px = c.input(x), acc = c.scratch(2 * cols * D), tmp = c.scratch(3 * cols * F), out = c.scratch(cols * F);
+      const c = call(), nb = blocks(rows);
+      const px = c.input(x), part = c.scratch(nb * cols * F), acc = c.scratch(cols * D);
       return c.run(() => {
-        ex.column_sums(px(), rows, cols, acc(), tmp(), out());
-        return Float64Array.from(c.f64(acc(), cols));
+        pool.run('col_sums_blocks', [px(), rows, cols, part()], nb, blockGrain(cols));
+        return Float64Array.from(combine(c, part(), nb, cols, cols, acc()));
       });
     },
     channelMoments(x, rows, cols, mean, variance) {
-      const c = call();
-      const px = c.input(x), pm = c.output(mean), pv = c.output(variance), acc = c.scratch(2 * cols * D), tmp = c.scratch(3 * cols * F);
-      c.run(() => ex.channel_moments(px(), rows, cols, acc(), tmp(), pm(), pv()));
+      const c = call(), nb = blocks(rows);
+      const px = c.input(x), pm = c.output(mean), pv = c.output(variance), part = c.scratch(nb * cols * F), acc = c.scratch(cols * D);
+      c.run(() => {
+        pool.run('col_sums_blocks', [px(), rows, cols, part()], nb, blockGrain(cols));
+        const sums = combine(c, part(), nb, cols, cols, acc());
+        const m = c.f32(pm(), cols);
+        for (let k = 0; k < cols; k++) m[k] = sums[k] / rows;
+        // The centred second pass (no cancellation), around the float32 mean.
+        pool.run('sq_dev_blocks', [px(), pm(), rows, cols, part()], nb, blockGrain(cols));
+        const sq = combine(c, part(), nb, cols, cols, acc());
+        const v = c.f32(pv(), cols);
+        for (let k = 0; k < cols; k++) v[k] = sq[k] / rows;
+      });
     },
     batchNormGrad(a, dx, dgamma, dbeta) {
-      const c = call();
+      const { rows, cols } = a;
+      const c = call(), nb = blocks(rows);
       const pdy = c.input(a.dy), px = c.input(a.x), pm = c.input(a.mean), pv = c.input(a.variance), pg = c.input(a.gamma);
       const pdx = c.output(dx), pdg = c.output(dgamma), pdb = c.output(dbeta);
-      const acc = c.scratch(2 * a.cols * D), tmp = c.scratch(3 * a.cols * F);
-      c.run(() => ex.batch_norm_grad(pdy(), px(), pm(), pv(), pg(), a.eps, a.rows, a.cols, acc(), tmp(), pdx(), pdg(), pdb()));
+      const part = c.scratch(2 * nb * cols * F), acc = c.scratch(cols * D), coef = c.scratch(3 * cols * F);
+      c.run(() => {
+        pool.run('bn_grad_blocks', [pdy(), px(), pm(), rows, cols, part()], nb, blockGrain(cols));
+        const sumDy = Float64Array.from(combine(c, part(), nb, 2 * cols, cols, acc()));
+        const sumDyXc = combine(c, part() + cols * F, nb, 2 * cols, cols, acc());
+        // dx = k dy - a (x - mean) - k mean(dy), k = gamma rstd, a = k rstd^2 mean(dy (x - mean));
+        // dgamma = sum(dy (x - mean)) rstd, dbeta = sum(dy).
+        const mu = c.f32(pm(), cols), v = c.f32(pv(), cols), gm = c.f32(pg(), cols);
+        const k = c.f32(coef(), cols), aa = c.f32(coef() + cols * F, cols), c0 = c.f32(coef() + 2 * cols * F, cols);
+        const dg = c.f32(pdg(), cols), db = c.f32(pdb(), cols);
+        for (let j = 0; j < cols; j++) {
+          const rstd = 1 / Math.sqrt(v[j] + Math.fround(a.eps));
+          const kk = gm[j] * rstd, ak = kk * rstd * rstd * (sumDyXc[j] / rows);
+          k[j] = kk;
+          aa[j] = ak;
+          c0[j] = kk * (sumDy[j] / rows) - ak * mu[j];
+          dg[j] = sumDyXc[j] * rstd;
+          db[j] = sumDy[j];
+        }
+        pool.run('bn_grad_apply', [pdy(), px(), coef(), coef() + cols * F, coef() + 2 * cols * F, cols, pdx()], rows, rowGrain(cols));
+      });
+    },
+    scaleShift(x, scale, shift, rows, cols, relu, y) {
+      const c = call();
+      const px = c.input(x), ps = c.input(scale), pb = c.input(shift), py = c.output(y);
+      c.run(() => pool.run('scale_shift', [px(), ps(), pb(), cols, relu ? 1 : 0, py()], rows, rowGrain(cols)));
     },
     maxPool2x2Grad(x, dy, dx, s) {
-      // Rows or columns no window covers (odd sizes) get no gradient; the kernel writes only covered ones.
-      if (2 * s.ho < s.h || 2 * s.wo < s.w) dx.fill(0);
       const c = call();
       const px = c.input(x), pdy = c.input(dy), pdx = c.output(dx);
-      c.run(() => ex.max_pool_2x2_grad(px(), pdy(), pdx(), s.n, s.h, s.w, s.c, s.ho, s.wo));
+      c.run(() => pool.run('max_pool_2x2_grad', [px(), pdy(), pdx(), s.n, s.h, s.w, s.c, s.ho, s.wo], s.n, Math.ceil(GRAIN / (s.h * s.w * s.c))));
     },
     maxPoolGrad(x, dy, dx, s) {
       if (s.c % 4 !== 0) throw new Error(`maxPoolGrad needs a multiple of 4 channels; got ${s.c}`);
-      dx.fill(0);
       const c = call();
       const px = c.input(x), pdy = c.input(dy), pdx = c.output(dx);
-      c.run(() => ex.max_pool_grad(px(), pdy(), pdx(), s.n, s.h, s.w, s.c, s.ho, s.wo, s.fh, s.fw, s.sh, s.sw, s.top, s.left));
+      c.run(() => pool.run('max_pool_grad', [px(), pdy(), pdx(), s.n, s.h, s.w, s.c, s.ho, s.wo, s.fh, s.fw, s.sh, s.sw, s.top, s.left],
+        s.n, Math.ceil(GRAIN / (s.h * s.w * s.c))));
     },
     biasRelu(x, bias, y, rows, cols) {
       const c = call();
       const px = c.input(x), pb = c.input(bias), py = c.output(y);
-      c.run(() => ex.bias_relu(px(), pb(), py(), rows, cols));
+      c.run(() => pool.run('bias_relu', [px(), pb(), cols, py()], rows, rowGrain(cols)));
     },
     biasReluGrad(dy, y, dx, dbias, rows, cols) {
-      const c = call();
-      const pdy = c.input(dy), py = c.input(y), pdx = c.output(dx), pdb = c.output(dbias), acc = c.scratch(cols * D), tmp = c.scratch(cols * F);
-      c.run(() => ex.bias_relu_grad(pdy(), py(), pdx(), pdb(), rows, cols, acc(), tmp()));
+      const c = call(), nb = blocks(rows);
+      const pdy = c.input(dy), py = c.input(y), pdx = c.output(dx), pdb = c.output(dbias), part = c.scratch(nb * cols * F), acc = c.scratch(cols * D);
+      c.run(() => {
+        pool.run('relu_grad_blocks', [pdy(), py(), rows, cols, pdx(), part()], nb, blockGrain(cols));
+        const sums = combine(c, part(), nb, cols, cols, acc());
+        const db = c.f32(pdb(), cols);
+        for (let k = 0; k < cols; k++) db[k] = sums[k];
+      });
     },
-    convFilterGrad(x, dy, info) {
+    convFilterGrad(x, dy, info, dw) {
       const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
       const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dwl } = info;
       if (co % 4 !== 0) throw new Error(`convFilterGrad needs a multiple of 4 output channels; got ${co}`);
       const { top, left } = info.padInfo;
       // X zero-padded to exactly the window the taps sweep: every read in bounds.
       const hp = (ho - 1) * sh + (kh - 1) * dh + 1, wp = (wo - 1) * sw + (kw - 1) * dwl + 1;
-      const nw = kh * kw * ci * co;
+      const nw = kh * kw * ci * co, positions = n * ho * wo, groups = Math.ceil((kh * kw * ci) / 4);
       const c = call();
-      const px = c.input(x);
-      const pxp = c.scratch(n * hp * wp * ci * F), pdy = c.input(dy), pdw = c.scratch(nw * F), totf = c.scratch(nw * F), tot = c.scratch(nw * D);
-      return c.run(() => {
-        const src = c.f32(px(), x.length), xp = c.f32(pxp(), n * hp * wp * ci);
-        xp.fill(0);
-        const c0 = Math.max(0, -left), c1 = Math.min(w, wp - left);   // input columns inside the window
-        if (c1 > c0) {
-          for (let b = 0; b < n; b++) {
-            for (let y = 0; y < h; y++) {
-              const py = y + top;
-              if (py < 0 || py >= hp) continue;
-              const s0 = ((b * h + y) * w + c0) * ci;
-              xp.set(src.subarray(s0, s0 + (c1 - c0) * ci), ((b * hp + py) * wp + c0 + left) * ci);
-            }
-          }
-        }
-        ex.conv_filter_grad(pxp(), pdy(), pdw(), n, hp, wp, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, totf(), tot());
-        return Float32Array.from(c.f32(pdw(), nw));
+      const px = c.input(x), pdy = c.input(dy), pdw = c.output(dw);
+      const pxp = c.scratch(n * hp * wp * ci * F), tab = c.scratch(positions * 4), totf = c.scratch(nw * F), tot = c.scratch(nw * D);
+      c.run(() => {
+        pool.run('pad_rows', [px(), h, w, ci, pxp(), hp, wp, top, left], n * hp, Math.ceil(GRAIN / (wp * ci)));
+        ex.window_offsets(tab(), n, ho, wo, hp, wp, ci, sh, sw);
+        // A group of 4 taps is 4 * co * positions multiply-adds; chunks of at least ~256k.
+        pool.run('conv_filter_grad', [pxp(), tab(), pdy(), pdw(), positions, ci, co, kh, kw, wp, dh, dwl, totf(), tot()],
+          groups, Math.ceil(262144 / (4 * co * positions)));
       });
     },
     convInputGrad(dy, filter, info, dx) {
@@ -232,28 +302,36 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory): { kernels: SimdKer
       const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dwl } = info;
       if (ci % 4 !== 0) throw new Error(`convInputGrad needs a multiple of 4 input channels; got ${ci}`);
       const nf = kh * kw * ci * co;
-      const f = filter.buffer === memory.buffer ? filter.slice() : filter;   // read after mallocs: not a heap view
       const c = call();
-      const pdy = c.input(dy), pwt = c.scratch(nf * F), pdx = c.output(dx);
+      const pdy = c.input(dy), pf = c.input(filter), pdx = c.output(dx), pwt = c.scratch(nf * F), zeros = c.scratch(co * F);
       c.run(() => {
+        c.f32(zeros(), co).fill(0);
         // W [kh, kw, ci, co] -> [kh, kw, co, ci]: input channels contiguous for the kernel.
-        const wt = c.f32(pwt(), nf);
-        for (let t = 0; t < kh * kw; t++) {
-          const base = t * ci * co;
-          for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) wt[base + o * ci + i] = f[base + i * co + o];
-        }
-        ex.conv_input_grad(pdy(), pwt(), pdx(), n, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, info.padInfo.top, info.padInfo.left);
+        pool.run('transpose_taps', [pf(), pwt(), ci, co], kh * kw, Math.ceil(GRAIN / (ci * co)));
+        pool.run('conv_input_grad', [pdy(), pwt(), zeros(), pdx(), h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, info.padInfo.top, info.padInfo.left],
+          n, Math.ceil((262144 * sh * sw) / (h * w * ci * co * kh * kw)));
       });
     },
   };
-  return { kernels };
+  return { kernels, problem, pool };
 }
 
 let cached: { memory: WebAssembly.Memory; kernels: SimdKernels | null; problem?: string } | undefined;
+let cachedPool: KernelPool | undefined;
+
+/** The wasm backend's thread count (its pthread pool's; cellab's kernels use as many). */
+function backendThreads(): number {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number }).getThreadsCount();
+  } catch {
+    return 1;
+  }
+}
 
 /**
- * Whether cellab's SIMD kernels run on the current backend, and if not, why
- * (for the engine line: a fallback to the slower JavaScript kernels is said once, there).
+ * Whether cellab's SIMD kernels run on the current backend, and if not (or
+ * not on every thread), why: for the engine line, where a fallback is said once.
  */
 export function simdKernelsStatus(): { kernels: SimdKernels | null; problem?: string } {
   if (process.env.CELLAB_SIMD_KERNELS === '0') return { kernels: null, problem: 'off by CELLAB_SIMD_KERNELS=0' };
@@ -263,7 +341,13 @@ export function simdKernelsStatus(): { kernels: SimdKernels | null; problem?: st
   if (!w || !memory || typeof w._malloc !== 'function') {
     return { kernels: null, problem: 'this @tensorflow/tfjs-backend-wasm build does not expose its heap (a version other than 4.22?)' };
   }
-  if (cached?.memory !== memory) cached = { memory, ...load(w, memory) };
+  if (cached?.memory !== memory) {
+    // A new backend (new heap): the old pool's workers would wait on the old one forever.
+    cachedPool?.close();
+    const { pool, ...loaded } = load(w, memory, backendThreads());
+    cached = { memory, ...loaded };
+    cachedPool = pool;
+  }
   return cached;
 }
 

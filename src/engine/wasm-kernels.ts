@@ -27,24 +27,8 @@ function filterGradWindow(x: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): Ret
   return cropForPadding(x, top, needH - top - info.inHeight, left, needW - left - info.inWidth);
 }
 
-/** Up to this many input channels, the filter gradient is one matrix product (filter-grad-matmul.ts). */
+/** Up to this many input channels, the filter gradient is one matrix product (filter-grad-matmul.ts) when SIMD cannot take it. */
 const FILTER_GRAD_MATMUL_MAX_CHANNELS = 3;
-
-/** Output width from which the SIMD filter gradient beats the convolution form (measured on resnet18's stages). */
-const SIMD_FILTER_GRAD_MIN_WIDTH = 8;
-
-/** wasm's thread count (XNNPACK's pool); cellab's SIMD kernels run on one. */
-function wasmThreads(): number {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return (require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number }).getThreadsCount();
-  } catch {
-    return 1;
-  }
-}
-
-/** Input width up to which the SIMD input gradient beats XNNPACK at stride 1 (measured on resnet18's stages). */
-const SIMD_INPUT_GRAD_MAX_WIDTH = 8;
 
 /**
  * dW[i,j,ci,co] = sum_{n,y,x} X[n, y*s + i*d - pt, x*s + j*d - pl, ci] * dY[n,y,x,co]
@@ -61,16 +45,16 @@ export const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => 
     const info = tf.backend_util.computeConv2DInfo(
       x.shape, filterShape, a.strides, pair(a.dilations), a.pad as never, a.dimRoundingMode, false, 'channelsLast');
     const simd = simdKernels();
-    if (simd && info.outChannels % 4 === 0 &&
-      (info.inChannels <= FILTER_GRAD_MATMUL_MAX_CHANNELS || (wasmThreads() === 1 && info.outWidth >= SIMD_FILTER_GRAD_MIN_WIDTH))) {
-      // One SIMD pass over X and dY as stored (simd/kernels.c): no transposes, no per-call
-      // packing of dY as XNNPACK weights; on one thread 1.3-1.8x faster than the convolution
-      // form below on feature maps at least 8 wide (on narrower ones its per-row overhead
-      // loses), 3x faster on a first layer. It runs on one thread: with more, XNNPACK's
-      // convolution form is faster except on a first layer.
+    if (simd && info.outChannels % 4 === 0) {
+      // One SIMD pass over X and dY as stored (simd/kernels.c), on every thread: no
+      // transposes, no per-call packing of dY as XNNPACK weights, a register-blocked tile
+      // (~45 GFLOP/s per thread); faster than the convolution form below at every layer of
+      // resnet18, 3x on a first layer. It writes straight into the output tensor on the heap.
       const heap = backend as unknown as WasmHeapBackend;
-      const dw = simd.convFilterGrad(heap.typedArrayFromHeap(inputs.x as TensorInfo), heap.typedArrayFromHeap(inputs.dy as TensorInfo), info);
-      return tf.tensor4d(dw, filterShape);
+      const out = heap.makeOutput(filterShape, 'float32');
+      simd.convFilterGrad(heap.typedArrayFromHeap(inputs.x as TensorInfo), heap.typedArrayFromHeap(inputs.dy as TensorInfo), info,
+        heap.typedArrayFromHeap(out));
+      return tf.engine().makeTensorFromTensorInfo(out);
     }
     if (info.inChannels <= FILTER_GRAD_MATMUL_MAX_CHANNELS) return filterGradByMatmul(x.dataSync() as Float32Array, dy, info);
     const win = filterGradWindow(x, info);
@@ -122,19 +106,19 @@ export const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
     const filter = asTensor(inputs.filter as TensorInfo, backend) as tf.Tensor4D;
     const info = tf.backend_util.computeConv2DInfo(
       inputShape, filter.shape, a.strides, pair(a.dilations), a.pad as never, a.dimRoundingMode, false, 'channelsLast');
-    const src = filter.dataSync() as Float32Array;
     const simd = simdKernels();
-    const strided = info.strideHeight > 1 || info.strideWidth > 1;
-    if (simd && (strided || (wasmThreads() === 1 && info.inWidth <= SIMD_INPUT_GRAD_MAX_WIDTH)) && info.inChannels % 4 === 0) {
-      // One SIMD gather pass (simd/kernels.c) that skips the taps falling on padding: strided,
-      // it replaces a convolution per stride phase (6x faster); on small maps, where padding is
-      // a large part of a stride-1 convolution's work, it is 1.3-1.8x faster than XNNPACK.
-      // It writes straight into the output tensor on the heap.
+    if (simd && info.inChannels % 4 === 0) {
+      // One SIMD gather pass (simd/kernels.c) on every thread that skips the taps falling on
+      // padding: strided, it replaces a convolution per stride phase (6x faster); at stride 1
+      // it beats XNNPACK's convolution over the padded dY (padding is a large part of the
+      // small maps' work). It writes straight into the output tensor on the heap.
       const heap = backend as unknown as WasmHeapBackend;
       const out = heap.makeOutput(inputShape, 'float32');
-      simd.convInputGrad(heap.typedArrayFromHeap(inputs.dy as TensorInfo), src, info, heap.typedArrayFromHeap(out));
+      simd.convInputGrad(heap.typedArrayFromHeap(inputs.dy as TensorInfo), heap.typedArrayFromHeap(inputs.filter as TensorInfo), info,
+        heap.typedArrayFromHeap(out));
       return tf.engine().makeTensorFromTensorInfo(out);
     }
+    const src = filter.dataSync() as Float32Array;
     return transposedConv(dy, {
       inShape: inputShape, kernel: [info.filterHeight, info.filterWidth], strides: [info.strideHeight, info.strideWidth],
       dilations: [info.dilationHeight, info.dilationWidth], padTop: info.padInfo.top, padLeft: info.padInfo.left,

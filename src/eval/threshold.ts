@@ -68,3 +68,32 @@ export function searchThreshold(scores: ArrayLike<number>, labels: ArrayLike<0 |
     specificity: (nNeg - bestFp) / nNeg,
   };
 }
+
+/**
+ * The metric at every distinct score used as threshold (predict positive when score >= it),
+ * thresholds ascending; with `points`, at most that many, evenly spaced over the score range
+ * (each evaluated exactly). What a plot of the threshold search draws.
+ */
+export function thresholdCurve(scores: ArrayLike<number>, labels: ArrayLike<0 | 1 | boolean>, o: { metric: ThresholdMetric; points?: number }): { thresholds: number[]; values: number[] } {
+  checkBinaryScores(scores, labels);
+  const { thresholds, tps, fps, nPos, nNeg } = countsByThreshold(scores, (i) => labels[i] === 1 || labels[i] === true);
+  if (nPos === 0 || nNeg === 0) throw new RangeError(`a threshold curve needs both classes; got ${nPos} positive(s) and ${nNeg} negative(s).`);
+  // thresholds are descending; k(t) = the last index with thresholds[k] >= t.
+  const at = (k: number) => metricValue(o.metric, k < 0 ? 0 : tps[k], k < 0 ? 0 : fps[k], nPos, nNeg);
+  const n = thresholds.length;
+  if (!o.points || o.points >= n) {
+    const ts: number[] = [], vs: number[] = [];
+    for (let k = n - 1; k >= 0; k--) { ts.push(thresholds[k]); vs.push(at(k)); }
+    return { thresholds: ts, values: vs };
+  }
+  const lo = thresholds[n - 1], hi = thresholds[0];
+  const ts: number[] = [], vs: number[] = [];
+  let k = n - 1;
+  for (let p = 0; p < o.points; p++) {
+    const t = o.points === 1 ? lo : lo + ((hi - lo) * p) / (o.points - 1);
+    while (k >= 0 && thresholds[k] < t) k--;
+    ts.push(t);
+    vs.push(at(k));
+  }
+  return { thresholds: ts, values: vs };
+}

@@ -26,6 +26,7 @@ import type { RunLogger } from '../tracking/index';
 import type { ExperimentConfig } from './schema';
 import { createProgress, type ProgressMode } from './progress';
 import { chooseThreshold } from './extra-eval';
+import { logSvgAndPng } from './trial-extras';
 
 export const EXPERTS: Record<ExperimentConfig['model']['metadata'], MilExperts> = { none: 'image', only: 'metadata', moe: 'moe' };
 
@@ -203,7 +204,7 @@ export async function runBagModel(o: {
       metadata: { names: bags.metadata.names, columns: bags.metadata.columns }, featureLayer: config.model.featureLayer, backbone: config.model.backbone }));
     if (result.outcome !== 'completed') {
       log(`cellab: trial diverged: ${result.reason}`);
-      if (result.history.length) await run.logArtifact('plots/training_curves.svg', await renderSvg(trainingCurvesSpec(result.history)));
+      if (result.history.length) await logSvgAndPng(run, 'plots/training_curves', await renderSvg(trainingCurvesSpec(result.history)), 'Training curves');
       return { result, metrics: {}, status: 'FAILED' };
     }
     const split = config.eval.split;
@@ -223,15 +224,15 @@ export async function runBagModel(o: {
     if (p.weights) await run.logArtifact('attention.csv', attentionCsv(targetBags, target, p.weights));
     const decided = threshold !== undefined ? ', at the threshold chosen on validation' : '';
     const cm = confusionMatrixSpec({ matrix: evaluation.confusionMatrix, classNames: evaluation.classNames, title: `Confusion matrix (${split}, patients${decided})` });
-    await run.logArtifact('plots/confusion_matrix.svg', await renderSvg(cm));
+    await logSvgAndPng(run, 'plots/confusion_matrix', await renderSvg(cm), 'Confusion matrix');
     await run.logArtifact('plots/confusion_matrix.vl.json', JSON.stringify(cm, null, 1));
-    if (evaluation.roc.some((r) => Number.isFinite(r.auc))) await run.logArtifact('plots/roc.svg', await renderSvg(rocSpec({ roc: evaluation.roc, title: `ROC (${split}, patients)` })));
-    if (result.history.length) await run.logArtifact('plots/training_curves.svg', await renderSvg(trainingCurvesSpec(result.history)));
+    if (evaluation.roc.some((r) => Number.isFinite(r.auc))) await logSvgAndPng(run, 'plots/roc', await renderSvg(rocSpec({ roc: evaluation.roc, title: `ROC (${split}, patients)` })), 'ROC');
+    if (result.history.length) await logSvgAndPng(run, 'plots/training_curves', await renderSvg(trainingCurvesSpec(result.history)), 'Training curves');
     if (p.pi) {
       const t = threshold ?? 0.5;
       const gate = gateSpec(targetBags.map((b, i) => ({ bag: b.id, label: b.label, pi: p.pi![i], score: p.scores[i], yImage: p.yImage?.[i], yMeta: p.yMeta?.[i],
         correct: (p.scores[i] >= t ? pos : 1 - pos) === labels[i] })), { title: `Gate weight per patient (${split})`, classNames: bags.classes });
-      await run.logArtifact('plots/gate.svg', await renderSvg(gate));
+      await logSvgAndPng(run, 'plots/gate', await renderSvg(gate), 'Gate weight per patient');
       await run.logArtifact('plots/gate.vl.json', JSON.stringify(gate));
     }
     return { result, metrics, evaluation, status: 'FINISHED' };

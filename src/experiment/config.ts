@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import { ConfigError, didYouMean, validate, type SchemaNode } from '../engine/schema';
 import { experimentSchema, knownKeys, schemaAt, type ExperimentConfig } from './schema';
 import { DATASET_RUNTIME_KEYS } from '../data/schema';
+import { sslConfigProblems } from '../train/ssl/schema';
 import { resolveModelConfig } from '../models/resolve';
 import { isPublishedRef, parsePretrainedSpec } from '../models/import/spec';
 import { parseSearch, SWEEP_RESERVED } from './search-space';
@@ -205,6 +206,8 @@ export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; ba
       throw new ConfigError([`profile \`${profile}\` is not defined.${didYouMean(profile, available)} Available: ${available.join(', ') || '(none)'}`], source);
     }
     merged = deepMerge(base, profiles[profile]) as Json;
+    // A profile drops a swept key with null, as --set sweep.<key>=null does.
+    if (isMap(merged.sweep)) for (const [k, v] of Object.entries(merged.sweep)) if (v === null) delete (merged.sweep as Json)[k];
   } else if (profiles !== undefined && !isMap(profiles)) {
     throw new ConfigError(['`profiles` must be a mapping of profile name to overrides'], source);
   }
@@ -222,6 +225,7 @@ export function resolveConfig(raw: unknown, o: LoadOptions & { file?: string; ba
     config.name = o.file ? path.basename(o.file).replace(/\.(ya?ml)$/i, '') : 'experiment';
   }
   checkSweepKeys(config, issues);
+  if (!issues.length) issues.push(...sslConfigProblems(config.train, config.model.head));
   if (!issues.length) resolveModel(config, issues);
   if (!issues.length) checkPublishedWeights(config, issues, env);
   if (issues.length) throw new ConfigError(issues, source);

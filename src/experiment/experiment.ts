@@ -7,16 +7,22 @@
 //   await result.best().plots.confusionMatrix(); // inline Vega-Lite (+ PNG for static exports)
 import { inspect } from 'node:util';
 import { loadExperimentFile, configToYaml, type LoadOptions, type ResolvedExperiment } from './config';
-import { expandTrials, isSweep, type Trial } from './trials';
+import { expandTrials, isSweep, trialLabel, type Trial } from './trials';
 import { runSweep, formatTable, bestLine, rankConfigurations, searchTrials, type SweepSummary, type TrialRow } from './sweep';
 import { IMPORTANCE_METHOD, paramImportance } from './importance';
 import { pickBest } from './selection';
 import { runExperiment, describeRunLocation, type RunSummary } from './run';
 import type { ProgressMode } from './progress';
+import { queryNeighbours, readEmbeddingTable, showNeighbours, type EmbeddingTable, type NeighbourOptions, type NeighbourRow } from './neighbours';
 import { openTracking, findProjectRoot, type Tracking } from '../tracking/index';
 import { evaluateClassification, predictionsFromRows, searchThreshold, type ClassificationEvaluation, type PredictionsTable } from '../eval/index';
 import { parseCsv } from '../data/csv';
 import { confusionMatrixSpec, rocSpec, prSpec, trainingCurvesSpec, sweepSpec, searchSpec, show, showTable, inNotebook, displayBundle, type VegaLiteSpec } from '../plots/index';
+import type { Gallery } from '../data/index';
+import { gradCamGallery, loadRunForAnalysis, misclassifiedGallery, mostConfusedGallery, topLossesGallery, type AnalysedRun } from './error-analysis';
+import { shownGallery } from './galleries';
+import { runLrFind, suggestedLr, type LrFindReport, type LrFindRunOptions } from './lr-find';
+import { isMultiLabelRun, loadMultiLabelRuns, multiLabelPlots, multiLabelReportTable, thresholdTable, type MultiLabelRunView } from './multilabel-view';
 
 export interface RunExperimentOptions {
   trackingUri?: string;
@@ -57,6 +63,23 @@ export class Experiment {
     const row: TrialRow = { trial: 0, label: this.config.name, params: {}, outcome: trial.outcome, reason: trial.reason, runId: trial.runId, metrics: summary.metrics,
       threshold: Number.isFinite(trial.metrics.threshold) ? trial.metrics.threshold : undefined };
     return new ExperimentResult(this.resolved, summary, [row], tracking.uri);
+  }
+
+  /**
+   * The LR range test on this experiment's data and model (exponentially growing learning
+   * rate over ~100 steps, stopped at divergence), logged as its own run; in a notebook the
+   * plot is shown with the suggested learning rates.
+   */
+  async lrFind(o: Omit<LrFindRunOptions, 'log'> = {}): Promise<LrFindReport> {
+    const log = inNotebook() ? (line: string) => { process.stdout.write(line + '\n'); } : undefined;
+    const r = await runLrFind(this.resolved, { ...o, log });
+    await display(r.spec);
+    const s = r.suggestions;
+    Object.defineProperty(r, inspect.custom, {
+      value: () => `<lr-find: suggested ${suggestedLr(s)?.toPrecision(3) ?? 'none'} (steepest ${s.steepest?.toPrecision(3) ?? '–'}, minimum/10 ${s['minimum/10']?.toPrecision(3) ?? '–'}); ${r.points.length} steps, ${r.reason}; run ${r.run_id}>`,
+      enumerable: false,
+    });
+    return r;
   }
 }
 
@@ -117,7 +140,9 @@ export class ExperimentResult {
     /** A metric against the swept learning rate (log axis), one line per other swept key; or bars per configuration. */
     sweep: async (o: { metric?: string } = {}): Promise<VegaLiteSpec> => {
       const keys = [...new Set(this.rows.flatMap((r) => Object.keys(r.params)))];
-      const metric = o.metric ?? (this.rows.some((r) => r.metrics.average_class_accuracy !== undefined) ? 'average_class_accuracy' : 'accuracy');
+      // Multi-label rows (they carry a Hamming loss) compare on micro F1, the protein study's headline.
+      const metric = o.metric ?? (this.rows.some((r) => r.metrics.hamming_loss !== undefined) ? 'micro_f1'
+        : this.rows.some((r) => r.metrics.average_class_accuracy !== undefined) ? 'average_class_accuracy' : 'accuracy');
       const x = keys.find((k) => /(^|\.)lr$/.test(k));
       const spec = sweepSpec(this.rows.map((r) => ({ trial: r.trial, params: r.params, metrics: r.metrics, outcome: r.outcome, fold: r.fold })), {
         metric, x, color: keys.find((k) => k !== x), title: `${this.resolved.config.name}: ${metric} by trial`,
@@ -208,6 +233,8 @@ function runLink(uri: string, experimentId: string, runId: string): string {
  */
 export class TrialView {
   private cache?: Promise<{ evaluation: ClassificationEvaluation; thresholds: (number | undefined)[]; positive?: number }>;
+  private analysed?: Promise<AnalysedRun[]>;
+  private multiCache?: Promise<MultiLabelRunView | undefined>;
   private trackingHandle?: Promise<Tracking>;
   readonly rows: TrialRow[];
 
@@ -246,7 +273,8 @@ export class TrialView {
 
   private get label(): string {
     const r = this.rows[0];
-    return this.rows.length > 1 ? `${Object.entries(r.params).map(([k, v]) => `${k.split('.').pop()}=${String(v)}`).join(' ') || 'configuration'}, ${this.rows.length} folds pooled` : r.label;
+    // The configuration's params as a trial label reads them (a swept mapping as its keys, not [object Object]).
+    return this.rows.length > 1 ? `${trialLabel({ params: r.params, index: r.trial }).replace(/^trial \d+$/, 'configuration')}, ${this.rows.length} folds pooled` : r.label;
   }
 
   private tracking(): Promise<Tracking> {
@@ -312,8 +340,40 @@ export class TrialView {
     return `${cls} when its score >= ${thresholds.map((t) => (t === undefined ? 'argmax' : t.toFixed(4))).join(' / ')} (chosen on validation${thresholds.length > 1 ? ', per fold' : ''})`;
   }
 
-  /** Per-class precision, recall, F1 and support, then micro/macro/weighted averages (scikit-learn's report). */
+  /** Multi-label runs (label sets): their pooled predictions at the runs' decisions; undefined for single-label runs. */
+  multiLabel(): Promise<MultiLabelRunView | undefined> {
+    this.multiCache ??= (async () => {
+      const tracking = await this.tracking();
+      return (await isMultiLabelRun(tracking, this.runId)) ? loadMultiLabelRuns(tracking, this.runIds) : undefined;
+    })();
+    return this.multiCache;
+  }
+
+  private async requireMultiLabel(what: string): Promise<MultiLabelRunView> {
+    const v = await this.multiLabel();
+    if (!v) throw new Error(`${what} is for multi-label runs (label sets); run ${this.runId} is single-label: use plots.confusionMatrix(), roc() or pr()`);
+    return v;
+  }
+
+  /** Multi-label: each label's decision threshold, chosen on validation (thresholds.json). */
+  async thresholds(): Promise<Record<string, unknown>[]> {
+    const v = await this.requireMultiLabel('thresholds()');
+    const rows = thresholdTable(v);
+    if (!inNotebook()) return rows;
+    showTable(rows, { title: `Decision thresholds (${this.label}): ${v.decisions[0]}` });
+    return shown(rows, 'thresholds, shown above');
+  }
+
+  /** Per-class precision, recall, F1 and support, then micro/macro/weighted averages (scikit-learn's report); multi-label: per label, then micro/macro/weighted/samples. */
   async report(): Promise<Record<string, unknown>[]> {
+    const ml = await this.multiLabel();
+    if (ml) {
+      const rows = multiLabelReportTable(ml);
+      if (!inNotebook()) return rows;
+      const m = ml.evaluation.metrics;
+      showTable(rows, { title: `Multi-label report (${this.label}); subset accuracy ${m.subset_accuracy.toFixed(4)}, Hamming loss ${m.hamming_loss.toFixed(4)}${m.mean_ap !== undefined ? `, mean AP ${m.mean_ap.toFixed(4)}` : ''}` });
+      return shown(rows, 'multi-label report, shown above');
+    }
     const e = await this.evaluation();
     const m = e.metrics;
     const rows: Record<string, unknown>[] = e.perClass.map((c) => ({ class: c.className, precision: c.precision, recall: c.recall, f1: c.f1, support: c.support }));
@@ -341,6 +401,14 @@ export class TrialView {
   }
 
   readonly plots = {
+    /** Multi-label: F1 per label with its support. */
+    perLabel: async (): Promise<VegaLiteSpec> => display(multiLabelPlots(await this.requireMultiLabel('plots.perLabel()'), this.label).perLabel()),
+    /** Multi-label: true positives, false negatives and false positives per label. */
+    labelCounts: async (): Promise<VegaLiteSpec> => display(multiLabelPlots(await this.requireMultiLabel('plots.labelCounts()'), this.label).labelCounts()),
+    /** Multi-label: how often labels occur together in the reported split. */
+    cooccurrence: async (): Promise<VegaLiteSpec> => display(multiLabelPlots(await this.requireMultiLabel('plots.cooccurrence()'), this.label).cooccurrence()),
+    /** Multi-label: precision-recall curve per label, the chosen threshold marked. */
+    prPerLabel: async (): Promise<VegaLiteSpec> => display(multiLabelPlots(await this.requireMultiLabel('plots.prPerLabel()'), this.label).prPerLabel()),
     confusionMatrix: async (o: { normalize?: boolean } = {}): Promise<VegaLiteSpec> => {
       const e = await this.evaluation();
       const decision = await this.decision();
@@ -362,30 +430,23 @@ export class TrialView {
     },
     pr: async (): Promise<VegaLiteSpec> => display(prSpec({ pr: (await this.evaluation()).pr, title: `Precision-recall (${this.label})` })),
     /** The PCA of the embeddings logged by `eval.embeddings`. */
-    pca: async (): Promise<VegaLiteSpec> => {
-      const tracking = await this.tracking();
-      const file = 'plots/pca.vl.json';
-      // Only a plot that is not there means "no embeddings"; a store that cannot be read says why.
-      const listed = await tracking.listArtifacts(this.runId, 'plots').catch((err: Error) => {
-        throw new Error(`cannot list the plots of run ${this.runId} in ${tracking.uri}: ${err.message}`);
-      });
-      if (!listed.some((a) => a.path === file)) {
-        throw new Error(`run ${this.runId} has no PCA plot (${file}): set eval.embeddings in the experiment file`);
-      }
-      const json = await tracking.downloadArtifact(this.runId, file).catch((err: Error) => {
-        throw new Error(`cannot download ${file} of run ${this.runId} from ${tracking.uri}: ${err.message}`);
-      });
-      let spec: VegaLiteSpec;
-      try {
-        spec = JSON.parse(json.toString('utf8')) as VegaLiteSpec;
-      } catch (err) {
-        throw new Error(`${file} of run ${this.runId} is not valid JSON (${(err as Error).message}): the artifact is damaged; re-run the trial`);
-      }
-      return display(spec);
-    },
+    pca: async (): Promise<VegaLiteSpec> => display(JSON.parse((await this.artifact('plots', 'pca.vl.json', 'PCA plot', 'set eval.embeddings in the experiment file')).toString('utf8')) as VegaLiteSpec),
+    /** The similarity-threshold search logged by `eval.embeddings`: pair accuracy against the threshold, the chosen one. */
+    similarityThreshold: async (): Promise<VegaLiteSpec> => display(JSON.parse((await this.artifact('plots', 'similarity_threshold.vl.json', 'similarity-threshold plot',
+      'set eval.embeddings in the experiment file (its validation and test splits need same- and different-class pairs)')).toString('utf8')) as VegaLiteSpec),
+    /** The error-analysis galleries (same as `errors.*`): top losses, most confused, misclassified, Grad-CAM. */
+    topLosses: (o: { n?: number } = {}) => this.errors.topLosses(o),
+    mostConfused: (o: { n?: number; examples?: number } = {}) => this.errors.mostConfused(o),
+    misclassified: (o: { class?: string; n?: number } = {}) => this.errors.misclassified(o),
+    gradCam: (o: { n?: number; ids?: string[] } = {}) => this.errors.gradCam(o),
     trainingCurves: async (): Promise<VegaLiteSpec> => {
       const tracking = await this.tracking();
-      const keys = ['train/loss', 'val/loss', 'train/accuracy', 'val/accuracy'];
+      // Self-supervised runs: their own loss, the embedding spread and the k-NN / linear-probe accuracy.
+      const ssl = (await tracking.getMetricHistory(this.runId, 'train/ssl_loss').catch((err: Error) => {
+        throw new Error(`cannot read the history of train/ssl_loss for run ${this.runId} from ${tracking.uri}: ${err.message}`);
+      })).length > 0;
+      const keys = ssl ? ['train/ssl_loss', 'train/embedding_std', 'val/knn_accuracy', 'val/linear_probe_accuracy']
+        : ['train/loss', 'val/loss', 'train/accuracy', 'val/accuracy'];
       const rows = new Map<number, Record<string, number>>();
       for (const k of keys) {
         // A metric the run never logged has an empty history; a failed download is an error, not a missing curve.
@@ -400,6 +461,64 @@ export class TrialView {
       return display(trainingCurvesSpec(history, { title: `Training curves (${this.rows[0].label})` }));
     },
   };
+
+  /** Every run's config, predictions and dataset items, for the error-analysis galleries. */
+  private runsForAnalysis(): Promise<AnalysedRun[]> {
+    this.analysed ??= this.tracking().then((t) => Promise.all(this.runIds.map((id) => loadRunForAnalysis(t, id))));
+    return this.analysed;
+  }
+
+  /** Error analysis as galleries (pictures in notebooks; pooled over the folds of a k-fold configuration). */
+  readonly errors = {
+    /** The `n` items with the highest loss: image, true class, prediction, its probability, loss. */
+    topLosses: async (o: { n?: number } = {}): Promise<Gallery> => shownGallery(await topLossesGallery(await this.runsForAnalysis(), o)),
+    /** The most confused (true, predicted) pairs with their counts and example images. */
+    mostConfused: async (o: { n?: number; examples?: number } = {}): Promise<Gallery> => shownGallery(await mostConfusedGallery(await this.runsForAnalysis(), o)),
+    /** Misclassified items of one class, or of every class (a row each). */
+    misclassified: async (o: { class?: string; n?: number } = {}): Promise<Gallery> => shownGallery(await misclassifiedGallery(await this.runsForAnalysis(), o)),
+    /** Grad-CAM of the top losses (or the given ids): the map for the predicted class, and for the true class when wrong. */
+    gradCam: async (o: { n?: number; ids?: string[] } = {}): Promise<Gallery> =>
+      shownGallery(await gradCamGallery(await this.tracking(), await this.runsForAnalysis(), o)),
+  };
+  /**
+   * A logged artifact `dir/name`. Only an artifact that is not there gets `hint`; a store
+   * that cannot be read, or a JSON file that does not parse, says why.
+   */
+  private async artifact(dir: string, name: string, what: string, hint: string): Promise<Buffer> {
+    const tracking = await this.tracking();
+    const file = `${dir}/${name}`;
+    const listed = await tracking.listArtifacts(this.runId, dir).catch((err: Error) => {
+      throw new Error(`cannot list the ${dir} of run ${this.runId} in ${tracking.uri}: ${err.message}`);
+    });
+    if (!listed.some((a) => a.path === file)) throw new Error(`run ${this.runId} has no ${what} (${file}): ${hint}`);
+    const bytes = await tracking.downloadArtifact(this.runId, file).catch((err: Error) => {
+      throw new Error(`cannot download ${file} of run ${this.runId} from ${tracking.uri}: ${err.message}`);
+    });
+    if (name.endsWith('.json')) {
+      try {
+        JSON.parse(bytes.toString('utf8'));
+      } catch (err) {
+        throw new Error(`${file} of run ${this.runId} is not valid JSON (${(err as Error).message}): the artifact is damaged; re-run the trial`);
+      }
+    }
+    return bytes;
+  }
+
+  /** The embeddings of every image a self-supervised run logged (embeddings/embeddings.npy + embeddings/index.csv). */
+  async embeddings(): Promise<EmbeddingTable> {
+    const hint = 'embeddings are logged by self-supervised runs (train.method byol | simsiam)';
+    return readEmbeddingTable(await this.artifact('embeddings', 'embeddings.npy', 'embeddings', hint),
+      (await this.artifact('embeddings', 'index.csv', 'embedding index', hint)).toString('utf8'));
+  }
+
+  /** Top-k neighbours of a few query images by cosine similarity of the logged embeddings (the study's rank-10 figure). */
+  async neighbours(o: NeighbourOptions = {}): Promise<NeighbourRow[]> {
+    const table = await this.embeddings();
+    const rows = queryNeighbours(table, o);
+    const precision = rows.reduce((s, r) => s + r.precision, 0) / Math.max(1, rows.length);
+    await showNeighbours(table, rows, { title: `Top-${rows[0]?.neighbours.length ?? 0} neighbours in the ${o.split ?? 'test'} split (${this.label}); same-class share ${precision.toFixed(3)}` });
+    return inNotebook() ? shown(rows, `${rows.length} queries, shown above`) : rows;
+  }
 
   private async binaryScores(pos: number): Promise<{ scores: number[]; labels: (0 | 1)[] }> {
     const parts = await Promise.all(this.rows.map((r) => this.predictions(r.runId!)));

@@ -9,8 +9,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { Random, seedFrom } from '../engine/random';
 import type { BatchSource } from '../data/batches';
 import { extractFeatures } from '../train/index';
-import { pca, searchSimilarityThreshold, searchThreshold, cosineSimilarity, topKNeighbours } from '../eval/index';
-import { pcaSpec, type VegaLiteSpec } from '../plots/index';
+import { pca, searchSimilarityThreshold, searchThreshold, thresholdCurve, cosineSimilarity, topKNeighbours } from '../eval/index';
+import { pcaSpec, similarityThresholdSpec, type VegaLiteSpec } from '../plots/index';
 import type { EmbeddingEvalConfig } from './schema';
 
 export type ThresholdMetricName = 'f1' | 'youden' | 'balanced_accuracy' | 'accuracy';
@@ -64,6 +64,8 @@ function rowsOf(f: { features: Float32Array; n: number; dim: number }): number[]
 export interface EmbeddingEvaluation {
   metrics: Record<string, number>;
   pcaPlot: VegaLiteSpec;
+  /** Pair metric against the threshold (val and test pairs), when both have same- and different-class pairs. */
+  thresholdPlot?: VegaLiteSpec;
 }
 
 export async function embeddingMetrics(model: tf.LayersModel, val: BatchSource, test: BatchSource, classes: string[],
@@ -78,12 +80,23 @@ export async function embeddingMetrics(model: tf.LayersModel, val: BatchSource, 
   const vp = pairsOf(vRows, fv.labels, seedFrom(seed, 'pairs', 'val'));
   const tp = pairsOf(tRows, ft.labels, seedFrom(seed, 'pairs', 'test'));
   const metrics: Record<string, number> = {};
+  let thresholdPlot: VegaLiteSpec | undefined;
   if (vp.same.length >= 2 && tp.same.length >= 2) {
     const chosen = searchSimilarityThreshold(vp.left, vp.right, vp.same, { metric: cfg.metric });
+    const testSims = tp.left.map((l, i) => cosineSimilarity(l, tp.right[i]));
     let correct = 0;
-    tp.left.forEach((l, i) => { if ((cosineSimilarity(l, tp.right[i]) >= chosen.threshold ? 1 : 0) === tp.same[i]) correct++; });
+    testSims.forEach((s, i) => { if ((s >= chosen.threshold ? 1 : 0) === tp.same[i]) correct++; });
     metrics.similarity_threshold = chosen.threshold;
     metrics.pair_accuracy = correct / tp.same.length;
+    const both = (same: (0 | 1)[]) => same.includes(0) && same.includes(1);
+    if (both(vp.same) && both(tp.same) && Number.isFinite(chosen.threshold)) {
+      const curve = (split: string, sims: number[], same: (0 | 1)[]) => ({ split, ...thresholdCurve(sims, same, { metric: cfg.metric, points: 200 }) });
+      thresholdPlot = similarityThresholdSpec({
+        curves: [curve('val', chosen.similarities, vp.same), curve('test', testSims, tp.same)], chosen: chosen.threshold, metric: cfg.metric,
+        pairs: { similarities: testSims, same: tp.same }, title: `Similarity threshold search ('${cfg.layer}' embeddings)`,
+        reference: cfg.referenceThreshold != null ? { value: cfg.referenceThreshold, label: `reference ${cfg.referenceThreshold}` } : undefined,
+      });
+    }
   }
   const k = Math.min(cfg.topK, Math.max(1, ft.n - 1));
   const neighbours = topKNeighbours(tRows, k);
@@ -97,5 +110,5 @@ export async function embeddingMetrics(model: tf.LayersModel, val: BatchSource, 
     projected: p.projected, labels: Array.from(ft.labels, (l) => classes[l]), ids: ft.ids,
     explainedVarianceRatio: p.explainedVarianceRatio, classNames: classes, title: `PCA of '${cfg.layer}' embeddings (test)`,
   });
-  return { metrics, pcaPlot };
+  return { metrics, pcaPlot, thresholdPlot };
 }

@@ -14,5 +14,17 @@ export type { SweepSummary, TrialRow } from './sweep';
 export { createProgress } from './progress';
 export { showSamples } from './samples';
 export type { SampleOptions } from './samples';
+// Registers the notebook display of galleries (data's ds.show(), anomalies, augment.preview).
+import './galleries';
+export { displayGallery } from './galleries';
+export { runLrFind, suggestedLr } from './lr-find';
+export type { LrFindReport, LrFindRunOptions } from './lr-find';
+export { loadRunForAnalysis, topLossesGallery, mostConfusedGallery, misclassifiedGallery, gradCamGallery, logErrorAnalysis } from './error-analysis';
+export type { AnalysedRun, ScoredItem } from './error-analysis';
+export { trialRunName, sweepRunName } from './run-name';
+export { trialNote, sweepNote } from './note';
+export { afterBest } from './best-run';
+export { buildReport, reportRuns } from './report';
+export type { ReportOptions, ReportResult } from './report';
 export { bagResults, BagResults } from './bag-results';
 export type { PatientRow, AttentionRow } from './bag-results';

@@ -5,6 +5,8 @@ import { openTracking, resolveExperimentName, resolveTrackingUri, findProjectRoo
 import type { ResolvedExperiment } from './config';
 import { loadTrialData, runTrial, type TrialResult } from './trial';
 import type { ProgressMode } from './progress';
+import { trialRunName } from './run-name';
+import { afterBest } from './best-run';
 
 export interface RunOptions {
   /** --tracking-uri */
@@ -57,7 +59,10 @@ export async function runExperiment(resolved: ResolvedExperiment, o: RunOptions 
   const tracking = await openTracking({ uri: trackingUri, log });
   try {
     const experimentId = await tracking.getOrCreateExperiment(experimentName);
-    const trial = await runTrial({ resolved, tracking, experimentId, engine, projectRoot, progress: o.progress, log }, data);
+    const trial = await runTrial({ resolved, tracking, experimentId, engine, projectRoot, progress: o.progress, log,
+      runName: trialRunName(config.name, config, { projectRoot }) }, data);
+    // A single run is its own best: its error analysis, and its registration when asked.
+    if (trial.outcome === 'completed') await afterBest(tracking, config, [trial.runId], { projectRoot, log });
     const summary: RunSummary = {
       status: trial.status, outcome: trial.outcome, run_id: trial.runId, experiment_id: experimentId,
       backend: engine.backend, device: engine.device, tracking_uri: tracking.uri, metrics: pickReported(trial.metrics),
@@ -70,8 +75,9 @@ export async function runExperiment(resolved: ResolvedExperiment, o: RunOptions 
   }
 }
 
-/** The metrics reported under bare names in the JSON summary. */
-export const REPORTED_METRICS = ['accuracy', 'average_class_accuracy', 'balanced_accuracy', 'macro_f1', 'auc'] as const;
+/** The metrics reported under bare names in the JSON summary (multi-label runs add theirs; `accuracy` is then subset accuracy). */
+export const REPORTED_METRICS = ['accuracy', 'average_class_accuracy', 'balanced_accuracy', 'macro_f1', 'auc',
+  'micro_f1', 'micro_precision', 'micro_recall', 'samples_f1', 'hamming_loss', 'mean_ap'] as const;
 
 export function pickReported(metrics: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};

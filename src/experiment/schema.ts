@@ -12,6 +12,23 @@ export interface EmbeddingEvalConfig {
   /** What the similarity threshold maximises (searched on validation pairs). */
   metric: 'accuracy' | 'f1' | 'youden' | 'balanced_accuracy';
   topK: number;
+  /** A threshold drawn beside the chosen one in the threshold plot (e.g. a study's 0.705); null: none. */
+  referenceThreshold?: number | null;
+}
+
+export interface MultiLabelEvalConfig {
+  /**
+   * How label scores become label sets: `per-label` thresholds maximising each label's F1 on
+   * validation, one `global` threshold maximising micro F1 on validation, a `fixed` threshold,
+   * or the `top-k` labels of each image. Chosen thresholds are logged and applied to test.
+   */
+  decision: 'per-label' | 'global' | 'fixed' | 'top-k';
+  /** fixed: the threshold; also what per-label/global fall back to when validation has no positive at all. */
+  threshold: number;
+  /** per-label: a label with fewer validation positives than this takes the global threshold (its own would be noise). */
+  minPositives: number;
+  /** top-k: labels predicted per image. */
+  k: number;
 }
 
 export interface EvalConfig {
@@ -23,12 +40,20 @@ export interface EvalConfig {
   positive?: string;
   /** Image query by embedding similarity (histology study). */
   embeddings: EmbeddingEvalConfig | false;
+  /** Multi-label data (dataset.multiLabel: multi): the decision rule. */
+  multiLabel: MultiLabelEvalConfig;
 }
 
 export interface TrackingConfig {
   uri?: string;
   experiment?: string;
   tags: Record<string, string>;
+  /** Register the best run's checkpoint as a new version of this model (MLflow Model Registry). */
+  registerModel?: string;
+  /** Log `system/...` CPU and memory metrics while training (true: every 10 s). */
+  systemMetrics: boolean | { interval: number };
+  /** Galleries of the best run's errors (top losses, most confused, misclassified, Grad-CAM) as plots/*.png. */
+  errorAnalysis: boolean | { topLosses: number; gradCam: number; perClass: number };
 }
 
 export interface ExperimentConfig {
@@ -58,6 +83,16 @@ export const evalSchema: SchemaNode = {
       options: [{ type: 'literal', value: false }, { type: 'string', enum: ['f1', 'youden', 'balanced_accuracy', 'accuracy'] }],
     },
     positive: { type: 'string' },
+    multiLabel: {
+      type: 'object',
+      description: 'multi-label data: per-label thresholds (maximise each label F1 on validation), a global one (maximise micro F1 on validation), fixed, or top-k; applied to test',
+      properties: {
+        decision: { type: 'string', enum: ['per-label', 'global', 'fixed', 'top-k'], default: 'per-label' },
+        threshold: { type: 'number', min: 0, max: 1, default: 0.5 },
+        minPositives: { type: 'number', integer: true, min: 1, default: 10, description: 'per-label: labels with fewer validation positives take the global threshold' },
+        k: { type: 'number', integer: true, min: 1, default: 1 },
+      },
+    },
     embeddings: {
       type: 'oneOf', default: false,
       description: 'embeddings of a layer: pair similarity threshold, top-k neighbours, PCA',
@@ -70,6 +105,7 @@ export const evalSchema: SchemaNode = {
             pairs: { type: 'number', integer: true, min: 2, default: 2000 },
             metric: { type: 'string', enum: ['accuracy', 'f1', 'youden', 'balanced_accuracy'], default: 'accuracy' },
             topK: { type: 'number', integer: true, min: 1, default: 5 },
+            referenceThreshold: { type: 'number', min: -1, max: 1, nullable: true, description: 'drawn beside the chosen threshold in plots/similarity_threshold (e.g. the study\'s 0.705)' },
           },
         },
       ],
@@ -84,6 +120,22 @@ export const trackingSchema: SchemaNode = {
     uri: { type: 'string' },
     experiment: { type: 'string' },
     tags: { type: 'object', values: { type: 'string' }, default: {} },
+    registerModel: { type: 'string', description: "the best run's checkpoint becomes a new version of this registered model" },
+    systemMetrics: {
+      type: 'oneOf', default: false, description: 'system/cpu_utilization_percentage and system/system_memory_usage_* while training: true (every 10 s) or {interval: seconds}',
+      options: [{ type: 'boolean' }, { type: 'object', properties: { interval: { type: 'number', min: 0.01, default: 10 } } }],
+    },
+    errorAnalysis: {
+      type: 'oneOf', default: true, description: "the best run's top losses, most confused pairs, misclassified items per class and Grad-CAM as plots/*.png",
+      options: [{ type: 'boolean' }, {
+        type: 'object',
+        properties: {
+          topLosses: { type: 'number', integer: true, min: 1, default: 12 },
+          gradCam: { type: 'number', integer: true, min: 0, default: 6 },
+          perClass: { type: 'number', integer: true, min: 1, default: 8 },
+        },
+      }],
+    },
   },
 };
 

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { initEngine, coreCount, deviceTag, type EngineInfo } from '../engine/backend';
 import { openTracking, findProjectRoot, resolveExperimentName, resolveTrackingUri, onBeforeKill, type Tracking, type RunLogger } from '../tracking/index';
 import type { RunRecord, Store } from '../tracking/types';
-import { sweepSpec, searchSpec as searchPlotSpec, renderSvg, type SearchTrial } from '../plots/index';
+import { sweepSpec, searchSpec as searchPlotSpec, renderSvg, svgToPng, type SearchTrial } from '../plots/index';
 import { formatCsv } from '../data/csv';
 import { configHash, configToYaml, canonicalJson, sweepIdentity, type ResolvedExperiment } from './config';
 import { expandTrials, numFolds, shardTrials, trialLabel, withParams, type Trial } from './trials';
@@ -20,6 +20,9 @@ import { createProgress, type ProgressMode } from './progress';
 import { runTrialInWorker } from './worker-pool';
 import { pickReported } from './run';
 import { compareCandidates, finiteMean, pickBest } from './selection';
+import { sweepRunName, trialRunName } from './run-name';
+import { logReadableSweep } from './sweep-extras';
+import { afterBest } from './best-run';
 
 export interface ShardSpec {
   index: number;
@@ -50,6 +53,8 @@ export interface TrialRow {
   outcome: Outcome | 'skipped' | 'running';
   reason?: string;
   runId?: string;
+  /** The run's name in MLflow (rows read back from the record). */
+  runName?: string;
   metrics: Record<string, number>;
   /** Validation accuracy of the selected epoch: what picks the best configuration (never test). */
   selection?: number;
@@ -142,9 +147,10 @@ function sweepHash(resolved: ResolvedExperiment, projectRoot: string): string {
   return configHash(resolved.config, { sweep: sweepIdentity(resolved.config.sweep) }, projectRoot);
 }
 
-/** A run --resume does not repeat: FINISHED, diverged (it would diverge again) or pruned (the search stopped it). */
+/** A run --resume does not repeat: FINISHED, diverged or collapsed (it would do the same again) or pruned (the search stopped it). */
 function isDone(r: RunRecord): boolean {
-  return r.info.status === 'FINISHED' || r.tags['cellab.outcome'] === 'diverged' || r.tags['cellab.outcome'] === 'pruned';
+  const outcome = r.tags['cellab.outcome'];
+  return r.info.status === 'FINISHED' || outcome === 'diverged' || outcome === 'collapsed' || outcome === 'pruned';
 }
 
 /**
@@ -200,7 +206,7 @@ function rowFromRun(trial: Trial, run: RunRecord): TrialRow {
     ?? (run.info.status === 'FINISHED' ? 'completed' : run.info.status === 'RUNNING' ? 'running' : 'error');
   return {
     trial: t.index, label: trialLabel(t), params: t.params, fold: t.fold, outcome, reason: run.tags['cellab.outcome_reason'],
-    runId: run.info.runId, metrics: pickReported(metrics), selection: run.metrics['val/best_accuracy'], selectionLoss: run.metrics['val/best_loss'],
+    runId: run.info.runId, runName: run.info.runName || undefined, metrics: pickReported(metrics), selection: run.metrics['val/best_accuracy'], selectionLoss: run.metrics['val/best_loss'],
     threshold: Number.isFinite(metrics.threshold) ? metrics.threshold : undefined,
   };
 }
@@ -251,7 +257,9 @@ export function rankConfigurations(rows: TrialRow[]): ConfigurationResult[] {
 
 /** A plain-text table: trial, varied params, validation accuracy (what selection reads), key metrics, outcome; then `note`. */
 export function formatTable(rows: TrialRow[], note?: string): string {
-  const metricNames = ['accuracy', 'average_class_accuracy', 'macro_f1', 'auc'].filter((m) => rows.some((r) => r.metrics[m] !== undefined));
+  // Multi-label rows (they have a Hamming loss) lead with micro F1, the protein study's headline.
+  const multiLabel = rows.some((r) => r.metrics.hamming_loss !== undefined);
+  const metricNames = [...(multiLabel ? ['micro_f1'] : []), 'accuracy', 'average_class_accuracy', 'macro_f1', 'auc'].filter((m) => rows.some((r) => r.metrics[m] !== undefined));
   const hasVal = rows.some((r) => r.selection !== undefined);
   const header = ['trial', 'params', ...(hasVal ? ['val acc'] : []), ...metricNames.map((m) => m.replace('average_class_accuracy', 'ACA')), 'outcome'];
   const body = rows.map((r) => [
@@ -304,7 +312,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
     settleMs: o.shard ? 1500 : 0,
     create: async () => {
       parentLogger = await tracking.startRun({
-        experimentId, runName: `${config.name} sweep`,
+        experimentId, runName: sweepRunName(config.name, sweepId),
         tags: {
           [SWEEP_ID_TAG]: sweepId, [SWEEP_ROLE_TAG]: 'parent', 'cellab.config_hash': hash,
           'cellab.backend': engine.backend, 'cellab.device': deviceTag(engine), ...config.tracking.tags,
@@ -361,7 +369,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   const record = (row: TrialRow) => {
     rows.push(row);
     if (row.outcome === 'completed') finished++;
-    else if (row.outcome === 'diverged') diverged++;
+    else if (row.outcome === 'diverged' || row.outcome === 'collapsed') diverged++;
     else if (row.outcome === 'pruned') pruned++;
     else failed++;
     sweepBar.update(rows.length, { finished, diverged, failed, ...(spec.prune ? { pruned } : {}) });
@@ -390,7 +398,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
           const data = await loadTrialData(t.config, { fold: t.fold, progress: o.progress, log });
           const r = await runTrial({
             resolved: trialResolved, tracking, experimentId, engine, projectRoot, fold: t.fold, parentRunId,
-            runName: `trial-${t.index} ${trialLabel(t)}`, extraTags: childTags(t), progress: o.progress, log,
+            runName: trialRunName(config.name, t.config, { params: t.params, fold: t.fold, projectRoot }), extraTags: childTags(t), progress: o.progress, log,
             params: t.params, pruner: pruner(t),
           }, data);
           record(rowFromResult(t, r));
@@ -486,6 +494,9 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
     const parentRun = await tracking.getRun(parentRunId);
     const note = [bestLine(best, picked.reason), ...(stoppedBy ? [`stopped by ${stoppedBy}; ${notStarted} trial(s) not started (--resume continues the sweep)`] : [])].join('\n');
     await logSweepArtifacts(store, parentRun, allRows, note, spec);
+    const bestRunIds = best ? best.rows.map((r) => r.runId ?? '').filter(Boolean) : [];
+    await logReadableSweep(tracking, parentRun, { config, trials: all, rows: allRows, bestRunIds, bestLine: note, projectRoot });
+    if (bestRunIds.length) await afterBest(tracking, config, bestRunIds, { projectRoot, log, tagRunId: parentRunId });
   }
   // The outcome of the trials that have ended; `running` counts the rest.
   const endedRows = allRows.filter(ended);
@@ -531,7 +542,9 @@ async function logSweepArtifacts(store: Store, parent: RunRecord, rows: TrialRow
       const spec = sweepSpec(rows.map((r) => ({ trial: r.trial, params: r.params, metrics: r.metrics, outcome: r.outcome, fold: r.fold })), {
         metric, x: keys.find((k) => /lr$/.test(k)) ?? keys[0], color: keys.find((k) => !/lr$/.test(k)),
       });
-      await store.uploadArtifact(parent.info, 'plots/sweep.svg', Buffer.from(await renderSvg(spec)));
+      const svg = await renderSvg(spec);
+      await store.uploadArtifact(parent.info, 'plots/sweep.svg', Buffer.from(svg));
+      await store.uploadArtifact(parent.info, 'plots/sweep.png', await svgToPng(svg, 'sweep', 2));
     }
   }
   // A search (random, tpe, or any sweep with pruning): how it went, trial by trial.
@@ -541,7 +554,9 @@ async function logSweepArtifacts(store: Store, parent: RunRecord, rows: TrialRow
       title: `Search (${search.method}${search.prune ? ` + ${search.prune.method} pruning` : ''})`,
       importance: paramImportance(trials.filter((t) => t.outcome === 'completed')), importanceMethod: IMPORTANCE_METHOD,
     });
-    await store.uploadArtifact(parent.info, 'plots/search.svg', Buffer.from(await renderSvg(plot)));
+    const svg = await renderSvg(plot);
+    await store.uploadArtifact(parent.info, 'plots/search.svg', Buffer.from(svg));
+    await store.uploadArtifact(parent.info, 'plots/search.png', await svgToPng(svg, 'search', 2));
     await store.uploadArtifact(parent.info, 'plots/search.vl.json', Buffer.from(JSON.stringify(plot)));
   }
 }
@@ -573,7 +588,7 @@ export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: n
     const experimentId = await tracking.getOrCreateExperiment(experimentName);
     const r = await runTrial({
       resolved: { ...resolved, config: t.config }, tracking, experimentId, engine, projectRoot, fold: t.fold,
-      parentRunId: o.parentRunId, runName: `trial-${t.index} ${trialLabel(t)}`,
+      parentRunId: o.parentRunId, runName: trialRunName(config.name, t.config, { params: t.params, fold: t.fold, projectRoot }),
       extraTags: { [SWEEP_ID_TAG]: o.sweepId, [TRIAL_INDEX_TAG]: String(t.index), [TRIAL_PARAMS_TAG]: JSON.stringify(t.params) }, progress: o.progress, log, params: t.params,
       pruner: spec.prune ? createPruner({ spec: spec.prune, tracking, experimentId, sweepId: o.sweepId, epochs: t.config.train.epochs }) : undefined,
     }, data);

@@ -15,10 +15,10 @@ import { formatCsv } from '../data/csv';
 import { splitDataset } from '../data/split';
 import { prepareSplitSources } from '../data/split-sources';
 import type { AnomalyResult } from '../data/anomaly';
-import type { ClassWeights } from '../data/class-weights';
+import { computeClassWeights, type ClassWeights } from '../data/class-weights';
 import type { DatasetItem, DatasetSplit } from '../data/types';
 import { buildModel } from '../models/index';
-import { fit, fitLinearHead, predictScores, scoreActivation, type EpochRow, type TrainOutcome, type TrainResult } from '../train/index';
+import { fit, fitLinearHead, predictScores, priorLabelOutputs, priorLogits, scoreActivation, type EpochRow, type TrainOutcome, type TrainResult } from '../train/index';
 import { evaluateClassification, type ClassificationEvaluation } from '../eval/index';
 import { confusionMatrixSpec, renderSvg, rocSpec, trainingCurvesSpec } from '../plots/index';
 import type { RunLogger, Tracking } from '../tracking/index';
@@ -27,9 +27,14 @@ import type { ExperimentConfig } from './schema';
 import { createProgress, type ProgressMode } from './progress';
 import { chooseThreshold, embeddingMetrics } from './extra-eval';
 import { isRunReference, resolvePretrainedRun } from './pretrained-run';
+import { pretrainSelfSupervised } from './ssl-trial';
+import { cellImageScores, evaluateMultiLabelTrial, type ImageScores } from './multilabel-eval';
+import { cellItems } from '../data/cells/expand';
+import type { MultiLabelEvaluation } from '../eval/multilabel';
 import { ConfigError } from '../engine/schema';
 import type { EpochPruner } from './pruning';
 import { checkBagConfig, prepareBagData, runBagModel, splitBagTrial, type BagTrialData } from './bag-trial';
+import { logAnomalyGallery, logSvgAndPng, noteForTrial, startTrialSystemMetrics } from './trial-extras';
 
 // pruned: stopped early by a search (KILLED run); collapsed: self-supervised embeddings with ~0 spread (FAILED, like diverged).
 export type Outcome = TrainOutcome | 'error' | 'interrupted' | 'pruned' | 'collapsed';
@@ -47,6 +52,8 @@ export interface TrialResult {
   /** The epoch whose weights were evaluated. */
   bestEpoch: number;
   evaluation?: ClassificationEvaluation;
+  /** Multi-label trials: the evaluation at the decision chosen on validation. */
+  multiLabel?: MultiLabelEvaluation;
   configHash: string;
   params: Record<string, unknown>;
   fold?: number;
@@ -112,15 +119,15 @@ function tagsFor(ctx: TrialContext, hash: string, digest?: string): Record<strin
 async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, history: EpochRow[], split: string, thresholded: boolean): Promise<void> {
   const title = `Confusion matrix (${split})${thresholded ? ', at the threshold chosen on validation' : ''}`;
   const cm = confusionMatrixSpec({ matrix: evaluation.confusionMatrix, classNames: evaluation.classNames, title });
-  await run.logArtifact('plots/confusion_matrix.svg', await renderSvg(cm));
+  await logSvgAndPng(run, 'plots/confusion_matrix', await renderSvg(cm), title);
   await run.logArtifact('plots/confusion_matrix.vl.json', JSON.stringify(cm, null, 1));
   // A class missing from the truth has no ROC curve; the spec says so in its subtitle.
   if (evaluation.roc.some((r) => Number.isFinite(r.auc))) {
-    await run.logArtifact('plots/roc.svg', await renderSvg(rocSpec({ roc: evaluation.roc, rocMacro: evaluation.rocMacro, title: `ROC (${split})` })));
+    await logSvgAndPng(run, 'plots/roc', await renderSvg(rocSpec({ roc: evaluation.roc, rocMacro: evaluation.rocMacro, title: `ROC (${split})` })), 'ROC');
   }
   if (history.length) {
     const curves = trainingCurvesSpec(history);
-    await run.logArtifact('plots/training_curves.svg', await renderSvg(curves));
+    await logSvgAndPng(run, 'plots/training_curves', await renderSvg(curves), 'Training curves');
   }
 }
 
@@ -153,8 +160,12 @@ async function embeddingEval(config: ExperimentConfig, net: tf.LayersModel, o: {
 }): Promise<Record<string, number>> {
   if (!config.eval.embeddings || o.val.size === 0) return {};
   const e = await embeddingMetrics(net, o.val, o.target, o.classes, config.eval.embeddings, o.seed);
-  await o.run.logArtifact('plots/pca.svg', await renderSvg(e.pcaPlot));
+  await logSvgAndPng(o.run, 'plots/pca', await renderSvg(e.pcaPlot), 'PCA of the embeddings');
   await o.run.logArtifact('plots/pca.vl.json', JSON.stringify(e.pcaPlot));
+  if (e.thresholdPlot) {
+    await o.run.logArtifact('plots/similarity_threshold.svg', await renderSvg(e.thresholdPlot));
+    await o.run.logArtifact('plots/similarity_threshold.vl.json', JSON.stringify(e.thresholdPlot));
+  }
   return e.metrics;
 }
 
@@ -186,10 +197,40 @@ export interface TrialData {
   anomalies?: AnomalyResult;
   classWeights: ClassWeights;
   digest: string;
+  /** Label sets per item (dataset.multiLabel: multi): sigmoid-style heads, multi-label metrics. */
+  multiLabel: boolean;
+  /** Cell crops (dataset.cells): how cell scores become image scores. */
+  images?: ImageScores;
   /** Patient-level studies (dataset.bags): the bags, their metadata, bag-level class weights. */
   bags?: BagTrialData;
   /** Release cache files held open by streaming sources (runTrial does, when it ends). */
   close(): void;
+}
+
+/** Every label occurrence of 0/1 label sets as a class index (a label that is never first still counts). */
+function labelOccurrences(targets: Uint8Array, k: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < targets.length; i++) if (targets[i]) out.push(i % k);
+  return out;
+}
+
+/** Multi-label data and the model/loss/eval settings must agree: checked before a run exists. */
+export function checkMultiLabelConfig(config: ExperimentConfig, multiLabel: boolean): void {
+  const problems: string[] = [];
+  const head = config.model.head;
+  if (multiLabel) {
+    // head dense: the first-label reduction (softmax on each image's first label), evaluated on the label sets.
+    if (head === 'linear') problems.push('model.head linear is single-label: for label sets (dataset.multiLabel: multi) use model.head: multilabel');
+    if (head === 'multilabel' && config.train.loss === 'cross-entropy') problems.push("train.loss cross-entropy is for single-label data: multi-label heads train with 'bce' or 'focal'");
+    if (head === 'dense' && config.train.loss === 'bce') problems.push("model.head dense with label sets trains on each image's first label (softmax): use train.loss cross-entropy or focal, or model.head: multilabel for bce");
+    if (head === 'dense' && config.train.headActivation !== 'sigmoid') problems.push(`train.headActivation ${config.train.headActivation} applies to model.head: multilabel`);
+    if (config.eval.threshold) problems.push('eval.threshold is for binary tasks; multi-label decisions are set by eval.multiLabel.decision');
+    if (config.eval.embeddings) problems.push('eval.embeddings needs single labels (pairs of the same class); turn it off for multi-label data');
+  } else {
+    if (head === 'multilabel') problems.push('model.head is multilabel but the data has one label per item: set dataset.multiLabel: multi (label sets) or model.head: dense');
+    if (config.train.headActivation !== 'sigmoid') problems.push(`train.headActivation ${config.train.headActivation} applies to multi-label heads (model.head: multilabel)`);
+  }
+  if (problems.length) throw new ConfigError(problems);
 }
 
 /**
@@ -198,18 +239,39 @@ export interface TrialData {
  */
 export async function loadTrialData(config: ExperimentConfig, o: { fold?: number; progress?: ProgressMode; log?: (l: string) => void } = {}): Promise<TrialData> {
   checkBagConfig(config);
-  const { dataset, split } = await prepareData(config, o.fold, o.log);
+  const { dataset, split: imageSplit } = await prepareData(config, o.fold, o.log);
+  const multiLabel = dataset.items.some((i) => i.labels !== undefined);
+  checkMultiLabelConfig(config, multiLabel);
+  // dataset.cells: images are split first (a field's cells stay on its side), then cut into cells.
+  const cells = config.dataset.cells ? await splitIntoCells(imageSplit, config, multiLabel, o) : undefined;
+  const split = cells?.split ?? imageSplit;
   const total = new Set([...split.train, ...split.val, ...split.test].map((i) => i.id)).size;
-  const bar = createProgress('images', total, { mode: o.progress });
-  const s = await prepareSplitSources(split, dataset.classes, config.dataset, { seed: config.train.seed, onProgress: (d) => bar.update(d), earlier: dataset.skipped });
+  const bar = createProgress(cells ? 'cells' : 'images', total, { mode: o.progress });
+  const s = await prepareSplitSources(split, dataset.classes, config.dataset, { seed: config.train.seed, onProgress: (d) => bar.update(d), earlier: [...dataset.skipped, ...(cells?.skipped ?? [])] });
   bar.finish({ train: s.train.size, val: s.val.size, test: s.test.size, cached: s.prepared.fromCache,
     ...(s.anomalies ? { anomalies: s.anomalies.dropped.length } : {}) });
   return {
     dataset, split: s.split, classes: s.classes, train: s.train, val: s.val, test: s.test,
-    skipped: [...dataset.skipped, ...s.skipped], anomalies: s.anomalies, classWeights: s.classWeights,
-    digest: datasetDigest(dataset.items), close: s.close,
+    skipped: [...dataset.skipped, ...(cells?.skipped ?? []), ...s.skipped], anomalies: s.anomalies, classWeights: s.classWeights,
+    digest: datasetDigest(dataset.items), multiLabel: s.multiLabel,
+    ...(config.dataset.cells ? { images: cellImageScores(config.dataset.cells.aggregate) } : {}), close: s.close,
     ...(config.dataset.bags ? { bags: prepareBagData(config, s.split, s.classes) } : {}),
   };
+}
+
+/** Every split's images as single-cell crops (dataset.cells); images without a cell are bad input. */
+async function splitIntoCells(split: DatasetSplit, config: ExperimentConfig, multiLabel: boolean, o: { progress?: ProgressMode; log?: (l: string) => void }):
+  Promise<{ split: DatasetSplit; skipped: BadInput[] }> {
+  const cfg = config.dataset.cells;
+  if (!cfg) throw new Error('dataset.cells is off');
+  if (!multiLabel) throw new ConfigError(['dataset.cells aggregates cell scores into image predictions for multi-label data: set dataset.multiLabel: multi (HPA label sets), or turn dataset.cells off']);
+  const images = [...split.train, ...split.val, ...split.test];
+  const bar = createProgress('finding cells', images.length, { mode: o.progress, unit: 'images' });
+  const found = await cellItems(images, cfg, config.dataset.root ?? path.dirname(config.dataset.manifest ?? '.'), (d) => bar.update(d));
+  const cellsOf = (list: DatasetItem[]) => { const ids = new Set(list.map((i) => i.id)); return found.items.filter((c) => ids.has(c.crop!.image)); };
+  const n = [...found.counts.values()];
+  bar.finish({ cells: found.items.length, 'per image': (n.reduce((a, b) => a + b, 0) / Math.max(1, n.length)).toFixed(1) });
+  return { split: { ...split, train: cellsOf(split.train), val: cellsOf(split.val), test: cellsOf(split.test) }, skipped: found.skipped };
 }
 
 export async function runTrial(ctx: TrialContext, data: TrialData): Promise<TrialResult> {
@@ -224,6 +286,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
   });
   const params = { ...flattenConfig({ dataset: config.dataset, model: config.model, train: config.train, eval: config.eval }), ...(ctx.fold !== undefined ? { fold: ctx.fold } : {}) };
   run.logParams(params);
+  const sampler = startTrialSystemMetrics(config, run);
   let status: TrialResult['status'] = 'FAILED';
   let model: tf.LayersModel | undefined;
   try {
@@ -236,6 +299,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     if (data.anomalies) {
       run.logMetric('data/anomalies', data.anomalies.dropped.length, 0);
       await run.logArtifact('data/anomalies.csv', data.anomalies.toCsv());
+      await logAnomalyGallery(run, data, config);
     }
 
     // model section: backbone, pretrained weights (reported), freezing.
@@ -267,16 +331,25 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       const b = await runBagModel({ config, data: { ...data, bags: data.bags }, net, run, projectRoot: ctx.projectRoot, progress: ctx.progress, log });
       run.setTag('cellab.outcome', b.result.outcome);
       if (b.result.reason) run.setTag('cellab.outcome_reason', b.result.reason);
+      run.setTag('mlflow.note.content', noteForTrial({ config, data, result: b.result, metrics: b.metrics, evaluation: b.evaluation, params: ctx.params, fold: ctx.fold }));
+      sampler?.stop();
       await run.end(b.status);
       return { runId: run.runId, experimentId: run.experimentId, outcome: b.result.outcome, status: b.status, reason: b.result.reason,
         metrics: b.metrics, history: b.result.history, bestEpoch: b.result.bestEpoch, evaluation: b.evaluation, configHash: hash, params, fold: ctx.fold };
     }
-    const classWeights = config.dataset.classWeights !== 'none' ? data.classWeights.perClass : undefined;
+    // Label sets with a dense head: the first-label reduction (softmax on each image's first label, class weights from them).
+    const firstLabel = data.multiLabel && config.model.head === 'dense';
+    if (firstLabel) log("cellab: model.head dense with label sets: training on each image's first label (softmax); evaluated on the label sets");
+    const classWeights = config.dataset.classWeights === 'none' ? undefined
+      : firstLabel ? computeClassWeights(labelOccurrences(train.targets!, classes.length), classes, config.dataset.classWeights).perClass : data.classWeights.perClass;
     const checkpointDir = config.train.checkpoint ? fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-checkpoint-')) : undefined;
     let result: TrainResult;
     let score: (s: typeof test) => Promise<Float32Array>;
     try {
-      if (config.model.head === 'linear') {
+      if (config.train.method !== 'supervised') {
+        // BYOL / SimSiam pretraining, judged by a linear probe (the run's classifier) and k-NN.
+        ({ result, score } = await pretrainSelfSupervised({ config, net, data, run, checkpointDir, progress: ctx.progress, log }));
+      } else if (config.model.head === 'linear') {
         // Frozen features + linear classifier: training images without augmentation.
         const plainTrain = train.withOptions({ ...train.options, transform: undefined });
         const dataKey = createHash('sha256').update(JSON.stringify([data.digest, config.dataset.image, train.options.normalize ?? null])).digest('hex');
@@ -294,7 +367,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
         const perEpoch = Math.ceil(train.size / config.train.batchSize);
         const bar = createProgress('train', config.train.epochs * perEpoch, { mode: ctx.progress, unit: 'steps' });
         let lastVal: number | undefined;
-        result = await fit(net, train, val, config.train, {
+        result = await fit(net, firstLabel ? train.withoutTargets() : train, firstLabel ? val.withoutTargets() : val, config.train, {
           onBatchEnd: (b) => bar.update((b.epoch - 1) * perEpoch + b.batch,
             { epoch: `${b.epoch}/${config.train.epochs}`, loss: b.loss, 'val acc': lastVal, 'img/s': b.imagesPerSecond }),
           onEpochEnd: async (row) => {
@@ -304,9 +377,13 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
             const stop = await ctx.pruner?.check(row, run);
             return stop ? { stop } : undefined;
           },
-        }, { classWeights, checkpointDir, checkpointMeta: { backbone: config.model.backbone, classes }, unfreezeAfter: config.model.unfreezeAfter, log });
+        }, { classWeights, checkpointDir, checkpointMeta: { backbone: config.model.backbone, classes, image: config.dataset.image, normalization: test.options.normalize ?? null },
+          unfreezeAfter: config.model.unfreezeAfter, log,
+          // Label sets: sigmoid heads start at the training label frequencies (relu/tanh heads at zero, as Keras' Dense); the first-label reduction at its class prior.
+          ...(data.multiLabel && !config.model.pretrained && (firstLabel || config.train.headActivation === 'sigmoid')
+            ? { headBias: firstLabel ? priorLogits(train.labels, classes.length, 'cross-entropy') : priorLabelOutputs(train.targets!, classes.length, 'sigmoid') } : {}) });
         bar.finish({ epochs: result.history.length, 'best epoch': result.bestEpoch, 'img/s': result.imagesPerSecond });
-        const tta = config.train.tta, activation = scoreActivation(config.train.loss);
+        const tta = config.train.tta, activation = scoreActivation(config.train.loss, { multiLabel: data.multiLabel && !firstLabel, headActivation: config.train.headActivation });
         score = async (s) => (await predictScores(net, s, { tta, activation })).scores;
         // The selected epoch's weights, usable later as model.pretrained: <this run's folder>.
         if (result.checkpoint && checkpointDir) await run.logArtifactFile(checkpointDir, 'checkpoint');
@@ -322,6 +399,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
 
     let metrics: Record<string, number> = {};
     let evaluation: ClassificationEvaluation | undefined;
+    let multiLabel: MultiLabelEvaluation | undefined;
     // Pruned by a search: a KILLED run, not evaluated on the reported split.
     const outcome: Outcome = result.stopReason ? 'pruned' : result.outcome;
     const reason = result.stopReason ?? result.reason;
@@ -329,6 +407,19 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       status = 'KILLED';
       log(`cellab: trial pruned: ${reason}`);
       run.setTag('cellab.pruned_epoch', String(result.history.length));
+    } else if (data.multiLabel) {
+      // Evaluated even when it diverged (finite weights): the study's tables report what such heads predict.
+      const onVal = config.eval.split === 'val';
+      const ml = await evaluateMultiLabelTrial(config, { run, classes, val, target: onVal ? val : test, valItems: split.val, targetItems: onVal ? split.val : split.test,
+        score, images: data.images, log, title: config.eval.split });
+      if (ml) {
+        metrics = ml.metrics;
+        multiLabel = ml.evaluation;
+        for (const [k, v] of Object.entries(metrics)) run.logMetric(`${config.eval.split}/${k}`, v, result.history.length);
+      }
+      if (result.history.length) await run.logArtifact('plots/training_curves.svg', await renderSvg(trainingCurvesSpec(result.history)));
+      if (result.outcome === 'completed') status = 'FINISHED';
+      else log(`cellab: trial diverged: ${result.reason}${ml ? ' (its predictions are evaluated and logged all the same)' : ''}`);
     } else if (result.outcome === 'completed') {
       const onVal = config.eval.split === 'val';
       const target = onVal ? val : test;
@@ -346,15 +437,18 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       await logPlots(run, evaluation, result.history, config.eval.split, decision !== undefined);
       status = 'FINISHED';
     } else {
-      log(`cellab: trial diverged: ${result.reason}`);
-      if (result.history.length) await run.logArtifact('plots/training_curves.svg', await renderSvg(trainingCurvesSpec(result.history)));
+      log(`cellab: trial ${result.outcome}: ${result.reason}`);
+      if (result.history.length) await logSvgAndPng(run, 'plots/training_curves', await renderSvg(trainingCurvesSpec(result.history)), 'Training curves');
     }
     run.setTag('cellab.outcome', outcome);
     if (reason) run.setTag('cellab.outcome_reason', reason);
+    run.setTag('mlflow.note.content', noteForTrial({ config, data, result, outcome, reason, metrics, evaluation, params: ctx.params, fold: ctx.fold }));
+    sampler?.stop();
     await run.end(status);
     return { runId: run.runId, experimentId: run.experimentId, outcome, status, reason,
-      metrics, history: result.history, bestEpoch: result.bestEpoch, evaluation, configHash: hash, params, fold: ctx.fold };
+      metrics, history: result.history, bestEpoch: result.bestEpoch, evaluation, multiLabel, configHash: hash, params, fold: ctx.fold };
   } catch (err) {
+    sampler?.stop();
     run.setTag('cellab.outcome', 'error');
     run.setTag('cellab.outcome_reason', String((err as Error).message ?? err).slice(0, 4000));
     await run.end('FAILED');

@@ -20,10 +20,12 @@ export interface ModelConfig {
   /** Make every layer trainable after this many epochs (null: never). */
   unfreezeAfter?: number | null;
   /**
-   * `dense`: train end to end; `linear`: frozen backbone features + a linear classifier (train.linear);
-   * `mil`: bags of images (dataset.bags) on frozen backbone features, per patient (model.mil).
+   * `dense`: train end to end; `multilabel`: end to end, one independent output per label
+   * (train.headActivation, sigmoid by default; multi-label data); `linear`: frozen backbone
+   * features + a linear classifier (train.linear); `mil`: bags of images (dataset.bags) on
+   * frozen backbone features, per patient (model.mil).
    */
-  head: 'dense' | 'linear' | 'mil';
+  head: 'dense' | 'multilabel' | 'linear' | 'mil';
   /** Layer whose output is the embedding for `head: linear` and `mil` (every backbone names its pooled output `features`). */
   featureLayer: string;
   /** `head: mil`: how the bag's clinical data (dataset.metadata) is used. none: images only; only: the metadata expert alone; moe: gated mixture of both. */
@@ -63,7 +65,7 @@ export const modelSchema: SchemaNode = {
       ],
     },
     unfreezeAfter: { type: 'number', integer: true, min: 0, nullable: true, description: 'epochs after which every layer trains' },
-    head: { type: 'string', enum: ['dense', 'linear', 'mil'], default: 'dense', description: 'dense: end to end; linear: frozen features + linear classifier; mil: bags (patients) on frozen features' },
+    head: { type: 'string', enum: ['dense', 'multilabel', 'linear', 'mil'], default: 'dense', description: 'dense: end to end (softmax); multilabel: one sigmoid output per label; linear: frozen features + linear classifier; mil: bags (patients) on frozen features' },
     featureLayer: { type: 'string', default: 'features' },
     metadata: { type: 'string', enum: ['none', 'only', 'moe'], default: 'none', description: 'head mil: none = image expert only; only = metadata expert only; moe = gated mixture of experts' },
     mil: {

@@ -38,3 +38,16 @@ export async function show(spec: VegaLiteSpec): Promise<void> {
   const { data, metadata } = await plotBundle(spec);
   displayBundle(data, { metadata });
 }
+
+/**
+ * Shows a PNG (a contact sheet, a Grad-CAM overlay) in the notebook at its pixel size, with
+ * `title` as its text form. Outside a notebook, prints the title and how to save the picture.
+ */
+export function showImage(png: Uint8Array, o: { title: string; width?: number; height?: number }): void {
+  if (!inNotebook()) {
+    console.log(`(${o.title}: not in a tslab notebook; write the PNG to a file to look at it)`);
+    return;
+  }
+  const size = o.width && o.height ? { 'image/png': { width: o.width, height: o.height } } : {};
+  displayBundle({ 'image/png': Buffer.from(png).toString('base64'), 'text/plain': `<${o.title}: image>` }, { metadata: size });
+}

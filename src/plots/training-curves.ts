@@ -31,19 +31,33 @@ export function trainingCurvesSpec(rows: HistoryRow[], o: { metrics?: string[]; 
   const values = long.filter((v) => metrics.includes(v.metric));
   const splits = [...new Set(values.map((v) => v.split))].sort((x, y) => rank(x) - rank(y) || x.localeCompare(y));
   const epochs = rows.length;
-  return envelope(o.title ?? 'Training curves', undefined, {
-    data: { values },
-    facet: { field: 'metric', type: 'nominal', sort: metrics, title: null, header: { labelFontWeight: 'bold' } },
-    columns: o.columns ?? Math.min(metrics.length, 3),
+  return metricPanels({
+    title: o.title ?? 'Training curves', values, metrics, columns: o.columns ?? Math.min(metrics.length, 3), width: 260, height: 180, points: epochs <= 40,
+    color: { field: 'split', title: 'Split', domain: splits, range: splits.map(splitColour) }, tooltip: ['metric', 'split'],
+  });
+}
+
+/**
+ * Lines per epoch, one panel per metric (each its own y scale), one colour per `color.field`
+ * value: the layout of training curves, of one run (by split) or of several (by run).
+ */
+export function metricPanels(o: {
+  title: string; values: object[]; metrics: string[]; columns: number; width: number; height: number; points: boolean;
+  color: { field: string; title: string; domain: string[]; range: string[] }; tooltip: string[];
+}): VegaLiteSpec {
+  return envelope(o.title, undefined, {
+    data: { values: o.values },
+    facet: { field: 'metric', type: 'nominal', sort: o.metrics, title: null, header: { labelFontWeight: 'bold' } },
+    columns: o.columns,
     spec: {
-      width: 260,
-      height: 180,
-      mark: { type: 'line', strokeWidth: 2, point: epochs <= 40 },
+      width: o.width,
+      height: o.height,
+      mark: { type: 'line', strokeWidth: 2, point: o.points },
       encoding: {
         x: { field: 'epoch', type: 'quantitative', title: 'Epoch', axis: { tickMinStep: 1 } },
         y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
-        color: { field: 'split', type: 'nominal', title: 'Split', scale: { domain: splits, range: splits.map(splitColour) } },
-        tooltip: [{ field: 'metric' }, { field: 'split' }, { field: 'epoch' }, { field: 'value', format: '.4~g' }],
+        color: { field: o.color.field, type: 'nominal', title: o.color.title, scale: { domain: o.color.domain, range: o.color.range } },
+        tooltip: [...o.tooltip.map((field) => ({ field })), { field: 'epoch' }, { field: 'value', format: '.4~g' }],
       },
     },
     resolve: { scale: { y: 'independent' } },

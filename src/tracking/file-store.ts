@@ -13,9 +13,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LocalStoreError } from './errors';
 import { dumpPyYaml, parsePyYaml, type YamlValue } from './pyyaml';
 import { listLocalArtifacts, readLocalArtifact, writeLocalArtifact } from './local-artifacts';
+import { FileRegistry } from './file-registry';
 import { matchesFilter, parseFilter, sortRuns } from './search-filter';
 import { parsePyFloat, pyFloat } from './values';
 import type {
+  CreateModelVersionOptions, ModelVersion, RegisteredModel,
   ArtifactEntry, CreateRunOptions, DatasetInput, Experiment, LogBatch, MetricPoint, RunInfo, RunRecord, RunStatus,
   SearchRunsOptions, Store,
 } from './types';
@@ -139,6 +141,20 @@ export class FileStore implements Store {
 
   exists(): boolean {
     return fs.existsSync(this.root) && fs.statSync(this.root).isDirectory();
+  }
+
+  // ---- Model Registry (file-registry.ts: MLflow's registry layout under models/)
+  getRegisteredModel(name: string): Promise<RegisteredModel | undefined> {
+    return new FileRegistry(this.root).getRegisteredModel(name);
+  }
+
+  createRegisteredModel(name: string, o?: { tags?: Record<string, string>; description?: string }): Promise<RegisteredModel> {
+    this.ensure();
+    return new FileRegistry(this.root).createRegisteredModel(name, o);
+  }
+
+  createModelVersion(o: CreateModelVersionOptions): Promise<ModelVersion> {
+    return new FileRegistry(this.root).createModelVersion(o);
   }
 
   /** Create the store and its Default experiment (id 0) as MLflow does on first use. */
@@ -329,10 +345,11 @@ export class FileStore implements Store {
     };
     const tags = { ...o.tags };
     if (info.runName && tags['mlflow.runName'] === undefined) tags['mlflow.runName'] = info.runName;
-    // As MLflow's create_run: meta.yaml with `deleted_time: null`, then metrics/, params/, artifacts/, tags.
-    this.writeMeta(dir, info, { deleted_time: null });
+    // MLflow's create_run writes meta.yaml (with `deleted_time: null`), metrics/, params/, artifacts/ and tags;
+    // meta.yaml goes last here, so a process killed in between leaves no run without its tags (readers skip a folder without meta.yaml).
     for (const sub of ['metrics', 'params', 'artifacts']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
     for (const [k, v] of Object.entries(tags)) atomicWrite(path.join(dir, 'tags', ...k.split('/')), v);
+    this.writeMeta(dir, info, { deleted_time: null });
     this.runDirs.set(runId, dir);
     return info;
   }

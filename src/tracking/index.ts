@@ -20,3 +20,8 @@ export { DEFAULT_MAX_PARAM_LENGTH, flattenParams } from './values';
 export type {
   RunStatus, RunViewType, MetricPoint, DatasetInput, RunInfo, RunRecord, Experiment, ArtifactEntry, SearchRunsOptions, Store,
 } from './types';
+export { registerModelVersion } from './registry';
+export type { RegisteredVersion } from './registry';
+export type { ModelVersion, RegisteredModel, CreateModelVersionOptions } from './types';
+export { startSystemMetrics, sampleSystem, SYSTEM_METRIC_KEYS } from './system-metrics';
+export type { SystemMetricsSampler, SystemMetricsOptions } from './system-metrics';

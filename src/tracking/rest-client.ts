@@ -9,6 +9,7 @@ import { listLocalArtifacts, readLocalArtifact, writeLocalArtifact, checkArtifac
 import { metricJson } from './batching';
 import { metricFromJson } from './values';
 import type {
+  CreateModelVersionOptions, ModelVersion, RegisteredModel,
   ArtifactEntry, CreateRunOptions, DatasetInput, Experiment, LogBatch, MetricPoint, RunInfo, RunRecord, RunStatus,
   SearchRunsOptions, Store,
 } from './types';
@@ -81,6 +82,25 @@ export function runFromJson(r: RunJson): RunRecord {
     };
   });
   return { info: runInfoFromJson(r.info), metrics, params: toMap(r.data?.params), tags: toMap(r.data?.tags), inputs };
+}
+
+interface ModelVersionJson { name: string; version: string | number; source?: string; run_id?: string; status?: string; current_stage?: string; creation_timestamp?: number | string; description?: string; tags?: KV[] }
+interface RegisteredModelJson { name: string; creation_timestamp?: number | string; last_updated_timestamp?: number | string; description?: string; tags?: KV[]; latest_versions?: ModelVersionJson[] }
+
+const optNum = (v: number | string | undefined) => (v === undefined ? undefined : Number(v));
+
+export function modelVersionFromJson(v: ModelVersionJson): ModelVersion {
+  return {
+    name: v.name, version: String(v.version), source: v.source ?? '', runId: v.run_id || undefined, status: v.status, currentStage: v.current_stage,
+    creationTimestamp: optNum(v.creation_timestamp), description: v.description || undefined, tags: toMap(v.tags),
+  };
+}
+
+export function registeredModelFromJson(m: RegisteredModelJson): RegisteredModel {
+  return {
+    name: m.name, creationTimestamp: optNum(m.creation_timestamp), lastUpdatedTimestamp: optNum(m.last_updated_timestamp),
+    description: m.description || undefined, tags: toMap(m.tags), latestVersions: (m.latest_versions ?? []).map(modelVersionFromJson),
+  };
 }
 
 export function datasetInputToJson(d: DatasetInput): DatasetInputJson {
@@ -237,6 +257,34 @@ export class MlflowRestClient implements Store {
       token = r.next_page_token || undefined;
     } while (token);
     return out;
+  }
+
+  // ---- Model Registry
+  async getRegisteredModel(name: string): Promise<RegisteredModel | undefined> {
+    try {
+      const r = await this.http.json<{ registered_model: RegisteredModelJson }>('GET', `${API}/registered-models/get`, undefined, { name });
+      return registeredModelFromJson(r.registered_model);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async createRegisteredModel(name: string, o: { tags?: Record<string, string>; description?: string } = {}): Promise<RegisteredModel> {
+    const body: Record<string, unknown> = { name };
+    if (o.tags && Object.keys(o.tags).length) body.tags = toKvs(o.tags);
+    if (o.description) body.description = o.description;
+    const r = await this.http.json<{ registered_model: RegisteredModelJson }>('POST', `${API}/registered-models/create`, body);
+    return registeredModelFromJson(r.registered_model);
+  }
+
+  async createModelVersion(o: CreateModelVersionOptions): Promise<ModelVersion> {
+    const body: Record<string, unknown> = { name: o.name, source: o.source };
+    if (o.runId) body.run_id = o.runId;
+    if (o.tags && Object.keys(o.tags).length) body.tags = toKvs(o.tags);
+    if (o.description) body.description = o.description;
+    const r = await this.http.json<{ model_version: ModelVersionJson }>('POST', `${API}/model-versions/create`, body);
+    return modelVersionFromJson(r.model_version);
   }
 
   // ---- artifacts

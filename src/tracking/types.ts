@@ -87,6 +87,38 @@ export interface LogBatch {
   tags: { key: string; value: string }[];
 }
 
+/** A version of a registered model (MLflow Model Registry). */
+export interface ModelVersion {
+  name: string;
+  /** "1", "2", ... */
+  version: string;
+  /** Where the model's files are (the run's checkpoint artifact). */
+  source: string;
+  runId?: string;
+  status?: string;
+  currentStage?: string;
+  creationTimestamp?: number;
+  description?: string;
+  tags: Record<string, string>;
+}
+
+export interface RegisteredModel {
+  name: string;
+  creationTimestamp?: number;
+  lastUpdatedTimestamp?: number;
+  description?: string;
+  tags: Record<string, string>;
+  latestVersions: ModelVersion[];
+}
+
+export interface CreateModelVersionOptions {
+  name: string;
+  source: string;
+  runId?: string;
+  tags?: Record<string, string>;
+  description?: string;
+}
+
 /**
  * Where runs are stored: a server (REST) or a local MLflow file store.
  * Both implement the same calls so the logger, search and push need not care.
@@ -114,4 +146,10 @@ export interface Store {
   uploadArtifact(run: RunInfo, artifactPath: string, content: Uint8Array): Promise<void>;
   listArtifacts(run: RunInfo, path?: string): Promise<ArtifactEntry[]>;
   downloadArtifact(run: RunInfo, path: string): Promise<Buffer>;
+  /** Model Registry: undefined when no model has that name. */
+  getRegisteredModel(name: string): Promise<RegisteredModel | undefined>;
+  /** Fails with RESOURCE_ALREADY_EXISTS when the name is taken. */
+  createRegisteredModel(name: string, o?: { tags?: Record<string, string>; description?: string }): Promise<RegisteredModel>;
+  /** The next version of an existing registered model. */
+  createModelVersion(o: CreateModelVersionOptions): Promise<ModelVersion>;
 }

@@ -225,6 +225,8 @@ export async function fitBags(model: MilModel, train: BagSet, val: BagSet | unde
           tf.dispose([value, ...Object.values(grads)]);
           disposeBatch(b);
           if (!take(await reads.push(stats!, { batch, start, index, lr }))) break;
+          // Let the event loop run between steps: a Ctrl-C (or SIGTERM) is handled now, not at the epoch's end.
+          await new Promise((resolve) => setImmediate(resolve));
         }
         if (outcome === 'completed') take(await reads.drain());
       } finally {

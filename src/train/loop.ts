@@ -3,6 +3,7 @@
 // One step: forward in training mode, loss, gradients of the trainable
 // weights, clipping, optimiser update at the scheduled learning rate.
 import * as tf from '@tensorflow/tfjs';
+import { explainHeapError } from '../engine/heap-error';
 import type { BatchSource } from '../data/batches';
 import { Random, seedFrom } from '../engine/random';
 import { ReadQueue, type Read } from '../engine/reads';
@@ -10,14 +11,14 @@ import { unfreezeAll, layerStage } from '../models/freeze';
 import { saveCheckpoint, type CheckpointMeta } from '../models/checkpoint';
 import type { TrainConfig } from './schema';
 import type { EpochRow } from './history';
-import { makeLoss, priorLogits } from './losses';
-import { createOptimizer } from './optimizers';
+import { priorLabelOutputs, priorLogits } from './losses';
+import { trainingObjective } from './objective';
 import { createSchedule } from './schedules';
 import { clipGradients } from './clip';
 import { EarlyStopping } from './early-stopping';
 import { isBetterEpoch } from './best-epoch';
 import { checkMonitor } from './monitor';
-import { evaluateLoss } from './predict';
+import { evaluateLoss, multiLabelCounts } from './predict';
 
 export type { EpochRow } from './history';
 
@@ -41,17 +42,24 @@ export interface TrainCallbacks {
 }
 
 export interface FitOptions {
-  /** One weight per class for the loss (e.g. data's computeClassWeights). */
+  /** One weight per class for the loss (e.g. data's computeClassWeights); multi-label: the positive weight of each label. */
   classWeights?: number[];
   /** Save the selected epoch's model here (model.json + weights.bin) whenever it improves. */
   checkpointDir?: string;
   checkpointMeta?: CheckpointMeta;
   /** Make every layer trainable after this many epochs (model.unfreezeAfter). */
   unfreezeAfter?: number | null;
+  /**
+   * Start the `logits` layer's bias here (one value per output), e.g. the label prior's logits:
+   * a head starting at the label frequencies (RetinaNet's prior init) need not spend its first
+   * hundreds of steps moving rare labels' biases from 0 to -3.
+   */
+  headBias?: ArrayLike<number>;
   log?: (line: string) => void;
 }
 
-export type TrainOutcome = 'completed' | 'diverged';
+/** collapsed: self-supervised embeddings with ~0 spread (train/ssl/fit.ts). */
+export type TrainOutcome = 'completed' | 'diverged' | 'collapsed';
 
 export interface TrainResult {
   history: EpochRow[];
@@ -89,6 +97,17 @@ function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
+function setHeadBias(model: tf.LayersModel, bias: ArrayLike<number>): void {
+  const layer = model.layers.find((l) => l.name === 'logits');
+  const weights = layer?.getWeights() ?? [];
+  if (!layer || weights.length !== 2 || weights[1].shape[0] !== bias.length) {
+    throw new Error(`cannot set the head bias: the model has no \`logits\` layer with a bias of ${bias.length} values`);
+  }
+  const b = tf.tensor1d(Array.from(bias));
+  layer.setWeights([weights[0], b]);
+  b.dispose();
+}
+
 /**
  * The trainable variables in two groups: the backbone (layers of the stem and
  * the stages, named `stem_...`/`stageN_...`) and the head (everything after).
@@ -103,21 +122,22 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
   cfg: TrainConfig, cb: TrainCallbacks = {}, options: FitOptions = {}): Promise<TrainResult> {
   const hasVal = !!val && val.size > 0;
   const es = cfg.earlyStopping ? new EarlyStopping(cfg.earlyStopping) : undefined;
-  if (es) checkMonitor(es.cfg.monitor, 'train.earlyStopping.monitor', hasVal);
-  if (cfg.schedule?.kind === 'plateau') checkMonitor(cfg.schedule.monitor, 'train.schedule.monitor', hasVal);
+  const extra = train.targets ? ['micro_f1'] : [];
+  if (es) checkMonitor(es.cfg.monitor, 'train.earlyStopping.monitor', hasVal, extra);
+  if (cfg.schedule?.kind === 'plateau') checkMonitor(cfg.schedule.monitor, 'train.schedule.monitor', hasVal, extra);
   if (train.size === 0) throw new Error('the training split is empty: nothing to train on');
   const selection: Selection = es?.cfg.restoreBest ? 'monitor' : cfg.restoreBest && hasVal ? 'val' : 'last';
 
   const k = train.numClasses;
-  const posWeight = typeof cfg.posWeight === 'number' ? [cfg.posWeight] : cfg.posWeight ?? undefined;
-  const lossFn = makeLoss({ kind: cfg.loss ?? 'cross-entropy', labelSmoothing: cfg.labelSmoothing, classWeights: options.classWeights,
-    focalGamma: cfg.focalGamma, posWeight }, k);
-  const optimizer = createOptimizer({ name: cfg.optimizer ?? 'adam', weightDecay: cfg.weightDecay, momentum: cfg.momentum,
-    nesterov: cfg.nesterov, betas: cfg.betas, eps: cfg.eps });
+  if (options.headBias) setHeadBias(model, options.headBias);
+  // Multi-label sources carry 0/1 label sets: per-label losses, subset accuracy, a per-label prior.
+  const multi = !!train.targets;
+  const act = cfg.headActivation ?? 'sigmoid';
+  const { lossFn, optimizer } = trainingObjective(cfg, k, options.classWeights, multi);
   const stepsPerEpoch = Math.ceil(train.size / cfg.batchSize);
   const schedule = createSchedule(cfg.schedule ?? { kind: 'constant', warmupEpochs: 0 } as TrainConfig['schedule'],
     { lr: cfg.lr, epochs: cfg.epochs, stepsPerEpoch });
-  const prior = tf.keep(tf.tensor2d(priorLogits(train.labels, k, cfg.loss ?? 'cross-entropy'), [1, k]));
+  const prior = tf.keep(tf.tensor2d(multi ? priorLabelOutputs(train.targets!, k, act) : priorLogits(train.labels, k, cfg.loss ?? 'cross-entropy'), [1, k]));
   const rng = new Random(seedFrom(cfg.seed, 'shuffle'));
   const history: EpochRow[] = [];
   const t0 = Date.now();
@@ -145,16 +165,19 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       const scale = cfg.backboneLrScale ?? 1;
       const groups = scale !== 1 ? backboneAndHead(model) : undefined;
       let lossSum = 0, correct = 0, count = 0, batch = 0, lr = cfg.lr;
+      const ml = [0, 0, 0]; // multi-label: true positives, false positives, false negatives at 0.5
       const perBatch: { loss: number; prior: number; n: number }[] = [];
       const epochStart = Date.now();
       // A batch's numbers stay on the device and are read one step later
       // (engine/reads.ts), so the device never waits for this loop. A
       // non-finite loss is therefore seen one batch late: the run is diverged
       // either way, and a diverged run keeps no weights.
-      const reads = new ReadQueue<{ batch: number; n: number; lr: number }>(1);
-      const take = (done: Read<{ batch: number; n: number; lr: number }>[]): boolean => {
-        for (const { values: [l, hits, base], meta } of done) {
+      type Meta = { batch: number; n: number; lr: number };
+      const reads = new ReadQueue<Meta>(1);
+      const take = (done: Read<Meta>[]): boolean => {
+        for (const { values, meta } of done) {
           if (outcome !== 'completed') break;
+          const [l, hits, base] = values;
           if (!Number.isFinite(l)) {
             outcome = 'diverged';
             reason = `the training loss became ${l / meta.n} at epoch ${epoch}, batch ${meta.batch} (learning rate ${meta.lr}; it is probably too high)`;
@@ -163,6 +186,7 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
           lossSum += l;
           count += meta.n;
           correct += hits;
+          if (multi) { ml[0] += values[3]; ml[1] += values[4]; ml[2] += values[5]; }
           perBatch.push({ loss: l, prior: base, n: meta.n });
           seen += meta.n;
           cb.onBatchEnd?.({ epoch, batch: meta.batch, batches: stepsPerEpoch, loss: lossSum / count, lr: meta.lr,
@@ -175,16 +199,30 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
           batch++;
           lr = schedule.rate(step++);
           const n = b.labels.length;
-          const labels = tf.tensor1d(b.labels, 'int32');
           let stats: tf.Tensor | undefined;
-          const { value, grads } = tf.variableGrads(() => {
-            const logits = model.apply(b.x, { training: true }) as tf.Tensor2D;
-            const loss = lossFn(b.y, logits);
-            // [loss x n, correct predictions, loss of the class prior x n] for this batch.
-            stats = tf.keep(tf.tidy(() => tf.stack([tf.mul(loss, n), tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32')),
-              tf.mul(lossFn(b.y, tf.tile(prior, [n, 1]) as tf.Tensor2D), n)])));
-            return loss;
-          }, vars);
+          let stepResult: { value: tf.Scalar; grads: tf.NamedTensorMap };
+          try {
+            stepResult = tf.variableGrads(() => {
+              const logits = model.apply(b.x, { training: true }) as tf.Tensor2D;
+              const loss = lossFn(b.y, logits);
+              // [loss x n, correct predictions (multi-label: exact rows), loss of the prior x n]
+              // for this batch, then multi-label [tp, fp, fn] at 0.5.
+              stats = tf.keep(tf.tidy(() => {
+                const base = tf.mul(lossFn(b.y, tf.tile(prior, [n, 1]) as tf.Tensor2D), n);
+                if (multi) {
+                  const c = multiLabelCounts(logits, b.targets!, act);
+                  return tf.concat([tf.stack([tf.mul(loss, n), tf.slice(c, [0], [1]).reshape([]), base]), tf.slice(c, [1], [3])]);
+                }
+                const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.tensor1d(b.labels, 'int32')), 'float32'));
+                return tf.stack([tf.mul(loss, n), hits, base]);
+              }));
+              return loss;
+            }, vars);
+          } catch (err) {
+            tf.dispose(stats ?? []);
+            throw explainHeapError(err, `training step (epoch ${epoch}, batch ${batch}, ${n} images of ${b.x.shape.slice(1).join('x')})`);
+          }
+          const { value, grads } = stepResult;
           const clipped = clipGradients(grads, { norm: cfg.clipGradNorm, value: cfg.clipGradValue });
           if (groups) {
             optimizer.step(groups.head, clipped, lr);
@@ -193,8 +231,10 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
             optimizer.step(vars, clipped, lr);
           }
           if (clipped !== grads) tf.dispose(Object.values(clipped));
-          tf.dispose([value, labels, b.x, b.y, ...Object.values(grads)]);
+          tf.dispose([value, b.x, b.y, ...Object.values(grads)]);
           if (!take(await reads.push(stats!, { batch, n, lr }))) break;
+          // Let the event loop run between steps: a Ctrl-C (or SIGTERM) is handled now, not at the epoch's end.
+          await new Promise((resolve) => setImmediate(resolve));
         }
         if (outcome === 'completed') take(await reads.drain());
       } finally {
@@ -204,10 +244,12 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       tail = perBatch.slice(Math.floor(perBatch.length / 2)).reduce((a, p) => ({ loss: a.loss + p.loss, prior: a.prior + p.prior, n: a.n + p.n }), { loss: 0, prior: 0, n: 0 });
       const row: EpochRow = { epoch, 'train/loss': lossSum / count, 'train/accuracy': correct / count, lr,
         images_per_second: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) };
+      if (multi) row['train/micro_f1'] = ml[0] === 0 ? 0 : (2 * ml[0]) / (2 * ml[0] + ml[1] + ml[2]);
       if (hasVal) {
-        const v = await evaluateLoss(model, val!, Math.max(cfg.batchSize, 64), cfg.loss ?? 'cross-entropy');
+        const v = await evaluateLoss(model, val!, Math.max(cfg.batchSize, 64), cfg.loss ?? 'cross-entropy', cfg.headActivation);
         row['val/loss'] = v.loss;
         row['val/accuracy'] = v.accuracy;
+        if (v.microF1 !== undefined) row['val/micro_f1'] = v.microF1;
       }
       schedule.onEpochEnd(row);
       const esImproved = es ? es.improves(row) : false;

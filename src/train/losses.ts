@@ -5,7 +5,7 @@
 // Label smoothing mixes the targets with the uniform distribution (eps/K) as
 // PyTorch's label_smoothing does.
 import * as tf from '@tensorflow/tfjs';
-import type { LossName } from './schema';
+import type { HeadActivation, LossName } from './schema';
 
 export interface LossOptions {
   kind: LossName;
@@ -16,6 +16,9 @@ export interface LossOptions {
   focalGamma?: number;
   /** bce: weight of the positive term, per class (PyTorch's pos_weight). */
   posWeight?: number[];
+  /** Multi-label (0/1 label sets): bce and focal are per label; `headActivation` maps outputs to probabilities. */
+  multiLabel?: boolean;
+  headActivation?: HeadActivation;
 }
 
 export type LossFn = (targets: tf.Tensor2D, logits: tf.Tensor2D) => tf.Scalar;
@@ -70,6 +73,46 @@ export function binaryCrossEntropy(targets: tf.Tensor2D, logits: tf.Tensor2D, o:
   });
 }
 
+/** Keras' epsilon: probabilities are clipped to [EPS, 1 - EPS] before the log. */
+export const EPS = 1e-7;
+
+/** A multi-label head's outputs as label probabilities: sigmoid, or relu/tanh clipped into [0, 1]. */
+export function headProbabilities(logits: tf.Tensor, activation: HeadActivation): tf.Tensor {
+  if (activation === 'sigmoid') return tf.sigmoid(logits);
+  return tf.clipByValue(activation === 'relu' ? tf.relu(logits) : tf.tanh(logits), 0, 1);
+}
+
+/**
+ * Binary cross-entropy on probabilities clipped to [EPS, 1 - EPS] (Keras' binary_crossentropy):
+ * how relu/tanh heads train. Outside the clip range the gradient is zero, so a relu unit
+ * pushed below 0 (or a tanh output below 0) stops learning: the degenerate heads the
+ * protein study reports.
+ */
+export function probabilityBce(targets: tf.Tensor2D, outputs: tf.Tensor2D, activation: HeadActivation, o: { posWeight?: tf.Tensor1D } = {}): tf.Scalar {
+  return tf.tidy(() => {
+    const raw = activation === 'relu' ? tf.relu(outputs) : tf.tanh(outputs);
+    const p = tf.clipByValue(raw, EPS, 1 - EPS);
+    let pos: tf.Tensor = tf.mul(targets, tf.log(p));
+    if (o.posWeight) pos = tf.mul(pos, o.posWeight);
+    return tf.neg(tf.mean(tf.add(pos, tf.mul(tf.sub(1, targets), tf.log(tf.sub(1, p)))))) as tf.Scalar;
+  });
+}
+
+/**
+ * Sigmoid focal loss per label (Lin et al. 2017, RetinaNet's form):
+ * -w t (1 - p)^gamma log p - (1 - t) p^gamma log(1 - p), mean over every (sample, label).
+ */
+export function sigmoidFocalLoss(targets: tf.Tensor2D, logits: tf.Tensor2D, o: { gamma?: number; posWeight?: tf.Tensor1D } = {}): tf.Scalar {
+  return tf.tidy(() => {
+    const g = o.gamma ?? 2;
+    const p = tf.sigmoid(logits);
+    let pos: tf.Tensor = tf.mul(tf.mul(targets, tf.pow(tf.sub(1, p), g)), tf.softplus(tf.neg(logits)));
+    if (o.posWeight) pos = tf.mul(pos, o.posWeight);
+    const neg = tf.mul(tf.mul(tf.sub(1, targets), tf.pow(p, g)), tf.softplus(logits));
+    return tf.mean(tf.add(pos, neg)) as tf.Scalar;
+  });
+}
+
 function weightsTensor(name: string, w: number[] | undefined, k: number): tf.Tensor1D | undefined {
   if (!w) return undefined;
   if (w.length === 1 && k > 1) w = new Array(k).fill(w[0]);
@@ -80,6 +123,10 @@ function weightsTensor(name: string, w: number[] | undefined, k: number): tf.Ten
 
 /** The training loss as a function; dispose() frees the weight tensors it holds. */
 export function makeLoss(o: LossOptions, numClasses: number): LossFn & { dispose(): void } {
+  if (o.multiLabel) return makeMultiLabelLoss(o, numClasses);
+  if (o.headActivation && o.headActivation !== 'sigmoid') {
+    throw new Error(`train.headActivation ${o.headActivation} applies to multi-label heads (model.head: multilabel); this task is single-label`);
+  }
   const cw = weightsTensor('class weights', o.classWeights, numClasses);
   const pw = weightsTensor('train.posWeight', o.posWeight, numClasses);
   if (pw && o.kind !== 'bce') throw new Error(`train.posWeight applies to train.loss 'bce' only (the loss is '${o.kind}')`);
@@ -92,14 +139,54 @@ export function makeLoss(o: LossOptions, numClasses: number): LossFn & { dispose
   return Object.assign(fn, { dispose: () => tf.dispose([cw, pw].filter((x): x is tf.Tensor1D => !!x)) });
 }
 
+/** Multi-label losses: bce (sigmoid, or relu/tanh probabilities) or sigmoid focal, positives weighted per label. */
+function makeMultiLabelLoss(o: LossOptions, numClasses: number): LossFn & { dispose(): void } {
+  if (o.kind === 'cross-entropy') {
+    throw new Error("train.loss cross-entropy is for single-label data; multi-label targets (dataset.multiLabel: multi) train with 'bce' or 'focal'");
+  }
+  const act = o.headActivation ?? 'sigmoid';
+  // Label smoothing per label: each 0/1 target moves eps/2 towards the other value.
+  const ls = o.labelSmoothing ?? 0;
+  const smooth2 = (t: tf.Tensor2D): tf.Tensor2D => (ls ? tf.add(tf.mul(t, 1 - ls), ls / 2) : t);
+  if (o.kind === 'focal' && act !== 'sigmoid') throw new Error(`train.loss focal is the sigmoid focal loss; train.headActivation ${act} trains with 'bce'`);
+  if (o.classWeights && o.posWeight) throw new Error('dataset.classWeights and train.posWeight both weight the positives of each label: use one of them');
+  const pw = weightsTensor(o.posWeight ? 'train.posWeight' : 'label weights (dataset.classWeights)', o.posWeight ?? o.classWeights, numClasses);
+  const fn: LossFn = (t, z) => tf.tidy(() => {
+    const ts = smooth2(t);
+    if (o.kind === 'focal') return sigmoidFocalLoss(ts, z, { gamma: o.focalGamma ?? 2, posWeight: pw });
+    return act === 'sigmoid' ? binaryCrossEntropy(ts, z, { posWeight: pw }) : probabilityBce(ts, z, act, { posWeight: pw });
+  });
+  return Object.assign(fn, { dispose: () => pw?.dispose() });
+}
+
 /** The unweighted, unsmoothed loss of the same family: what val/loss reports, comparable across configs. */
-export function evaluationLoss(kind: LossName): LossFn {
+export function evaluationLoss(kind: LossName, headActivation?: HeadActivation): LossFn {
+  if (headActivation && headActivation !== 'sigmoid') return (t, z) => probabilityBce(t, z, headActivation);
   return kind === 'bce' ? (t, z) => binaryCrossEntropy(t, z) : (t, z) => crossEntropy(t, z);
 }
 
-/** How logits become class scores for a loss: sigmoid per class for bce, softmax otherwise. */
-export function scoreActivation(kind: LossName): 'softmax' | 'sigmoid' {
+export type ScoreActivation = 'softmax' | 'sigmoid' | 'relu' | 'tanh';
+
+/**
+ * How logits become class scores: softmax (single-label), sigmoid per class for bce;
+ * multi-label heads score with their head activation (relu/tanh clipped into [0, 1]).
+ */
+export function scoreActivation(kind: LossName, o: { multiLabel?: boolean; headActivation?: HeadActivation } = {}): ScoreActivation {
+  if (o.multiLabel) return o.headActivation ?? 'sigmoid';
   return kind === 'bce' ? 'sigmoid' : 'softmax';
+}
+
+/** Multi-label prior: each label's training frequency p, as the head output whose activation is p. */
+export function priorLabelOutputs(targets: ArrayLike<number>, numClasses: number, activation: HeadActivation): Float32Array {
+  const n = Math.max(1, Math.floor(targets.length / numClasses));
+  const out = new Float32Array(numClasses);
+  for (let c = 0; c < numClasses; c++) {
+    let k = 0;
+    for (let i = 0; i < n; i++) k += targets[i * numClasses + c] ? 1 : 0;
+    const p = Math.min(1 - 1e-6, Math.max(1e-6, k / n));
+    out[c] = activation === 'sigmoid' ? Math.log(p / (1 - p)) : activation === 'relu' ? p : Math.atanh(p);
+  }
+  return out;
 }
 
 /**

@@ -2,12 +2,15 @@
 // PyTorch where they exist (optimizer, weightDecay, labelSmoothing,
 // schedule.warmupEpochs, earlyStopping.minDelta, ...).
 import type { SchemaNode } from '../engine/schema';
+import { methodSchema, sslSchema, type SslConfig, type TrainMethod } from './ssl/schema';
 
 export type OptimizerName = 'adam' | 'adamw' | 'sgd' | 'rmsprop';
 export type LossName = 'cross-entropy' | 'bce' | 'focal';
 export type ScheduleKind = 'constant' | 'step' | 'cosine' | 'plateau';
 export type MonitorMode = 'auto' | 'min' | 'max';
 export type TtaName = 'none' | 'flips' | 'rotations' | 'dihedral';
+/** How a multi-label head's outputs become label probabilities. */
+export type HeadActivation = 'sigmoid' | 'relu' | 'tanh';
 
 export interface ScheduleConfig {
   kind: ScheduleKind;
@@ -48,6 +51,8 @@ export interface LinearHeadConfig {
 }
 
 export interface TrainConfig {
+  /** supervised, or self-supervised pretraining of the backbone (byol | simsiam; see train.ssl). */
+  method: TrainMethod;
   epochs: number;
   lr: number;
   batchSize: number;
@@ -73,6 +78,12 @@ export interface TrainConfig {
   focalGamma: number;
   /** bce: weight of positive targets per class (one number for all, or a list). */
   posWeight?: number | number[] | null;
+  /**
+   * Multi-label heads: sigmoid (the default), or relu / tanh outputs read as probabilities,
+   * clipped to [1e-7, 1 - 1e-7] and trained with binary cross-entropy on them (Keras'
+   * binary_crossentropy): the protein study's activation table.
+   */
+  headActivation: HeadActivation;
   clipGradNorm?: number | null;
   clipGradValue?: number | null;
   earlyStopping?: EarlyStoppingConfig | false | null;
@@ -80,8 +91,10 @@ export interface TrainConfig {
   checkpoint: boolean;
   /** Test-time augmentation: average predictions over flips / 90-degree rotations / both (8). */
   tta: TtaName;
-  /** Used when model.head is `linear`. */
+  /** Used when model.head is `linear`, and by the self-supervised linear probe. */
   linear: LinearHeadConfig;
+  /** Used when method is byol or simsiam. */
+  ssl: SslConfig;
 }
 
 const monitorMode: SchemaNode = { type: 'string', enum: ['auto', 'min', 'max'], default: 'auto', description: 'auto: min for losses, max otherwise' };
@@ -90,6 +103,7 @@ export const trainSchema: SchemaNode = {
   type: 'object',
   description: 'How to train.',
   properties: {
+    method: methodSchema,
     epochs: { type: 'number', integer: true, min: 1, default: 5 },
     lr: { type: 'number', min: 0, default: 0.001 },
     batchSize: { type: 'number', integer: true, min: 1, default: 32 },
@@ -126,6 +140,10 @@ export const trainSchema: SchemaNode = {
       type: 'oneOf', description: 'bce: positive-target weight, one number or one per class',
       options: [{ type: 'literal', value: null }, { type: 'number', min: 0 }, { type: 'array', items: { type: 'number', min: 0 }, minItems: 1 }],
     },
+    headActivation: {
+      type: 'string', enum: ['sigmoid', 'relu', 'tanh'], default: 'sigmoid',
+      description: 'multi-label head (model.head: multilabel): sigmoid, or relu/tanh outputs clipped to probabilities (Keras binary_crossentropy), as the protein study compared',
+    },
     clipGradNorm: { type: 'number', min: 0, nullable: true, description: 'clip the global gradient norm to this' },
     clipGradValue: { type: 'number', min: 0, nullable: true, description: 'clip every gradient element to +-this' },
     earlyStopping: {
@@ -161,5 +179,6 @@ export const trainSchema: SchemaNode = {
         cache: { type: 'boolean', default: true },
       },
     },
+    ssl: sslSchema,
   },
 };

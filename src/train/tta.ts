@@ -3,6 +3,7 @@
 // class scores are averaged.
 import * as tf from '@tensorflow/tfjs';
 import type { TtaName } from './schema';
+import { headProbabilities, type ScoreActivation } from './losses';
 
 export type View = (x: tf.Tensor4D) => tf.Tensor4D;
 
@@ -34,12 +35,12 @@ export function ttaViews(tta: TtaName, inputShape: number[]): View[] {
 }
 
 /** Mean over the views of activation(model(view(x))). */
-export function predictWithViews(model: tf.LayersModel, x: tf.Tensor4D, views: View[], activation: 'softmax' | 'sigmoid'): tf.Tensor2D {
+export function predictWithViews(model: tf.LayersModel, x: tf.Tensor4D, views: View[], activation: ScoreActivation): tf.Tensor2D {
   return tf.tidy(() => {
     let sum: tf.Tensor2D | undefined;
     for (const v of views) {
       const logits = model.predict(v(x)) as tf.Tensor2D;
-      const s: tf.Tensor2D = activation === 'sigmoid' ? tf.sigmoid(logits) : tf.softmax(logits);
+      const s = (activation === 'softmax' ? tf.softmax(logits) : headProbabilities(logits, activation)) as tf.Tensor2D;
       sum = sum ? tf.add(sum, s) as tf.Tensor2D : s;
     }
     return tf.div(sum!, views.length) as tf.Tensor2D;

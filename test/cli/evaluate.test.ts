@@ -70,3 +70,36 @@ test('a file it cannot use exits 1 with a message naming the problem', async () 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('multi-label predictions (a `labels` column): report at the run decisions, --threshold and --top-k, plots', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cellab-eval-'));
+  try {
+    const r = await cellabEvaluate([fixture('predictions-multilabel.csv'), '--plots', dir, '--json']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.json.multi_label, true);
+    assert.deepEqual(r.json.labels, ['Nucleoplasm', 'Cytosol', 'Nucleoli']);
+    // The `predicted` column: 8 true positives, 1 false positive (a6 Nucleoplasm), 0 false negatives.
+    assert.equal(r.json.micro_precision, 8 / 9);
+    assert.equal(r.json.micro_recall, 1);
+    assert.equal(r.json.accuracy, 5 / 6);
+    assert.match(r.out, /decision: the run's decisions \(column `predicted`\)/);
+    assert.match(r.out, /samples avg/);
+    for (const f of ['per_label_f1.svg', 'label_counts.svg', 'label_cooccurrence.svg', 'pr_per_label.svg']) {
+      assert.match(readFileSync(path.join(dir, f), 'utf8'), /Nucleoli/, f);
+    }
+    // At 0.5 for every label: a4 loses Nucleoli.
+    const fixed = await cellabEvaluate([fixture('predictions-multilabel.csv'), '--threshold', '0.5', '--json']);
+    assert.equal(fixed.json.micro_recall, 7 / 8);
+    const top1 = await cellabEvaluate([fixture('predictions-multilabel.csv'), '--top-k', '1', '--json']);
+    assert.equal(top1.json.predicted_labels_per_sample, 1);
+    assert.equal(top1.json.micro_recall, 5 / 8);
+    const bad = await cellabEvaluate([fixture('predictions-multilabel.csv'), '--top-k', '4']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /--top-k 4: expected an integer from 1 to 3/);
+    const single = await cellabEvaluate([fixture('predictions-6class.csv'), '--threshold', '0.5']);
+    assert.equal(single.code, 1);
+    assert.match(single.err, /--threshold and --top-k apply to multi-label files/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

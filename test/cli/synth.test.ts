@@ -58,3 +58,19 @@ test('--help names every option', () => {
   assert.equal(r.status, 0);
   for (const opt of ['--out', '--kind', '--n', '--seed', '--anomalies', '--json']) assert.ok(r.stdout.includes(opt), opt);
 });
+
+test('--kind protein writes the HPA 2021 layout and says what it drew', () => {
+  const out = path.join(TMP, 'prot');
+  const r = runCli(['synth', '--out', out, '--kind', 'protein', '--n', '14', '--size', '64', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.equal(summary.kind, 'protein');
+  assert.equal(summary.files, 14 * 5 + 4);
+  assert.equal(fs.readFileSync(path.join(out, 'train.csv'), 'utf8').split('\n').length - 2, 14);
+  const text = runCli(['synth', '--out', out, '--kind', 'protein', '--n', '14', '--size', '64']);
+  assert.match(text.stdout, /^wrote 14 field images of 64x64 px \(\d+ cells, 4 stains each; 74 files, \d+ plates\)/m);
+  assert.match(text.stdout, /labels: .*Nucleoplasm \d+/);
+  const bad = runCli(['synth', '--out', path.join(TMP, 'bad2'), '--kind', 'patterns', '--size', '64']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--size applies to --kind protein/);
+});

@@ -50,9 +50,9 @@ test('CELLAB_BACKEND values are validated', () => {
   assert.throws(() => parseBackendName('gpu', 'CELLAB_BACKEND'), /CELLAB_BACKEND=gpu is not a backend. Use one of: tensorflow-gpu, webgpu, tensorflow, wasm, cpu/);
 });
 
-/** The engine line(s) a fresh process prints for wasm; `before` runs first in that process. */
-function engineLines(env: NodeJS.ProcessEnv, before = ''): string[] {
-  const code = `${before}; require(${JSON.stringify(require.resolve('../../src/engine/backend'))}).initEngine({ backend: 'wasm' })` +
+/** The engine line(s) a fresh process prints for `backend` (wasm by default); `before` runs first in that process. */
+function engineLines(env: NodeJS.ProcessEnv, before = '', backend = 'wasm'): string[] {
+  const code = `${before}; require(${JSON.stringify(require.resolve('../../src/engine/backend'))}).initEngine({ backend: '${backend}' })` +
     `.then(() => process.exit(0), (e) => { console.error(e); process.exit(1); })`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { encoding: 'utf8', env: { ...process.env, CELLAB_WASM_THREADS: '1', ...env } });
   assert.equal(r.status, 0, r.stderr);
@@ -71,3 +71,18 @@ test('cellab\'s SIMD kernels falling back to JavaScript is said once, in the eng
   assert.equal(missing.length, 1, missing.join('\n'));
   assert.match(missing[0], /cellab SIMD kernels off \(lib\/cellab-kernels\.wasm is missing \(npm run build:kernels\)\): slower JavaScript gradients\)$/);
 });
+
+test('kernel pool workers that cannot start: the kernels run on the main thread, and the engine line says why', () => {
+  const lines = engineLines({ CELLAB_WASM_THREADS: '2' }, `const fs = require('node:fs'); const exists = fs.existsSync;
+    fs.existsSync = (p) => !/cellab-kernel-worker\\.cjs$/.test(String(p)) && exists(p)`);
+  assert.equal(lines.length, 1, lines.join('\n'));
+  assert.match(lines[0], /^cellab: backend wasm \(cpu; wasm simd, 2 threads; cellab SIMD kernels: their 1 worker thread\(s\) did not start \(the kernel worker script .*cellab-kernel-worker\.cjs is missing \(it ships in the package's lib\/ folder\)\): they run on the main thread only\)$/);
+});
+
+test('auto falling back to the JavaScript backend says why wasm did not start',
+  { skip: expectedAutoBackend() === 'wasm' ? false : 'a native backend loads here: auto never reaches cpu' }, () => {
+    const lines = engineLines({}, `const Module = require('node:module'); const load = Module._load;
+      Module._load = function (request, ...a) { if (request === '@tensorflow/tfjs-backend-wasm') throw new Error('broken install'); return load.call(this, request, ...a); }`, 'auto');
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0], /^cellab: backend cpu \(cpu; pure JavaScript \(slow: for checks only\); wasm did not start: .*broken install/);
+  });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { searchThreshold, THRESHOLD_METRICS } from '../../src/eval/threshold';
+import { searchThreshold, thresholdCurve, THRESHOLD_METRICS } from '../../src/eval/threshold';
 import { askSklearn, assertClose, rng } from './sklearn';
 
 function binaryCase(seed: number, n: number, ties: boolean) {
@@ -45,4 +45,23 @@ test('errors say what is wrong', () => {
   assert.throws(() => searchThreshold([0.1, 0.2], [1, 1], { metric: 'f1' }), /needs both classes.*2 positive\(s\) and 0 negative/);
   assert.throws(() => searchThreshold([0.1, 0.2], [0, 1], { metric: 'auc' as never }), /threshold metric `auc` is not available\. Available: f1, youden, balanced_accuracy, accuracy/);
   assert.throws(() => searchThreshold([0.1, NaN], [0, 1], { metric: 'f1' }), /scores\[1\] is NaN/);
+});
+
+test('thresholdCurve: the metric at each threshold, exactly as counting the predictions would give', () => {
+  const r = rng(21);
+  const scores = Array.from({ length: 80 }, () => Math.round(r() * 40) / 40);  // ties included
+  const labels = scores.map((s) => (r() < s ? 1 : 0) as 0 | 1);
+  const brute = (t: number) => scores.filter((s, i) => (s >= t ? 1 : 0) === labels[i]).length / scores.length;
+  const all = thresholdCurve(scores, labels, { metric: 'accuracy' });
+  assert.deepEqual(all.thresholds, [...new Set(scores)].sort((a, b) => a - b));
+  all.thresholds.forEach((t, i) => assert.ok(Math.abs(all.values[i] - brute(t)) < 1e-12, `at ${t}`));
+  // The best point of the curve is what searchThreshold chooses.
+  const best = searchThreshold(scores, labels, { metric: 'accuracy' });
+  assert.equal(Math.max(...all.values), best.value);
+  const grid = thresholdCurve(scores, labels, { metric: 'accuracy', points: 7 });
+  assert.equal(grid.thresholds.length, 7);
+  assert.equal(grid.thresholds[0], Math.min(...scores));
+  assert.equal(grid.thresholds[6], Math.max(...scores));
+  grid.thresholds.forEach((t, i) => assert.ok(Math.abs(grid.values[i] - brute(t)) < 1e-12, `grid at ${t}`));
+  assert.throws(() => thresholdCurve([0.1, 0.2], [1, 1], { metric: 'f1' }), /needs both classes/);
 });

@@ -116,7 +116,15 @@ test('a k-fold mixture-of-experts run logs one prediction per patient, the gate,
     assert.equal(head.positive, 'malignant');
     assert.equal(head.featureMean.length, head.options.featureDim);
     assert.match((await tracking.downloadArtifact(row.runId!, 'plots/gate.svg')).toString('utf8'), /Gate weight per patient/);
+    // MLflow previews images: each plot as a PNG too.
+    for (const p of ['gate', 'confusion_matrix', 'roc', 'training_curves']) {
+      assert.deepEqual([...(await tracking.downloadArtifact(row.runId!, `plots/${p}.png`)).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG', `plots/${p}.png`);
+    }
   }
+  // Per-image error galleries do not apply to per-patient predictions: the best run says so, nothing fails.
+  const best = await tracking.getRun(result.best().runIds[0]);
+  assert.match(best.tags['cellab.error_analysis_skipped'] ?? '', /patient-level run \(dataset\.bags\)/);
+  await assert.rejects(result.best().errors.topLosses(), /is patient-level \(dataset\.bags\).*bagResults/);
   assert.equal(seen.size, N);
   await tracking.close();
 

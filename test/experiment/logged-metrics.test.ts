@@ -11,29 +11,16 @@ import { openTracking } from '../../src/tracking/index';
 import { parseCsv } from '../../src/data/csv';
 import { predictionsFromRows } from '../../src/eval/predictions-csv';
 import { evaluateClassification } from '../../src/eval/evaluate';
+import { intensityExperiment } from './intensity-experiment';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-logged-'));
 
-function experiment(name: string, threshold: boolean): string {
-  const file = path.join(work, `${name}.yaml`);
-  fs.writeFileSync(file, `
-name: ${name}
-dataset:
-  format: csv
-  manifest: ${path.join(work, 'data', 'labels.csv')}
-  root: ${path.join(work, 'data', 'images')}
-  synthetic: { kind: intensity, n: 80, seed: 2, out: ${path.join(work, 'data')} }
-  columns: { path: ImageFileName, label: intensity, group: specimen }
-  image: { size: 16, channels: gray, mask: true }
-  split: { kind: stratified, valFraction: 0.25, testFraction: 0.3, seed: 0 }
-  cache: { dir: ${path.join(work, 'cache')} }
-model: { backbone: small-cnn, width: 0.5 }
-train: { epochs: 2, batchSize: 16, lr: 0.003, checkpoint: false }
-eval: { split: test${threshold ? ', threshold: balanced_accuracy, positive: positive' : ''} }
-tracking: { uri: ${path.join(work, 'store')}, experiment: logged }
-`);
-  return file;
-}
+// The shared small binary experiment (synthetic intensity cells, 16 px), without a checkpoint.
+const experiment = (name: string, threshold: boolean) => intensityExperiment(work, name, {
+  train: '{ epochs: 2, batchSize: 16, lr: 0.003, checkpoint: false }',
+  eval: `{ split: test${threshold ? ', threshold: balanced_accuracy, positive: positive' : ''} }`,
+  tracking: `{ uri: ${path.join(work, 'store')}, experiment: logged }`,
+});
 
 async function recompute(runId: string) {
   const tracking = await openTracking({ uri: path.join(work, 'store'), log: () => undefined });

@@ -28,12 +28,21 @@ test('hep2-intensity: 3 freeze depths + linear head, x 5 specimen-grouped folds'
   assert.deepEqual(t.slice(0, 5).map((x) => x.fold), [0, 1, 2, 3, 4]);
 });
 
-test('protein-localisation: 2 backbones x LR {0.1 .. 0.0001}, anomaly filter and 1 - n_c/N weights', () => {
+test('protein-localisation: multi-label over 4 stains, 2 backbones x LR {0.1 .. 0.0001}, anomaly filter, 1 - n_c/N label weights, per-label thresholds; the activation table as a profile', () => {
   const t = trials('protein-localisation');
   assert.equal(t.length, 8);
   assert.deepEqual([...new Set(t.map((x) => x.config.train.lr))], [0.1, 0.01, 0.001, 0.0001]);
-  assert.deepEqual(t[0].config.dataset.anomalyFilter, { std: 3, method: 'class' });
-  assert.equal(t[0].config.dataset.classWeights, 'one-minus-frequency');
+  const c = t[0].config;
+  assert.equal(c.dataset.multiLabel, 'multi');
+  assert.deepEqual(c.dataset.image.channels, ['green', 'red', 'blue', 'yellow']);
+  assert.equal(c.model.head, 'multilabel');
+  assert.equal(c.train.loss, 'bce');
+  assert.deepEqual(c.dataset.anomalyFilter, { std: 3, method: 'class' });
+  assert.equal(c.dataset.classWeights, 'one-minus-frequency');
+  assert.equal(c.eval.multiLabel.decision, 'per-label');
+  const acts = trials('protein-localisation', 'activations');
+  assert.deepEqual(acts.map((x) => x.config.train.headActivation), ['sigmoid', 'relu', 'tanh']);
+  assert.deepEqual(acts.map((x) => x.params), [{ 'train.headActivation': 'sigmoid' }, { 'train.headActivation': 'relu' }, { 'train.headActivation': 'tanh' }]);
 });
 
 test('lymphocytosis-small: patients as bags, stratified 5-fold over patients, weighted BCE; image vs clinical vs mixture of experts', () => {
@@ -52,10 +61,15 @@ test('lymphocytosis-small: patients as bags, stratified 5-fold over patients, we
   assert.equal(trials('lymphocytosis-small', 'smoke').length, 3 * 2);
 });
 
-test('histology-query: one run with embedding evaluation', () => {
+test('histology-query: one BYOL run (the study\'s projection sizes and EMA rate) with embedding evaluation', () => {
   const t = trials('histology-query');
   assert.equal(t.length, 1);
-  assert.equal(t[0].config.eval.embeddings && t[0].config.eval.embeddings.layer, 'features');
+  const c = t[0].config;
+  assert.equal(c.eval.embeddings && c.eval.embeddings.layer, 'features');
+  assert.equal(c.eval.embeddings && c.eval.embeddings.referenceThreshold, 0.705);
+  assert.equal(c.train.method, 'byol');
+  assert.deepEqual([c.train.ssl.projectionDim, c.train.ssl.projectionHiddenDim, c.train.ssl.tau], [512, 2048, 0.99]);
+  assert.equal(c.dataset.augment, false, 'the views come from train.ssl.views');
 });
 
 test('run-experiment --dry-run --json lists the trials as the conventions say', () => {

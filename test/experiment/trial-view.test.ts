@@ -42,3 +42,19 @@ test('PCA: a run without the plot says to set eval.embeddings; a store that cann
     return true;
   });
 });
+
+test('a configuration pooled over folds is titled by its params, a swept mapping by its keys (not [object Object])', async () => {
+  const uri = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-view-'));
+  const t = await openTracking({ uri, log: () => undefined });
+  const exp = await t.getOrCreateExperiment('view');
+  const rows: TrialRow[] = [];
+  for (const fold of [0, 1]) {
+    const run = await t.startRun({ experimentId: exp, runName: `fold${fold}` });
+    await run.logArtifact('predictions.csv', 'id,path,label,neg,pos\na,a.png,neg,0.8,0.2\nb,b.png,pos,0.3,0.7\n');
+    await run.end();
+    rows.push({ trial: fold, label: `freeze=none head=linear fold=${fold}`, params: { model: { freeze: 'none', head: 'linear' } }, fold, outcome: 'completed', runId: run.runId, metrics: {} });
+  }
+  await t.close();
+  const spec = await new TrialView(uri, rows).plots.confusionMatrix();
+  assert.match(JSON.stringify(spec.title), /freeze=none head=linear, 2 folds pooled/);
+});

@@ -67,8 +67,25 @@ for (const name of notebooks) {
     assert.ok(!streams.some((t) => /failed:|Error:/.test(t)), `a trial failed or a cell errored:\n${streams.filter((t) => /failed:|Error:/.test(t)).join('\n')}`);
     assert.ok(!fs.existsSync(path.join(notebooksDir, 'tracking')), 'a notebook created a second store under notebooks/');
     if (defaultStore) checkHtmlExport(name, outputs.filter((o) => o.data?.['application/vnd.vegalite.v5+json']).length);
+    if (name === 'quickstart.ipynb') checkQuickstartPictures(outputs);
   });
 }
+
+/** The quickstart shows what issue 19 asks of it, as pictures (PNG), not tables or JSON only. */
+function checkQuickstartPictures(outputs: { data?: Record<string, unknown> }[]): void {
+  const pictures = outputs.filter((o) => o.data?.['image/png']).map((o) => String(o.data?.['text/plain'] ?? ''));
+  for (const [what, re] of [['a class gallery with masks', /random cell\(s\) per class/], ['the dropped anomalies as thumbnails', /Anomaly filter: \d+ dropped/],
+    ['an LR-finder plot', /learning-rate range test/], ['the top losses', /Top \d+ losses/], ['Grad-CAM', /Grad-CAM/]] as const) {
+    assert.ok(pictures.some((t) => re.test(t)), `the quickstart shows ${what} as a picture (pictures: ${pictures.join(' | ')})`);
+  }
+}
+
+test('notebooks as committed stay small enough for GitHub to show (<= 2 MB each, outputs included)', () => {
+  for (const name of notebooks) {
+    const bytes = fs.statSync(path.join(notebooksDir, name)).size;
+    assert.ok(bytes <= 2 * 1024 * 1024, `${name} is ${(bytes / 1e6).toFixed(2)} MB: regenerate it with npm run notebooks (which checks the limit)`);
+  }
+});
 
 /** `jupyter nbconvert --to html` of the executed notebook shows every plot as a picture. */
 function checkHtmlExport(name: string, plots: number): void {

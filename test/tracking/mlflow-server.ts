@@ -9,7 +9,10 @@
 //
 // Not in the recording, from MLflow's documentation/source instead: the basic
 // auth app's 401 text, the 1 MB body limit for log-batch (named in issue 6),
-// page tokens, and the messages for missing fields and inactive runs.
+// page tokens, and the messages for missing fields and inactive runs; the Model
+// Registry (registered-models/create and get, model-versions/create: fields and
+// errors as MLflow's REST API reference and its registry stores give them;
+// versions count from 1, stage "None", status READY).
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -133,6 +136,8 @@ export class MlflowTestServer {
   private readonly artifacts = new Map<string, Buffer>();
   private nextExperimentId = 1;
   private runNames = 0;
+  private readonly models = new Map<string, { name: string; creation_timestamp: number; last_updated_timestamp: number; description?: string; tags: Map<string, string>;
+    versions: Record<string, unknown>[] }>();
 
   private readonly auth: ServerAuth | undefined;
   /** Answer like a 3.x server: extra keys on metric objects (dataset_name, dataset_digest, model_id, run_id). */
@@ -210,6 +215,11 @@ export class MlflowTestServer {
     return this.artifacts.get(path);
   }
 
+  /** Registered models with their versions (the test's ground truth). */
+  registeredModels(): { name: string; tags: Map<string, string>; versions: Record<string, unknown>[] }[] {
+    return [...this.models.values()];
+  }
+
   // ---- HTTP plumbing
   private authorised(req: http.IncomingMessage): boolean {
     if (!this.auth) return true;
@@ -278,6 +288,13 @@ export class MlflowTestServer {
       experiment_id: e.experiment_id, name: e.name, artifact_location: e.artifact_location, lifecycle_stage: e.lifecycle_stage,
       last_update_time: e.last_update_time, creation_time: e.creation_time,
     }, 'tags', kvs(e.tags));
+  }
+
+  private registeredModelJson(m: { name: string; creation_timestamp: number; last_updated_timestamp: number; description?: string; tags: Map<string, string>; versions: Record<string, unknown>[] }) {
+    const latest = m.versions.length ? [m.versions[m.versions.length - 1]] : [];
+    const out: Record<string, unknown> = { name: m.name, creation_timestamp: m.creation_timestamp, last_updated_timestamp: m.last_updated_timestamp };
+    if (m.description) out.description = m.description;
+    return withList(withList(out, 'latest_versions', latest), 'tags', kvs(m.tags));
   }
 
   private metricJson(r: Run, m: Metric) {
@@ -513,6 +530,38 @@ export class MlflowTestServer {
       const r = this.run(required(q, 'run_id'));
       const key = String(required(q, 'metric_key'));
       return withList({}, 'metrics', r.history.filter((m) => m.key === key).map((m) => this.metricJson(r, m)));
+    },
+    'GET /api/2.0/mlflow/registered-models/get': (q) => {
+      const name = String(required(q, 'name'));
+      const m = this.models.get(name);
+      if (!m) throw new ApiError(404, 'RESOURCE_DOES_NOT_EXIST', `Registered Model with name=${name} not found`);
+      return { registered_model: this.registeredModelJson(m) };
+    },
+    'POST /api/2.0/mlflow/registered-models/create': (b) => {
+      const name = String(required(b, 'name'));
+      if (this.models.has(name)) throw new ApiError(400, 'RESOURCE_ALREADY_EXISTS', `Registered Model (name=${name}) already exists.`);
+      const now = Date.now();
+      const m = { name, creation_timestamp: now, last_updated_timestamp: now, description: b.description as string | undefined,
+        tags: new Map(((b.tags as KV[]) ?? []).map((t) => [t.key, t.value])), versions: [] as Record<string, unknown>[] };
+      this.models.set(name, m);
+      return { registered_model: this.registeredModelJson(m) };
+    },
+    'POST /api/2.0/mlflow/model-versions/create': (b) => {
+      const name = String(required(b, 'name'));
+      const source = String(required(b, 'source'));
+      const m = this.models.get(name);
+      if (!m) throw new ApiError(404, 'RESOURCE_DOES_NOT_EXIST', `Registered Model with name=${name} not found`);
+      if (/(^|\/)\.\.(\/|$)/.test(source)) {
+        throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `Invalid model version source: '${source}'. If supplying a source as an http, https, local file path, ftp, objectstore, or mlflow-artifacts uri, an absolute path must be provided without relative path references present. Please provide an absolute path.`);
+      }
+      const now = Date.now();
+      const v = withList({
+        name, version: String(m.versions.length + 1), creation_timestamp: now, last_updated_timestamp: now, current_stage: 'None', description: String(b.description ?? ''),
+        source, run_id: String(b.run_id ?? ''), status: 'READY',
+      }, 'tags', (b.tags as KV[]) ?? []);
+      m.versions.push(v);
+      m.last_updated_timestamp = now;
+      return { model_version: v };
     },
     'GET /api/2.0/mlflow-artifacts/artifacts': (q) => withList({}, 'files', this.listDir(String(q.path ?? ''))),
     'GET /api/2.0/mlflow/artifacts/list': (q) => {

@@ -4,7 +4,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend';
-import { binaryCrossEntropy, crossEntropy, focalLoss, makeLoss, priorLogits } from '../../src/train/losses';
+import { binaryCrossEntropy, crossEntropy, focalLoss, makeLoss, priorLabelOutputs, priorLogits, probabilityBce, sigmoidFocalLoss } from '../../src/train/losses';
 import { askTorch } from './torch';
 
 before(async () => { await initEngine({ backend: 'wasm', log: null }); });
@@ -76,4 +76,51 @@ test('the prior predictor: CE of log-prior logits is the prior entropy', () => {
   const logits = targets.map(() => Array.from(z));
   const entropy = -[3 / 6, 1 / 6, 2 / 6].reduce((s, p) => s + p * Math.log(p), 0);
   near(val(() => crossEntropy(t2(targets), t2(logits))), entropy, 'prior CE');
+});
+
+const ML_TARGETS = [[1, 0, 1], [0, 0, 1], [1, 1, 0], [0, 1, 0], [1, 0, 0]];
+const ML_LOGITS = [[2.0, -1.0, 0.5], [0.1, 0.2, 0.3], [-3.0, 4.0, 1.0], [1.5, 0.4, -2.0], [0.0, -0.5, 2.5]];
+
+test('multi-label losses match PyTorch, gradients included: sigmoid focal (torchvision), relu/tanh heads as Keras binary_crossentropy', () => {
+  const PW = [3, 1, 0.5];
+  const cases = [
+    { what: 'focal gamma 2', torch: { loss: 'focal', gamma: 2 }, ours: (z: tf.Tensor2D) => sigmoidFocalLoss(t2(ML_TARGETS), z, { gamma: 2 }) },
+    { what: 'focal gamma 1.5, positive weights', torch: { loss: 'focal', gamma: 1.5, pos_weight: PW }, ours: (z: tf.Tensor2D) => sigmoidFocalLoss(t2(ML_TARGETS), z, { gamma: 1.5, posWeight: tf.tensor1d(PW) }) },
+    { what: 'relu head', torch: { loss: 'clipped', activation: 'relu' }, ours: (z: tf.Tensor2D) => probabilityBce(t2(ML_TARGETS), z, 'relu') },
+    { what: 'tanh head, positive weights', torch: { loss: 'clipped', activation: 'tanh', pos_weight: PW }, ours: (z: tf.Tensor2D) => probabilityBce(t2(ML_TARGETS), z, 'tanh', { posWeight: tf.tensor1d(PW) }) },
+  ];
+  const expected = askTorch<{ loss: number; grad: number[][] }>(cases.map((c) => ({ kind: 'multilabel_loss', logits: ML_LOGITS, targets: ML_TARGETS, ...c.torch })));
+  cases.forEach((c, i) => {
+    const got = { loss: tf.tidy(() => c.ours(t2(ML_LOGITS)).dataSync()[0]), grad: tf.tidy(() => tf.grad((x: tf.Tensor) => c.ours(x as tf.Tensor2D))(t2(ML_LOGITS)).arraySync() as number[][]) };
+    near(got.loss, expected[i].loss, `${c.what}: loss`);
+    got.grad.flat().forEach((g, j) => near(g, expected[i].grad.flat()[j], `${c.what}: gradient [${j}]`));
+  });
+  // A relu head pushed below 0 has no gradient left: why the study's relu/tanh heads degenerate.
+  const dead = tf.tidy(() => tf.grad((x: tf.Tensor) => probabilityBce(t2([[1, 0]]), x as tf.Tensor2D, 'relu'))(t2([[-0.5, -2]])).dataSync());
+  assert.deepEqual(Array.from(dead), [0, 0]);
+});
+
+test('makeLoss for multi-label targets: bce / focal only, label weights weight the positives, the prior matches label frequencies', () => {
+  assert.throws(() => makeLoss({ kind: 'cross-entropy', multiLabel: true }, 3), /train.loss cross-entropy is for single-label data; multi-label targets .* train with 'bce' or 'focal'/);
+  assert.throws(() => makeLoss({ kind: 'focal', multiLabel: true, headActivation: 'relu' }, 3), /train.headActivation relu trains with 'bce'/);
+  assert.throws(() => makeLoss({ kind: 'bce', headActivation: 'tanh' }, 3), /train.headActivation tanh applies to multi-label heads/);
+  assert.throws(() => makeLoss({ kind: 'bce', multiLabel: true, classWeights: [1, 1, 1], posWeight: [2] }, 3), /use one of them/);
+  const l = makeLoss({ kind: 'bce', multiLabel: true, classWeights: [3, 1, 0.5] }, 3);
+  near(val(() => l(t2(ML_TARGETS), t2(ML_LOGITS))), val(() => binaryCrossEntropy(t2(ML_TARGETS), t2(ML_LOGITS), { posWeight: tf.tensor1d([3, 1, 0.5]) })), 'label weights = pos_weight');
+  l.dispose();
+  // Label smoothing per label: targets 0/1 become eps/2 and 1 - eps/2.
+  const sm = makeLoss({ kind: 'bce', multiLabel: true, labelSmoothing: 0.2 }, 3);
+  const smoothed = ML_TARGETS.map((r) => r.map((v) => v * 0.8 + 0.1));
+  near(val(() => sm(t2(ML_TARGETS), t2(ML_LOGITS))), val(() => binaryCrossEntropy(t2(smoothed), t2(ML_LOGITS))), 'smoothed targets');
+  sm.dispose();
+  // The prior: BCE of logit(p_c) equals the mean binary entropy of the label frequencies, whatever the activation.
+  const flat = Uint8Array.from(ML_TARGETS.flat());
+  const p = [3 / 5, 2 / 5, 2 / 5];
+  const h = -p.reduce((s, q) => s + q * Math.log(q) + (1 - q) * Math.log(1 - q), 0) / 3;
+  for (const act of ['sigmoid', 'relu', 'tanh'] as const) {
+    const z = Array.from(priorLabelOutputs(flat, 3, act));
+    const rows = ML_TARGETS.map(() => z);
+    const loss = act === 'sigmoid' ? val(() => binaryCrossEntropy(t2(ML_TARGETS), t2(rows))) : val(() => probabilityBce(t2(ML_TARGETS), t2(rows), act));
+    near(loss, h, `prior under ${act}`);
+  }
 });

@@ -1,9 +1,12 @@
 // The `dataset.augment` config as one batch transform, and a wrapper that
 // puts it on a training source (val/test never get it). Per image: crop,
-// translation, flips, quarter turns, rotation, brightness, contrast,
-// erasing (torchvision's usual order: geometry, then photometry, then
-// erasing); then per batch: mixup or CutMix. Normalisation comes after all
-// of them (batches.ts), as torchvision's Normalize ends its pipelines.
+// translation, flips, quarter turns, rotation, colour jitter (brightness,
+// contrast, saturation, hue), grayscale, blur, solarize, erasing
+// (torchvision's usual order: geometry, then photometry, then erasing); then
+// per batch: mixup or CutMix. Normalisation comes after all of them
+// (batches.ts), as torchvision's Normalize ends its pipelines. A step whose
+// setting is off draws no random number, so adding a step leaves the draws of
+// configs without it unchanged.
 import * as tf from '@tensorflow/tfjs';
 import { Random, seedFrom } from '../../engine/random';
 import type { AugmentConfig } from '../schema';
@@ -11,6 +14,8 @@ import { ArrayBatchSource, type Batch, type BatchArrays, type BatchSource, type 
 import { hflip, resizedCrop, rot90, rotate, translate, vflip, type Img } from './geometry';
 import { DataError } from '../bad-input';
 import { adjustBrightness, adjustContrast, erase } from './photometric';
+import { adjustHue, adjustSaturation, solarize, toGrayscale } from './colour';
+import { gaussianBlur } from './blur';
 import { sampleBeta, sampleBox } from './boxes';
 import { cutmix, cutmixBox, mixup } from './mix';
 
@@ -31,8 +36,16 @@ function augmentImage(img: Img, cfg: AugmentConfig, rng: Random): Float32Array {
     const degrees = r.angles ? (rng.int(r.angles) * 360) / r.angles : rng.uniform(-(r.maxDegrees ?? 180), r.maxDegrees ?? 180);
     if (degrees !== 0) d = rotate(at(d), degrees);
   }
-  if (cfg.brightness > 0) d = adjustBrightness(d, rng.uniform(1 - cfg.brightness, 1 + cfg.brightness));
-  if (cfg.contrast > 0) d = adjustContrast(d, rng.uniform(1 - cfg.contrast, 1 + cfg.contrast));
+  const jitter = cfg.brightness > 0 || cfg.contrast > 0 || cfg.saturation > 0 || cfg.hue > 0;
+  if (jitter && (cfg.jitterP >= 1 || rng.bool(cfg.jitterP))) {
+    if (cfg.brightness > 0) d = adjustBrightness(d, rng.uniform(1 - cfg.brightness, 1 + cfg.brightness));
+    if (cfg.contrast > 0) d = adjustContrast(d, rng.uniform(1 - cfg.contrast, 1 + cfg.contrast));
+    if (cfg.saturation > 0) d = adjustSaturation(at(d), rng.uniform(1 - cfg.saturation, 1 + cfg.saturation));
+    if (cfg.hue > 0) d = adjustHue(at(d), rng.uniform(-cfg.hue, cfg.hue));
+  }
+  if (cfg.grayscale > 0 && rng.bool(cfg.grayscale)) d = toGrayscale(at(d));
+  if (cfg.blur && rng.bool(cfg.blur.p)) d = gaussianBlur(at(d), rng.uniform(cfg.blur.sigma[0], cfg.blur.sigma[1]));
+  if (cfg.solarize && rng.bool(cfg.solarize.p)) d = solarize(d, cfg.solarize.threshold);
   if (cfg.erasing && rng.bool(cfg.erasing.p)) d = erase(at(d), sampleBox(img.h, img.w, cfg.erasing.scale, cfg.erasing.ratio, rng), cfg.erasing.value);
   return d;
 }
@@ -68,6 +81,7 @@ class TensorAugmentedSource implements BatchSource {
   get size() { return this.inner.size; }
   get numClasses() { return this.inner.numClasses; }
   get labels() { return this.inner.labels; }
+  get targets() { return this.inner.targets; }
   get ids() { return this.inner.ids; }
   *batches(o: { batchSize: number; shuffle?: Random }): Iterable<Batch> {
     const pass = this.passes++;
@@ -78,7 +92,7 @@ class TensorAugmentedSource implements BatchSource {
       arrays.x = arrays.x.slice(); arrays.y = arrays.y.slice();
       this.transform(arrays, new Random(seedFrom(this.seed, 'augment', o.shuffle ? o.shuffle.seed : `pass${pass}`, bi++)));
       tf.dispose([b.x, b.y]);
-      yield { x: tf.tensor4d(arrays.x, [n, h, w, c]), y: tf.tensor2d(arrays.y, [n, this.numClasses]), labels: b.labels, ids: b.ids };
+      yield { x: tf.tensor4d(arrays.x, [n, h, w, c]), y: tf.tensor2d(arrays.y, [n, this.numClasses]), labels: b.labels, ...(b.targets ? { targets: b.targets } : {}), ids: b.ids };
     }
   }
 }

@@ -30,6 +30,11 @@ export function itemFiles(item: DatasetItem, withMask: boolean): string[] {
 export function itemKey(item: DatasetItem, withMask: boolean): string {
   const h = createHash('sha1');
   for (const f of itemFiles(item, withMask)) h.update(fileIdentity(f)).update('\n');
+  // A cell crop is its region of the field image (and its segmentation file).
+  if (item.crop) {
+    const { x, y, width, height, cell, segmentation } = item.crop;
+    h.update(JSON.stringify([x, y, width, height, cell ?? null])).update(segmentation ? fileIdentity(segmentation) : '');
+  }
   return h.digest('hex').slice(0, 24);
 }
 

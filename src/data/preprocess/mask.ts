@@ -18,7 +18,8 @@ export function maskBits(mask: RawImage): Uint8Array {
  * of the pixels inside, on a 0..1 scale (NaN when the mask is empty).
  * Without a mask, the mean over the whole image.
  */
-export function applyMask(pixels: Uint8Array | Uint16Array, channels: number, inside: Uint8Array | undefined, maxValue: number): number {
+export function applyMask(pixels: Uint8Array | Uint16Array, channels: number, inside: Uint8Array | undefined, maxValue: number,
+  /** Measure the mean of this channel only (default: all channels). */ meanChannel?: number): number {
   const n = pixels.length / channels;
   let sum = 0, count = 0;
   for (let i = 0; i < n; i++) {
@@ -27,6 +28,7 @@ export function applyMask(pixels: Uint8Array | Uint16Array, channels: number, in
       for (let c = 0; c < channels; c++) pixels[p + c] = 0;
       continue;
     }
+    if (meanChannel !== undefined) { sum += pixels[p + meanChannel]; count++; continue; }
     for (let c = 0; c < channels; c++) sum += pixels[p + c];
     count += channels;
   }

@@ -9,7 +9,7 @@ import { formatCsv } from '../csv';
  * patients' DLMI layout); only these are removed when a set is regenerated in place.
  */
 export const SYNTH_OUTPUT_ENTRIES: readonly string[] = ['training', 'test', 'images', 'cells.csv', 'labels.csv', 'synth.csv', 'README.md',
-  'trainset', 'testset', 'clinical_annotation.csv'];
+  'trainset', 'testset', 'clinical_annotation.csv', 'train', 'train.csv', 'label_names.csv'];
 
 export interface WrittenItem extends ItemPlan {
   /** Paths relative to the output folder. */

@@ -1,106 +1,186 @@
 // cellab's own wasm SIMD kernels: passes over activations that tfjs has no
-// fast kernel for (batch-norm and max-pool gradients, column sums, bias + ReLU) and conv
-// gradients without tfjs' transposes and stride phases. Built by
-// `npm run build:kernels` (clang --target=wasm32 -msimd128, see build.sh) into
-// lib/cellab-kernels{,-shared}.wasm, which are committed: installing cellab
-// needs no C compiler. The module imports tfjs-backend-wasm's own memory and
-// works on tensors where they lie (src/engine/simd-kernels.ts passes heap
-// offsets; scratch comes from tfjs' malloc), so the functions must not use a
-// stack or static data: that memory is tfjs'. build.sh checks.
+// fast kernel for (batch-norm statistics, gradient and apply, max-pool
+// gradients, bias + ReLU) and conv gradients without tfjs' transposes and
+// stride phases. Built by `npm run build:kernels` (clang --target=wasm32
+// -msimd128, see build.sh) into lib/cellab-kernels{,-shared}{,-relaxed}.wasm,
+// which are committed: installing cellab needs no C compiler. The module
+// imports tfjs-backend-wasm's own memory and works on tensors where they lie
+// (src/engine/simd-kernels.ts passes heap offsets; scratch comes from tfjs'
+// malloc), so the functions must not use a stack or static data: that memory
+// is tfjs'. build.sh checks.
 //
-// Conventions: row-major [rows, cols] float32 arrays with channels last; sums
-// of a column over a block of rows accumulate in float32 vectors, blocks are
-// added in double precision (blocks of <= 64 rows keep the float32 error at
-// the level of torch's own reductions).
+// Threads: every kernel does one range [lo, hi) of its work (images, rows,
+// blocks of rows or groups of filter taps) and writes only that range's
+// outputs, so src/engine/kernel-pool.ts can hand ranges to several threads
+// on the shared memory. Reductions write one float32 partial per block of
+// BLOCK rows; combine_blocks adds the partials in block order in double
+// precision. Nothing depends on which thread did a range or how the work was
+// cut: 1 and 2 threads give the same bits.
+//
+// Conventions: row-major [rows, cols] float32 arrays with channels last.
 
 #include <stdint.h>
 #include <wasm_simd128.h>
 
-
+#define EXPORT __attribute__((visibility("default")))
+#define INLINE static inline __attribute__((always_inline))
 #define BLOCK 64
 
-// Scratch: the caller passes `acc` (2 * cols doubles) and `tmp` (3 * cols floats).
+// a * b + c. The relaxed build (-DCELLAB_RELAXED) uses f32x4.relaxed_madd, one
+// fused multiply-add where the CPU has FMA. clang 14 knows that instruction
+// only by the relaxed-SIMD prototype's name and opcode (f32x4.fma, operands in
+// the same order): build.sh rewrites the opcode to the standard one.
+#ifdef CELLAB_RELAXED
+#define MADD(a, b, c) __builtin_wasm_fma_f32x4((a), (b), (c))
+#define RELAXED 1
+#else
+#define MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul((a), (b)), (c))
+#define RELAXED 0
+#endif
 
-// Sum of each column of x [rows, cols] -> out [cols] (acc[0..cols) holds the double sums).
-__attribute__((visibility("default"))) void column_sums(const float *x, int rows, int cols, double *acc, float *tmp, float *out) {
-  // Row-outer order so that the inner loop runs over contiguous columns (vectorised).
-  for (int c = 0; c < cols; c++) acc[c] = 0;
-  float *part = tmp;
-  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
-    int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
-    for (int c = 0; c < cols; c++) part[c] = 0;
+/** 1 in the relaxed-SIMD build (simd-kernels.ts reports which one runs). */
+EXPORT int relaxed_build(void) { return RELAXED; }
+
+INLINE int min_i(int a, int b) { return a < b ? a : b; }
+INLINE int max_i(int a, int b) { return a > b ? a : b; }
+
+// ---------------------------------------------------------------- column reductions
+
+// part[b * cols + c] = float sum of column c over the rows of block b, for blocks [lo, hi).
+EXPORT void col_sums_blocks(const float *restrict x, int rows, int cols, float *restrict part, int lo, int hi) {
+  for (int b = lo; b < hi; b++) {
+    int r0 = b * BLOCK, r1 = min_i(r0 + BLOCK, rows);
+    float *restrict p = part + (int64_t)b * cols;
+    for (int c = 0; c < cols; c++) p[c] = 0;
     for (int r = r0; r < r1; r++) {
-      const float *row = x + (int64_t)r * cols;
-      for (int c = 0; c < cols; c++) part[c] += row[c];
+      const float *restrict row = x + (int64_t)r * cols;
+      for (int c = 0; c < cols; c++) p[c] += row[c];
     }
-    for (int c = 0; c < cols; c++) acc[c] += part[c];
   }
-  for (int c = 0; c < cols; c++) out[c] = (float)acc[c];
 }
 
-// Mean and biased variance of each column (two passes: no cancellation).
-__attribute__((visibility("default"))) void channel_moments(const float *x, int rows, int cols, double *acc, float *tmp, float *mean, float *var) {
-  column_sums(x, rows, cols, acc, tmp, mean);
-  for (int c = 0; c < cols; c++) mean[c] = (float)(acc[c] / rows);
-  float *part = tmp;
-  for (int c = 0; c < cols; c++) acc[c] = 0;
-  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
-    int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
-    for (int c = 0; c < cols; c++) part[c] = 0;
+// part[b * cols + c] = sum over block b's rows of (x - mean[c])^2 (the centred pass of the variance).
+EXPORT void sq_dev_blocks(const float *restrict x, const float *restrict mean, int rows, int cols, float *restrict part, int lo, int hi) {
+  for (int b = lo; b < hi; b++) {
+    int r0 = b * BLOCK, r1 = min_i(r0 + BLOCK, rows);
+    float *restrict p = part + (int64_t)b * cols;
+    for (int c = 0; c < cols; c++) p[c] = 0;
     for (int r = r0; r < r1; r++) {
-      const float *row = x + (int64_t)r * cols;
-      for (int c = 0; c < cols; c++) { float d = row[c] - mean[c]; part[c] += d * d; }
+      const float *restrict row = x + (int64_t)r * cols;
+      for (int c = 0; c < cols; c++) { float d = row[c] - mean[c]; p[c] += d * d; }
     }
-    for (int c = 0; c < cols; c++) acc[c] += part[c];
   }
-  for (int c = 0; c < cols; c++) var[c] = (float)(acc[c] / rows);
 }
 
-// Batch-norm gradient in closed form (see batch-norm-train.ts):
-//   dx = k dy - a (x - mean) - k mean(dy), k = gamma rstd, a = k rstd^2 mean(dy (x - mean));
-//   dgamma = sum(dy (x - mean)) rstd, dbeta = sum(dy).
-__attribute__((visibility("default"))) void batch_norm_grad(const float *dy, const float *x, const float *mean, const float *var, const float *gamma,
-                     float eps, int rows, int cols, double *acc, float *tmp, float *dx, float *dgamma, float *dbeta) {
-  double *sum_dy = acc, *sum_dyxc = acc + cols;
-  float *p_dy = tmp, *p_dyxc = tmp + cols;
-  for (int c = 0; c < cols; c++) { sum_dy[c] = 0; sum_dyxc[c] = 0; }
-  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
-    int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
+// The sums of the batch-norm gradient per block: part[2b * cols + c] = sum dy,
+// part[(2b + 1) * cols + c] = sum dy (x - mean).
+EXPORT void bn_grad_blocks(const float *restrict dy, const float *restrict x, const float *restrict mean, int rows, int cols,
+                           float *restrict part, int lo, int hi) {
+  for (int b = lo; b < hi; b++) {
+    int r0 = b * BLOCK, r1 = min_i(r0 + BLOCK, rows);
+    float *restrict p_dy = part + (int64_t)2 * b * cols, *restrict p_dyxc = p_dy + cols;
     for (int c = 0; c < cols; c++) { p_dy[c] = 0; p_dyxc[c] = 0; }
     for (int r = r0; r < r1; r++) {
-      const float *g = dy + (int64_t)r * cols, *xs = x + (int64_t)r * cols;
+      const float *restrict g = dy + (int64_t)r * cols, *restrict xs = x + (int64_t)r * cols;
       for (int c = 0; c < cols; c++) { float d = g[c]; p_dy[c] += d; p_dyxc[c] += d * (xs[c] - mean[c]); }
     }
-    for (int c = 0; c < cols; c++) { sum_dy[c] += p_dy[c]; sum_dyxc[c] += p_dyxc[c]; }
   }
-  // tmp is free again: k, a, c0 per column.
-  float *k = tmp, *a = tmp + cols, *c0 = tmp + 2 * cols;
-  for (int c = 0; c < cols; c++) {
-    double rstd = 1.0 / __builtin_sqrt((double)var[c] + eps);
-    double kk = gamma[c] * rstd;
-    double aa = kk * rstd * rstd * (sum_dyxc[c] / rows);
-    k[c] = (float)kk;
-    a[c] = (float)aa;
-    c0[c] = (float)(kk * (sum_dy[c] / rows) - aa * mean[c]);
-    dgamma[c] = (float)(sum_dyxc[c] * rstd);
-    dbeta[c] = (float)sum_dy[c];
+}
+
+// out[c] = sum over blocks b < nb of part[b * stride + c], in double, in block order.
+EXPORT void combine_blocks(const float *restrict part, int nb, int stride, int cols, double *restrict out) {
+  for (int c = 0; c < cols; c++) out[c] = 0;
+  for (int b = 0; b < nb; b++) {
+    const float *restrict p = part + (int64_t)b * stride;
+    for (int c = 0; c < cols; c++) out[c] += p[c];
   }
-  for (int r = 0; r < rows; r++) {
-    const float *g = dy + (int64_t)r * cols, *xs = x + (int64_t)r * cols;
-    float *o = dx + (int64_t)r * cols;
+}
+
+// ---------------------------------------------------------------- element-wise passes (rows [lo, hi))
+
+// dx = k dy - a x - c0 per column: the batch-norm gradient once its sums are known (batch-norm-train.ts).
+EXPORT void bn_grad_apply(const float *restrict dy, const float *restrict x, const float *restrict k, const float *restrict a,
+                          const float *restrict c0, int cols, float *restrict dx, int lo, int hi) {
+  for (int r = lo; r < hi; r++) {
+    const float *restrict g = dy + (int64_t)r * cols, *restrict xs = x + (int64_t)r * cols;
+    float *restrict o = dx + (int64_t)r * cols;
     for (int c = 0; c < cols; c++) o[c] = k[c] * g[c] - a[c] * xs[c] - c0[c];
   }
 }
 
+// y = x scale + shift per column (batch norm with its statistics folded in), then max(y, 0) if relu.
+EXPORT void scale_shift(const float *restrict x, const float *restrict scale, const float *restrict shift, int cols, int relu,
+                        float *restrict y, int lo, int hi) {
+  const v128_t zero = wasm_f32x4_splat(0);
+  for (int r = lo; r < hi; r++) {
+    const float *restrict xs = x + (int64_t)r * cols;
+    float *restrict o = y + (int64_t)r * cols;
+    int c = 0;
+    if (relu) {
+      for (; c + 4 <= cols; c += 4) {
+        v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(xs + c), wasm_v128_load(scale + c)), wasm_v128_load(shift + c));
+        wasm_v128_store(o + c, wasm_f32x4_max(v, zero));
+      }
+      for (; c < cols; c++) { float v = xs[c] * scale[c] + shift[c]; o[c] = v < 0 ? 0.0f : v; }
+    } else {
+      for (; c + 4 <= cols; c += 4) {
+        wasm_v128_store(o + c, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(xs + c), wasm_v128_load(scale + c)), wasm_v128_load(shift + c)));
+      }
+      for (; c < cols; c++) o[c] = xs[c] * scale[c] + shift[c];
+    }
+  }
+}
+
+// y = max(x + bias, 0), bias per column: the bias add and ReLU after a convolution in one pass. NaN stays NaN.
+EXPORT void bias_relu(const float *restrict x, const float *restrict bias, int cols, float *restrict y, int lo, int hi) {
+  const v128_t zero = wasm_f32x4_splat(0);
+  for (int r = lo; r < hi; r++) {
+    const float *restrict xs = x + (int64_t)r * cols;
+    float *restrict o = y + (int64_t)r * cols;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) wasm_v128_store(o + c, wasm_f32x4_max(wasm_f32x4_add(wasm_v128_load(xs + c), wasm_v128_load(bias + c)), zero));
+    for (; c < cols; c++) { float v = xs[c] + bias[c]; o[c] = v < 0 ? 0.0f : v; }
+  }
+}
+
+// The ReLU gradient from the output y (dx = y > 0 ? dy : 0) over whole blocks, with
+// part[b * cols + c] = block b's sum of dx (the bias gradient, combined by combine_blocks).
+EXPORT void relu_grad_blocks(const float *restrict dy, const float *restrict y, int rows, int cols, float *restrict dx,
+                             float *restrict part, int lo, int hi) {
+  const v128_t zero = wasm_f32x4_splat(0);
+  for (int b = lo; b < hi; b++) {
+    int r0 = b * BLOCK, r1 = min_i(r0 + BLOCK, rows);
+    float *restrict p = part + (int64_t)b * cols;
+    for (int c = 0; c < cols; c++) p[c] = 0;
+    for (int r = r0; r < r1; r++) {
+      const float *restrict g = dy + (int64_t)r * cols, *restrict ys = y + (int64_t)r * cols;
+      float *restrict o = dx + (int64_t)r * cols;
+      int c = 0;
+      for (; c + 4 <= cols; c += 4) {
+        v128_t d = wasm_v128_and(wasm_v128_load(g + c), wasm_f32x4_gt(wasm_v128_load(ys + c), zero));
+        wasm_v128_store(o + c, d);
+        wasm_v128_store(p + c, wasm_f32x4_add(wasm_v128_load(p + c), d));
+      }
+      for (; c < cols; c++) { float d = ys[c] > 0 ? g[c] : 0.0f; o[c] = d; p[c] += d; }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- max-pool gradients (images [lo, hi))
+
 // Gradient of a 2x2 / stride-2 max pool whose windows lie inside the input
 // (NHWC): each window's gradient goes to its first maximum in row-major
 // window order (strict >, as tfjs' cpu backend); a window of NaNs gets none.
-// dx must be zeroed by the caller where no window covers it (odd edges).
-__attribute__((visibility("default"))) void max_pool_2x2_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int ho, int wo) {
+// Rows and columns no window covers (odd sizes) get 0.
+EXPORT void max_pool_2x2_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c, int ho, int wo, int lo, int hi) {
   int64_t row = (int64_t)w * c;
-  int64_t gi = 0;
   const v128_t ninf = wasm_f32x4_splat(-__builtin_inff());
-  for (int b = 0; b < n; b++) {
+  for (int b = lo; b < hi; b++) {
+    if (2 * ho < h || 2 * wo < w) {
+      float *d = dx + (int64_t)b * h * row;
+      for (int64_t k = 0; k < (int64_t)h * row; k++) d[k] = 0;
+    }
+    int64_t gi = (int64_t)b * ho * wo * c;
     for (int yr = 0; yr < ho; yr++) {
       int64_t p0 = ((int64_t)b * h + 2 * yr) * row;
       for (int yc = 0; yc < wo; yc++) {
@@ -145,151 +225,20 @@ __attribute__((visibility("default"))) void max_pool_2x2_grad(const float *x, co
   }
 }
 
-// Filter gradient of a convolution: dW[i, j, c, o] = sum over (b, y, x) of
-// X[b, y*sh + i*dh - top, x*sw + j*dw - left, c] * dY[b, y, x, o].
-// `xp` is X zero-padded to [n, hp, wp, ci] so that every tap is in bounds
-// (`top`/`left` already applied); co % 4 == 0. Loop order for the caches:
-// a block of output rows (>= 64 positions, across images) at a time, and within it every
-// group of 4 taps x 16 output channels (16 vector accumulators), added into
-// float32 totals (`totf`, taps * co) that go into double totals (`tot`)
-// every 16 blocks, so that long sums do not drift.
-#define TAPS 4
-static inline void add_row(float *dst, int nv, v128_t a0, v128_t a1, v128_t a2, v128_t a3) {
-  wasm_v128_store(dst, wasm_f32x4_add(wasm_v128_load(dst), a0));
-  if (nv > 1) wasm_v128_store(dst + 4, wasm_f32x4_add(wasm_v128_load(dst + 4), a1));
-  if (nv > 2) wasm_v128_store(dst + 8, wasm_f32x4_add(wasm_v128_load(dst + 8), a2));
-  if (nv > 3) wasm_v128_store(dst + 12, wasm_f32x4_add(wasm_v128_load(dst + 12), a3));
-}
-
-__attribute__((visibility("default"))) void conv_filter_grad(
-    const float *xp, const float *dy, float *dw, int n, int hp, int wp, int ci, int ho, int wo, int co,
-    int kh, int kw, int sh, int sw, int dh, int dwl, float *totf, double *tot) {
-  int taps = kh * kw * ci;
-  int64_t size = (int64_t)taps * co;
-  for (int64_t k = 0; k < size; k++) { totf[k] = 0; tot[k] = 0; }
-  // Blocks of output rows across images (small feature maps: many images per block).
-  int rows = (64 + wo - 1) / wo, all_rows = n * ho;
-  int blocks = 0;
-  {
-    for (int r0 = 0; r0 < all_rows; r0 += rows) {
-      int r1 = r0 + rows < all_rows ? r0 + rows : all_rows;
-      for (int t0 = 0; t0 < taps; t0 += TAPS) {
-        int nt = taps - t0 < TAPS ? taps - t0 : TAPS;
-        int64_t off[TAPS];
-        for (int t = 0; t < TAPS; t++) {
-          int tap = t0 + (t < nt ? t : 0), c = tap % ci, ij = tap / ci, i = ij / kw, j = ij % kw;
-          off[t] = ((int64_t)i * dh * wp + (int64_t)j * dwl) * ci + c;
-        }
-        for (int o0 = 0; o0 < co; o0 += 16) {
-          int nv = (co - o0) >= 16 ? 4 : (co - o0) / 4;
-          v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a02 = a00, a03 = a00;
-          v128_t a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-          v128_t a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-          v128_t a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-          for (int r = r0; r < r1; r++) {
-            int b = r / ho, y = r % ho;
-            const float *xrow = xp + (((int64_t)b * hp + (int64_t)y * sh) * wp) * ci;
-            const float *grow = dy + (int64_t)r * wo * co + o0;
-            for (int x = 0; x < wo; x++) {
-              const float *xs = xrow + (int64_t)x * sw * ci;
-              const float *g = grow + (int64_t)x * co;
-              v128_t g0 = wasm_v128_load(g), g1 = nv > 1 ? wasm_v128_load(g + 4) : g0;
-              v128_t g2 = nv > 2 ? wasm_v128_load(g + 8) : g0, g3 = nv > 3 ? wasm_v128_load(g + 12) : g0;
-              v128_t x0 = wasm_f32x4_splat(xs[off[0]]), x1 = wasm_f32x4_splat(xs[off[1]]);
-              v128_t x2 = wasm_f32x4_splat(xs[off[2]]), x3 = wasm_f32x4_splat(xs[off[3]]);
-              a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(x0, g0)); a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(x0, g1));
-              a02 = wasm_f32x4_add(a02, wasm_f32x4_mul(x0, g2)); a03 = wasm_f32x4_add(a03, wasm_f32x4_mul(x0, g3));
-              a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(x1, g0)); a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(x1, g1));
-              a12 = wasm_f32x4_add(a12, wasm_f32x4_mul(x1, g2)); a13 = wasm_f32x4_add(a13, wasm_f32x4_mul(x1, g3));
-              a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(x2, g0)); a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(x2, g1));
-              a22 = wasm_f32x4_add(a22, wasm_f32x4_mul(x2, g2)); a23 = wasm_f32x4_add(a23, wasm_f32x4_mul(x2, g3));
-              a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(x3, g0)); a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(x3, g1));
-              a32 = wasm_f32x4_add(a32, wasm_f32x4_mul(x3, g2)); a33 = wasm_f32x4_add(a33, wasm_f32x4_mul(x3, g3));
-            }
-          }
-          // (Explicit stores, no array of vectors: the module must not use a stack, see build.sh.)
-          add_row(totf + (int64_t)t0 * co + o0, nv, a00, a01, a02, a03);
-          if (nt > 1) add_row(totf + (int64_t)(t0 + 1) * co + o0, nv, a10, a11, a12, a13);
-          if (nt > 2) add_row(totf + (int64_t)(t0 + 2) * co + o0, nv, a20, a21, a22, a23);
-          if (nt > 3) add_row(totf + (int64_t)(t0 + 3) * co + o0, nv, a30, a31, a32, a33);
-        }
-      }
-      if (++blocks % 16 == 0) {
-        for (int64_t k = 0; k < size; k++) { tot[k] += totf[k]; totf[k] = 0; }
-      }
-    }
-  }
-  for (int64_t k = 0; k < size; k++) dw[k] = (float)(tot[k] + totf[k]);
-}
-
-// Input gradient of a strided convolution, gathered per input pixel:
-//   dx[b, y, x, c] = sum over taps (i, j) and outputs o of dY[b, oy, ox, o] * W[i, j, c, o]
-// where y = oy*sh + i*dh - pt and x = ox*sw + j*dw - pl. `wt` is W transposed
-// to [kh, kw, co, ci] so that ci is contiguous; ci % 4 == 0. Channels in
-// groups of 16 (4 vector accumulators). tfjs' way (a convolution per stride
-// phase, interleaved) costs 2-8x the forward convolution at stride 2.
-__attribute__((visibility("default"))) void conv_input_grad(
-    const float *dy, const float *wt, float *dx, int n, int h, int w, int ci, int ho, int wo, int co,
-    int kh, int kw, int sh, int sw, int dh, int dwl, int pt, int pl) {
-  for (int b = 0; b < n; b++) {
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        float *out = dx + (((int64_t)b * h + y) * w + x) * ci;
-        for (int c0 = 0; c0 < ci; c0 += 16) {
-          int nv = (ci - c0) >= 16 ? 4 : (ci - c0) / 4;
-          v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-          for (int i = 0; i < kh; i++) {
-            int ny = y + pt - i * dh;
-            if (ny < 0 || ny % sh) continue;
-            int oy = ny / sh;
-            if (oy >= ho) continue;
-            for (int j = 0; j < kw; j++) {
-              int nx = x + pl - j * dwl;
-              if (nx < 0 || nx % sw) continue;
-              int ox = nx / sw;
-              if (ox >= wo) continue;
-              const float *g = dy + (((int64_t)b * ho + oy) * wo + ox) * co;
-              const float *wr = wt + ((int64_t)(i * kw + j) * co) * ci + c0;
-              if (nv == 4) {
-                for (int o = 0; o < co; o++, wr += ci) {
-                  v128_t gv = wasm_f32x4_splat(g[o]);
-                  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(gv, wasm_v128_load(wr)));
-                  a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(gv, wasm_v128_load(wr + 4)));
-                  a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(gv, wasm_v128_load(wr + 8)));
-                  a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(gv, wasm_v128_load(wr + 12)));
-                }
-              } else {
-                for (int o = 0; o < co; o++, wr += ci) {
-                  v128_t gv = wasm_f32x4_splat(g[o]);
-                  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(gv, wasm_v128_load(wr)));
-                  if (nv > 1) a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(gv, wasm_v128_load(wr + 4)));
-                  if (nv > 2) a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(gv, wasm_v128_load(wr + 8)));
-                }
-              }
-            }
-          }
-          wasm_v128_store(out + c0, a0);
-          if (nv > 1) wasm_v128_store(out + c0 + 4, a1);
-          if (nv > 2) wasm_v128_store(out + c0 + 8, a2);
-          if (nv > 3) wasm_v128_store(out + c0 + 12, a3);
-        }
-      }
-    }
-  }
-}
-
-// Gradient of any max pool (NHWC, c % 4 == 0), dx zeroed by the caller: per
-// output window, four channels at a time, the first maximum in row-major
-// window order (strict >) gets the window's gradient, added (windows overlap
-// when the stride is smaller than the window).
-__attribute__((visibility("default"))) void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c,
-    int ho, int wo, int fh, int fw, int sh, int sw, int top, int left) {
+// Gradient of any max pool (NHWC, c % 4 == 0): per output window, four
+// channels at a time, the first maximum in row-major window order (strict >)
+// gets the window's gradient, added (windows overlap when the stride is
+// smaller than the window); dx of the images [lo, hi) is zeroed first.
+EXPORT void max_pool_grad(const float *x, const float *dy, float *dx, int n, int h, int w, int c,
+    int ho, int wo, int fh, int fw, int sh, int sw, int top, int left, int lo, int hi) {
   const v128_t ninf = wasm_f32x4_splat(-__builtin_inff()), none = wasm_i32x4_splat(-1);
-  for (int b = 0; b < n; b++) {
+  for (int b = lo; b < hi; b++) {
+    float *d = dx + (int64_t)b * h * w * c;
+    for (int64_t k = 0; k < (int64_t)h * w * c; k++) d[k] = 0;
     for (int yr = 0; yr < ho; yr++) {
-      int r0 = yr * sh - top, rs = r0 < 0 ? 0 : r0, re = r0 + fh < h ? r0 + fh : h;
+      int r0 = yr * sh - top, rs = max_i(r0, 0), re = min_i(r0 + fh, h);
       for (int yc = 0; yc < wo; yc++) {
-        int c0 = yc * sw - left, cs = c0 < 0 ? 0 : c0, ce = c0 + fw < w ? c0 + fw : w;
+        int c0 = yc * sw - left, cs = max_i(c0, 0), ce = min_i(c0 + fw, w);
         const float *g = dy + (((int64_t)b * ho + yr) * wo + yc) * c;
         for (int ch = 0; ch < c; ch += 4) {
           v128_t m = ninf, at = none;
@@ -315,40 +264,233 @@ __attribute__((visibility("default"))) void max_pool_grad(const float *x, const 
   }
 }
 
-// y = max(x + bias, 0), bias per channel (last axis of a row-major [rows, cols]
-// array): the bias add and ReLU after a convolution in one pass. NaN stays NaN.
-__attribute__((visibility("default"))) void bias_relu(const float *x, const float *bias, float *y, int rows, int cols) {
-  const v128_t zero = wasm_f32x4_splat(0);
-  for (int r = 0; r < rows; r++) {
-    const float *xs = x + (int64_t)r * cols;
-    float *o = y + (int64_t)r * cols;
-    int c = 0;
-    for (; c + 4 <= cols; c += 4) wasm_v128_store(o + c, wasm_f32x4_max(wasm_f32x4_add(wasm_v128_load(xs + c), wasm_v128_load(bias + c)), zero));
-    for (; c < cols; c++) { float v = xs[c] + bias[c]; o[c] = v < 0 ? 0.0f : v; }
+// ---------------------------------------------------------------- convolution gradients
+
+// Rows [lo, hi) of xp [n, hp, wp, ci] = x [n, h, w, ci] shifted by (top, left)
+// with zeros around it (row r of xp is image r / hp, padded row r % hp).
+EXPORT void pad_rows(const float *restrict x, int h, int w, int ci, float *restrict xp, int hp, int wp, int top, int left, int lo, int hi) {
+  int c0 = max_i(0, left), c1 = min_i(wp, left + w);   // xp columns that come from x
+  for (int r = lo; r < hi; r++) {
+    int b = r / hp, y = r % hp - top;
+    float *restrict d = xp + (int64_t)r * wp * ci;
+    if (y < 0 || y >= h || c1 <= c0) {
+      for (int64_t k = 0; k < (int64_t)wp * ci; k++) d[k] = 0;
+      continue;
+    }
+    const float *restrict s = x + (((int64_t)b * h + y) * w + (c0 - left)) * ci;
+    for (int64_t k = 0; k < (int64_t)c0 * ci; k++) d[k] = 0;
+    for (int64_t k = 0; k < (int64_t)(c1 - c0) * ci; k++) d[(int64_t)c0 * ci + k] = s[k];
+    for (int64_t k = (int64_t)c1 * ci; k < (int64_t)wp * ci; k++) d[k] = 0;
   }
 }
 
-// Its gradient from the output y: dx = y > 0 ? dy : 0, dbias = column sums of
-// dx (float32 blocks of 64 rows added in double; acc: cols doubles, tmp: cols floats).
-__attribute__((visibility("default"))) void bias_relu_grad(const float *dy, const float *y, float *dx, float *dbias,
-    int rows, int cols, double *acc, float *tmp) {
-  const v128_t zero = wasm_f32x4_splat(0);
-  for (int c = 0; c < cols; c++) acc[c] = 0;
-  for (int r0 = 0; r0 < rows; r0 += BLOCK) {
-    int r1 = r0 + BLOCK < rows ? r0 + BLOCK : rows;
-    for (int c = 0; c < cols; c++) tmp[c] = 0;
-    for (int r = r0; r < r1; r++) {
-      const float *g = dy + (int64_t)r * cols, *ys = y + (int64_t)r * cols;
-      float *o = dx + (int64_t)r * cols;
-      int c = 0;
-      for (; c + 4 <= cols; c += 4) {
-        v128_t d = wasm_v128_and(wasm_v128_load(g + c), wasm_f32x4_gt(wasm_v128_load(ys + c), zero));
-        wasm_v128_store(o + c, d);
-        wasm_v128_store(tmp + c, wasm_f32x4_add(wasm_v128_load(tmp + c), d));
-      }
-      for (; c < cols; c++) { float d = ys[c] > 0 ? g[c] : 0.0f; o[c] = d; tmp[c] += d; }
-    }
-    for (int c = 0; c < cols; c++) acc[c] += tmp[c];
+// tab[p] = offset in xp of output position p's window origin: positions in
+// (image, row, column) order. One pass per filter gradient; the tap loops then
+// walk positions without dividing.
+EXPORT void window_offsets(int *tab, int n, int ho, int wo, int hp, int wp, int ci, int sh, int sw) {
+  int p = 0;
+  for (int b = 0; b < n; b++)
+    for (int y = 0; y < ho; y++)
+      for (int x = 0; x < wo; x++) tab[p++] = (((b * hp + y * sh) * wp) + x * sw) * ci;
+}
+
+// The filter-gradient tile: dW rows t..t+3 (taps at xp offsets d0..d3 from a
+// window origin) x 8 output channels (o0..o0+7) over positions [p0, p1),
+// added into totf. 8 accumulators, two dY vectors and one broadcast at a time:
+// 12 vector registers, which V8 keeps in registers on x64 (a 4 x 16 tile
+// spills). `contig`: the four taps are consecutive floats (d1..d3 = 1..3, so
+// the loads take constant offsets).
+INLINE void fg_tile8(const float *xp, const int *tab, const float *g, int co, int p0, int p1,
+                     int d0, int d1, int d2, int d3, int contig, float *tf, int nt) {
+  v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+  const float *gp = g + (int64_t)p0 * co;
+  for (int p = p0; p < p1; p++, gp += co) {
+    const float *xs = xp + tab[p] + d0;
+    v128_t g0 = wasm_v128_load(gp), g1 = wasm_v128_load(gp + 4);
+    v128_t x0 = wasm_v128_load32_splat(xs);
+    a00 = MADD(x0, g0, a00); a01 = MADD(x0, g1, a01);
+    v128_t x1 = wasm_v128_load32_splat(xs + (contig ? 1 : d1));
+    a10 = MADD(x1, g0, a10); a11 = MADD(x1, g1, a11);
+    v128_t x2 = wasm_v128_load32_splat(xs + (contig ? 2 : d2));
+    a20 = MADD(x2, g0, a20); a21 = MADD(x2, g1, a21);
+    v128_t x3 = wasm_v128_load32_splat(xs + (contig ? 3 : d3));
+    a30 = MADD(x3, g0, a30); a31 = MADD(x3, g1, a31);
   }
-  for (int c = 0; c < cols; c++) dbias[c] = (float)acc[c];
+  // (Explicit stores, no array of vectors: the module must not use a stack, see build.sh.)
+  float *r = tf;
+  wasm_v128_store(r, wasm_f32x4_add(wasm_v128_load(r), a00)); wasm_v128_store(r + 4, wasm_f32x4_add(wasm_v128_load(r + 4), a01));
+  if (nt > 1) { r += co; wasm_v128_store(r, wasm_f32x4_add(wasm_v128_load(r), a10)); wasm_v128_store(r + 4, wasm_f32x4_add(wasm_v128_load(r + 4), a11)); }
+  if (nt > 2) { r += co; wasm_v128_store(r, wasm_f32x4_add(wasm_v128_load(r), a20)); wasm_v128_store(r + 4, wasm_f32x4_add(wasm_v128_load(r + 4), a21)); }
+  if (nt > 3) { r += co; wasm_v128_store(r, wasm_f32x4_add(wasm_v128_load(r), a30)); wasm_v128_store(r + 4, wasm_f32x4_add(wasm_v128_load(r + 4), a31)); }
+}
+
+// The same for the last 4 output channels when co % 8 == 4.
+INLINE void fg_tile4(const float *xp, const int *tab, const float *g, int co, int p0, int p1,
+                     int d0, int d1, int d2, int d3, float *tf, int nt) {
+  v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+  const float *gp = g + (int64_t)p0 * co;
+  for (int p = p0; p < p1; p++, gp += co) {
+    const float *xs = xp + tab[p] + d0;
+    v128_t g0 = wasm_v128_load(gp);
+    a0 = MADD(wasm_v128_load32_splat(xs), g0, a0);
+    a1 = MADD(wasm_v128_load32_splat(xs + d1), g0, a1);
+    a2 = MADD(wasm_v128_load32_splat(xs + d2), g0, a2);
+    a3 = MADD(wasm_v128_load32_splat(xs + d3), g0, a3);
+  }
+  float *r = tf;
+  wasm_v128_store(r, wasm_f32x4_add(wasm_v128_load(r), a0));
+  if (nt > 1) { r += co; wasm_v128_store(r, wasm_f32x4_add(wasm_v128_load(r), a1)); }
+  if (nt > 2) { r += co; wasm_v128_store(r, wasm_f32x4_add(wasm_v128_load(r), a2)); }
+  if (nt > 3) { r += co; wasm_v128_store(r, wasm_f32x4_add(wasm_v128_load(r), a3)); }
+}
+
+// Filter gradient of a convolution: dW[i, j, c, o] = sum over positions (b, y, x) of
+// X[b, y*sh + i*dh - top, x*sw + j*dw - left, c] * dY[b, y, x, o], for the tap groups
+// [lo, hi) (tap t = (i*kw + j)*ci + c; group k = taps 4k..4k+3). `xp` is X
+// zero-padded so that every tap is in bounds (pad_rows), `tab` its window
+// origins (window_offsets); co % 4 == 0. Blocks of 64 positions at a time and,
+// within a block, every tile of the group range (dY's block stays in the L1
+// cache); a tile's sums over a block go into float32 totals (`totf`,
+// taps x co), which go into double totals (`tot`) every 16 blocks, so that long
+// sums do not drift.
+EXPORT void conv_filter_grad(const float *xp, const int *tab, const float *dy, float *dw, int positions, int ci, int co,
+    int kh, int kw, int wp, int dh, int dwl, float *totf, double *tot, int lo, int hi) {
+  int taps = kh * kw * ci;
+  int t_lo = 4 * lo, t_hi = min_i(4 * hi, taps);
+  for (int64_t k = (int64_t)t_lo * co; k < (int64_t)t_hi * co; k++) { totf[k] = 0; tot[k] = 0; }
+  int blocks = 0;
+  for (int p0 = 0; p0 < positions; p0 += BLOCK) {
+    int p1 = min_i(p0 + BLOCK, positions);
+    for (int t0 = t_lo; t0 < t_hi; t0 += 4) {
+      int nt = min_i(4, t_hi - t0);
+      // Offsets of the group's taps in a window (a missing tap repeats the first; its sums are not stored).
+#define TAP_OFFSET(t) ({ int tt = (t), c = tt % ci, ij = tt / ci; ((ij / kw) * dh * wp + (ij % kw) * dwl) * ci + c; })
+      int d0 = TAP_OFFSET(t0);
+      int d1 = nt > 1 ? TAP_OFFSET(t0 + 1) - d0 : 0, d2 = nt > 2 ? TAP_OFFSET(t0 + 2) - d0 : 0, d3 = nt > 3 ? TAP_OFFSET(t0 + 3) - d0 : 0;
+      int contig = d1 == 1 && d2 == 2 && d3 == 3;
+      float *tf = totf + (int64_t)t0 * co;
+      int o0 = 0;
+      if (contig) {
+        for (; o0 + 8 <= co; o0 += 8) fg_tile8(xp, tab, dy + o0, co, p0, p1, d0, 1, 2, 3, 1, tf + o0, nt);
+      } else {
+        for (; o0 + 8 <= co; o0 += 8) fg_tile8(xp, tab, dy + o0, co, p0, p1, d0, d1, d2, d3, 0, tf + o0, nt);
+      }
+      if (o0 < co) fg_tile4(xp, tab, dy + o0, co, p0, p1, d0, d1, d2, d3, tf + o0, nt);
+    }
+    if (++blocks % 16 == 0) {
+      for (int64_t k = (int64_t)t_lo * co; k < (int64_t)t_hi * co; k++) { tot[k] += totf[k]; totf[k] = 0; }
+    }
+  }
+  for (int64_t k = (int64_t)t_lo * co; k < (int64_t)t_hi * co; k++) dw[k] = (float)(tot[k] + totf[k]);
+}
+
+// W [taps, ci, co] -> wt [taps, co, ci] for the taps [lo, hi) (input channels contiguous for conv_input_grad).
+EXPORT void transpose_taps(const float *restrict w, float *restrict wt, int ci, int co, int lo, int hi) {
+  for (int t = lo; t < hi; t++) {
+    const float *restrict s = w + (int64_t)t * ci * co;
+    float *restrict d = wt + (int64_t)t * ci * co;
+    for (int i = 0; i < ci; i++)
+      for (int o = 0; o < co; o++) d[(int64_t)o * ci + i] = s[(int64_t)i * co + o];
+  }
+}
+
+// Input gradient of a convolution, gathered per input pixel:
+//   dx[b, y, x, c] = sum over taps (i, j) and outputs o of dY[b, oy, ox, o] * W[i, j, c, o]
+// where y = oy*sh + i*dh - pt and x = ox*sw + j*dw - pl, for the images [lo, hi).
+// `wt` is W transposed to [kh, kw, co, ci] (transpose_taps); ci % 4 == 0;
+// `zeros` holds co zeros. The pixels of an image with the same stride phase
+// (y mod sh, x mod sw) take the same taps; they go in groups of 4 (across
+// rows), and a group's 4 pixels x 8 channels are summed in 8 vector registers
+// over every tap and output channel: per output channel, two vectors of W and
+// four broadcasts of dY. A pixel whose tap falls outside dY (the border) reads
+// `zeros` there, so the loop has no branches. Padding costs nothing (no padded
+// copy, unlike a convolution over dY), and strides cost nothing (tfjs runs a
+// convolution per stride phase: 2-8x the forward convolution at stride 2).
+INLINE const float *ig_row(const float *dy, const float *zeros, int b, int y, int x, int i, int j, int ho, int wo, int co,
+                           int sh, int sw, int dh, int dwl, int pt, int pl) {
+  if (y < 0) return zeros;                        // a dummy pixel (a group's unused slot)
+  int ny = y + pt - i * dh, nx = x + pl - j * dwl;
+  if (ny < 0 || nx < 0) return zeros;
+  int oy = sh == 1 ? ny : sh == 2 ? ny >> 1 : ny / sh, ox = sw == 1 ? nx : sw == 2 ? nx >> 1 : nx / sw;
+  if (oy >= ho || ox >= wo) return zeros;
+  return dy + (((int64_t)b * ho + oy) * wo + ox) * co;
+}
+
+INLINE void ig_store(float *dx, int b, int y, int x, int h, int w, int ci, int c0, v128_t a0, v128_t a1, v128_t a2, v128_t a3, int nv) {
+  if (y < 0) return;
+  float *o = dx + (((int64_t)b * h + y) * w + x) * ci + c0;
+  wasm_v128_store(o, a0);
+  if (nv > 1) wasm_v128_store(o + 4, a1);
+  if (nv > 2) wasm_v128_store(o + 8, a2);
+  if (nv > 3) wasm_v128_store(o + 12, a3);
+}
+
+INLINE void conv_input_grad_(
+    const float *dy, const float *wt, const float *zeros, float *dx, int h, int w, int ci, int ho, int wo, int co,
+    int kh, int kw, int sh, int sw, int dh, int dwl, int pt, int pl, int lo, int hi) {
+  for (int b = lo; b < hi; b++) {
+    for (int py = 0; py < sh && py < h; py++) {
+      for (int px = 0; px < sw && px < w; px++) {
+        int ny_ = (h - py + sh - 1) / sh, nx_ = (w - px + sw - 1) / sw, npix = ny_ * nx_;
+        for (int k0 = 0; k0 < npix; k0 += 2) {
+          // The group's pixels (y < 0: no pixel).
+          int y0 = py + (k0 / nx_) * sh, x0 = px + (k0 % nx_) * sw, y1 = -1, x1 = 0;
+          if (k0 + 1 < npix) { y1 = py + ((k0 + 1) / nx_) * sh; x1 = px + ((k0 + 1) % nx_) * sw; }
+          for (int c0 = 0; c0 < ci; c0 += 16) {
+            int nv = ci - c0 >= 16 ? 4 : (ci - c0) / 4;
+            v128_t a00 = wasm_f32x4_splat(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            for (int i = 0; i < kh; i++) {
+              int ry = py + pt - i * dh;                 // this phase's rows take tap row i only if divisible
+              if (((ry % sh) + sh) % sh) continue;
+              for (int j = 0; j < kw; j++) {
+                int rx = px + pl - j * dwl;
+                if (((rx % sw) + sw) % sw) continue;
+                const float *g0 = ig_row(dy, zeros, b, y0, x0, i, j, ho, wo, co, sh, sw, dh, dwl, pt, pl);
+                const float *g1 = ig_row(dy, zeros, b, y1, x1, i, j, ho, wo, co, sh, sw, dh, dwl, pt, pl);
+                const float *wr = wt + ((int64_t)(i * kw + j) * co) * ci + c0;
+                if (g1 == zeros) {
+                  if (g0 == zeros) continue;
+                  if (nv == 4) {
+                    for (int o = 0; o < co; o++, wr += ci) {
+                      v128_t s = wasm_v128_load32_splat(g0 + o);
+                      a00 = MADD(s, wasm_v128_load(wr), a00); a01 = MADD(s, wasm_v128_load(wr + 4), a01);
+                      a02 = MADD(s, wasm_v128_load(wr + 8), a02); a03 = MADD(s, wasm_v128_load(wr + 12), a03);
+                    }
+                    continue;
+                  }
+                }
+                if (nv == 4) {
+                  for (int o = 0; o < co; o++, wr += ci) {
+                    v128_t w0 = wasm_v128_load(wr), w1 = wasm_v128_load(wr + 4), w2 = wasm_v128_load(wr + 8), w3 = wasm_v128_load(wr + 12);
+                    v128_t s = wasm_v128_load32_splat(g0 + o);
+                    a00 = MADD(s, w0, a00); a01 = MADD(s, w1, a01); a02 = MADD(s, w2, a02); a03 = MADD(s, w3, a03);
+                    s = wasm_v128_load32_splat(g1 + o);
+                    a10 = MADD(s, w0, a10); a11 = MADD(s, w1, a11); a12 = MADD(s, w2, a12); a13 = MADD(s, w3, a13);
+                  }
+                } else {
+                  for (int o = 0; o < co; o++, wr += ci) {
+                    v128_t s0 = wasm_v128_load32_splat(g0 + o), s1 = wasm_v128_load32_splat(g1 + o), w0 = wasm_v128_load(wr);
+                    a00 = MADD(s0, w0, a00); a10 = MADD(s1, w0, a10);
+                    if (nv > 1) { v128_t w1 = wasm_v128_load(wr + 4); a01 = MADD(s0, w1, a01); a11 = MADD(s1, w1, a11); }
+                    if (nv > 2) { v128_t w2 = wasm_v128_load(wr + 8); a02 = MADD(s0, w2, a02); a12 = MADD(s1, w2, a12); }
+                  }
+                }
+              }
+            }
+            ig_store(dx, b, y0, x0, h, w, ci, c0, a00, a01, a02, a03, nv);
+            ig_store(dx, b, y1, x1, h, w, ci, c0, a10, a11, a12, a13, nv);
+          }
+        }
+      }
+    }
+  }
+}
+
+EXPORT void conv_input_grad(
+    const float *dy, const float *wt, const float *zeros, float *dx, int h, int w, int ci, int ho, int wo, int co,
+    int kh, int kw, int sh, int sw, int dh, int dwl, int pt, int pl, int lo, int hi) {
+  // Strides 1 and 2 as constants: no division per pixel and tap.
+  if (sh == 1 && sw == 1) conv_input_grad_(dy, wt, zeros, dx, h, w, ci, ho, wo, co, kh, kw, 1, 1, dh, dwl, pt, pl, lo, hi);
+  else if (sh == 2 && sw == 2) conv_input_grad_(dy, wt, zeros, dx, h, w, ci, ho, wo, co, kh, kw, 2, 2, dh, dwl, pt, pl, lo, hi);
+  else conv_input_grad_(dy, wt, zeros, dx, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, pt, pl, lo, hi);
 }
