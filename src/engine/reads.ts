@@ -1,5 +1,5 @@
 // THE RULE for code on the training or evaluation path (train/, eval callers
-// in experiment/, models' layers): never read a tensor synchronously
+// in experiment/, models' layers, Grad-CAM): never read a tensor synchronously
 // (dataSync, arraySync, bufferSync, or tfjs helpers that do). On the webgpu
 // backend a synchronous read of device data throws (webgpu.ts), and on any GPU
 // it would stall the device once per call. Instead keep per-batch numbers on
@@ -7,8 +7,9 @@
 // with `await tensor.data()`, issued as soon as the work is queued and awaited
 // a step later (ReadQueue below), so the device never waits for JavaScript.
 // Tensors made from JavaScript arrays (a batch's inputs) may still be read
-// synchronously: their values never left the CPU. test/engine/sync-reads.test.ts
-// trains and evaluates on webgpu, where a sync read fails the test.
+// synchronously: their values never left the CPU. test/train/webgpu-training.test.ts
+// and test/experiment/webgpu-run.test.ts run all this on webgpu, where a sync
+// read fails the test.
 import * as tf from '@tensorflow/tfjs';
 
 export interface Read<M> {

@@ -81,7 +81,7 @@ export async function fitSsl(backbone: tf.LayersModel, train: BatchSource, cfg: 
         tau = method === 'byol' ? emaTau(step, totalSteps, ssl.tau) : 1;
         let r: { loss: number; embeddingStd: number };
         try {
-          r = learner.step(v.x, v.n, { optimizer, lr, tau, vars, pairs, clip: { norm: cfg.clipGradNorm, value: cfg.clipGradValue } });
+          r = await learner.step(v.x, v.n, { optimizer, lr, tau, vars, pairs, clip: { norm: cfg.clipGradNorm, value: cfg.clipGradValue } });
         } finally {
           v.x.dispose();
         }
