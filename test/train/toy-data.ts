@@ -18,3 +18,11 @@ export function toySource(n: number, seed: number, classes = 3, counts?: number[
   });
   return new InMemoryBatchSource(data, [size, size, 1], labels, Array.from(labels, (_, i) => `s${seed}_${i}`), classes);
 }
+
+/** The toy images with label sets: each image's class, and class 2's images carry label 0 too. */
+export function toyLabelSets(n: number, seed: number): InMemoryBatchSource {
+  const s = toySource(n, seed);
+  const targets = new Uint8Array(s.size * 3);
+  s.labels.forEach((l, i) => { targets[i * 3 + l] = 1; if (l === 2) targets[i * 3] = 1; });
+  return new InMemoryBatchSource(s.data, s.shape, s.labels, s.ids, 3, {}, targets);
+}

@@ -1,8 +1,9 @@
 // Training and evaluation on the webgpu backend (lavapipe in CI): fit() learns
 // without leaking tensors and Node exits by itself afterwards; a short run
-// ends with the weights the cpu backend computes; scores (with test-time
-// augmentation), the evaluation loss, features and the bag loop agree with
-// cpu. None of it may read a tensor synchronously (a SyncReadError there).
+// ends with the weights the cpu backend computes (label sets too); scores
+// (with test-time augmentation), the evaluation loss, features, the bag loop,
+// self-supervised pretraining, the LR range test and Grad-CAM agree with cpu.
+// None of it may read a tensor synchronously (a SyncReadError there).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -17,11 +18,14 @@ import { fit } from '../../src/train/loop';
 import { evaluateLoss, predictScores } from '../../src/train/predict';
 import { extractFeatures } from '../../src/train/features';
 import { fitBags, predictBags } from '../../src/train/bag-loop';
+import { fitSsl } from '../../src/train/ssl/fit';
+import { lrRangeTest } from '../../src/train/lr-find';
+import { gradCam } from '../../src/models/grad-cam';
 import type { BagSet } from '../../src/train/bags';
 import { trainSchema, type TrainConfig } from '../../src/train/schema';
 import type { EpochRow } from '../../src/train/history';
 import { webgpuSkip } from '../engine/webgpu-adapter';
-import { toySource } from './toy-data';
+import { toyLabelSets, toySource } from './toy-data';
 
 const skip = webgpuSkip();
 
@@ -86,6 +90,77 @@ test('a short training on webgpu ends with the weights and epoch rows cpu comput
   rows[0].forEach((row, i) => {
     for (const [k, v] of Object.entries(row)) assert.ok(Math.abs(v - rows[1][i][k]) <= 1e-4 * Math.max(1, Math.abs(v)), `epoch ${i + 1} ${k}: ${v} vs ${rows[1][i][k]}`);
   });
+});
+
+/** Every number of every epoch row within 1e-4 (relative above 1). */
+function sameRows(gpu: EpochRow[], cpu: EpochRow[]): void {
+  const [g, c] = [strip(gpu), strip(cpu)];
+  assert.equal(g.length, c.length, 'epochs');
+  g.forEach((row, i) => {
+    assert.deepEqual(Object.keys(row).sort(), Object.keys(c[i]).sort());
+    for (const [k, v] of Object.entries(row)) assert.ok(Math.abs(v - c[i][k]) <= 1e-4 * Math.max(1, Math.abs(v)), `epoch ${i + 1} ${k}: ${v} vs ${c[i][k]}`);
+  });
+}
+
+test('label sets on webgpu: the epoch rows (micro F1, subset accuracy) and weights cpu computes', { skip }, async () => {
+  await initEngine({ backend: 'webgpu', log: null });
+  const cfg = config({ epochs: 2, loss: 'bce', seed: 4 });
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const model = createBackbone('small-cnn', { inputShape: [16, 16, 1], classes: 3, width: 0.5, seed: 4 });
+    const result = await fit(model, toyLabelSets(48, 1), toyLabelSets(12, 2), cfg);
+    const weights = await readAll(model.weights.map((w) => w.read()));
+    model.dispose();
+    return { result, weights };
+  };
+  const cpu = await run('cpu');
+  const gpu = await run('webgpu');
+  assert.equal(gpu.result.outcome, 'completed');
+  assert.ok(weightError(gpu.weights, cpu.weights) <= 1e-4);
+  assert.equal(typeof gpu.result.history[0]['val/micro_f1'], 'number');
+  sameRows(gpu.result.history, cpu.result.history);
+});
+
+test('self-supervised pretraining on webgpu (BYOL, SimSiam): the epoch rows cpu computes', { skip }, async () => {
+  await initEngine({ backend: 'webgpu', log: null });
+  for (const method of ['byol', 'simsiam']) {
+    // SGD: Adam's first step moves each weight by about lr whatever its gradient's size, and the
+    // projector's output bias has a gradient of exactly 0 in theory (BYOL: the predictor's batch
+    // norm removes it), so float32 rounding noise (~1e-8) there would become whole steps.
+    const cfg = config({ method, epochs: 1, optimizer: 'sgd', momentum: 0.9, seed: 2, ssl: { projectionDim: 16, projectionHiddenDim: 32 } });
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const model = createBackbone('small-cnn', { inputShape: [16, 16, 1], classes: 3, width: 0.5, seed: 2 });
+      const result = await fitSsl(model, toySource(16, 3), cfg, {}, { featureLayer: 'features' });
+      model.dispose();
+      return result;
+    };
+    const cpu = await run('cpu');
+    const gpu = await run('webgpu');
+    assert.notEqual(gpu.outcome, 'diverged', `${method}: ${gpu.reason}`);
+    assert.equal(gpu.outcome, cpu.outcome, method);
+    sameRows(gpu.history, cpu.history);
+  }
+});
+
+test('the LR range test and Grad-CAM on webgpu give cpu\'s curve and maps', { skip }, async () => {
+  await initEngine({ backend: 'webgpu', log: null });
+  const cfg = config({ seed: 6 });
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const model = createBackbone('resnet18', { inputShape: [16, 16, 1], classes: 3, width: 0.125, seed: 6 });
+    const x = tf.tensor4d(toySource(2, 7).data, [2, 16, 16, 1]);
+    const cam = await gradCam(model, x, [0, 2]);
+    const lr = await lrRangeTest(model, toySource(24, 5), cfg, { startLr: 1e-4, endLr: 0.1, steps: 6 });
+    tf.dispose([x]);
+    model.dispose();
+    return { cam, lr };
+  };
+  const cpu = await run('cpu');
+  const gpu = await run('webgpu');
+  assert.ok(weightError(gpu.cam.maps, cpu.cam.maps) <= 1e-4, 'Grad-CAM maps');
+  assert.equal(gpu.lr.points.length, 6);
+  gpu.lr.points.forEach((p, i) => assert.ok(Math.abs(p.loss - cpu.lr.points[i].loss) <= 1e-4 * Math.max(1, p.loss), `step ${i}: ${p.loss} vs ${cpu.lr.points[i].loss}`));
 });
 
 test('evaluation on webgpu equals cpu: scores with test-time augmentation, the loss, features', { skip }, async () => {
