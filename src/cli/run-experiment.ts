@@ -6,6 +6,7 @@ import { runExperiment } from '../experiment/run';
 import { expandTrials, isSweep, shardTrials } from '../experiment/trials';
 import { bestLine, formatTable, parseShard, rankConfigurations, runSweep, runWorkerTrial } from '../experiment/sweep';
 import { pickBest } from '../experiment/selection';
+import { serveTrials } from '../experiment/worker-pool';
 import { searchSpec } from '../experiment/search-space';
 import { findProjectRoot } from '../tracking/index';
 import { EXIT, reportError } from './exit';
@@ -20,14 +21,13 @@ export async function main(argv: string[]): Promise<number> {
     .option('profile', { type: 'string', describe: 'apply a profile from the file (default: $CELLAB_PROFILE)' })
     .option('tracking-uri', { type: 'string', describe: 'MLflow server URL or local store path (default: $MLFLOW_TRACKING_URI, tracking.uri, tracking/mlruns)' })
     .option('dry-run', { type: 'boolean', default: false, describe: 'list the trials (params, fold, config hash) and exit' })
-    .option('parallel', { type: 'number', describe: 'trials at once, each in its own process (default: workers x wasm threads <= cores)' })
+    .option('parallel', { type: 'number', describe: 'trials at once, in worker processes that each run trials one after another (default: workers x wasm threads <= cores)' })
     .option('resume', { type: 'boolean', default: false, describe: 'skip trials whose config hash already has a FINISHED (or diverged / collapsed) run' })
     .option('shard', { type: 'string', describe: 'run every n-th trial: i/n with i 0-based (0 <= i < n, as SLURM_ARRAY_TASK_ID with --array=0-N and JOB_COMPLETION_INDEX are), or auto to read them. A shard exits by its own trials; trials other shards are running count as `running`' })
     .option('sweep-id', { type: 'string', describe: 'id that groups shards under one parent (default: from the config and $SLURM_ARRAY_JOB_ID)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on the last line' })
-    .option('trial', { type: 'number', hidden: true, describe: 'worker mode: run only this trial index' })
+    .option('worker', { type: 'boolean', hidden: true, describe: 'worker mode (started by --parallel): run the trials the sweep sends over IPC' })
     .option('parent-run-id', { type: 'string', hidden: true })
-    .option('trial-params', { type: 'string', hidden: true, describe: 'worker mode: the params the sweep chose for this trial (JSON)' })
     .example('$0 experiments/quickstart.yaml', 'train the quickstart (generates synthetic data if absent)')
     .example('$0 experiments/quickstart.yaml --set train.epochs=2 --json', 'a shorter run, machine-readable result')
     .example('$0 experiments/hep2-patterns.yaml --dry-run', 'list the trials of a sweep')
@@ -51,12 +51,11 @@ export async function main(argv: string[]): Promise<number> {
     const resolved = loadExperimentFile(String(args.file), { set: args.set as string[], profile: args.profile });
     const shard = args.shard ? parseShard(args.shard) : undefined;
     if (args['dry-run']) return dryRun(resolved, shard, json);
-    if (args.trial !== undefined) {
-      if (!args['parent-run-id'] || !args['sweep-id']) throw new Error('--trial needs --parent-run-id and --sweep-id (worker mode)');
-      const params = args['trial-params'] !== undefined ? parseTrialParams(args['trial-params']) : undefined;
-      const summary = await runWorkerTrial(resolved, { trial: args.trial, parentRunId: args['parent-run-id'], sweepId: args['sweep-id'], trackingUri: args['tracking-uri'], params });
-      if (json) process.stdout.write(JSON.stringify(summary) + '\n');
-      return summary.outcome === 'completed' || summary.outcome === 'pruned' ? EXIT.ok : EXIT.failed;
+    if (args.worker) {
+      const parentRunId = args['parent-run-id'], sweepId = args['sweep-id'];
+      if (!parentRunId || !sweepId) throw new Error('--worker needs --parent-run-id and --sweep-id (worker mode)');
+      await serveTrials((r) => runWorkerTrial(resolved, { trial: r.trial, parentRunId, sweepId, trackingUri: args['tracking-uri'], params: r.params }));
+      return EXIT.ok;
     }
     if (isSweep(resolved.config) || shard || args.resume) {
       const workerArgs = [String(args.file), ...(args.set as string[]).flatMap((s) => ['--set', s]), ...(args.profile ? ['--profile', args.profile] : [])];
@@ -112,13 +111,6 @@ function dryRun(resolved: ResolvedExperiment, shard: ReturnType<typeof parseShar
     if (later) process.stdout.write(`${later}\n`);
   }
   return EXIT.ok;
-}
-
-function parseTrialParams(text: string): Record<string, unknown> {
-  let v: unknown;
-  try { v = JSON.parse(text); } catch (err) { throw new Error(`--trial-params: not JSON (${(err as Error).message})`); }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('--trial-params: expected a JSON object of dotted keys to values');
-  return v as Record<string, unknown>;
 }
 
 function printMetrics(metrics: Record<string, number>): void {

@@ -20,8 +20,8 @@ export type PrepareResult = { ok: true; image: PreparedImage } | { ok: false; fi
 const MIN_ITEMS_FOR_WORKERS = 200;
 /**
  * Without an explicit `workers`, threads are used from this many images on:
- * a worker takes 0.3-0.5 s to start (measured on 2 busy cores; bench/data.bench.ts),
- * about what the main thread needs for 1,000 small crops.
+ * a worker took 0.3-0.5 s to start (2 busy cores; bench/data.bench.ts) while it loaded
+ * sharp; with sharp loaded on first use (PNG/BMP never need it) 0.16 s at load 14.
  */
 const DEFAULT_MIN_ITEMS_FOR_WORKERS = 4000;
 const IN_FLIGHT_PER_WORKER = 4;

@@ -2,9 +2,14 @@
 // workers and shards judge each other: ASHA as Optuna's SuccessiveHalvingPruner
 // (rungs at minEpochs * r^k; at a rung a trial continues only if it is in the
 // top 1/r of the values recorded at that rung so far, and while fewer than r
-// trials have reached it, only if it is the best of them), and a median rule
-// (after minEpochs, stop a trial whose metric at epoch e is worse than the
-// median of the finished trials' values at e). The rules are pure; the pruner
+// trials have reached it, only if it is the best of them; running trials already
+// ahead of it count too, see aheadAt), and a median rule
+// (after minEpochs, stop a trial whose metric is worse than the median of the
+// finished trials' values at the same epoch). A trial is judged by its best
+// value so far, not its last epoch's: a trial ends with its best epoch's
+// weights and selection reads that epoch (val/best_accuracy), so one noisy
+// epoch on a small validation set must not decide (Optuna's median rule does
+// the same; its ASHA reads the last value). The rules are pure; the pruner
 // records rung values as metrics `prune/rung_<k>` and reads its siblings'.
 import type { EpochRow } from '../train/index';
 import { resolveMode } from '../train/index';
@@ -57,6 +62,28 @@ export interface EpochPruner {
 }
 
 export const rungKey = (k: number) => `prune/rung_${k}`;
+/** A trial's best value of the prune metric so far, logged every epoch while rungs are ahead of it. */
+export const BEST_KEY = 'prune/best';
+
+/**
+ * Running siblings that will reach rung k ahead of `value`: they passed rung k - 1 (every trial
+ * reaches rung 0), have epochs enough to get to the rung's epoch, and their best so far is
+ * already better than `value`; a best so far only improves, so each will record a better value
+ * at the rung. Without them, the first trials to reach a rung pass it unopposed (with fewer
+ * than r values the best continues) however bad they are, because their rivals are slower (a
+ * larger network) or started later: in a 2-worker search a chance-level trial ran all its
+ * epochs, completed, and then counted as a good trial for tpe. Returns their values.
+ */
+export function aheadAt(siblings: RunRecord[], k: number, epoch: number, value: number, direction: Direction): number[] {
+  return siblings.filter((r) => {
+    if (r.info.status !== 'RUNNING' || r.metrics[rungKey(k)] !== undefined) return false;
+    if (k > 0 && r.metrics[rungKey(k - 1)] === undefined) return false;
+    const epochs = Number(r.params['train.epochs']);
+    if (Number.isFinite(epochs) && epochs < epoch) return false;
+    const b = r.metrics[BEST_KEY];
+    return Number.isFinite(b) && (direction === 'max' ? b > value : b < value);
+  }).map((r) => r.metrics[BEST_KEY]);
+}
 
 /**
  * The store-backed pruner of one trial of sweep `sweepId`. At the trial's last epoch (`epochs`)
@@ -66,6 +93,8 @@ export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimen
   const { spec, tracking } = o;
   const direction: Direction = resolveMode(spec.metric, 'auto');
   let rung = 0;
+  // The trial's best value of spec.metric so far (a non-finite value replaces it: such a trial is pruned).
+  let best: number | undefined;
   // Finished runs do not change: their histories are read once.
   const histories = new Map<string, Map<number, number>>();
   const siblings = async (self: string): Promise<RunRecord[]> => {
@@ -75,24 +104,36 @@ export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimen
   };
   return {
     async check(row, run) {
-      const value = row[spec.metric];
-      if (typeof value !== 'number') {
+      const current = row[spec.metric];
+      if (typeof current !== 'number') {
         const available = Object.keys(row).filter((k) => k !== 'epoch');
         throw new Error(`sweep.prune.metric: \`${spec.metric}\` is not available${spec.metric.startsWith('val/') ? ' (is there a validation split? set dataset.split.valFraction)' : ''}. Available: ${available.join(', ')}`);
       }
+      best = best === undefined || !Number.isFinite(current) || !Number.isFinite(best) ? current : direction === 'max' ? Math.max(best, current) : Math.min(best, current);
+      const value = best;
+      const what = `best ${spec.metric} so far`;
       if (spec.method === 'asha') {
+        const atRung = row.epoch >= rungEpoch(rung, spec.minEpochs, spec.reductionFactor);
+        // Our best so far, for siblings judged at a rung before we reach it (see aheadAt).
+        if (o.epochs === undefined || rungEpoch(rung, spec.minEpochs, spec.reductionFactor) <= o.epochs) {
+          run.logMetric(BEST_KEY, value, row.epoch);
+          if (!atRung) await run.flush();
+        }
         let reason: string | undefined;
         while (row.epoch >= rungEpoch(rung, spec.minEpochs, spec.reductionFactor)) {
           run.logMetric(rungKey(rung), value, row.epoch);
           // Ours must be visible to siblings before we read theirs.
           await run.flush();
           if (o.epochs !== undefined && row.epoch >= o.epochs) break;
-          const others = (await siblings(run.runId)).map((r) => r.metrics[rungKey(rung)]).filter((v): v is number => v !== undefined);
-          const competing = [...others, value];
+          const sibs = await siblings(run.runId);
+          const others = sibs.map((r) => r.metrics[rungKey(rung)]).filter((v): v is number => v !== undefined);
+          const ahead = aheadAt(sibs, rung, rungEpoch(rung, spec.minEpochs, spec.reductionFactor), value, direction);
+          const competing = [...others, ...ahead, value];
           if (!ashaPromotes(value, competing, spec.reductionFactor, direction)) {
             const keep = Math.max(1, Math.floor(competing.length / spec.reductionFactor));
-            reason = `ASHA rung ${rung} (epoch ${row.epoch}): ${spec.metric} ${fmt(value)} is not in the top ${keep} of the ${competing.length} trial(s) at this rung` +
-              ` (best ${fmt(direction === 'max' ? Math.max(...competing) : Math.min(...competing))})`;
+            reason = `ASHA rung ${rung} (epoch ${row.epoch}): ${what} ${fmt(value)} is not in the top ${keep} of the ${competing.length} trial(s) at this rung` +
+              ` (the best there: ${fmt(direction === 'max' ? Math.max(...competing) : Math.min(...competing))}` +
+              `${ahead.length ? `; ${ahead.length} of them still on the way, already ahead at their best so far` : ''})`;
             break;
           }
           rung++;
@@ -114,7 +155,7 @@ export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimen
       const d = medianPrunes(value, others, { minTrials: spec.minTrials, direction });
       if (!d.prune) return undefined;
       return d.median === undefined ? `${spec.metric} became ${value} at epoch ${row.epoch}`
-        : `median rule (epoch ${row.epoch}): ${spec.metric} ${fmt(value)} is ${direction === 'max' ? 'below' : 'above'} the median ${fmt(d.median)} of ${others.length} finished trial(s) at this epoch`;
+        : `median rule (epoch ${row.epoch}): ${what} ${fmt(value)} is ${direction === 'max' ? 'below' : 'above'} the median ${fmt(d.median)} of ${others.length} finished trial(s) at this epoch`;
     },
   };
 }

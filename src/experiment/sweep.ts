@@ -17,7 +17,7 @@ import { IMPORTANCE_METHOD, paramImportance } from './importance';
 import { loadTrialData, runTrial, type TrialResult, type Outcome } from './trial';
 import { findOrCreateParent, findChildren, reconcileParents, SWEEP_ID_TAG, SWEEP_ROLE_TAG } from './parent';
 import { createProgress, type ProgressMode } from './progress';
-import { runTrialInWorker } from './worker-pool';
+import { TrialWorker } from './worker-pool';
 import { pickReported } from './run';
 import { compareCandidates, finiteMean, pickBest } from './selection';
 import { sweepRunName, trialRunName } from './run-name';
@@ -410,24 +410,28 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
     } else {
       const cores = coreCount();
       const threads = Math.max(1, Math.floor(cores / parallel));
-      const worker = async () => {
-        for (let t = await launchNext(); t; t = await launchNext()) {
-          const res = await runTrialInWorker({
-            args: [...(o.workerArgs ?? []), '--trial', String(t.index), '--parent-run-id', parentRunId, '--sweep-id', sweepId, '--tracking-uri', trackingUri,
-              ...(t.method === 'tpe' ? ['--trial-params', JSON.stringify(t.params)] : [])],
-            env: { ...env, CELLAB_WASM_THREADS: env.CELLAB_WASM_THREADS ?? String(threads), CELLAB_PROGRESS: '0' },
-            cwd,
-          });
-          if (res.summary && res.summary.run_id) {
-            const run = await tracking.getRun(res.summary.run_id);
-            record(rowFromRun(t, run));
-          } else {
-            log(`cellab: trial ${t.index} (${trialLabel(t)}) failed in its worker: ${res.error}`);
-            record(rowFromResult(t, undefined, res.error));
+      const workerEnv = { ...env, CELLAB_WASM_THREADS: env.CELLAB_WASM_THREADS ?? String(threads), CELLAB_PROGRESS: '0' };
+      const workerArgs = [...(o.workerArgs ?? []), '--parent-run-id', parentRunId, '--sweep-id', sweepId, '--tracking-uri', trackingUri];
+      // One long-lived worker per lane (see worker-pool.ts); a new one when the last died.
+      const lane = async () => {
+        let w: TrialWorker | undefined;
+        try {
+          for (let t = await launchNext(); t; t = await launchNext()) {
+            if (!w?.alive) w = new TrialWorker({ args: workerArgs, env: workerEnv, cwd });
+            const res = await w.run({ trial: t.index, ...(t.method === 'tpe' ? { params: t.params } : {}) });
+            if (res.summary && res.summary.run_id) {
+              const run = await tracking.getRun(res.summary.run_id);
+              record(rowFromRun(t, run));
+            } else {
+              log(`cellab: trial ${t.index} (${trialLabel(t)}) failed in its worker: ${res.error}`);
+              record(rowFromResult(t, undefined, res.error));
+            }
           }
+        } finally {
+          await w?.close();
         }
       };
-      await Promise.all(Array.from({ length: parallel }, worker));
+      await Promise.all(Array.from({ length: parallel }, lane));
     }
     sweepBar.finish({ finished, diverged, failed, ...(spec.prune ? { pruned } : {}), skipped: skipped.length });
   } finally {
@@ -566,7 +570,7 @@ export function searchTrials(rows: TrialRow[]): SearchTrial[] {
   return rows.map((r) => ({ trial: r.trial, params: r.params, value: r.selection ?? null, outcome: r.outcome, ...(r.fold !== undefined ? { fold: r.fold } : {}) }));
 }
 
-/** Worker mode (`--trial K --parent-run-id R --sweep-id S`): run one trial of the sweep as a child of R. */
+/** One trial of the sweep as a child of run R, in a worker process (`--worker --parent-run-id R --sweep-id S`; see worker-pool.ts). */
 export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: number; parentRunId: string; sweepId: string; trackingUri?: string; log?: (l: string) => void; cwd?: string; progress?: ProgressMode;
   /** tpe: the params the sweep chose for this trial. */ params?: Record<string, unknown> }) {
   const cwd = o.cwd ?? process.cwd();
@@ -578,8 +582,8 @@ export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: n
   const all = expandTrials(config, projectRoot);
   const spec = searchSpec(config);
   const listed = all[o.trial];
-  if (!listed) throw new Error(`--trial ${o.trial}: the sweep has ${all.length} trial(s) (0..${all.length - 1})`);
-  if (listed.pending && !o.params) throw new Error(`--trial ${o.trial}: a tpe trial's params are chosen by the sweep; pass them with --trial-params JSON`);
+  if (!listed) throw new Error(`trial ${o.trial}: the sweep has ${all.length} trial(s) (0..${all.length - 1})`);
+  if (listed.pending && !o.params) throw new Error(`trial ${o.trial}: a tpe trial's params are chosen by the sweep and sent with the trial (a bug: please report it)`);
   const t = o.params ? withParams(config, listed, o.params, projectRoot) : listed;
   const engine = await initEngine({ log });
   const data = await loadTrialData(t.config, { fold: t.fold, progress: o.progress, log });

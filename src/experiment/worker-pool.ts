@@ -1,7 +1,11 @@
-// `--parallel N`: each trial runs in its own process (its own wasm instance
-// and memory), a re-launch of run-experiment with `--trial K`. The result is
-// the JSON summary the worker prints on its last line.
-import { spawn } from 'node:child_process';
+// `--parallel N`: trials run in worker processes (each its own wasm instance
+// and memory), re-launches of run-experiment. A worker is long-lived: it runs
+// one trial after another, sent over an IPC channel, so that a short trial (a
+// search's pruned ones: two epochs) does not pay for a new process, module
+// loading, engine start and first-use compilation each time (measured: half
+// the CPU time of eight 2-epoch trials). A worker that dies takes only its
+// current trial with it; the next trial starts a new one.
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 
 export interface WorkerResult {
@@ -10,6 +14,15 @@ export interface WorkerResult {
   error?: string;
 }
 
+/** One trial for a worker: its index in the sweep, and (tpe) the params the sweep chose. */
+export interface TrialRequest {
+  trial: number;
+  params?: Record<string, unknown>;
+}
+
+type ToWorker = { type: 'trial'; request: TrialRequest } | { type: 'exit' };
+type FromWorker = { type: 'result'; trial: number; summary?: WorkerResult['summary']; error?: string };
+
 /** How to start run-experiment from here: compiled JS, or the TS source under tsx. */
 export function cliLaunch(): { execArgv: string[]; script: string } {
   const ext = path.extname(__filename);
@@ -17,21 +30,116 @@ export function cliLaunch(): { execArgv: string[]; script: string } {
   return { execArgv: ext === '.ts' ? ['--import', 'tsx'] : [], script };
 }
 
-export function runTrialInWorker(o: { args: string[]; env: NodeJS.ProcessEnv; cwd: string }): Promise<WorkerResult> {
-  const { execArgv, script } = cliLaunch();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...execArgv, script, ...o.args, '--json'], { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err = (err + d).slice(-20000); });
-    child.on('error', (e) => resolve({ code: 1, error: `could not start a worker: ${e.message}` }));
-    child.on('close', (code, signal) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      let summary: WorkerResult['summary'];
-      try { summary = JSON.parse(last); } catch { /* no JSON: the worker died */ }
-      const tail = err.trim().split('\n').slice(-5).join('\n');
-      resolve({ code: code ?? (signal ? 128 : 1), summary, error: summary?.run_id ? undefined : (summary?.error as string | undefined) ?? (tail || `worker exited with ${code ?? signal}`) });
+const stderrTail = (text: string) => text.trim().split('\n').slice(-5).join('\n');
+
+/**
+ * A long-lived `run-experiment ... --worker` process. `run` sends it one trial and resolves
+ * with the result; a worker runs one trial at a time. When the process dies, the trial it was
+ * running resolves with an error (the stderr tail) and `alive` turns false.
+ */
+export class TrialWorker {
+  private readonly child: ChildProcess;
+  private pending?: { trial: number; resolve: (r: WorkerResult) => void; stderrFrom: number };
+  private stderr = '';
+  private exited = false;
+
+  constructor(o: { args: string[]; env: NodeJS.ProcessEnv; cwd: string }) {
+    const { execArgv, script } = cliLaunch();
+    this.child = spawn(process.execPath, [...execArgv, script, ...o.args, '--worker'], { cwd: o.cwd, env: o.env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.child.stderr!.on('data', (d) => {
+      this.stderr += d;
+      // Keep what the running trial said (for its error), bounded.
+      if (this.stderr.length > 40000) {
+        const cut = this.stderr.length - 20000;
+        this.stderr = this.stderr.slice(cut);
+        if (this.pending) this.pending.stderrFrom = Math.max(0, this.pending.stderrFrom - cut);
+      }
     });
+    this.child.on('message', (m: FromWorker) => {
+      if (m?.type !== 'result' || !this.pending || m.trial !== this.pending.trial) return;
+      const p = this.pending;
+      this.pending = undefined;
+      const said = stderrTail(this.stderr.slice(p.stderrFrom));
+      p.resolve(m.summary?.run_id ? { code: 0, summary: m.summary } : { code: 1, summary: m.summary, error: m.error ?? (said || 'the worker reported no result') });
+    });
+    const died = (why: string) => {
+      this.exited = true;
+      const p = this.pending;
+      this.pending = undefined;
+      p?.resolve({ code: 1, error: stderrTail(this.stderr.slice(p.stderrFrom)) || why });
+    };
+    this.child.on('error', (e) => died(`could not start a worker: ${e.message}`));
+    this.child.on('exit', (code, signal) => died(`worker exited with ${code ?? signal}`));
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  run(request: TrialRequest): Promise<WorkerResult> {
+    if (this.pending) throw new Error('TrialWorker.run: the worker is busy (a bug: please report it)');
+    if (this.exited) return Promise.resolve({ code: 1, error: 'the worker has exited' });
+    return new Promise((resolve) => {
+      this.pending = { trial: request.trial, resolve, stderrFrom: this.stderr.length };
+      this.child.send({ type: 'trial', request } satisfies ToWorker, (err) => {
+        if (err && this.pending?.trial === request.trial) {
+          this.pending = undefined;
+          resolve({ code: 1, error: `could not reach the worker: ${err.message}` });
+        }
+      });
+    });
+  }
+
+  /** Ask the worker to exit once idle, and wait for it. */
+  close(): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      if (this.child.connected) this.child.send({ type: 'exit' } satisfies ToWorker, () => undefined);
+      else this.child.kill();
+    });
+  }
+}
+
+/**
+ * The worker side (`run-experiment ... --worker`): run each trial the parent sends, one at a
+ * time, and answer with its summary (or the error). Returns when the parent says exit or
+ * goes away.
+ */
+export function serveTrials(runOne: (r: TrialRequest) => Promise<WorkerResult['summary']>): Promise<void> {
+  if (!process.send) return Promise.reject(new Error('--worker: no IPC channel; this mode is started by a sweep with --parallel'));
+  return new Promise((resolve) => {
+    let queue = Promise.resolve();
+    let leaving = false;
+    const leave = () => {
+      if (leaving) return;
+      leaving = true;
+      // After the trial in progress (its run must end properly).
+      void queue.then(() => {
+        process.off('message', onMessage);
+        if (process.connected) process.disconnect();
+        resolve();
+      });
+    };
+    const onMessage = (m: ToWorker) => {
+      if (m?.type === 'exit') return leave();
+      if (m?.type !== 'trial') return;
+      queue = queue.then(async () => {
+        let reply: FromWorker;
+        try {
+          reply = { type: 'result', trial: m.request.trial, summary: await runOne(m.request) };
+        } catch (err) {
+          process.stderr.write(`error: ${(err as Error)?.message ?? String(err)}\n`);
+          reply = { type: 'result', trial: m.request.trial, error: (err as Error)?.message ?? String(err) };
+        }
+        if (process.connected) process.send!(reply);
+      });
+    };
+    process.on('message', onMessage);
+    process.once('disconnect', leave);
   });
 }

@@ -45,19 +45,36 @@ export interface LinearFitOptions {
   init?: LinearModel;
 }
 
+/**
+ * sum_j w[wo + j] * x[xo + j] over d terms, in four independent partial sums:
+ * V8 does not vectorise, but it overlaps four dependency chains (1.6x one chain).
+ */
+function dotAt(w: Float64Array, wo: number, x: Float64Array, xo: number, d: number): number {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, j = 0;
+  for (; j + 3 < d; j += 4) {
+    a0 += w[wo + j] * x[xo + j];
+    a1 += w[wo + j + 1] * x[xo + j + 1];
+    a2 += w[wo + j + 2] * x[xo + j + 2];
+    a3 += w[wo + j + 3] * x[xo + j + 3];
+  }
+  for (; j < d; j++) a0 += w[wo + j] * x[xo + j];
+  return (a0 + a1) + (a2 + a3);
+}
+
+/** g[go + j] += a * x[xo + j] and g[ho + j] += b * x[xo + j]: two classes per pass over a sample. */
+function axpy2(g: Float64Array, go: number, a: number, ho: number, b: number, x: Float64Array, xo: number, d: number): void {
+  for (let j = 0; j < d; j++) {
+    const v = x[xo + j];
+    g[go + j] += a * v;
+    g[ho + j] += b * v;
+  }
+}
+
 /** Decision values [n, k]: W x + b. */
 export function decisionFunction(m: Pick<LinearModel, 'W' | 'b' | 'd' | 'k'>, x: Float64Array, n: number): Float64Array {
   const { W, b, d, k } = m;
   const out = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) {
-    const xo = i * d;
-    for (let c = 0; c < k; c++) {
-      let s = b[c];
-      const wo = c * d;
-      for (let j = 0; j < d; j++) s += W[wo + j] * x[xo + j];
-      out[i * k + c] = s;
-    }
-  }
+  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) out[i * k + c] = b[c] + dotAt(W, c * d, x, i * d, d);
   return out;
 }
 
@@ -84,12 +101,7 @@ export function linearObjective(kind: LinearKind, data: LinearData, C: number, s
     let loss = 0;
     for (let i = 0; i < n; i++) {
       const xo = i * d;
-      for (let c = 0; c < k; c++) {
-        let v = theta[nw + c];
-        const wo = c * d;
-        for (let j = 0; j < d; j++) v += theta[wo + j] * x[xo + j];
-        s[c] = v;
-      }
+      for (let c = 0; c < k; c++) s[c] = theta[nw + c] + dotAt(theta, c * d, x, xo, d);
       if (kind === 'logistic') {
         const wi = sw[i] / swSum;
         let mx = -Infinity;
@@ -106,13 +118,16 @@ export function linearObjective(kind: LinearKind, data: LinearData, C: number, s
           if (margin > 0) { loss += wc * margin * margin; coef[c] = -2 * wc * t * margin; } else coef[c] = 0;
         }
       }
+      let pending = -1;   // a class with a non-zero coefficient waiting for a partner
       for (let c = 0; c < k; c++) {
         const g = coef[c];
         if (g === 0) continue;
-        const wo = c * d;
-        for (let j = 0; j < d; j++) grad[wo + j] += g * x[xo + j];
         grad[nw + c] += g;
+        if (pending < 0) { pending = c; continue; }
+        axpy2(grad, pending * d, coef[pending], c * d, g, x, xo, d);
+        pending = -1;
       }
+      if (pending >= 0) axpy2(grad, pending * d, coef[pending], pending * d, 0, x, xo, d);
     }
     let pen = 0;
     const penalised = kind === 'svm' ? theta.length : nw;

@@ -4,6 +4,7 @@
 // weights, clipping, optimiser update at the scheduled learning rate.
 import * as tf from '@tensorflow/tfjs';
 import { explainHeapError } from '../engine/heap-error';
+import { accumulatedGrads } from './micro-batch';
 import type { BatchSource } from '../data/batches';
 import { Random, seedFrom } from '../engine/random';
 import { ReadQueue, type Read } from '../engine/reads';
@@ -199,29 +200,31 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
           batch++;
           lr = schedule.rate(step++);
           const n = b.labels.length;
-          let stats: tf.Tensor | undefined;
+          // Correct predictions (multi-label: [exact rows, tp, fp, fn] at 0.5), summed on the device over micro-batches.
+          let counts: tf.Tensor | undefined;
           let stepResult: { value: tf.Scalar; grads: tf.NamedTensorMap };
           try {
-            stepResult = tf.variableGrads(() => {
-              const logits = model.apply(b.x, { training: true }) as tf.Tensor2D;
-              const loss = lossFn(b.y, logits);
-              // [loss x n, correct predictions (multi-label: exact rows), loss of the prior x n]
-              // for this batch, then multi-label [tp, fp, fn] at 0.5.
-              stats = tf.keep(tf.tidy(() => {
-                const base = tf.mul(lossFn(b.y, tf.tile(prior, [n, 1]) as tf.Tensor2D), n);
-                if (multi) {
-                  const c = multiLabelCounts(logits, b.targets!, act);
-                  return tf.concat([tf.stack([tf.mul(loss, n), tf.slice(c, [0], [1]).reshape([]), base]), tf.slice(c, [1], [3])]);
-                }
-                const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.tensor1d(b.labels, 'int32')), 'float32'));
-                return tf.stack([tf.mul(loss, n), hits, base]);
-              }));
-              return loss;
+            stepResult = accumulatedGrads(n, cfg.microBatch, (start, size) => {
+              const whole = size === n;
+              const x = whole ? b.x : b.x.slice(start, size), y = whole ? b.y : b.y.slice(start, size);
+              const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+              const part = multi ? multiLabelCounts(logits, whole ? b.targets! : b.targets!.subarray(start * k, (start + size) * k), act)
+                : tf.tidy(() => tf.reshape(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.tensor1d(b.labels.subarray(start, start + size), 'int32')), 'float32')), [1]));
+              const next = tf.keep(counts ? tf.add(counts, part) : part);
+              tf.dispose(counts ?? []);
+              counts = next;
+              return lossFn(y, logits);
             }, vars);
           } catch (err) {
-            tf.dispose(stats ?? []);
+            tf.dispose(counts ?? []);
             throw explainHeapError(err, `training step (epoch ${epoch}, batch ${batch}, ${n} images of ${b.x.shape.slice(1).join('x')})`);
           }
+          // [loss x n, correct (multi-label: exact rows), loss of the class prior x n], then multi-label [tp, fp, fn].
+          const stats = tf.tidy(() => {
+            const head = tf.stack([tf.mul(stepResult.value, n), tf.slice(counts!, [0], [1]).reshape([]), tf.mul(lossFn(b.y, tf.tile(prior, [n, 1]) as tf.Tensor2D), n)]);
+            return multi ? tf.concat([head, tf.slice(counts!, [1], [3])]) : head;
+          });
+          tf.dispose(counts!);
           const { value, grads } = stepResult;
           const clipped = clipGradients(grads, { norm: cfg.clipGradNorm, value: cfg.clipGradValue });
           if (groups) {

@@ -56,6 +56,8 @@ export interface TrainConfig {
   epochs: number;
   lr: number;
   batchSize: number;
+  /** Gradient accumulation: compute each batch's gradient in micro-batches of at most this many images (null: the whole batch). */
+  microBatch?: number | null;
   seed: number;
   /** Evaluate with the weights of the best epoch (highest val accuracy, ties: lower val loss). */
   restoreBest: boolean;
@@ -107,6 +109,7 @@ export const trainSchema: SchemaNode = {
     epochs: { type: 'number', integer: true, min: 1, default: 5 },
     lr: { type: 'number', min: 0, default: 0.001 },
     batchSize: { type: 'number', integer: true, min: 1, default: 32 },
+    microBatch: { type: 'number', integer: true, min: 1, nullable: true, description: 'gradient accumulation: each batch\'s gradient computed over micro-batches of at most this many images, then one step (a 224 px step of the published nets at batch 32 does not fit wasm\'s 4 GiB; 8 does)' },
     seed: { type: 'number', integer: true, default: 0 },
     restoreBest: { type: 'boolean', default: true },
     backboneLrScale: { type: 'number', min: 0, default: 1, description: 'the backbone (stem + stages) trains at lr x this, the head at lr (fine-tuning pretrained nets: e.g. 0.1)' },

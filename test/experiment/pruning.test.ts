@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ashaPromotes, createPruner, medianPrunes, rungEpoch } from '../../src/experiment/pruning';
+import { aheadAt, ashaPromotes, createPruner, medianPrunes, rungEpoch } from '../../src/experiment/pruning';
 import { Budget } from '../../src/experiment/search';
 import { openTracking, type Tracking } from '../../src/tracking/index';
 import type { PruneSpec } from '../../src/experiment/search-space';
+import type { RunRecord } from '../../src/tracking/types';
 
 test('ASHA rungs sit at minEpochs * r^k', () => {
   assert.deepEqual([0, 1, 2, 3].map((k) => rungEpoch(k, 1, 3)), [1, 3, 9, 27]);
@@ -45,10 +46,10 @@ async function sweepStore(): Promise<{ tracking: Tracking; experimentId: string 
   return { tracking, experimentId: await tracking.getOrCreateExperiment('prune') };
 }
 
-/** A finished sibling trial with per-epoch values of val/accuracy. */
-async function sibling(tracking: Tracking, experimentId: string, sweepId: string, values: number[], o: { rungs?: number[]; end?: 'FINISHED' | 'RUNNING' } = {}) {
+/** A finished sibling trial with per-epoch values of val/accuracy (or `metric`). */
+async function sibling(tracking: Tracking, experimentId: string, sweepId: string, values: number[], o: { rungs?: number[]; end?: 'FINISHED' | 'RUNNING'; metric?: string } = {}) {
   const run = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': sweepId, 'cellab.outcome': 'completed' } });
-  values.forEach((v, i) => run.logMetric('val/accuracy', v, i + 1));
+  values.forEach((v, i) => run.logMetric(o.metric ?? 'val/accuracy', v, i + 1));
   (o.rungs ?? []).forEach((v, k) => run.logMetric(`prune/rung_${k}`, v, 2 ** k));
   if (o.end === 'RUNNING') await run.flush();
   else await run.end('FINISHED');
@@ -61,7 +62,7 @@ test('ASHA through the store: a trial records its rung value and is judged again
   const me = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 's1' } });
   const pruner = createPruner({ spec: spec({}), tracking, experimentId, sweepId: 's1' });
   const reason = await pruner.check({ epoch: 1, 'val/accuracy': 0.5 }, me);
-  assert.match(reason ?? '', /ASHA rung 0 \(epoch 1\): val\/accuracy 0.5 is not in the top 1 of the 2 trial\(s\) at this rung \(best 0.6\)/);
+  assert.match(reason ?? '', /ASHA rung 0 \(epoch 1\): best val\/accuracy so far 0.5 is not in the top 1 of the 2 trial\(s\) at this rung \(the best there: 0.6\)/);
   // Its value is in the store, flushed, for the trials that come later.
   assert.equal((await tracking.getRun(me.runId)).metrics['prune/rung_0'], 0.5);
   // Another sweep's trials are not siblings; a better trial is promoted and judged at the next rung (epoch 2).
@@ -90,9 +91,70 @@ test('median through the store: finished siblings\' values at the same epoch; ru
   assert.equal(await pruner.check({ epoch: 2, 'val/accuracy': 0.66 }, me), undefined, 'above the median 0.65');
   const atEnd = createPruner({ spec: spec({ method: 'median', minEpochs: 2, minTrials: 2 }), tracking, experimentId, sweepId: 's2', epochs: 3 });
   assert.equal(await atEnd.check({ epoch: 3, 'val/accuracy': 0.1 }, me), undefined, 'not at the last epoch');
-  assert.match((await pruner.check({ epoch: 3, 'val/accuracy': 0.7 }, me)) ?? '', /median rule \(epoch 3\): val\/accuracy 0.7 is below the median 0.75 of 2 finished trial\(s\)/);
+  assert.match((await pruner.check({ epoch: 3, 'val/accuracy': 0.7 }, me)) ?? '', /median rule \(epoch 3\): best val\/accuracy so far 0.7 is below the median 0.75 of 2 finished trial\(s\)/);
   await assert.rejects(pruner.check({ epoch: 3, 'train/loss': 1 }, me), /sweep.prune.metric: `val\/accuracy` is not available \(is there a validation split/);
   await tracking.close();
+});
+
+test('a trial is judged by its best value so far (what selection reads), not by one bad epoch', async () => {
+  const { tracking, experimentId } = await sweepStore();
+  // ASHA, rung 0 at epoch 2: a sibling recorded 0.6 there. Ours reached 0.7 at epoch 1 and dipped to 0.5.
+  await sibling(tracking, experimentId, 's3', [0.55, 0.6], { rungs: [0.6], end: 'RUNNING' });
+  const me = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 's3' } });
+  const asha = createPruner({ spec: spec({ minEpochs: 2 }), tracking, experimentId, sweepId: 's3' });
+  assert.equal(await asha.check({ epoch: 1, 'val/accuracy': 0.7 }, me), undefined);
+  assert.equal(await asha.check({ epoch: 2, 'val/accuracy': 0.5 }, me), undefined, 'its best, 0.7, is the top of the rung');
+  assert.equal((await tracking.getRun(me.runId)).metrics['prune/rung_0'], 0.7);
+  // A loss: the lowest so far. Median of the finished siblings' val/loss at epoch 2: 0.45.
+  await sibling(tracking, experimentId, 's4', [0.5, 0.4], { metric: 'val/loss' });
+  await sibling(tracking, experimentId, 's4', [0.6, 0.5], { metric: 'val/loss' });
+  const median = () => createPruner({ spec: spec({ method: 'median', minEpochs: 1, minTrials: 2, metric: 'val/loss' }), tracking, experimentId, sweepId: 's4' });
+  const other = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 's4' } });
+  const med = median();
+  assert.equal(await med.check({ epoch: 1, 'val/loss': 0.3 }, other), undefined);
+  assert.equal(await med.check({ epoch: 2, 'val/loss': 0.9 }, other), undefined, 'its best loss, 0.3, is below the median 0.45');
+  // A non-finite value is not hidden by an earlier good one.
+  const nan = median();
+  assert.equal(await nan.check({ epoch: 1, 'val/loss': 0.3 }, other), undefined);
+  assert.match((await nan.check({ epoch: 2, 'val/loss': NaN }, other)) ?? '', /val\/loss became NaN at epoch 2/);
+  await tracking.close();
+});
+
+test('ASHA: a running trial already ahead at its best so far counts at a rung it has not reached yet', async () => {
+  const { tracking, experimentId } = await sweepStore();
+  const running = async (sweepId: string, best: number, o: { rungs?: number[]; epochs?: number } = {}) => {
+    const r = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': sweepId } });
+    if (o.epochs !== undefined) r.logParams({ 'train.epochs': o.epochs });
+    r.logMetric('prune/best', best, 1);
+    (o.rungs ?? []).forEach((v, k) => r.logMetric(`prune/rung_${k}`, v, 2 * 3 ** k));
+    await r.flush();
+    return r;
+  };
+  // First at rung 0 (epoch 2) but a slower sibling reached 0.4 at epoch 1: it will record at least 0.4 there.
+  await running('a', 0.4);
+  const me = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 'a' } });
+  const p = createPruner({ spec: spec({ minEpochs: 2, reductionFactor: 3 }), tracking, experimentId, sweepId: 'a', epochs: 12 });
+  assert.equal(await p.check({ epoch: 1, 'val/accuracy': 0.05 }, me), undefined);
+  assert.equal((await tracking.getRun(me.runId)).metrics['prune/best'], 0.05, 'its best so far is visible to the others');
+  assert.match((await p.check({ epoch: 2, 'val/accuracy': 0.07 }, me)) ?? '',
+    /ASHA rung 0 \(epoch 2\): best val\/accuracy so far 0.07 is not in the top 1 of the 2 trial\(s\) at this rung \(the best there: 0.4; 1 of them still on the way, already ahead at their best so far\)/);
+  await tracking.close();
+});
+
+test('who is ahead at a rung: running, past the previous rung, long enough to reach it, better already', () => {
+  const run = (status: string, metrics: Record<string, number>, epochs = 12) =>
+    ({ info: { status, runId: Math.random().toString(36) }, metrics, params: { 'train.epochs': String(epochs) }, tags: {} }) as unknown as RunRecord;
+  const sibs = [
+    run('RUNNING', { 'prune/best': 0.9, 'prune/rung_0': 0.6 }), // counts at rung 1
+    run('RUNNING', { 'prune/best': 0.95 }), // has not passed rung 0
+    run('RUNNING', { 'prune/best': 0.95, 'prune/rung_0': 0.9 }, 4), // ends before epoch 6
+    run('RUNNING', { 'prune/best': 0.2, 'prune/rung_0': 0.2 }), // behind
+    run('RUNNING', { 'prune/best': 0.9, 'prune/rung_0': 0.9, 'prune/rung_1': 0.9 }), // recorded there already
+    run('FINISHED', { 'prune/best': 0.99, 'prune/rung_0': 0.99 }), // not running
+  ];
+  assert.deepEqual(aheadAt(sibs, 1, 6, 0.5, 'max'), [0.9]);
+  assert.deepEqual(aheadAt(sibs, 0, 2, 0.5, 'max'), [0.95], 'at rung 0 every running trial gets there');
+  assert.deepEqual(aheadAt([run('RUNNING', { 'prune/best': 0.3 })], 0, 2, 0.5, 'min'), [0.3], 'a loss: lower is ahead');
 });
 
 test('budgets: minutes of this process; trials of the whole sweep as recorded, a re-run trial not counted twice', async () => {

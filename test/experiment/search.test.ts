@@ -93,7 +93,7 @@ test('tpe + ASHA with --parallel 2: every trial once, the pruned one reported pr
   assert.ok(pruned.some((x) => x.tags['cellab.trial_index'] === '2'), 'the 1e-6 trial was pruned');
   for (const p of pruned) {
     assert.equal(p.info.status, 'KILLED');
-    assert.match(p.tags['cellab.outcome_reason'], /^ASHA rung \d \(epoch \d\): val\/loss [\d.]+ is not in the top \d+ of the \d+ trial\(s\) at this rung/);
+    assert.match(p.tags['cellab.outcome_reason'], /^ASHA rung \d \(epoch \d\): best val\/loss so far [\d.]+ is not in the top \d+ of the \d+ trial\(s\) at this rung/);
     assert.ok(Object.keys(p.metrics).every((k) => !k.startsWith('test/')), 'a pruned trial is not evaluated on test');
     assert.ok(p.metrics['prune/rung_0'] !== undefined, 'its rung value is recorded');
   }

@@ -3,7 +3,7 @@
 // such). PNG and BMP are decoded here; JPEG, TIFF (8/16 bit), WebP, GIF and
 // interlaced PNG go through sharp.
 import * as fs from 'node:fs';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import { decodeBmp, isBmp } from './bmp';
 import { decodePng, isPng } from './png';
 import { DecodeError, type RawImage } from './raw-image';
@@ -43,8 +43,17 @@ function readFile(file: string): Buffer {
   }
 }
 
+/** sharp (libvips) loads on first use: ~0.2 s that PNG/BMP sets, and every image-preparing worker thread, never pay. */
+let sharpModule: typeof Sharp | undefined;
+function loadSharp(): typeof Sharp {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  sharpModule ??= require('sharp') as typeof Sharp;
+  return sharpModule;
+}
+
 async function decodeWithSharp(buf: Buffer, file: string, format: string): Promise<RawImage> {
   try {
+    const sharp = loadSharp();
     const meta = await sharp(buf).metadata();
     const sixteen = meta.depth === 'ushort';
     const colour = (meta.channels ?? 1) >= 3;
