@@ -15,7 +15,11 @@
 // would differ from PyTorch's (and cpu's) by O(1) there. This program keeps
 // the first maximum, in one pass: each input position sums dy over the
 // windows whose first maximum it is.
+//
+// Conv2DBackpropFilter: one matrix product instead of tfjs' one thread per
+// filter element (webgpu-filter-grad.ts).
 import * as tf from '@tensorflow/tfjs';
+import { filterGradByMatMul } from './webgpu-filter-grad';
 
 const WORKGROUP = 64;
 
@@ -127,11 +131,17 @@ function chunkedAddN(stock: tf.KernelFunc): tf.KernelFunc {
 }
 
 let stockAddN: tf.KernelFunc | undefined;
+let stockFilterGrad: tf.KernelFunc | undefined;
 
-/** Replace the webgpu kernels that fail or differ from cpu's and PyTorch's (see above). Idempotent. */
+/** Replace the webgpu kernels that fail, differ from cpu's and PyTorch's, or are slow (see above). Idempotent. */
 export function registerWebGpuKernels(): void {
   if (tf.getKernel('MaxPoolGrad', 'webgpu')) tf.unregisterKernel('MaxPoolGrad', 'webgpu');
   tf.registerKernel({ kernelName: 'MaxPoolGrad', backendName: 'webgpu', kernelFunc: maxPoolGrad });
+  stockFilterGrad ??= tf.getKernel('Conv2DBackpropFilter', 'webgpu')?.kernelFunc;
+  if (stockFilterGrad) {
+    tf.unregisterKernel('Conv2DBackpropFilter', 'webgpu');
+    tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'webgpu', kernelFunc: filterGradByMatMul(stockFilterGrad) });
+  }
   stockAddN ??= tf.getKernel('AddN', 'webgpu')?.kernelFunc;
   if (!stockAddN) return;
   tf.unregisterKernel('AddN', 'webgpu');
