@@ -22,6 +22,7 @@ import { initEngine } from '../../src/engine/backend';
 import { createBackbone, listBackbones } from '../../src/models/index';
 import { crossEntropy } from '../../src/train/losses';
 import { webgpuSkip } from './webgpu-adapter';
+import { filterGradByMatMul } from '../../src/engine/webgpu-filter-grad';
 
 type Values = Float32Array | Int32Array | Uint8Array;
 interface Input { values: Values; shape: number[]; dtype: tf.DataType }
@@ -173,4 +174,50 @@ test('AddN on webgpu sums any number of tensors (beyond the 7 inputs a shader st
     assert.deepEqual(await sum('webgpu'), await sum('cpu'), `addN of ${n}`);
   }
   tf.setBackend('webgpu');
+});
+
+test('Conv2DBackpropFilter on webgpu is one matrix product equal to cpu\'s, in batch chunks beyond its im2col budget (strides, paddings)', { skip: webgpuSkip() }, async () => {
+  await initEngine({ backend: 'webgpu', log: null });
+  type Case = [[number, number, number, number], [number, number, number, number], number | [number, number], 'same' | 'valid' | number | tf.backend_util.ExplicitPadding];
+  const cases: Case[] = [
+    [[3, 7, 7, 3], [3, 3, 3, 4], 1, 'same'], [[3, 8, 9, 2], [3, 3, 2, 5], 2, 'valid'], [[2, 9, 9, 4], [5, 5, 4, 3], 2, 'same'],
+    [[2, 6, 5, 2], [3, 3, 2, 2], [2, 1], [[0, 0], [1, 2], [2, 0], [0, 0]]], [[2, 5, 5, 3], [1, 1, 3, 6], 1, 'valid'], [[2, 7, 7, 3], [7, 7, 3, 4], 2, 3],
+  ];
+  let stockCalls = 0;
+  const stock: tf.KernelFunc = () => { stockCalls++; throw new Error('stock kernel'); };
+  for (const [xs, fs, s, pad] of cases) {
+    const info = tf.backend_util.computeConv2DInfo(xs, fs, s, 1, pad);
+    const x = Float32Array.from({ length: xs.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 1.3));
+    const dy = Float32Array.from({ length: info.outShape.reduce((a, b) => a * b) }, (_, i) => Math.cos(i * 0.7));
+    const attrs = { strides: s, pad, dataFormat: 'NHWC', filterShape: fs };
+    await tf.setBackend('cpu');
+    const want = tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(x, xs), dy: tf.tensor4d(dy, info.outShape) }, attrs) as tf.Tensor;
+    const expected = want.dataSync();
+    await tf.setBackend('webgpu');
+    const perImage = info.outHeight * info.outWidth * fs[0] * fs[1] * fs[2];
+    // The whole batch in one product, one image per product, and (budget below one image) the stock kernel.
+    for (const budget of [perImage * xs[0], perImage, perImage - 1]) {
+      const tx = tf.tensor4d(x, xs), tdy = tf.tensor4d(dy, info.outShape);
+      const before = tf.backend().numDataIds(), calls = stockCalls;
+      let got: Float32Array | undefined;
+      try {
+        const out = filterGradByMatMul(stock, budget)({ inputs: { x: tx, dy: tdy }, backend: tf.backend(), attrs: attrs as unknown as tf.NamedAttrMap }) as tf.TensorInfo;
+        const t = tf.engine().makeTensorFromTensorInfo(out);
+        got = await t.data() as Float32Array;
+        t.dispose();
+      } catch (err) {
+        assert.equal((err as Error).message, 'stock kernel');
+      }
+      tf.dispose([tx, tdy]);
+      const where = `${JSON.stringify([xs, fs, s, pad])} budget ${budget}`;
+      if (budget < perImage) {
+        assert.equal(stockCalls, calls + 1, `${where}: the stock kernel takes it`);
+        continue;
+      }
+      assert.equal(stockCalls, calls, `${where}: one product per chunk`);
+      assert.ok(diffNorm(got!, expected) <= 1e-5 * norm(expected), `${where}: rel. error ${diffNorm(got!, expected) / norm(expected)}`);
+      assert.equal(tf.backend().numDataIds(), before - 2, `${where}: no device buffer left behind`);
+    }
+    want.dispose();
+  }
 });
