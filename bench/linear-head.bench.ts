@@ -43,8 +43,8 @@ export default async function bench(): Promise<Record<string, unknown>[]> {
   const { model } = buildModel(exp.config.model, { inputShape: data.train.shape, classes: data.classes.length, seed: 0 });
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-bench-features-'));
   const t0 = Date.now();
-  const [train, val, test] = [data.train.withOptions({ ...data.train.options, transform: undefined }), data.val, data.test]
-    .map((s) => cachedFeatures(model, s, { layer: 'features', cacheDir, dataKey: 'bench' }));
+  const [train, val, test] = await Promise.all([data.train.withOptions({ ...data.train.options, transform: undefined }), data.val, data.test]
+    .map((s) => cachedFeatures(model, s, { layer: 'features', cacheDir, dataKey: 'bench' })));
   const embedSeconds = (Date.now() - t0) / 1000;
   const out: Record<string, unknown>[] = [];
   const tmp = path.join(cacheDir, 'features.json');

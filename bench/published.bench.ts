@@ -10,31 +10,8 @@
 // can address (the run stops with "ran out of memory"); both sides use the same batch.
 // Environment: BENCH_PUBLISHED_THREADS (default "1,<cores>"), BENCH_PUBLISHED_BATCH (per net: 16 / 4),
 // BENCH_PUBLISHED_SIZE (224), BENCH_PUBLISHED_ROUNDS (2), BENCH_PUBLISHED_STEPS (3 per timed block).
-import { spawn } from 'node:child_process';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import * as readline from 'node:readline';
-
-type Row = Record<string, unknown>;
-interface Timing { img_s: number; seconds: number; steps: number; threads: number }
-
-function worker(name: string, cmd: string, args: string[]) {
-  const env = { ...process.env };
-  delete env.OMP_NUM_THREADS;
-  const proc = spawn(cmd, args, { cwd: path.join(__dirname, '..'), env });
-  let stderr = '';
-  proc.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
-  const lines = readline.createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
-  return {
-    async run(c: { net: string; mode: string; steps: number; warmup?: number }): Promise<Timing> {
-      proc.stdin.write(JSON.stringify(c) + '\n');
-      const next = await lines.next();
-      if (next.done) throw new Error(`${name} exited (code ${proc.exitCode}): ${stderr}`);
-      return JSON.parse(next.value) as Timing;
-    },
-    close: () => proc.stdin.end(),
-  };
-}
+import { Worker, type Row } from './worker';
 
 export default async function publishedBench(): Promise<Row[]> {
   const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
@@ -48,8 +25,8 @@ export default async function publishedBench(): Promise<Row[]> {
   for (const t of threads) {
     for (const net of ['resnet18_w1', 'convnext_tiny']) {
       const batch = batchOf(net);
-      const cellab = worker(`cellab (${t} thread(s))`, process.execPath, ['--import', 'tsx', 'bench/train-cellab.ts', String(t), batch, size]);
-      const torch = worker(`torch (${t} thread(s))`, '/usr/bin/python3', ['bench/train_torch.py', String(t), batch, size]);
+      const cellab = new Worker(`cellab (${t} thread(s))`, process.execPath, ['--import', 'tsx', 'bench/train-cellab.ts', String(t), batch, size]);
+      const torch = new Worker(`torch (${t} thread(s))`, '/usr/bin/python3', ['bench/train_torch.py', String(t), batch, size]);
       try {
         for (const mode of ['train', 'forward']) {
           await cellab.run({ net, mode, steps: 1, warmup: 1 });

@@ -34,8 +34,8 @@ import { pca } from '../src/eval/index';
  * spread that fills every direction equally, 1 when it lies along one), and the first axis' share.
  * SimSiam's dimensional collapse shows here while train/embedding_std (on the projection) does not.
  */
-function spread(net: tf.LayersModel, source: BatchSource, layer: string): { effective_rank: number; top_pc_share: number } {
-  const f = extractFeatures(net, source, { layer });
+async function spread(net: tf.LayersModel, source: BatchSource, layer: string): Promise<{ effective_rank: number; top_pc_share: number }> {
+  const f = await extractFeatures(net, source, { layer });
   const rows = Array.from({ length: f.n }, (_, i) => Array.from(f.features.subarray(i * f.dim, (i + 1) * f.dim)));
   const shares = pca(rows, Math.min(f.n, f.dim)).explainedVarianceRatio;
   const entropy = -shares.reduce((h, p) => (p > 0 ? h + p * Math.log(p) : h), 0);
@@ -77,9 +77,9 @@ async function main(): Promise<void> {
     let last: Record<string, number> = {};
     if (method !== 'random') {
       const every = Number(values['eval-every']);
-      const evaluate = every > 0 ? (epoch: number) => {
+      const evaluate = every > 0 ? async (epoch: number) => {
         if (epoch % every === 0) {
-          const m = probeBackbone(net, { train: plain, val: data.val, test: data.test }, { layer: config.model.featureLayer, knn: config.train.ssl.knn, train: config.train }).metrics;
+          const m = (await probeBackbone(net, { train: plain, val: data.val, test: data.test }, { layer: config.model.featureLayer, knn: config.train.ssl.knn, train: config.train })).metrics;
           process.stderr.write(`  ${method} epoch ${epoch}: ${JSON.stringify(m)}\n`);
         }
         return {};
@@ -91,9 +91,9 @@ async function main(): Promise<void> {
       if (r.outcome !== 'completed') process.stderr.write(`  ${method}: ${r.outcome}: ${r.reason}\n`);
     }
     const seconds = (Date.now() - t0) / 1000;
-    const probe = probeBackbone(net, { train: plain, val: data.val, test: data.test }, { layer: config.model.featureLayer, knn: config.train.ssl.knn, train: config.train });
+    const probe = await probeBackbone(net, { train: plain, val: data.val, test: data.test }, { layer: config.model.featureLayer, knn: config.train.ssl.knn, train: config.train });
     const row = { method, backbone: values.backbone, size: Number(values.size), epochs: method === 'random' ? 0 : Number(values.epochs), seconds,
-      ssl_loss: last['train/ssl_loss'], embedding_std: last['train/embedding_std'], ...spread(net, data.test, config.model.featureLayer), ...probe.metrics };
+      ssl_loss: last['train/ssl_loss'], embedding_std: last['train/embedding_std'], ...(await spread(net, data.test, config.model.featureLayer)), ...probe.metrics };
     process.stderr.write(`${JSON.stringify(row)}\n`);
     rows.push(row);
     net.dispose();

@@ -1,15 +1,17 @@
-// cellab side of bench/train.bench.ts and bench/published.bench.ts: the
-// registered backbones (small-cnn at width 1 = the tiny CNN, resnet18 at width
-// 0.25, gray input; the published resnet18 / convnext-tiny at width 1 on RGB
-// input as `resnet18_w1` / `convnext_tiny`) on wasm, trained with
-// the real training loop (`fit`: batches from an in-memory source, Adam).
-// Same line protocol as bench/train_torch.py:
+// cellab side of bench/train.bench.ts, bench/published.bench.ts,
+// bench/webgpu.bench.ts and bench/gpu.sh: the registered backbones (small-cnn
+// at width 1 = the tiny CNN, resnet18 at width 0.25, gray input; the published
+// resnet18 / convnext-tiny at width 1 on RGB input as `resnet18_w1` /
+// `convnext_tiny`) on wasm (or BENCH_BACKEND: webgpu, tensorflow-gpu, ...),
+// trained with the real training loop (`fit`: batches from an in-memory
+// source, Adam). Same line protocol as bench/train_torch.py:
 //   stdin  {"net": "tiny"|"resnet18", "mode": "train"|"forward"|"features", "steps": n, "warmup": k}
-//   stdout {"img_s": ..., "seconds": ..., "steps": n, "threads": t}
-// Usage: node --import tsx bench/train-cellab.ts THREADS [BATCH] [SIZE]
+//   stdout {"img_s": ..., "seconds": ..., "steps": n, "threads": t, "backend": b, "device": d}
+// Usage: [BENCH_BACKEND=webgpu] node --import tsx bench/train-cellab.ts THREADS [BATCH] [SIZE]
 import * as readline from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
-import { initEngine } from '../src/engine';
+import { initEngine, deviceTag } from '../src/engine';
+import { parseBackendName } from '../src/engine/backend';
 import { createBackbone } from '../src/models';
 import { fit } from '../src/train/loop';
 import { trainSchema, type TrainConfig } from '../src/train';
@@ -66,13 +68,13 @@ async function train(name: string, steps: number): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-/** `steps` predictions of one batch (logits, or the pooled features); seconds. */
-function infer(name: string, mode: 'forward' | 'features', steps: number): number {
+/** `steps` predictions of one batch (logits, or the pooled features), each read back; seconds. */
+async function infer(name: string, mode: 'forward' | 'features', steps: number): Promise<number> {
   const n = net(name);
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) {
     const out = (mode === 'forward' ? n.model : n.features).predict(n.x) as tf.Tensor;
-    out.dataSync();
+    await out.data();   // asynchronous: GPU backends cannot read synchronously (src/engine/reads.ts)
     out.dispose();
   }
   return (performance.now() - t0) / 1000;
@@ -85,13 +87,13 @@ async function run(name: string, mode: string, steps: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const info = await initEngine({ backend: 'wasm', threads: THREADS, log: null });
+  const info = await initEngine({ backend: parseBackendName(process.env.BENCH_BACKEND ?? 'wasm', 'BENCH_BACKEND'), threads: THREADS, log: null });
   const rl = readline.createInterface({ input: process.stdin });
   for await (const line of rl) {
     const cmd = JSON.parse(line) as { net: string; mode: string; steps: number; warmup?: number };
     if (cmd.warmup) await run(cmd.net, cmd.mode, cmd.warmup);
     const seconds = await run(cmd.net, cmd.mode, cmd.steps);
-    process.stdout.write(JSON.stringify({ img_s: (cmd.steps * BATCH) / seconds, seconds, steps: cmd.steps, threads: info.threads }) + '\n');
+    process.stdout.write(JSON.stringify({ img_s: (cmd.steps * BATCH) / seconds, seconds, steps: cmd.steps, threads: info.threads, backend: info.backend, device: deviceTag(info) }) + '\n');
   }
   process.exit(0);
 }

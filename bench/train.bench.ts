@@ -15,40 +15,8 @@
 // Environment: BENCH_TRAIN_THREADS (default "1,<cores>"), BENCH_TRAIN_NETS
 // (default "tiny,resnet18"), BENCH_TRAIN_MODES (default "train,forward,features"),
 // BENCH_TRAIN_SECONDS (target seconds per timed block, default 3), BENCH_TRAIN_ROUNDS (default 3).
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import * as readline from 'node:readline';
-
-type Row = Record<string, unknown>;
-interface Timing { img_s: number; seconds: number; steps: number; threads: number }
-
-/** A worker answering one JSON line per JSON command line. */
-class Worker {
-  private readonly proc: ChildProcessWithoutNullStreams;
-  private readonly lines: AsyncIterator<string>;
-  private stderr = '';
-
-  constructor(readonly name: string, cmd: string, args: string[]) {
-    // Each side sets its own thread count; an inherited OMP_NUM_THREADS would cap PyTorch's.
-    const env = { ...process.env };
-    delete env.OMP_NUM_THREADS;
-    this.proc = spawn(cmd, args, { cwd: path.join(__dirname, '..'), env });
-    this.proc.stderr.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
-    this.lines = readline.createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
-  }
-
-  async run(cmd: { net: string; mode: string; steps: number; warmup?: number }): Promise<Timing> {
-    this.proc.stdin.write(JSON.stringify(cmd) + '\n');
-    const next = await this.lines.next();
-    if (next.done) throw new Error(`${this.name} exited (code ${this.proc.exitCode}): ${this.stderr}`);
-    return JSON.parse(next.value) as Timing;
-  }
-
-  close(): void {
-    this.proc.stdin.end();
-  }
-}
+import { Worker, type Row, type Timing } from './worker';
 
 function list(name: string, fallback: string): string[] {
   return (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);

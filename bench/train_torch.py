@@ -6,6 +6,7 @@
 #   stdin  {"net": "tiny"|"resnet18", "mode": "train"|"forward"|"features", "steps": n, "warmup": k}
 #   stdout {"img_s": ..., "seconds": ..., "steps": n}
 #   Usage: /usr/bin/python3 bench/train_torch.py THREADS [BATCH] [SIZE]
+#   BENCH_TORCH_DEVICE=cuda runs on the GPU (bench/gpu.sh).
 #
 # Accuracy parity (bench/parity.bench.ts): one training run of a recipe on
 # arrays cellab exported (its exact split and preprocessed pixels), so only
@@ -123,13 +124,14 @@ def throughput_main(argv):
     size = int(argv[2]) if len(argv) > 2 else 64
     torch.set_num_threads(threads)
     torch.manual_seed(0)
+    device = torch.device(os.environ.get('BENCH_TORCH_DEVICE', 'cpu'))
     state = {}
 
     def setup(net):
         if net not in state:
-            model = NETS[net]()
-            x = torch.randn(batch, CHANNELS.get(net, 1), size, size)
-            y = torch.randint(0, CLASSES, (batch,))
+            model = NETS[net]().to(device)
+            x = torch.randn(batch, CHANNELS.get(net, 1), size, size, device=device)
+            y = torch.randint(0, CLASSES, (batch,), device=device)
             state[net] = (model, torch.optim.Adam(model.parameters(), lr=1e-3), x, y)
         return state[net]
 
@@ -146,7 +148,7 @@ def throughput_main(argv):
             model.eval()
             with torch.no_grad():
                 out = model(x) if mode == 'forward' else model.features(x)
-                out.numpy()
+                out.cpu().numpy()
 
     for line in sys.stdin:
         cmd = json.loads(line)

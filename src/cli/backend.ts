@@ -14,7 +14,7 @@ export const backendCommand: CommandModule<object, { json: boolean }> = {
         process.stdout.write(JSON.stringify(info) + '\n');
         return;
       }
-      process.stdout.write(`backend: ${info.backend}\ndevice:  ${info.device}\ndetail:  ${info.detail}\n`);
+      process.stdout.write(`backend: ${info.backend}\ndevice:  ${info.device}\n${info.adapter ? `adapter: ${info.adapter}\n` : ''}detail:  ${info.detail}\n`);
       for (const s of info.skipped) process.stdout.write(`skipped ${s.backend}: ${s.reason}\n`);
     } catch (err) {
       process.exitCode = reportError(err, { json: args.json });

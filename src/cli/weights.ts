@@ -81,7 +81,7 @@ const fetchCmd: CommandModule<object, { id: string; to?: string; url?: string; j
 };
 
 /** Our logits for an NCHW array, from a weights file. */
-export function verifyWeights(file: string, archOrId: string, input: string): { arch: string; shape: number[]; logits: number[][]; report: string } {
+export async function verifyWeights(file: string, archOrId: string, input: string): Promise<{ arch: string; shape: number[]; logits: number[][]; report: string }> {
   const arch = archOrId.includes(':') ? findPublished(archOrId).arch : resolveBackboneName(archOrId);
   const x = readNpy(input);
   if (x.shape.length !== 4) throw new Error(`${input}: expected an NCHW array (4 dimensions), got shape [${x.shape}]`);
@@ -97,10 +97,10 @@ export function verifyWeights(file: string, archOrId: string, input: string): { 
       model = build(report.head.sourceClasses);
       report = loadWeightsFile(model, file, { ignore: pub?.ignore, rename: pub?.rename });
     }
-    const logits = tf.tidy(() => {
-      const nhwc = tf.transpose(tf.tensor4d(x.data, x.shape as [number, number, number, number]), [0, 2, 3, 1]);
-      return (model.predict(nhwc) as tf.Tensor).arraySync() as number[][];
-    });
+    // Read asynchronously: the webgpu backend has no synchronous reads (engine/reads.ts).
+    const out = tf.tidy(() => model.predict(tf.transpose(tf.tensor4d(x.data, x.shape as [number, number, number, number]), [0, 2, 3, 1])) as tf.Tensor);
+    const logits = await out.array() as number[][];
+    out.dispose();
     return { arch, shape: x.shape, logits, report: summariseLoad(report) };
   } finally {
     model.dispose();
@@ -118,7 +118,7 @@ const verify: CommandModule<object, { file: string; arch: string; input: string;
   handler: async (args) => {
     try {
       await initEngine({ log: null });
-      const r = verifyWeights(args.file, args.arch, args.input);
+      const r = await verifyWeights(args.file, args.arch, args.input);
       process.stderr.write(`${r.arch}: ${r.report}\n`);
       if (!args.json) {
         r.logits.forEach((row, i) => process.stdout.write(`logits[${i}] = [${row.map((v) => v.toPrecision(7)).join(', ')}]\n`));

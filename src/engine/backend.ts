@@ -1,7 +1,10 @@
-// Picks the TF.js backend: tensorflow-gpu > tensorflow > wasm > cpu.
-// The native backends are optional packages (they download libtensorflow at
-// install time, which fails on machines without internet), so they are found
-// at run time, never imported statically.
+// Picks the TF.js backend: tensorflow-gpu > webgpu (on a hardware adapter) >
+// tensorflow > wasm > cpu. The native backends are optional packages (they
+// download libtensorflow at install time, which fails on machines without
+// internet), and so is WebGPU (Dawn's prebuilt binding): all are found at run
+// time, never imported statically. A software WebGPU adapter (lavapipe) is
+// never picked automatically: it is slower than wasm; CELLAB_BACKEND=webgpu
+// forces it (device `cpu-emulated`).
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmGradientKernels } from './wasm-kernels';
@@ -13,15 +16,18 @@ import { registerBatchNormTrainKernels } from './batch-norm-train';
 import { registerBiasReluKernels } from './bias-relu';
 import { prepareThreadedWasm, unrefPthreadWorkers } from './wasm-threads';
 import { simdKernelsStatus } from './simd-kernels';
+import { ADAPTER_HELP, probeAdapter, startWebGpu, type AdapterProbe } from './webgpu';
 
-export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 /** What a run is tagged with: `cellab.backend` and `cellab.device`. */
 export interface EngineInfo {
   backend: BackendName;
-  /** `cpu` or `gpu` — what the run's compute happened on. */
+  /** `cpu`, `gpu`, or `cpu-emulated` (WebGPU on a software adapter) — what the run's compute happened on. */
   device: string;
+  /** The WebGPU adapter's description (webgpu only). */
+  adapter?: string;
   /** Human-readable detail: library, SIMD, threads. */
   detail: string;
   threads: number;
@@ -34,6 +40,7 @@ export interface EngineInfo {
 
 const PACKAGES: Record<BackendName, string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  webgpu: 'webgpu (Dawn) + @tensorflow/tfjs-backend-webgpu',
   tensorflow: '@tensorflow/tfjs-node',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs',
@@ -56,6 +63,11 @@ export interface InitEngineOptions {
 }
 
 let current: EngineInfo | undefined;
+
+/** The `cellab.device` tag: the device, and for webgpu the adapter (`cpu-emulated (llvmpipe: Mesa 25.0.7 ...)`). */
+export function deviceTag(info: Pick<EngineInfo, 'device' | 'adapter'>): string {
+  return info.adapter ? `${info.device} (${info.adapter})` : info.device;
+}
 
 /** The backend chosen by the last initEngine(), if any. */
 export function engineInfo(): EngineInfo | undefined {
@@ -100,6 +112,29 @@ async function loadNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<void> 
   if (!(await tf.setBackend('tensorflow'))) {
     throw new BackendUnavailableError(name, PACKAGES[name], 'loaded but the tensorflow backend failed to initialise');
   }
+}
+
+/** Why a failed adapter probe means no webgpu, and what to install. */
+function adapterProblem(p: Exclude<AdapterProbe, { ok: true }>): string {
+  if (p.problem === 'not-installed') return `are optional dependencies and not installed here (${p.reason})`;
+  return `are installed, but there is no usable WebGPU adapter: ${p.reason}. To get one: ${ADAPTER_HELP}`;
+}
+
+/** WebGPU on Dawn; `auto` takes only a hardware adapter. */
+async function loadWebGpu(auto: boolean): Promise<{ adapter: string; software: boolean }> {
+  const probe = probeAdapter();
+  if (!probe.ok) throw new BackendUnavailableError('webgpu', PACKAGES.webgpu, adapterProblem(probe));
+  const { adapter } = probe;
+  if (auto && adapter.software) {
+    throw new BackendUnavailableError('webgpu', PACKAGES.webgpu, `are installed, but the only adapter is a software one (${adapter.description}): `
+      + 'WebGPU emulated on the CPU, slower than wasm, so it is not picked automatically; CELLAB_BACKEND=webgpu forces it');
+  }
+  try {
+    await startWebGpu();
+  } catch (err) {
+    throw new BackendUnavailableError('webgpu', PACKAGES.webgpu, `are installed and Dawn offers ${adapter.description}, but ${(err as Error).message}`);
+  }
+  return { adapter: adapter.description, software: adapter.software };
 }
 
 type WasmPackage = typeof import('@tensorflow/tfjs-backend-wasm');
@@ -217,7 +252,12 @@ export async function initEngine(opts: InitEngineOptions = {}): Promise<EngineIn
   for (const name of order) {
     try {
       let info: EngineInfo;
-      if (name === 'tensorflow-gpu' || name === 'tensorflow') {
+      if (name === 'webgpu') {
+        const w = await loadWebGpu(requested === 'auto');
+        info = { backend: 'webgpu', device: w.software ? 'cpu-emulated' : 'gpu', adapter: w.adapter,
+          detail: `WebGPU on Dawn, adapter ${w.adapter}${w.software ? ' (software: emulated on the CPU, slow)' : ''}`,
+          threads: 1, forced: requested !== 'auto', skipped };
+      } else if (name === 'tensorflow-gpu' || name === 'tensorflow') {
         await loadNative(name);
         info = { backend: name, device: name === 'tensorflow-gpu' ? 'gpu' : 'cpu',
           detail: `libtensorflow via ${PACKAGES[name]}`, threads: os.cpus().length, forced: requested !== 'auto', skipped };

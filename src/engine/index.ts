@@ -1,5 +1,9 @@
-export { initEngine, engineInfo, parseBackendName, BackendUnavailableError, BACKENDS } from './backend';
+export { initEngine, engineInfo, parseBackendName, deviceTag, BackendUnavailableError, BACKENDS } from './backend';
 export type { BackendName, EngineInfo, InitEngineOptions } from './backend';
+export { probeAdapter, SyncReadError, WebGpuDeviceError } from './webgpu';
+export type { AdapterInfo, AdapterProbe } from './webgpu';
+export { ReadQueue } from './reads';
+export type { Read } from './reads';
 export { registerWasmGradientKernels } from './wasm-kernels';
 export { batchNormTrain, channelMoments } from './batch-norm-train';
 export type { BatchNormTrainResult } from './batch-norm-train';

@@ -170,7 +170,7 @@ export async function runBagModel(o: {
     const dataKey = createHash('sha256').update(JSON.stringify([data.digest, config.dataset.image, data.val.options.normalize ?? null])).digest('hex');
     const bar = createProgress('features', source.size, { mode: o.progress, unit: 'images' });
     const t0 = Date.now();
-    const f = cachedFeatures(o.net, source, { layer: config.model.featureLayer, cacheDir: path.join(o.projectRoot, '.cache', 'features'), dataKey, onProgress: (d) => bar.update(d) });
+    const f = await cachedFeatures(o.net, source, { layer: config.model.featureLayer, cacheDir: path.join(o.projectRoot, '.cache', 'features'), dataKey, onProgress: (d) => bar.update(d) });
     bar.finish({ images: f.n, cached: f.fromCache ? 'yes' : 'no' });
     run.logMetrics({ 'mil/feature_seconds': (Date.now() - t0) / 1000, 'mil/features_cached': f.fromCache ? 1 : 0 }, 0);
     const rows = new Map(f.ids.map((id, i) => [id, i]));
@@ -200,7 +200,7 @@ export async function runBagModel(o: {
     const bestRow = result.history.find((h) => h.epoch === result.bestEpoch);
     if (bestRow?.['val/accuracy'] !== undefined) run.logMetric('val/best_accuracy', bestRow['val/accuracy'], result.history.length);
     if (bestRow?.['val/loss'] !== undefined) run.logMetric('val/best_loss', bestRow['val/loss'], result.history.length);
-    await run.logArtifact('mil_head.json', JSON.stringify({ ...model.toJSON(), featureMean: features ? Array.from(features.mean) : undefined, featureStd: features ? Array.from(features.std) : undefined, classes: bags.classes, positive: bags.classes[bags.positive],
+    await run.logArtifact('mil_head.json', JSON.stringify({ ...(await model.serialize()), featureMean: features ? Array.from(features.mean) : undefined, featureStd: features ? Array.from(features.std) : undefined, classes: bags.classes, positive: bags.classes[bags.positive],
       metadata: { names: bags.metadata.names, columns: bags.metadata.columns }, featureLayer: config.model.featureLayer, backbone: config.model.backbone }));
     if (result.outcome !== 'completed') {
       log(`cellab: trial diverged: ${result.reason}`);
@@ -210,8 +210,8 @@ export async function runBagModel(o: {
     const split = config.eval.split;
     const target = split === 'val' ? sets.val : sets.test, targetBags = split === 'val' ? bags.split.val : bags.split.test;
     if (target.ids.length === 0) throw new Error(`the ${split} split has no bags to evaluate`);
-    const p = result.predict(target);
-    const threshold = decision(config, bags, sets.val, result, run, log);
+    const p = await result.predict(target);
+    const threshold = await decision(config, bags, sets.val, result, run, log);
     const pos = bags.positive;
     const rows = Array.from(p.scores, (s) => (pos === 1 ? [1 - s, s] : [s, 1 - s]));
     const labels = targetBags.map((b) => bags.classes.indexOf(b.label));
@@ -256,7 +256,7 @@ export function standardise(values: Float32Array, dim: number, trainRows: number
 }
 
 /** eval.threshold on the validation bags (as trial.ts does for images); undefined: 0.5 (argmax). */
-function decision(config: ExperimentConfig, bags: BagTrialData, val: BagSet, result: BagTrainResult, run: RunLogger, log: (l: string) => void): number | undefined {
+async function decision(config: ExperimentConfig, bags: BagTrialData, val: BagSet, result: BagTrainResult, run: RunLogger, log: (l: string) => void): Promise<number | undefined> {
   if (!config.eval.threshold) return undefined;
   if (new Set(val.labels).size < 2) {
     const why = `eval.threshold skipped: the validation split has only one class (${val.ids.length} bags); raise dataset.split.valFraction. Metrics use 0.5`;
@@ -264,7 +264,7 @@ function decision(config: ExperimentConfig, bags: BagTrialData, val: BagSet, res
     log(`cellab: ${why}`);
     return undefined;
   }
-  const scores = result.predict(val).scores;
+  const scores = (await result.predict(val)).scores;
   const pairs = Float32Array.from({ length: scores.length * 2 }, (_, j) => (j % 2 ? scores[j >> 1] : 1 - scores[j >> 1]));
   const chosen = chooseThreshold({ metric: config.eval.threshold, positive: 1, numClasses: 2, valScores: pairs, valLabels: val.labels });
   run.setTag('cellab.threshold_positive', bags.classes[bags.positive]);

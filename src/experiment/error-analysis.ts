@@ -247,7 +247,7 @@ export async function gradCamGallery(tracking: Tracking, runs: AnalysedRun[], o:
       const tiles: GalleryTile[] = [{ id: item.id, png: await upscale(await pixelsToPng(picture)), caption: [item.id, item.predicted === item.label ? 'correct' : 'wrong'] }];
       try {
         for (const c of want) {
-          const cam = gradCam(model, input, c);
+          const cam = await gradCam(model, input, c);
           layer = cam.layer;
           const overlay = await pixelsToPng(overlayHeatmap(picture, cam.maps[0]));
           tiles.push({ png: await upscale(overlay), border: c === item.label ? '#54a24b' : '#e45756', caption: [`${c === item.predicted ? 'pred' : 'true'} ${classes[c]}`, `p ${pct(item.scores[c])}`] });

@@ -68,10 +68,10 @@ export interface EmbeddingEvaluation {
   thresholdPlot?: VegaLiteSpec;
 }
 
-export function embeddingMetrics(model: tf.LayersModel, val: BatchSource, test: BatchSource, classes: string[],
-  cfg: EmbeddingEvalConfig, seed: number): EmbeddingEvaluation {
-  const fv = extractFeatures(model, val, { layer: cfg.layer });
-  const ft = extractFeatures(model, test, { layer: cfg.layer });
+export async function embeddingMetrics(model: tf.LayersModel, val: BatchSource, test: BatchSource, classes: string[],
+  cfg: EmbeddingEvalConfig, seed: number): Promise<EmbeddingEvaluation> {
+  const fv = await extractFeatures(model, val, { layer: cfg.layer });
+  const ft = await extractFeatures(model, test, { layer: cfg.layer });
   const vRows = rowsOf(fv), tRows = rowsOf(ft);
   const pairsOf = (rows: number[][], labels: Int32Array, s: number) => {
     const pairs = samplePairs(labels, cfg.pairs, s);

@@ -3,7 +3,7 @@
 // sweep), logged as its own run (tag cellab.kind = lr-find): the loss per step, the
 // plot, the suggested learning rates as metrics and in the note.
 import * as path from 'node:path';
-import { initEngine } from '../engine/backend';
+import { initEngine, deviceTag } from '../engine/backend';
 import { openTracking, resolveExperimentName, resolveTrackingUri, findProjectRoot } from '../tracking/index';
 import { buildModel } from '../models/index';
 import { lrRangeTest, type LrFindResult } from '../train/index';
@@ -60,7 +60,7 @@ export async function runLrFind(resolved: ResolvedExperiment, o: LrFindRunOption
     const run = await tracking.startRun({
       experimentId, runName: `${config.name}-lr-find-${config.model.backbone}-${hash.slice(0, 4)}`,
       // Not cellab.config_hash: this run is not a trial of the configuration (--resume must never count it as done).
-      tags: { 'cellab.kind': 'lr-find', 'cellab.backend': engine.backend, 'cellab.device': engine.device, 'cellab.lr_find_of': hash, ...config.tracking.tags },
+      tags: { 'cellab.kind': 'lr-find', 'cellab.backend': engine.backend, 'cellab.device': deviceTag(engine), 'cellab.lr_find_of': hash, ...config.tracking.tags },
     });
     let status: 'FINISHED' | 'FAILED' = 'FAILED';
     try {

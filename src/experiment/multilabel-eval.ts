@@ -62,12 +62,12 @@ export interface MultiLabelTrialEvaluation {
  */
 export async function evaluateMultiLabelTrial(config: ExperimentConfig, o: {
   run: RunLogger; classes: string[]; val: PreparedBatchSource; target: PreparedBatchSource;
-  valItems: DatasetItem[]; targetItems: DatasetItem[]; score: (s: PreparedBatchSource) => Float32Array;
+  valItems: DatasetItem[]; targetItems: DatasetItem[]; score: (s: PreparedBatchSource) => Promise<Float32Array>;
   images?: ImageScores; log: (line: string) => void; title: string;
 }): Promise<MultiLabelTrialEvaluation | undefined> {
   const images = o.images ?? itemScores;
   const cfg = config.eval.multiLabel;
-  const targetScores = o.score(o.target);
+  const targetScores = await o.score(o.target);
   if (!targetScores.every(Number.isFinite)) return undefined;
   const t = images(o.target, o.targetItems, targetScores, o.classes);
   let kind = cfg.decision;
@@ -79,7 +79,7 @@ export async function evaluateMultiLabelTrial(config: ExperimentConfig, o: {
     kind = 'fixed';
   }
   if (kind === 'per-label' || kind === 'global') {
-    const v = images(o.val, o.valItems, o.score(o.val), o.classes);
+    const v = images(o.val, o.valItems, await o.score(o.val), o.classes);
     decision = chooseLabelDecision(kind, v.rows, v.truth, o.classes, { fallback: cfg.threshold, minPositives: cfg.minPositives });
     if (decision.fellBack.length) o.log(`cellab: ${decision.fellBack.length} label(s) with fewer than ${cfg.minPositives} validation positives use the global threshold ${decision.fallback?.toPrecision(3)}: ${decision.fellBack.join(', ')}`);
   } else {

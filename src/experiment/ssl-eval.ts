@@ -20,7 +20,7 @@ export interface ProbeResult {
   metrics: Record<string, number>;
   head: LinearHead;
   /** Linear-probe class scores [n * classes] of any source, through the same backbone. */
-  scores(source: BatchSource): Float32Array;
+  scores(source: BatchSource): Promise<Float32Array>;
 }
 
 function rows(f: FeatureSet): number[][] {
@@ -33,11 +33,12 @@ function accuracy(pred: ArrayLike<number>, labels: Int32Array): number {
   return hit / Math.max(1, labels.length);
 }
 
-export function probeBackbone(model: tf.LayersModel, splits: ProbeSplits, o: { layer: string; knn: number; train: TrainConfig }): ProbeResult {
+export async function probeBackbone(model: tf.LayersModel, splits: ProbeSplits, o: { layer: string; knn: number; train: TrainConfig }): Promise<ProbeResult> {
   const embed = (s: BatchSource) => extractFeatures(model, s, { layer: o.layer });
-  const trainF = embed(splits.train);
+  const trainF = await embed(splits.train);
   const k = splits.train.numClasses;
-  const evalSets = (['val', 'test'] as const).filter((s) => splits[s] && splits[s]!.size > 0).map((s) => [s, embed(splits[s]!)] as const);
+  const evalSets: (readonly ['val' | 'test', FeatureSet])[] = [];
+  for (const s of ['val', 'test'] as const) if (splits[s] && splits[s]!.size > 0) evalSets.push([s, await embed(splits[s]!)]);
   const valF = evalSets.find(([s]) => s === 'val')?.[1];
   const lin = o.train.linear;
   const head = trainLinearHead(trainF, valF, k, { classifier: lin.classifier, C: lin.C, maxIter: lin.maxIter, standardize: lin.standardize, seed: o.train.seed });
@@ -48,5 +49,5 @@ export function probeBackbone(model: tf.LayersModel, splits: ProbeSplits, o: { l
     const s = linearScores(head, f);
     metrics[`${split}/linear_probe_accuracy`] = accuracy(Array.from({ length: f.n }, (_, i) => argmax(Array.from(s.subarray(i * k, (i + 1) * k)))), f.labels);
   }
-  return { metrics, head, scores: (s) => linearScores(head, embed(s)) };
+  return { metrics, head, scores: async (s) => linearScores(head, await embed(s)) };
 }

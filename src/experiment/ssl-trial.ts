@@ -20,8 +20,9 @@ import { probeBackbone, type ProbeResult } from './ssl-eval';
 import type { TrialData } from './trial';
 
 /** embeddings.npy ([n, dim] float32, rows in index order) and index.csv (id, path, label, split) of every image. */
-export function embeddingTables(model: tf.LayersModel, splits: [string, BatchSource, DatasetItem[]][], layer: string): { npy: Uint8Array; csv: string; n: number; dim: number } {
-  const parts = splits.filter(([, s]) => s.size > 0).map(([name, s, items]) => ({ name, f: extractFeatures(model, s, { layer }), items: new Map(items.map((i) => [i.id, i])) }));
+export async function embeddingTables(model: tf.LayersModel, splits: [string, BatchSource, DatasetItem[]][], layer: string): Promise<{ npy: Uint8Array; csv: string; n: number; dim: number }> {
+  const parts = [];
+  for (const [name, s, items] of splits) if (s.size > 0) parts.push({ name, f: await extractFeatures(model, s, { layer }), items: new Map(items.map((i) => [i.id, i])) });
   const dim = parts[0]?.f.dim ?? 0, n = parts.reduce((a, p) => a + p.f.n, 0);
   const all = new Float32Array(n * dim);
   const lines: string[][] = [];
@@ -40,7 +41,7 @@ export function embeddingTables(model: tf.LayersModel, splits: [string, BatchSou
 export async function pretrainSelfSupervised(o: {
   config: ExperimentConfig; net: tf.LayersModel; data: TrialData; run: RunLogger; checkpointDir?: string;
   progress?: ProgressMode; log: (line: string) => void;
-}): Promise<{ result: TrainResult; score: (s: PreparedBatchSource) => Float32Array }> {
+}): Promise<{ result: TrainResult; score: (s: PreparedBatchSource) => Promise<Float32Array> }> {
   const { config, net, data, run, log } = o;
   const cfg = config.train, layer = config.model.featureLayer;
   // The views replace dataset.augment: pretrain on the plain (normalised) training images.
@@ -56,9 +57,9 @@ export async function pretrainSelfSupervised(o: {
   }, {
     featureLayer: layer, checkpointDir: o.checkpointDir, unfreezeAfter: config.model.unfreezeAfter, log,
     checkpointMeta: { backbone: config.model.backbone, classes: data.classes },
-    evaluate: (epoch) => {
+    evaluate: async (epoch) => {
       const last = epoch === cfg.epochs;
-      const p = probeBackbone(net, { train, val: data.val, test: last ? data.test : undefined }, { layer, knn: cfg.ssl.knn, train: cfg });
+      const p = await probeBackbone(net, { train, val: data.val, test: last ? data.test : undefined }, { layer, knn: cfg.ssl.knn, train: cfg });
       if (last) final = p;
       const val = Object.fromEntries(Object.entries(p.metrics).filter(([k]) => k.startsWith('val/')));
       lastKnn = val['val/knn_accuracy'];
@@ -70,12 +71,12 @@ export async function pretrainSelfSupervised(o: {
     },
   });
   bar.finish({ epochs: result.history.length, outcome: result.outcome, 'embedding std': result.history.at(-1)?.['train/embedding_std'] });
-  if (result.outcome !== 'completed' || !final) return { result, score: () => new Float32Array(0) };
+  if (result.outcome !== 'completed' || !final) return { result, score: async () => new Float32Array(0) };
   const probe = final;
   const testMetrics = Object.fromEntries(Object.entries(probe.metrics).filter(([k]) => k.startsWith('test/')));
   run.logMetrics({ ...testMetrics, 'linear/best_C': probe.head.C }, result.history.length);
   if (result.checkpoint && o.checkpointDir) await run.logArtifactFile(o.checkpointDir, 'checkpoint');
-  const t = embeddingTables(net, [['train', train, data.split.train], ['val', data.val, data.split.val], ['test', data.test, data.split.test]], layer);
+  const t = await embeddingTables(net, [['train', train, data.split.train], ['val', data.val, data.split.val], ['test', data.test, data.split.test]], layer);
   await run.logArtifact('embeddings/embeddings.npy', t.npy);
   await run.logArtifact('embeddings/index.csv', t.csv);
   log(`cellab: ${cfg.method}: linear probe ${fmt(probe.metrics['test/linear_probe_accuracy'])}, k-NN ${fmt(probe.metrics['test/knn_accuracy'])} (test); embeddings of ${t.n} images (${t.dim} dims) logged`);

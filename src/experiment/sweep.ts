@@ -3,7 +3,7 @@
 // parallel across worker processes on one machine.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initEngine, coreCount, type EngineInfo } from '../engine/backend';
+import { initEngine, coreCount, deviceTag, type EngineInfo } from '../engine/backend';
 import { openTracking, findProjectRoot, resolveExperimentName, resolveTrackingUri, onBeforeKill, type Tracking, type RunLogger } from '../tracking/index';
 import type { RunRecord, Store } from '../tracking/types';
 import { sweepSpec, searchSpec as searchPlotSpec, renderSvg, svgToPng, type SearchTrial } from '../plots/index';
@@ -315,7 +315,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
         experimentId, runName: sweepRunName(config.name, sweepId),
         tags: {
           [SWEEP_ID_TAG]: sweepId, [SWEEP_ROLE_TAG]: 'parent', 'cellab.config_hash': hash,
-          'cellab.backend': engine.backend, 'cellab.device': engine.device, ...config.tracking.tags,
+          'cellab.backend': engine.backend, 'cellab.device': deviceTag(engine), ...config.tracking.tags,
           ...(config.description ? { 'mlflow.note.content': config.description } : {}),
         },
       });

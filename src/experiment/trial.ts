@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { initEngine, type EngineInfo } from '../engine/backend';
+import { initEngine, deviceTag, type EngineInfo } from '../engine/backend';
 import { loadDataset, type LoadedDataset } from '../data/load';
 import type { PreparedBatchSource } from '../data/batches';
 import type { BadInput } from '../data/bad-input';
@@ -106,7 +106,7 @@ export function predictionsCsv(items: DatasetItem[], ids: string[], scores: Floa
 function tagsFor(ctx: TrialContext, hash: string, digest?: string): Record<string, string> {
   const tags: Record<string, string> = {
     'cellab.backend': ctx.engine.backend,
-    'cellab.device': ctx.engine.device,
+    'cellab.device': deviceTag(ctx.engine),
     'cellab.config_hash': hash,
     ...ctx.resolved.config.tracking.tags,
     ...ctx.extraTags,
@@ -135,9 +135,9 @@ async function logPlots(run: RunLogger, evaluation: ClassificationEvaluation, hi
  * `eval.threshold` (binary): the decision threshold chosen on validation, which the
  * reported split's metrics, confusion matrix and predictions are then evaluated at.
  */
-function decisionThreshold(config: ExperimentConfig, o: {
-  val: PreparedBatchSource; classes: string[]; run: RunLogger; score: (s: PreparedBatchSource) => Float32Array; log: (line: string) => void;
-}): { threshold: number; positive: number } | undefined {
+async function decisionThreshold(config: ExperimentConfig, o: {
+  val: PreparedBatchSource; classes: string[]; run: RunLogger; score: (s: PreparedBatchSource) => Promise<Float32Array>; log: (line: string) => void;
+}): Promise<{ threshold: number; positive: number } | undefined> {
   if (!config.eval.threshold || o.classes.length !== 2) return undefined;
   if (new Set(o.val.labels).size < 2) {
     // A small grouped split can leave one class out of validation: no threshold to tune there.
@@ -148,7 +148,7 @@ function decisionThreshold(config: ExperimentConfig, o: {
   }
   const positive = config.eval.positive ? o.classes.findIndex((c) => c.toLowerCase() === config.eval.positive!.toLowerCase()) : 1;
   if (positive < 0) throw new ConfigError([`eval.positive '${config.eval.positive}' is not a class. Classes: ${o.classes.join(', ')}`]);
-  const chosen = chooseThreshold({ metric: config.eval.threshold, positive, numClasses: 2, valScores: o.score(o.val), valLabels: o.val.labels });
+  const chosen = chooseThreshold({ metric: config.eval.threshold, positive, numClasses: 2, valScores: await o.score(o.val), valLabels: o.val.labels });
   o.run.setTag('cellab.threshold_positive', o.classes[positive]);
   o.run.setTag('cellab.decision', `${o.classes[positive]} when its score >= ${chosen.threshold} (maximises ${config.eval.threshold} on validation: ${chosen.value.toFixed(4)})`);
   return { threshold: chosen.threshold, positive };
@@ -159,7 +159,7 @@ async function embeddingEval(config: ExperimentConfig, net: tf.LayersModel, o: {
   val: PreparedBatchSource; target: PreparedBatchSource; classes: string[]; run: RunLogger; seed: number;
 }): Promise<Record<string, number>> {
   if (!config.eval.embeddings || o.val.size === 0) return {};
-  const e = embeddingMetrics(net, o.val, o.target, o.classes, config.eval.embeddings, o.seed);
+  const e = await embeddingMetrics(net, o.val, o.target, o.classes, config.eval.embeddings, o.seed);
   await logSvgAndPng(o.run, 'plots/pca', await renderSvg(e.pcaPlot), 'PCA of the embeddings');
   await o.run.logArtifact('plots/pca.vl.json', JSON.stringify(e.pcaPlot));
   if (e.thresholdPlot) {
@@ -344,7 +344,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       : firstLabel ? computeClassWeights(labelOccurrences(train.targets!, classes.length), classes, config.dataset.classWeights).perClass : data.classWeights.perClass;
     const checkpointDir = config.train.checkpoint ? fs.mkdtempSync(path.join(os.tmpdir(), 'cellab-checkpoint-')) : undefined;
     let result: TrainResult;
-    let score: (s: typeof test) => Float32Array;
+    let score: (s: typeof test) => Promise<Float32Array>;
     try {
       if (config.train.method !== 'supervised') {
         // BYOL / SimSiam pretraining, judged by a linear probe (the run's classifier) and k-NN.
@@ -384,7 +384,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
             ? { headBias: firstLabel ? priorLogits(train.labels, classes.length, 'cross-entropy') : priorLabelOutputs(train.targets!, classes.length, 'sigmoid') } : {}) });
         bar.finish({ epochs: result.history.length, 'best epoch': result.bestEpoch, 'img/s': result.imagesPerSecond });
         const tta = config.train.tta, activation = scoreActivation(config.train.loss, { multiLabel: data.multiLabel && !firstLabel, headActivation: config.train.headActivation });
-        score = (s) => predictScores(net, s, { tta, activation }).scores;
+        score = async (s) => (await predictScores(net, s, { tta, activation })).scores;
         // The selected epoch's weights, usable later as model.pretrained: <this run's folder>.
         if (result.checkpoint && checkpointDir) await run.logArtifactFile(checkpointDir, 'checkpoint');
       }
@@ -424,10 +424,10 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       const onVal = config.eval.split === 'val';
       const target = onVal ? val : test;
       const targetItems = onVal ? split.val : split.test;
-      const scores = score(target);
+      const scores = await score(target);
       const rows = Array.from({ length: target.size }, (_, i) => Array.from(scores.subarray(i * classes.length, (i + 1) * classes.length)));
       // One operating point for every number and plot of the run: the threshold chosen on validation, else argmax.
-      const decision = decisionThreshold(config, { val, classes, run, score, log });
+      const decision = await decisionThreshold(config, { val, classes, run, score, log });
       evaluation = evaluateClassification({ labels: Array.from(target.labels), scores: rows, classNames: classes, positive: decision?.positive, threshold: decision?.threshold });
       metrics = { ...evaluation.metrics, ...(decision ? { threshold: decision.threshold } : {}) };
       const epoch = result.history.length;

@@ -65,7 +65,8 @@ export interface GradCamResult {
  * prepared as the model was trained (normalised). Inference mode: batch norm uses its
  * moving statistics and dropout is off.
  */
-export function gradCam(model: tf.LayersModel, x: tf.Tensor4D, classIndex: number | number[], o: { layer?: string } = {}): GradCamResult {
+// Read asynchronously (engine/reads.ts): maps of a model on the webgpu backend too.
+export async function gradCam(model: tf.LayersModel, x: tf.Tensor4D, classIndex: number | number[], o: { layer?: string } = {}): Promise<GradCamResult> {
   const target = camTarget(model, o.layer);
   const [n, height, width] = x.shape;
   const classes = Array.isArray(classIndex) ? classIndex : new Array(n).fill(classIndex);
@@ -90,9 +91,13 @@ export function gradCam(model: tf.LayersModel, x: tf.Tensor4D, classIndex: numbe
     const peaks = tf.max(up, [1, 2, 3]);
     return { up: up.reshape([n, height * width]), peaks };
   });
-  const all = result.up.dataSync() as Float32Array;
-  const peaks = Array.from(result.peaks.dataSync());
-  tf.dispose([result.up, result.peaks]);
+  let all: Float32Array, peaks: number[];
+  try {
+    all = await result.up.data() as Float32Array;
+    peaks = Array.from(await result.peaks.data());
+  } finally {
+    tf.dispose([result.up, result.peaks]);
+  }
   const maps = peaks.map((p, i) => {
     const m = all.slice(i * height * width, (i + 1) * height * width);
     if (p > 0) for (let j = 0; j < m.length; j++) m[j] /= p;

@@ -137,11 +137,12 @@ export class MilModel {
     this.variables.forEach((v, i) => v.assign(values[i]));
   }
 
-  /** Options and weights as plain JSON (the run's `mil_head.json`). */
-  toJSON(): { options: MilOptions; weights: Record<string, { shape: number[]; values: number[] }> } {
+  /** Options and weights as plain JSON (the run's `mil_head.json`); read asynchronously (engine/reads.ts). */
+  async serialize(): Promise<{ options: MilOptions; weights: Record<string, { shape: number[]; values: number[] }> }> {
+    const values = await Promise.all(this.variables.map((v) => v.data()));
     return {
       options: this.options,
-      weights: Object.fromEntries(this.variables.map((v) => [v.name.replace(/^mil\d+\//, ''), { shape: v.shape, values: Array.from(v.dataSync()) }])),
+      weights: Object.fromEntries(this.variables.map((v, i) => [v.name.replace(/^mil\d+\//, ''), { shape: v.shape, values: Array.from(values[i]) }])),
     };
   }
 

@@ -6,6 +6,7 @@
 // callbacks. Epoch rows add balanced accuracy, the metric the study reports.
 import * as tf from '@tensorflow/tfjs';
 import { Random, seedFrom } from '../engine/random';
+import { ReadQueue, type Read } from '../engine/reads';
 import type { MilModel } from '../models/mil';
 import type { TrainConfig } from './schema';
 import type { EpochRow } from './history';
@@ -41,7 +42,7 @@ export interface BagPredictions {
 
 export interface BagTrainResult extends TrainResult {
   /** Predictions of any bag set with the weights the run ended with. */
-  predict(set: BagSet): BagPredictions;
+  predict(set: BagSet): Promise<BagPredictions>;
 }
 
 const EPS = 1e-6;
@@ -64,7 +65,8 @@ function weightedBce(y: tf.Tensor1D, p: tf.Tensor1D, w?: [number, number]): tf.S
     const l = tf.neg(tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, q)))));
     if (!w) return tf.mean(l) as tf.Scalar;
     const wi = tf.add(tf.mul(y, w[1]), tf.mul(tf.sub(1, y), w[0]));
-    return tf.div(tf.sum(tf.mul(wi, l)), tf.sum(wi)) as tf.Scalar;
+    // A batch of only zero-weight bags contributes nothing (not 0/0 = NaN, which would read as divergence).
+    return tf.div(tf.sum(tf.mul(wi, l)), tf.maximum(tf.sum(wi), 1e-12)) as tf.Scalar;
   });
 }
 
@@ -72,8 +74,11 @@ function uses(model: MilModel): { images: boolean; meta: boolean } {
   return { images: model.options.experts !== 'metadata', meta: model.options.experts !== 'image' };
 }
 
-/** Predictions for every bag of `set`, in batches of `batchSize` bags. */
-export function predictBags(model: MilModel, set: BagSet, batchSize = 32): BagPredictions {
+/**
+ * Predictions for every bag of `set`, in batches of `batchSize` bags. A batch's
+ * outputs are packed into one tensor and read a batch behind (engine/reads.ts).
+ */
+export async function predictBags(model: MilModel, set: BagSet, batchSize = 32): Promise<BagPredictions> {
   const n = bagCount(set);
   const o = model.options;
   const out: BagPredictions = { scores: new Float32Array(n) };
@@ -81,21 +86,37 @@ export function predictBags(model: MilModel, set: BagSet, batchSize = 32): BagPr
   if (o.experts !== 'image') out.yMeta = new Float32Array(n);
   if (o.experts === 'moe') out.pi = new Float32Array(n);
   if (o.auxiliary && o.experts !== 'metadata') out.aux = new Float32Array(n);
-  for (let start = 0; start < n; start += batchSize) {
-    const index = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
-    const b = bagBatch(set, index, uses(model));
-    const r = model.apply({ x: b.x, mask: b.mask, meta: b.meta });
-    out.scores.set(r.y.dataSync() as Float32Array, start);
-    if (r.yImage) out.yImage!.set(r.yImage.dataSync() as Float32Array, start);
-    if (r.yMeta) out.yMeta!.set(r.yMeta.dataSync() as Float32Array, start);
-    if (r.pi) out.pi!.set(r.pi.dataSync() as Float32Array, start);
-    if (r.aux && out.aux) out.aux.set(r.aux.dataSync() as Float32Array, start);
-    if (r.weights) {
-      const w = r.weights.dataSync() as Float32Array, N = r.weights.shape[1];
-      index.forEach((bag, i) => out.weights!.set(w.subarray(i * N, i * N + set.offsets[bag + 1] - set.offsets[bag]), set.offsets[bag]));
+  type Meta = { start: number; index: number[]; N: number };
+  const reads = new ReadQueue<Meta>(1);
+  // The packed layout: scores, yImage, yMeta, pi, aux (B each, those present), then weights (B x N).
+  const perBag = (['scores', 'yImage', 'yMeta', 'pi', 'aux'] as const).filter((k) => out[k]);
+  const put = (done: Read<Meta>[]) => {
+    for (const { values, meta: { start, index, N } } of done) {
+      const B = index.length;
+      perBag.forEach((k, j) => out[k]!.set(values.subarray(j * B, (j + 1) * B), start));
+      if (out.weights) {
+        const w = values.subarray(perBag.length * B);
+        index.forEach((bag, i) => out.weights!.set(w.subarray(i * N, i * N + set.offsets[bag + 1] - set.offsets[bag]), set.offsets[bag]));
+      }
     }
-    tf.dispose(Object.values(r));
-    disposeBatch(b);
+  };
+  try {
+    for (let start = 0; start < n; start += batchSize) {
+      const index = Array.from({ length: Math.min(batchSize, n - start) }, (_, i) => start + i);
+      const b = bagBatch(set, index, uses(model));
+      const r = model.apply({ x: b.x, mask: b.mask, meta: b.meta });
+      const fields: Record<(typeof perBag)[number], tf.Tensor | undefined> = { scores: r.y, yImage: r.yImage, yMeta: r.yMeta, pi: r.pi, aux: r.aux };
+      const parts = perBag.map((k) => fields[k]!);
+      if (out.weights) parts.push(r.weights!.reshape([-1]));
+      const packed = tf.concat(parts.map((t) => t.reshape([-1])));
+      const N = r.weights ? r.weights.shape[1] : 0;
+      tf.dispose([...Object.values(r), ...parts]);
+      disposeBatch(b);
+      put(await reads.push(packed, { start, index, N }));
+    }
+    put(await reads.drain());
+  } finally {
+    reads.dispose();
   }
   return out;
 }
@@ -105,8 +126,8 @@ export function predictBags(model: MilModel, set: BagSet, batchSize = 32): BagPr
  * class-weighted like it: on an imbalanced set an unweighted loss rewards leaning to the
  * majority, and selecting epochs by it works against balanced accuracy.
  */
-function evaluateBags(model: MilModel, set: BagSet, auxWeight: number, w: [number, number] = [1, 1]): { loss: number; accuracy: number; balanced: number; auxNmse?: number } {
-  const p = predictBags(model, set);
+async function evaluateBags(model: MilModel, set: BagSet, auxWeight: number, w: [number, number] = [1, 1]): Promise<{ loss: number; accuracy: number; balanced: number; auxNmse?: number }> {
+  const p = await predictBags(model, set);
   let loss = 0, weights = 0, correct = 0, sq = 0;
   for (let i = 0; i < p.scores.length; i++) {
     const q = Math.min(1 - EPS, Math.max(EPS, p.scores[i])), y = set.labels[i];
@@ -158,40 +179,58 @@ export async function fitBags(model: MilModel, train: BagSet, val: BagSet | unde
       let lossSum = 0, classSum = 0, lr = cfg.lr, batch = 0;
       const epochStart = Date.now();
       const trainScores = new Float32Array(n), trainLabels = new Int32Array(n);
-      for (let start = 0; start < n; start += cfg.batchSize) {
-        batch++;
-        lr = schedule.rate(step++);
-        const index = order.slice(start, start + cfg.batchSize);
-        const b: BagBatch = bagBatch(train, index, uses(model));
-        let probs: Float32Array | undefined, classLoss = NaN;
-        const { value, grads } = tf.variableGrads(() => {
-          const r = model.apply({ x: b.x, mask: b.mask, meta: b.meta }, { training: true, dropoutSeed: seedFrom(cfg.seed, 'dropout', step) });
-          probs = r.y.dataSync() as Float32Array;
-          const cls = weightedBce(b.y, r.y, options.classWeights);
-          classLoss = cls.dataSync()[0];
-          return auxWeight > 0 && r.aux && b.aux ? tf.add(cls, tf.mul(auxWeight, tf.mean(tf.square(tf.sub(r.aux, b.aux))))) as tf.Scalar : cls;
-        }, vars.filter((v) => v.trainable));
-        const l = value.dataSync()[0];
-        if (Number.isFinite(l)) {
+      // A batch's [loss, class loss, P(positive) per bag] stay on the device
+      // and are read one batch later (engine/reads.ts): a non-finite loss is
+      // seen one step late, and a diverged run keeps no weights anyway.
+      type Meta = { batch: number; start: number; index: number[]; lr: number };
+      const reads = new ReadQueue<Meta>(1);
+      const take = (done: Read<Meta>[]): boolean => {
+        for (const { values, meta: { batch: bi, start, index, lr: blr } } of done) {
+          if (outcome !== 'completed') break;
+          const l = values[0], classLoss = values[1];
+          if (!Number.isFinite(l)) {
+            outcome = 'diverged';
+            reason = `the training loss became ${l} at epoch ${epoch}, batch ${bi} (learning rate ${blr}; it is probably too high)`;
+            break;
+          }
+          index.forEach((bag, i) => { trainScores[start + i] = values[2 + i]; trainLabels[start + i] = train.labels[bag]; });
+          lossSum += l * index.length;
+          classSum += classLoss * index.length;
+          seen += index.length;
+          cb.onBatchEnd?.({ epoch, batch: bi, batches: stepsPerEpoch, loss: lossSum / Math.min(n, start + index.length), lr: blr,
+            imagesPerSecond: Math.min(n, start + index.length) / Math.max(1e-3, (Date.now() - epochStart) / 1000) });
+        }
+        return outcome === 'completed';
+      };
+      try {
+        for (let start = 0; start < n; start += cfg.batchSize) {
+          batch++;
+          lr = schedule.rate(step++);
+          const index = order.slice(start, start + cfg.batchSize);
+          const b: BagBatch = bagBatch(train, index, uses(model));
+          let stats: tf.Tensor | undefined;
+          const { value, grads } = tf.variableGrads(() => {
+            const r = model.apply({ x: b.x, mask: b.mask, meta: b.meta }, { training: true, dropoutSeed: seedFrom(cfg.seed, 'dropout', step) });
+            const cls = weightedBce(b.y, r.y, options.classWeights);
+            const loss = auxWeight > 0 && r.aux && b.aux ? tf.add(cls, tf.mul(auxWeight, tf.mean(tf.square(tf.sub(r.aux, b.aux))))) as tf.Scalar : cls;
+            stats = tf.keep(tf.concat([tf.stack([loss, cls]), r.y]));
+            return loss;
+          }, vars.filter((v) => v.trainable));
+          // A non-finite loss makes the update non-finite too, and the run
+          // is then diverged and its weights discarded: no need to wait for
+          // the loss before stepping.
           const clipped = clipGradients(grads, { norm: cfg.clipGradNorm, value: cfg.clipGradValue });
           optimizer.step(vars.filter((v) => grads[v.name] !== undefined), clipped, lr);
           if (clipped !== grads) tf.dispose(Object.values(clipped));
+          tf.dispose([value, ...Object.values(grads)]);
+          disposeBatch(b);
+          if (!take(await reads.push(stats!, { batch, start, index, lr }))) break;
+          // Let the event loop run between steps: a Ctrl-C (or SIGTERM) is handled now, not at the epoch's end.
+          await new Promise((resolve) => setImmediate(resolve));
         }
-        tf.dispose([value, ...Object.values(grads)]);
-        disposeBatch(b);
-        if (!Number.isFinite(l)) {
-          outcome = 'diverged';
-          reason = `the training loss became ${l} at epoch ${epoch}, batch ${batch} (learning rate ${lr}; it is probably too high)`;
-          break;
-        }
-        index.forEach((bag, i) => { trainScores[start + i] = probs![i]; trainLabels[start + i] = train.labels[bag]; });
-        lossSum += l * index.length;
-        classSum += classLoss * index.length;
-        seen += index.length;
-        cb.onBatchEnd?.({ epoch, batch, batches: stepsPerEpoch, loss: lossSum / Math.min(n, start + index.length), lr,
-          imagesPerSecond: Math.min(n, start + index.length) / Math.max(1e-3, (Date.now() - epochStart) / 1000) });
-        // Let the event loop run between steps: a Ctrl-C (or SIGTERM) is handled now, not at the epoch's end.
-        await new Promise((resolve) => setImmediate(resolve));
+        if (outcome === 'completed') take(await reads.drain());
+      } finally {
+        reads.dispose();
       }
       if (outcome !== 'completed') break;
       lastClassLoss = classSum / n;
@@ -200,7 +239,7 @@ export async function fitBags(model: MilModel, train: BagSet, val: BagSet | unde
       const row: EpochRow = { epoch, 'train/loss': lossSum / n, 'train/accuracy': correct / n, 'train/balanced_accuracy': balancedAccuracy(trainLabels, trainScores), lr,
         bags_per_second: n / Math.max(1e-3, (Date.now() - epochStart) / 1000) };
       if (hasVal) {
-        const v = evaluateBags(model, val!, auxWeight, options.classWeights);
+        const v = await evaluateBags(model, val!, auxWeight, options.classWeights);
         row['val/loss'] = v.loss;
         row['val/accuracy'] = v.accuracy;
         row['val/balanced_accuracy'] = v.balanced;

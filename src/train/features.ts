@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import type { BatchSource } from '../data/batches';
 import { didYouMean } from '../engine/schema';
+import { ReadQueue, type Read } from '../engine/reads';
 
 export interface FeatureSet {
   /** Row-major [n, dim]. */
@@ -33,31 +34,43 @@ export function embeddingModel(model: tf.LayersModel, layer: string): tf.LayersM
   return tf.model({ inputs: model.inputs, outputs: out });
 }
 
-export function extractFeatures(model: tf.LayersModel, source: BatchSource, o: { layer: string; batchSize?: number; onProgress?: (done: number, total: number) => void }): FeatureSet {
+// Features are read one batch behind the device (engine/reads.ts).
+export async function extractFeatures(model: tf.LayersModel, source: BatchSource, o: { layer: string; batchSize?: number; onProgress?: (done: number, total: number) => void }): Promise<FeatureSet> {
   const emb = embeddingModel(model, o.layer);
   const dim = emb.outputs[0].shape[1] as number;
   const features = new Float32Array(source.size * dim);
   const ids: string[] = [], labels = new Int32Array(source.size);
-  let row = 0;
-  for (const b of source.batches({ batchSize: o.batchSize ?? 64 })) {
-    const f = emb.predict(b.x) as tf.Tensor;
-    features.set(f.dataSync() as Float32Array, row * dim);
-    b.labels.forEach((l, i) => { labels[row + i] = l; });
-    ids.push(...b.ids);
-    row += b.labels.length;
-    tf.dispose([f, b.x, b.y]);
-    o.onProgress?.(row, source.size);
+  const reads = new ReadQueue<{ row: number; n: number }>(1);
+  const put = (done: Read<{ row: number; n: number }>[]) => {
+    for (const { values, meta } of done) {
+      features.set(values, meta.row * dim);
+      o.onProgress?.(meta.row + meta.n, source.size);
+    }
+  };
+  try {
+    let row = 0;
+    for (const b of source.batches({ batchSize: o.batchSize ?? 64 })) {
+      const f = emb.predict(b.x) as tf.Tensor;
+      b.labels.forEach((l, i) => { labels[row + i] = l; });
+      ids.push(...b.ids);
+      tf.dispose([b.x, b.y]);
+      put(await reads.push(f, { row, n: b.labels.length }));
+      row += b.labels.length;
+    }
+    put(await reads.drain());
+  } finally {
+    reads.dispose();
   }
   return { features, n: source.size, dim, ids, labels };
 }
 
 /** Changes with the weights, the architecture, the layer, the inputs (dataKey) and the items. */
-export function featureCacheKey(model: tf.LayersModel, layer: string, dataKey: string, ids: string[]): string {
+export async function featureCacheKey(model: tf.LayersModel, layer: string, dataKey: string, ids: string[]): Promise<string> {
   const h = createHash('sha256');
   h.update(JSON.stringify(model.toJSON(null, false)));
   for (const w of model.weights) {
     h.update(w.originalName);
-    const v = w.read().dataSync() as Float32Array;
+    const v = await w.read().data() as Float32Array;
     h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
   }
   h.update(`\0${layer}\0${dataKey}\0${ids.join('\n')}`);
@@ -73,8 +86,8 @@ export interface CachedFeatures extends FeatureSet {
  * Features of `source`, read from `cacheDir` when the same model, layer and
  * inputs were embedded before, else extracted and written there.
  */
-export function cachedFeatures(model: tf.LayersModel, source: BatchSource, o: { layer: string; cacheDir: string; dataKey: string; batchSize?: number; onProgress?: (done: number, total: number) => void }): CachedFeatures {
-  const key = featureCacheKey(model, o.layer, o.dataKey, source.ids);
+export async function cachedFeatures(model: tf.LayersModel, source: BatchSource, o: { layer: string; cacheDir: string; dataKey: string; batchSize?: number; onProgress?: (done: number, total: number) => void }): Promise<CachedFeatures> {
+  const key = await featureCacheKey(model, o.layer, o.dataKey, source.ids);
   const file = path.join(o.cacheDir, `${key}.f32`), meta = path.join(o.cacheDir, `${key}.json`);
   if (fs.existsSync(file) && fs.existsSync(meta)) {
     const m = JSON.parse(fs.readFileSync(meta, 'utf8')) as { n: number; dim: number; ids: string[]; labels: number[] };
@@ -84,7 +97,7 @@ export function cachedFeatures(model: tf.LayersModel, source: BatchSource, o: { 
       return { features, n: m.n, dim: m.dim, ids: m.ids, labels: Int32Array.from(m.labels), fromCache: true, file };
     }
   }
-  const f = extractFeatures(model, source, o);
+  const f = await extractFeatures(model, source, o);
   fs.mkdirSync(o.cacheDir, { recursive: true });
   // Data first, then the metadata that makes the entry visible.
   fs.writeFileSync(file, Buffer.from(f.features.buffer, f.features.byteOffset, f.features.byteLength));

@@ -26,23 +26,23 @@ export interface LinearFitResult extends TrainResult {
   featureSeconds: number;
   headSeconds: number;
   /** Class scores [size * classes] of any source, through the same backbone and head. */
-  scores(source: BatchSource): Float32Array;
+  scores(source: BatchSource): Promise<Float32Array>;
 }
 
 export async function fitLinearHead(model: tf.LayersModel, train: BatchSource, val: BatchSource | undefined,
   cfg: TrainConfig, o: LinearFitOptions): Promise<LinearFitResult> {
   const t0 = Date.now();
   let embedSeconds = 0;
-  const embed = (s: BatchSource): FeatureSet => {
+  const embed = async (s: BatchSource): Promise<FeatureSet> => {
     const t = Date.now();
     const f = cfg.linear.cache && o.cacheDir
-      ? cachedFeatures(model, s, { layer: o.featureLayer, cacheDir: o.cacheDir, dataKey: o.dataKey })
-      : extractFeatures(model, s, { layer: o.featureLayer });
+      ? await cachedFeatures(model, s, { layer: o.featureLayer, cacheDir: o.cacheDir, dataKey: o.dataKey })
+      : await extractFeatures(model, s, { layer: o.featureLayer });
     embedSeconds += (Date.now() - t) / 1000;
     return f;
   };
-  const trainF = embed(train);
-  const valF = val && val.size > 0 ? embed(val) : undefined;
+  const trainF = await embed(train);
+  const valF = val && val.size > 0 ? await embed(val) : undefined;
   const featureSeconds = embedSeconds;
   const head = trainLinearHead(trainF, valF, train.numClasses, {
     classifier: cfg.linear.classifier, C: cfg.linear.C, maxIter: cfg.linear.maxIter, standardize: cfg.linear.standardize,
@@ -59,6 +59,6 @@ export async function fitLinearHead(model: tf.LayersModel, train: BatchSource, v
     history, outcome: 'completed', bestEpoch: head.bestIndex + 1, seconds,
     imagesPerSecond: (trainF.n + (valF?.n ?? 0)) / Math.max(1e-3, seconds),
     head, featureSeconds, headSeconds: head.seconds,
-    scores: (s) => linearScores(head, embed(s)),
+    scores: async (s) => linearScores(head, await embed(s)),
   };
 }

@@ -7,6 +7,7 @@ import { explainHeapError } from '../engine/heap-error';
 import { accumulatedGrads } from './micro-batch';
 import type { BatchSource } from '../data/batches';
 import { Random, seedFrom } from '../engine/random';
+import { ReadQueue, type Read } from '../engine/reads';
 import { unfreezeAll, layerStage } from '../models/freeze';
 import { saveCheckpoint, type CheckpointMeta } from '../models/checkpoint';
 import type { TrainConfig } from './schema';
@@ -168,32 +169,63 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
       const ml = [0, 0, 0]; // multi-label: true positives, false positives, false negatives at 0.5
       const perBatch: { loss: number; prior: number; n: number }[] = [];
       const epochStart = Date.now();
-      for (const b of train.batches({ batchSize: cfg.batchSize, shuffle: rng.fork('epoch', epoch) })) {
-        batch++;
-        lr = schedule.rate(step++);
-        let predIdx: Int32Array | undefined;
-        let counts = [0, 0, 0, 0];
-        const n = b.labels.length;
-        let stepResult: { value: tf.Scalar; grads: tf.NamedTensorMap };
-        try {
-          if (!multi) predIdx = new Int32Array(n);
-          stepResult = accumulatedGrads(n, cfg.microBatch, (start, count) => {
-            const whole = count === n;
-            const x = whole ? b.x : b.x.slice(start, count), y = whole ? b.y : b.y.slice(start, count);
-            const logits = model.apply(x, { training: true }) as tf.Tensor2D;
-            if (multi) {
-              const c = multiLabelCounts(logits, whole ? b.targets! : b.targets!.subarray(start * k, (start + count) * k), act);
-              for (let i = 0; i < 4; i++) counts[i] += c[i];
-            } else predIdx!.set(tf.tidy(() => logits.argMax(-1)).dataSync() as Int32Array, start);
-            return lossFn(y, logits);
-          }, vars);
-        } catch (err) {
-          throw explainHeapError(err, `training step (epoch ${epoch}, batch ${batch}, ${n} images of ${b.x.shape.slice(1).join('x')})`);
+      // A batch's numbers stay on the device and are read one step later
+      // (engine/reads.ts), so the device never waits for this loop. A
+      // non-finite loss is therefore seen one batch late: the run is diverged
+      // either way, and a diverged run keeps no weights.
+      type Meta = { batch: number; n: number; lr: number };
+      const reads = new ReadQueue<Meta>(1);
+      const take = (done: Read<Meta>[]): boolean => {
+        for (const { values, meta } of done) {
+          if (outcome !== 'completed') break;
+          const [l, hits, base] = values;
+          if (!Number.isFinite(l)) {
+            outcome = 'diverged';
+            reason = `the training loss became ${l / meta.n} at epoch ${epoch}, batch ${meta.batch} (learning rate ${meta.lr}; it is probably too high)`;
+            break;
+          }
+          lossSum += l;
+          count += meta.n;
+          correct += hits;
+          if (multi) { ml[0] += values[3]; ml[1] += values[4]; ml[2] += values[5]; }
+          perBatch.push({ loss: l, prior: base, n: meta.n });
+          seen += meta.n;
+          cb.onBatchEnd?.({ epoch, batch: meta.batch, batches: stepsPerEpoch, loss: lossSum / count, lr: meta.lr,
+            imagesPerSecond: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) });
         }
-        const { value, grads } = stepResult;
-        const l = value.dataSync()[0];
-        const base = tf.tidy(() => lossFn(b.y, tf.tile(prior, [n, 1]) as tf.Tensor2D).dataSync()[0]);
-        if (Number.isFinite(l)) {
+        return outcome === 'completed';
+      };
+      try {
+        for (const b of train.batches({ batchSize: cfg.batchSize, shuffle: rng.fork('epoch', epoch) })) {
+          batch++;
+          lr = schedule.rate(step++);
+          const n = b.labels.length;
+          // Correct predictions (multi-label: [exact rows, tp, fp, fn] at 0.5), summed on the device over micro-batches.
+          let counts: tf.Tensor | undefined;
+          let stepResult: { value: tf.Scalar; grads: tf.NamedTensorMap };
+          try {
+            stepResult = accumulatedGrads(n, cfg.microBatch, (start, size) => {
+              const whole = size === n;
+              const x = whole ? b.x : b.x.slice(start, size), y = whole ? b.y : b.y.slice(start, size);
+              const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+              const part = multi ? multiLabelCounts(logits, whole ? b.targets! : b.targets!.subarray(start * k, (start + size) * k), act)
+                : tf.tidy(() => tf.reshape(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.tensor1d(b.labels.subarray(start, start + size), 'int32')), 'float32')), [1]));
+              const next = tf.keep(counts ? tf.add(counts, part) : part);
+              tf.dispose(counts ?? []);
+              counts = next;
+              return lossFn(y, logits);
+            }, vars);
+          } catch (err) {
+            tf.dispose(counts ?? []);
+            throw explainHeapError(err, `training step (epoch ${epoch}, batch ${batch}, ${n} images of ${b.x.shape.slice(1).join('x')})`);
+          }
+          // [loss x n, correct (multi-label: exact rows), loss of the class prior x n], then multi-label [tp, fp, fn].
+          const stats = tf.tidy(() => {
+            const head = tf.stack([tf.mul(stepResult.value, n), tf.slice(counts!, [0], [1]).reshape([]), tf.mul(lossFn(b.y, tf.tile(prior, [n, 1]) as tf.Tensor2D), n)]);
+            return multi ? tf.concat([head, tf.slice(counts!, [1], [3])]) : head;
+          });
+          tf.dispose(counts!);
+          const { value, grads } = stepResult;
           const clipped = clipGradients(grads, { norm: cfg.clipGradNorm, value: cfg.clipGradValue });
           if (groups) {
             optimizer.step(groups.head, clipped, lr);
@@ -202,23 +234,14 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
             optimizer.step(vars, clipped, lr);
           }
           if (clipped !== grads) tf.dispose(Object.values(clipped));
+          tf.dispose([value, b.x, b.y, ...Object.values(grads)]);
+          if (!take(await reads.push(stats!, { batch, n, lr }))) break;
+          // Let the event loop run between steps: a Ctrl-C (or SIGTERM) is handled now, not at the epoch's end.
+          await new Promise((resolve) => setImmediate(resolve));
         }
-        tf.dispose([value, b.x, b.y, ...Object.values(grads)]);
-        if (!Number.isFinite(l)) {
-          outcome = 'diverged';
-          reason = `the training loss became ${l} at epoch ${epoch}, batch ${batch} (learning rate ${lr}; it is probably too high)`;
-          break;
-        }
-        lossSum += l * n;
-        count += n;
-        perBatch.push({ loss: l * n, prior: base * n, n });
-        if (multi) { correct += counts[0]; ml[0] += counts[1]; ml[1] += counts[2]; ml[2] += counts[3]; }
-        else for (let i = 0; i < n; i++) if (predIdx![i] === b.labels[i]) correct++;
-        seen += n;
-        cb.onBatchEnd?.({ epoch, batch, batches: stepsPerEpoch, loss: lossSum / count, lr,
-          imagesPerSecond: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) });
-        // Let the event loop run between steps: a Ctrl-C (or SIGTERM) is handled now, not at the epoch's end.
-        await new Promise((resolve) => setImmediate(resolve));
+        if (outcome === 'completed') take(await reads.drain());
+      } finally {
+        reads.dispose();
       }
       if (outcome !== 'completed') break;
       tail = perBatch.slice(Math.floor(perBatch.length / 2)).reduce((a, p) => ({ loss: a.loss + p.loss, prior: a.prior + p.prior, n: a.n + p.n }), { loss: 0, prior: 0, n: 0 });
@@ -226,7 +249,7 @@ export async function fit(model: tf.LayersModel, train: BatchSource, val: BatchS
         images_per_second: count / Math.max(1e-3, (Date.now() - epochStart) / 1000) };
       if (multi) row['train/micro_f1'] = ml[0] === 0 ? 0 : (2 * ml[0]) / (2 * ml[0] + ml[1] + ml[2]);
       if (hasVal) {
-        const v = evaluateLoss(model, val!, Math.max(cfg.batchSize, 64), cfg.loss ?? 'cross-entropy', cfg.headActivation);
+        const v = await evaluateLoss(model, val!, Math.max(cfg.batchSize, 64), cfg.loss ?? 'cross-entropy', cfg.headActivation);
         row['val/loss'] = v.loss;
         row['val/accuracy'] = v.accuracy;
         if (v.microF1 !== undefined) row['val/micro_f1'] = v.microF1;

@@ -77,7 +77,8 @@ export async function lrRangeTest(model: tf.LayersModel, train: BatchSource, cfg
         const i = points.length;
         const lr = exponentialLr(i, steps, start, end);
         const { value, grads } = tf.variableGrads(() => lossFn(b.y, model.apply(b.x, { training: true }) as tf.Tensor2D), vars);
-        const loss = value.dataSync()[0];
+        // Each step's decision (update, stop) needs its loss: read asynchronously (engine/reads.ts).
+        const loss = (await value.data())[0];
         if (Number.isFinite(loss)) optimizer.step(vars, grads, lr);
         tf.dispose([value, b.x, b.y, ...Object.values(grads)]);
         avg = beta * avg + (1 - beta) * loss;

@@ -5,6 +5,7 @@ import type { BatchSource } from '../data/batches';
 import type { HeadActivation, LossName, TtaName } from './schema';
 import { evaluationLoss, headProbabilities, type ScoreActivation } from './losses';
 import { predictWithViews, ttaViews } from './tta';
+import { ReadQueue, type Read } from '../engine/reads';
 
 export interface PredictOptions {
   batchSize?: number;
@@ -14,35 +15,43 @@ export interface PredictOptions {
 }
 
 /** Class scores for every item of a source, in source order ([size * numClasses], row-major). */
-export function predictScores(model: tf.LayersModel, source: BatchSource, o: PredictOptions | number = {}): { scores: Float32Array; numClasses: number } {
+// Scores are read one batch behind the device (engine/reads.ts).
+export async function predictScores(model: tf.LayersModel, source: BatchSource, o: PredictOptions | number = {}): Promise<{ scores: Float32Array; numClasses: number }> {
   const opts: PredictOptions = typeof o === 'number' ? { batchSize: o } : o;
   const inputShape = (model.inputs[0].shape.slice(1) as number[]);
   const views = ttaViews(opts.tta ?? 'none', inputShape);
   const out = new Float32Array(source.size * source.numClasses);
-  let offset = 0;
-  for (const b of source.batches({ batchSize: opts.batchSize ?? 64 })) {
-    const probs = predictWithViews(model, b.x, views, opts.activation ?? 'softmax');
-    out.set(probs.dataSync() as Float32Array, offset);
-    offset += b.labels.length * source.numClasses;
-    tf.dispose([probs, b.x, b.y]);
+  const reads = new ReadQueue<number>(1);
+  const put = (done: Read<number>[]) => { for (const r of done) out.set(r.values, r.meta); };
+  try {
+    let offset = 0;
+    for (const b of source.batches({ batchSize: opts.batchSize ?? 64 })) {
+      const probs = predictWithViews(model, b.x, views, opts.activation ?? 'softmax');
+      tf.dispose([b.x, b.y]);
+      put(await reads.push(probs, offset));
+      offset += b.labels.length * source.numClasses;
+    }
+    put(await reads.drain());
+  } finally {
+    reads.dispose();
   }
   return { scores: out, numClasses: source.numClasses };
 }
 
-/** 0/1 decisions at 0.5 on a multi-label head's probabilities: [exact-match rows, true positives, false positives, false negatives]. */
-export function multiLabelCounts(logits: tf.Tensor2D, targets: Uint8Array, activation: HeadActivation): [number, number, number, number] {
-  const p = tf.tidy(() => headProbabilities(logits, activation).greaterEqual(0.5).dataSync());
-  const [n, k] = logits.shape;
-  let exact = 0, tp = 0, fp = 0, fn = 0;
-  for (let i = 0; i < n; i++) {
-    let ok = true;
-    for (let c = 0; c < k; c++) {
-      const y = targets[i * k + c], q = p[i * k + c];
-      if (y && q) tp++; else if (q) { fp++; ok = false; } else if (y) { fn++; ok = false; }
-    }
-    if (ok) exact++;
-  }
-  return [exact, tp, fp, fn];
+/**
+ * 0/1 decisions at 0.5 on a multi-label head's probabilities, counted on the device:
+ * [exact-match rows, true positives, false positives, false negatives] as a float32 tensor
+ * (read it with the batch's other numbers; engine/reads.ts).
+ */
+export function multiLabelCounts(logits: tf.Tensor2D, targets: Uint8Array, activation: HeadActivation): tf.Tensor1D {
+  return tf.tidy(() => {
+    const q = tf.cast(tf.greaterEqual(headProbabilities(logits, activation), 0.5), 'float32');
+    const y = tf.tensor2d(Float32Array.from(targets), logits.shape);
+    const notY = tf.sub(1, y), notQ = tf.sub(1, q);
+    const wrongPerRow = tf.sum(tf.abs(tf.sub(y, q)), 1);
+    const exact = tf.sum(tf.cast(tf.equal(wrongPerRow, 0), 'float32'));
+    return tf.stack([exact, tf.sum(tf.mul(y, q)), tf.sum(tf.mul(notY, q)), tf.sum(tf.mul(y, notQ))]) as tf.Tensor1D;
+  });
 }
 
 /**
@@ -50,32 +59,33 @@ export function multiLabelCounts(logits: tf.Tensor2D, targets: Uint8Array, activ
  * Multi-label sources (with targets): accuracy is subset accuracy (every label right) at a
  * 0.5 threshold, as scikit-learn's accuracy_score on label sets, and micro F1 at 0.5.
  */
-export function evaluateLoss(model: tf.LayersModel, source: BatchSource, batchSize = 64, loss: LossName = 'cross-entropy',
-  headActivation?: HeadActivation): { loss: number; accuracy: number; microF1?: number } {
+// Summed on the device over all batches and read once (engine/reads.ts).
+export async function evaluateLoss(model: tf.LayersModel, source: BatchSource, batchSize = 64, loss: LossName = 'cross-entropy',
+  headActivation?: HeadActivation): Promise<{ loss: number; accuracy: number; microF1?: number }> {
   const multi = !!source.targets;
   const act = headActivation ?? 'sigmoid';
   const lossFn = evaluationLoss(loss, multi ? act : undefined);
-  if (multi) {
-    let lossSum = 0, exact = 0, tp = 0, fp = 0, fn = 0;
+  // [loss x n, correct] or, multi-label, [loss x n, exact rows, tp, fp, fn].
+  let total: tf.Tensor = tf.zeros([multi ? 5 : 2]);
+  try {
     for (const b of source.batches({ batchSize })) {
-      const logits = model.predict(b.x) as tf.Tensor2D;
-      const l = tf.tidy(() => lossFn(b.y, logits).dataSync()[0]);
-      const [e, t, f, m] = multiLabelCounts(logits, b.targets!, act);
-      lossSum += l * b.labels.length; exact += e; tp += t; fp += f; fn += m;
-      tf.dispose([logits, b.x, b.y]);
+      const next = tf.tidy(() => {
+        const logits = model.predict(b.x) as tf.Tensor2D;
+        const l = tf.reshape(tf.mul(lossFn(b.y, logits), b.labels.length), [1]);
+        const counts = multi ? multiLabelCounts(logits, b.targets!, act)
+          : tf.reshape(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.tensor1d(b.labels, 'int32')), 'float32')), [1]);
+        return tf.add(total, tf.concat([l, counts]));
+      });
+      tf.dispose([total, b.x, b.y]);
+      total = next;
     }
-    return { loss: lossSum / source.size, accuracy: exact / source.size, microF1: tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn) };
+    const v = await total.data();
+    if (multi) {
+      const [lossSum, exact, tp, fp, fn] = v;
+      return { loss: lossSum / source.size, accuracy: exact / source.size, microF1: tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn) };
+    }
+    return { loss: v[0] / source.size, accuracy: v[1] / source.size };
+  } finally {
+    total.dispose();
   }
-  let lossSum = 0, correct = 0;
-  for (const b of source.batches({ batchSize })) {
-    const [l, pred] = tf.tidy(() => {
-      const logits = model.predict(b.x) as tf.Tensor2D;
-      return [lossFn(b.y, logits).mul(b.labels.length), logits.argMax(-1)];
-    });
-    lossSum += l.dataSync()[0];
-    const p = pred.dataSync();
-    for (let i = 0; i < p.length; i++) if (p[i] === b.labels[i]) correct++;
-    tf.dispose([l, pred, b.x, b.y]);
-  }
-  return { loss: lossSum / source.size, accuracy: correct / source.size };
 }

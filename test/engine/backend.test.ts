@@ -3,19 +3,23 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine, BackendUnavailableError, parseBackendName } from '../../src/engine/backend';
-import { expectedAutoBackend, missingNative, nativeLoads, nativePackage } from './loadable';
+import { expectedAutoBackend, missingNative, nativeLoads, nativePackage, webgpuAdapter } from './loadable';
 
 // First: `auto` must run before any forced backend (initEngine keeps the current one).
-test('auto picks the first backend of tensorflow-gpu > tensorflow > wasm > cpu that loads and says why the others were skipped', async () => {
+test('auto picks the first backend of tensorflow-gpu > webgpu (hardware adapter) > tensorflow > wasm > cpu that loads and says why the others were skipped', async () => {
   const lines: string[] = [];
   const info = await initEngine({ log: (l) => lines.push(l) });
   const expected = expectedAutoBackend();
   assert.equal(info.backend, expected);
-  assert.equal(tf.getBackend(), expected === 'wasm' ? 'wasm' : 'tensorflow');
-  assert.equal(info.device, expected === 'tensorflow-gpu' ? 'gpu' : 'cpu');
-  const before = (['tensorflow-gpu', 'tensorflow'] as const).slice(0, (['tensorflow-gpu', 'tensorflow', 'wasm'] as const).indexOf(expected));
-  assert.deepEqual(info.skipped.map((s) => s.backend), before);
-  for (const s of info.skipped) assert.match(s.reason, new RegExp(nativePackage(s.backend as 'tensorflow').replace('/', '\\/')));
+  assert.equal(tf.getBackend(), expected === 'wasm' || expected === 'webgpu' ? expected : 'tensorflow');
+  assert.equal(info.device, expected === 'tensorflow-gpu' || expected === 'webgpu' ? 'gpu' : 'cpu');
+  const order = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm'] as const;
+  assert.deepEqual(info.skipped.map((s) => s.backend), order.slice(0, order.indexOf(expected)));
+  for (const s of info.skipped) {
+    if (s.backend !== 'webgpu') assert.match(s.reason, new RegExp(nativePackage(s.backend as 'tensorflow').replace('/', '\\/')));
+    else if (webgpuAdapter()?.software) assert.match(s.reason, /only adapter is a software one .*CELLAB_BACKEND=webgpu forces it/);
+    else assert.match(s.reason, /webgpu/);
+  }
   assert.match(lines.join('\n'), new RegExp(`backend ${expected}\\b`));
 });
 
@@ -43,7 +47,7 @@ test('a forced backend that loads is the one used', async () => {
 test('CELLAB_BACKEND values are validated', () => {
   assert.equal(parseBackendName('WASM', 'CELLAB_BACKEND'), 'wasm');
   assert.equal(parseBackendName('auto', 'CELLAB_BACKEND'), 'auto');
-  assert.throws(() => parseBackendName('gpu', 'CELLAB_BACKEND'), /CELLAB_BACKEND=gpu is not a backend. Use one of: tensorflow-gpu, tensorflow, wasm, cpu/);
+  assert.throws(() => parseBackendName('gpu', 'CELLAB_BACKEND'), /CELLAB_BACKEND=gpu is not a backend. Use one of: tensorflow-gpu, webgpu, tensorflow, wasm, cpu/);
 });
 
 /** The engine line(s) a fresh process prints for `backend` (wasm by default); `before` runs first in that process. */

@@ -1,7 +1,8 @@
 // Which TF.js backends can load on this machine, found without src/engine (a child
-// Node requires each package): tests assert the documented order
-// (tensorflow-gpu > tensorflow > wasm > cpu) against what is really installed, so
-// they pass with or without the optional native packages.
+// Node requires each package, or asks Dawn for its adapter): tests assert the
+// documented order (tensorflow-gpu > webgpu on a hardware adapter > tensorflow >
+// wasm > cpu) against what is really installed, so they pass with or without the
+// optional native packages and with or without a GPU.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
@@ -25,9 +26,26 @@ export function nativeLoads(name: NativeBackend): boolean {
 
 export const nativePackage = (name: NativeBackend) => NATIVE[name];
 
+let adapter: { description: string; software: boolean } | null | undefined;
+/** The adapter Dawn offers here (null: none, or webgpu not installed). */
+export function webgpuAdapter(): { description: string; software: boolean } | null {
+  if (adapter === undefined) {
+    const code = `const { create } = require('webgpu'); create([]).requestAdapter().then((a) => {
+      const i = a && a.info; console.log(JSON.stringify(i ? { description: i.description || i.device || i.vendor, architecture: i.architecture, device: i.device, fallback: !!i.isFallbackAdapter } : null)); process.exit(0);
+    }, () => { console.log('null'); process.exit(0); });`;
+    const r = spawnSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8', timeout: 60_000, env: { XDG_RUNTIME_DIR: '/tmp', ...process.env } });
+    let i: { description: string; architecture?: string; device?: string; fallback: boolean } | null = null;
+    try { i = JSON.parse(r.stdout.trim().split('\n').pop() ?? 'null'); } catch { i = null; }
+    adapter = i && { description: i.description, software: i.fallback || /llvmpipe|lavapipe|swiftshader|softpipe/i.test(`${i.device} ${i.description}`) || i.architecture === 'software' };
+  }
+  return adapter;
+}
+
 /** The backend `auto` must pick here: the first of the documented order that loads. */
-export function expectedAutoBackend(): 'tensorflow-gpu' | 'tensorflow' | 'wasm' {
+export function expectedAutoBackend(): 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' {
   if (nativeLoads('tensorflow-gpu')) return 'tensorflow-gpu';
+  const a = webgpuAdapter();
+  if (a && !a.software) return 'webgpu';
   if (nativeLoads('tensorflow')) return 'tensorflow';
   return 'wasm';
 }

@@ -99,7 +99,7 @@ test('a BYOL run logs loss, spread, k-NN and linear-probe accuracy, the checkpoi
     const { model, meta } = await loadCheckpoint(dir);
     assert.equal(meta.method, 'byol');
     const data = await loadTrialData(resolved.config, { progress: 'off', log: quiet });
-    const f = extractFeatures(model, data.test, { layer: 'features' });
+    const f = await extractFeatures(model, data.test, { layer: 'features' });
     const { data: emb } = decodeNpy(fs.readFileSync(npyFile));
     const dim = shape[1];
     let worst = 0;

@@ -71,7 +71,7 @@ test('the CAM of a trained CNN lies on the object that decides the class', async
   const accuracy = cases.filter((c, i) => preds[i] === c.label).length / cases.length;
   assert.ok(accuracy >= 0.75, `the tiny CNN should learn the task (test accuracy ${accuracy})`);
 
-  const cam = gradCam(model, batch, 0);
+  const cam = await gradCam(model, batch, 0);
   assert.equal(cam.layer, 'stage2_conv');
   assert.deepEqual([cam.height, cam.width, cam.maps.length], [S, S, cases.length]);
   const squares = cases.map((c, i) => ({ c, i })).filter(({ c }) => c.label === 0).map(({ c, i }) => massOn(cam.maps[i], c.x, c.y));
@@ -84,7 +84,7 @@ test('the CAM of a trained CNN lies on the object that decides the class', async
   draw(both, 0, 10, 10);
   draw(both, 1, 1, 1);
   const two = tf.tensor4d(both, [1, S, S, 1]);
-  const m = gradCam(model, two, 0).maps[0];
+  const m = (await gradCam(model, two, 0)).maps[0];
   assert.ok(massOn(m, 10, 10) > 3 * massOn(m, 1, 1), `square ${massOn(m, 10, 10).toFixed(2)} vs cross ${massOn(m, 1, 1).toFixed(2)}`);
   two.dispose();
   assert.ok(cam.maps.every((m) => m.every((v) => v >= 0 && v <= 1)), 'maps are scaled to 0..1');
@@ -92,15 +92,15 @@ test('the CAM of a trained CNN lies on the object that decides the class', async
   model.dispose();
 });
 
-test('the target is the last convolutional block of each backbone; a ViT is refused with a reason', () => {
+test('the target is the last convolutional block of each backbone; a ViT is refused with a reason', async () => {
   for (const [name, layer] of [['small-cnn', 'stage3_conv'], ['resnet18', 'stage4_block2_out']] as const) {
     const m = createBackbone(name, { inputShape: [32, 32, 1], classes: 3, width: 0.25 });
     const t = camTarget(m);
     assert.equal(t.layer.name, layer);
     assert.deepEqual(t.head.map((l) => l.name), ['features', 'logits']);
-    const r = gradCam(m, tf.zeros([1, 32, 32, 1]) as tf.Tensor4D, 1);
+    const r = await gradCam(m, tf.zeros([1, 32, 32, 1]) as tf.Tensor4D, 1);
     assert.equal(r.maps[0].length, 32 * 32);
-    assert.throws(() => gradCam(m, tf.zeros([1, 32, 32, 1]) as tf.Tensor4D, 3), /class index 3 is out of range \(the model has 3 outputs\)/);
+    await assert.rejects(gradCam(m, tf.zeros([1, 32, 32, 1]) as tf.Tensor4D, 3), /class index 3 is out of range \(the model has 3 outputs\)/);
     assert.throws(() => camTarget(m, 'logits'), /outputs 2-D tensors/);
     m.dispose();
   }
@@ -110,7 +110,7 @@ test('the target is the last convolutional block of each backbone; a ViT is refu
 });
 
 // Contract over the registry: every backbone gets a map over the whole image, or (token models) a refusal that says why.
-test('every registered backbone: a Grad-CAM map over the whole image, or a reason it has none', () => {
+test('every registered backbone: a Grad-CAM map over the whole image, or a reason it has none', async () => {
   const refused: string[] = [];
   for (const info of listBackbones()) {
     const size = Math.max(32, info.minInputSize);
@@ -125,7 +125,7 @@ test('every registered backbone: a Grad-CAM map over the whole image, or a reaso
         continue;
       }
       const x = tf.randomUniform([1, size, size, 1], 0, 1, 'float32', 5) as tf.Tensor4D;
-      const r = gradCam(m, x, 1);
+      const r = await gradCam(m, x, 1);
       x.dispose();
       assert.equal(r.maps[0].length, size * size, `${info.name}: the map covers the input (target ${target.layer.name})`);
       assert.ok(r.maps[0].every((v) => v >= 0 && v <= 1), `${info.name}: scaled to 0..1`);

@@ -104,7 +104,7 @@ test('mixture of experts: y = pi * y_image + (1 - pi) * y_metadata per bag; sing
   assert.throws(() => new MilModel(opts({ metaDim: 0 })), /mixture of experts needs clinical columns: set dataset\.metadata/);
 });
 
-test('same seed, same weights; setWeights restores a snapshot; toJSON holds every weight by name', () => {
+test('same seed, same weights; setWeights restores a snapshot; serialize() holds every weight by name', async () => {
   const a = new MilModel(opts({ seed: 3 })), b = new MilModel(opts({ seed: 3 })), c = new MilModel(opts({ seed: 4 }));
   const values = (m: MilModel) => m.variables.map((v) => Array.from(v.dataSync()));
   assert.deepEqual(values(a), values(b));
@@ -113,7 +113,7 @@ test('same seed, same weights; setWeights restores a snapshot; toJSON holds ever
   a.variables.forEach((v) => v.assign(tf.zerosLike(v)));
   a.setWeights(snap);
   assert.deepEqual(values(a), values(b));
-  const json = a.toJSON();
+  const json = await a.serialize();
   assert.ok(['project_W', 'image_head_W', 'meta_hidden_W', 'gate_W', 'summary_W', 'aux_head_W', 'attention_V'].every((k) => k in json.weights), Object.keys(json.weights).join(', '));
   tf.dispose(snap);
   [a, b, c].forEach((m) => m.dispose());

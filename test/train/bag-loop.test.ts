@@ -62,7 +62,7 @@ test('attention finds the key instance: an image-only task is learned, the rows 
   assert.equal(r.outcome, 'completed');
   for (const row of r.history) for (const k of ['train/loss', 'train/accuracy', 'train/balanced_accuracy', 'val/loss', 'val/accuracy', 'val/balanced_accuracy', 'lr']) assert.equal(typeof row[k], 'number', k);
   const best = r.history.find((h) => h.epoch === r.bestEpoch)!;
-  const p = predictBags(m, imgVal);
+  const p = await predictBags(m, imgVal);
   assert.equal(balancedAccuracy(imgVal.labels, p.scores), best['val/balanced_accuracy']);
   assert.ok(best['val/balanced_accuracy'] >= 0.9, `val balanced accuracy ${best['val/balanced_accuracy']}`);
   // Attention on a positive bag goes to its key instance(s).
@@ -74,7 +74,7 @@ test('attention finds the key instance: an image-only task is learned, the rows 
 
 test('bags of any size: a bag scores the same alone as in a padded batch; same seed, same run', async () => {
   const m = model({ seed: 5 });
-  const one = predictBags(m, imgVal, 1), all = predictBags(m, imgVal, 64);
+  const one = await predictBags(m, imgVal, 1), all = await predictBags(m, imgVal, 64);
   for (let i = 0; i < one.scores.length; i++) assert.ok(Math.abs(one.scores[i] - all.scores[i]) < 1e-5);
   m.dispose();
   const runs = await Promise.all([0, 1].map(async () => {
@@ -90,7 +90,7 @@ test('the mixture of experts beats both experts when each can decide only half t
   const ba = async (experts: MilOptions['experts']) => {
     const m = model({ experts, seed: 1 });
     await fitBags(m, train, val, config({ epochs: 25 }));
-    const p = predictBags(m, test2);
+    const p = await predictBags(m, test2);
     m.dispose();
     return { ba: balancedAccuracy(test2.labels, p.scores), pi: p.pi };
   };
@@ -104,7 +104,7 @@ test('the mixture of experts beats both experts when each can decide only half t
 test('class weights reach the loss; the auxiliary head learns its target; monitors include balanced accuracy', async () => {
   const m = model({ experts: 'metadata', featureDim: 0 });
   await fitBags(m, train, val, config({ epochs: 5 }), {}, { classWeights: [1, 0] });
-  assert.ok(Array.from(predictBags(m, val).scores).every((s) => s < 0.5), 'with weight 0 on positives the model says negative');
+  assert.ok(Array.from((await predictBags(m, val)).scores).every((s) => s < 0.5), 'with weight 0 on positives the model says negative');
   m.dispose();
   const a = model({ auxiliary: true });
   const r = await fitBags(a, imgTrain, imgVal, config({ epochs: 15 }), {}, { auxWeight: 1 });

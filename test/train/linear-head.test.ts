@@ -31,34 +31,34 @@ test('the C grid is 20 log-spaced values from 1e-6 to 10^2.5', () => {
   for (let i = 1; i < 20; i++) assert.ok(Math.abs(Math.log10(DEFAULT_C_GRID[i] / DEFAULT_C_GRID[i - 1]) - 8.5 / 19) < 1e-12);
 });
 
-test('embeddings are cached on disk: the second call reads them; new weights miss the cache', () => {
+test('embeddings are cached on disk: the second call reads them; new weights miss the cache', async () => {
   const m = backbone();
   const dir = path.join(tmp, 'cache');
-  const a = cachedFeatures(m, train, { layer: 'features', cacheDir: dir, dataKey: 'toy' });
-  const b = cachedFeatures(m, train, { layer: 'features', cacheDir: dir, dataKey: 'toy' });
+  const a = await cachedFeatures(m, train, { layer: 'features', cacheDir: dir, dataKey: 'toy' });
+  const b = await cachedFeatures(m, train, { layer: 'features', cacheDir: dir, dataKey: 'toy' });
   assert.equal(a.fromCache, false);
   assert.equal(b.fromCache, true);
   assert.deepEqual(b.features, a.features);
   assert.deepEqual(b.ids, train.ids);
   assert.equal(a.dim, m.getLayer('features').outputShape[1]);
-  assert.equal(cachedFeatures(m, train, { layer: 'features', cacheDir: dir, dataKey: 'other inputs' }).fromCache, false);
+  assert.equal((await cachedFeatures(m, train, { layer: 'features', cacheDir: dir, dataKey: 'other inputs' })).fromCache, false);
   const w = m.getLayer('stage1_conv').weights[0];
   w.write(w.read().mul(2));
-  assert.equal(cachedFeatures(m, train, { layer: 'features', cacheDir: dir, dataKey: 'toy' }).fromCache, false);
+  assert.equal((await cachedFeatures(m, train, { layer: 'features', cacheDir: dir, dataKey: 'toy' })).fromCache, false);
   m.dispose();
 });
 
-test('any named layer: a spatial one is average-pooled; an unknown one gets a hint', () => {
+test('any named layer: a spatial one is average-pooled; an unknown one gets a hint', async () => {
   const m = backbone();
-  const f = extractFeatures(m, train, { layer: 'stage2_conv' });
+  const f = await extractFeatures(m, train, { layer: 'stage2_conv' });
   assert.equal(f.dim, (m.getLayer('stage2_conv').outputShape as number[])[3]);
-  assert.throws(() => extractFeatures(m, train, { layer: 'featurs' }), /no layer `featurs`\. Did you mean `features`\?/);
+  await assert.rejects(extractFeatures(m, train, { layer: 'featurs' }), /no layer `featurs`\. Did you mean `features`\?/);
   m.dispose();
 });
 
-test('logistic and SVM heads learn the toy task; C is chosen on validation, or by 3-fold CV without it', () => {
+test('logistic and SVM heads learn the toy task; C is chosen on validation, or by 3-fold CV without it', async () => {
   const m = backbone();
-  const tr = extractFeatures(m, train, { layer: 'features' }), va = extractFeatures(m, val, { layer: 'features' });
+  const tr = await extractFeatures(m, train, { layer: 'features' }), va = await extractFeatures(m, val, { layer: 'features' });
   for (const classifier of ['logistic', 'svm'] as const) {
     const head = trainLinearHead(tr, va, 3, { classifier });
     assert.equal(head.path.length, 20);
@@ -83,7 +83,7 @@ test('fitLinearHead: one history row per C, scores for any split', async () => {
   assert.equal(r.outcome, 'completed');
   assert.equal(r.history.length, 20);
   assert.equal(r.history[r.bestEpoch - 1]['linear/C'], r.head.C);
-  const s = r.scores(testSet);
+  const s = await r.scores(testSet);
   assert.equal(s.length, testSet.size * 3);
   let correct = 0;
   for (let i = 0; i < testSet.size; i++) {

@@ -15,7 +15,7 @@ import { fit, type FitOptions } from '../../src/train/loop';
 import { evaluateLoss, predictScores } from '../../src/train/predict';
 import { validate } from '../../src/engine/schema';
 import { trainSchema, type TrainConfig } from '../../src/train/schema';
-import { toySource } from './toy-data';
+import { toyLabelSets, toySource } from './toy-data';
 
 before(async () => { await initEngine({ backend: 'wasm', log: null }); });
 
@@ -47,7 +47,7 @@ test('learns the toy task; every epoch row carries train/val loss and accuracy a
   const best = result.history.find((h) => h.epoch === result.bestEpoch)!;
   assert.ok(best['val/accuracy'] >= 0.9, `val accuracy ${best['val/accuracy']}`);
   // The model holds the best epoch's weights.
-  assert.equal(evaluateLoss(m, val).accuracy, best['val/accuracy']);
+  assert.equal((await evaluateLoss(m, val)).accuracy, best['val/accuracy']);
   m.dispose();
 });
 
@@ -84,7 +84,7 @@ test('early stopping stops after `patience` epochs without improvement and resto
   assert.equal(result.stoppedEpoch, 3);
   assert.equal(result.history.length, 3);
   assert.equal(result.bestEpoch, 1);
-  assert.ok(Math.abs(evaluateLoss(m, val).loss - result.history[0]['val/loss']) < 1e-5, 'weights of epoch 1 restored');
+  assert.ok(Math.abs((await evaluateLoss(m, val)).loss - result.history[0]['val/loss']) < 1e-5, 'weights of epoch 1 restored');
   m.dispose();
 });
 
@@ -132,7 +132,7 @@ test('the best checkpoint on disk reloads to the returned model', async () => {
   assert.equal(result.checkpoint, path.join(dir, 'model.json'));
   const { model: loaded, meta } = await loadCheckpoint(dir);
   assert.equal(meta.epoch, result.bestEpoch);
-  assert.deepEqual(predictScores(loaded, val).scores, predictScores(m, val).scores);
+  assert.deepEqual((await predictScores(loaded, val)).scores, (await predictScores(m, val)).scores);
   loaded.dispose(); m.dispose();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -151,5 +151,29 @@ test('fit does not leak tensors', async () => {
   const before = tf.memory().numTensors;
   await fit(m, train, val, config({ epochs: 1, clipGradNorm: 1, earlyStopping: { patience: 1 } }), {}, { classWeights: [1, 2, 1] });
   assert.equal(tf.memory().numTensors, before);
+  m.dispose();
+});
+
+test('label sets: each epoch logs train/micro_f1; val/accuracy is the subset accuracy and val/micro_f1 the micro F1 of the scores at 0.5', async () => {
+  const mval = toyLabelSets(24, 2);
+  const m = model();
+  const result = await fit(m, toyLabelSets(48, 1), mval, config({ epochs: 2, loss: 'bce', restoreBest: false }));
+  assert.equal(result.outcome, 'completed');
+  for (const row of result.history) assert.ok(row['train/micro_f1'] >= 0 && row['train/micro_f1'] <= 1, `train/micro_f1 ${row['train/micro_f1']}`);
+  // The model ends with the last epoch's weights: its label-set decisions, counted here.
+  const { scores } = await predictScores(m, mval, { activation: 'sigmoid' });
+  let exact = 0, tp = 0, fp = 0, fn = 0;
+  for (let i = 0; i < mval.size; i++) {
+    let ok = true;
+    for (let c = 0; c < 3; c++) {
+      const y = mval.targets![i * 3 + c] === 1, q = scores[i * 3 + c] >= 0.5;
+      if (y && q) tp++; else if (q) { fp++; ok = false; } else if (y) { fn++; ok = false; }
+    }
+    if (ok) exact++;
+  }
+  const last = result.history[1];
+  assert.equal(last['val/accuracy'], exact / mval.size);
+  assert.equal(last['val/micro_f1'], tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn));
+  assert.ok(last['val/micro_f1'] > 0.5, `val/micro_f1 ${last['val/micro_f1']}: the toy label sets are learnable`);
   m.dispose();
 });

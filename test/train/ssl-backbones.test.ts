@@ -34,7 +34,7 @@ for (const info of listBackbones()) {
           const first = net.trainableWeights[0];
           const before = Float32Array.from(first.read().dataSync() as Float32Array);
           const targetBefore = pairs.map((p) => Float32Array.from(p.target.read().dataSync() as Float32Array));
-          const r = learner.step(x, 2, { optimizer: opt, lr: 0.05, tau: 0.5, vars: learner.trainableVariables(), pairs });
+          const r = await learner.step(x, 2, { optimizer: opt, lr: 0.05, tau: 0.5, vars: learner.trainableVariables(), pairs });
           assert.ok(Number.isFinite(r.loss) && Number.isFinite(r.embeddingStd), `${method}: loss ${r.loss}, spread ${r.embeddingStd}`);
           assert.ok(first.read().dataSync().some((v, i) => v !== before[i]), `${method}: ${first.originalName} did not train`);
           if (method === 'byol') assert.ok(pairs.some((p, i) => p.target.read().dataSync().some((v, j) => v !== targetBefore[i][j])), 'the target did not move');

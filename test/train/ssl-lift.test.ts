@@ -40,11 +40,11 @@ test('BYOL lifts the linear probe well above the random-init backbone (stripes v
   const splits = { train: stripesOrCrosshatch(192, 1), val: stripesOrCrosshatch(96, 2), test: stripesOrCrosshatch(384, 3) };
   const net = createBackbone('small-cnn', { inputShape: [24, 24, 1], classes: 2, width: 0.25, seed: SEED });
   try {
-    const probe = () => probeBackbone(net, splits, { layer: 'features', knn: 10, train: cfg }).metrics['test/linear_probe_accuracy'];
-    const random = probe();
+    const probe = async () => (await probeBackbone(net, splits, { layer: 'features', knn: 10, train: cfg })).metrics['test/linear_probe_accuracy'];
+    const random = await probe();
     const r = await fitSsl(net, splits.train, cfg, {}, { featureLayer: 'features' });
     assert.equal(r.outcome, 'completed', r.reason);
-    const byol = probe();
+    const byol = await probe();
     process.stderr.write(`linear probe (test, 384 images, chance 0.5): random init ${random.toFixed(3)}, BYOL ${byol.toFixed(3)}\n`);
     assert.ok(byol >= random + 0.1, `BYOL ${byol.toFixed(3)} is not clearly above random init ${random.toFixed(3)}`);
     assert.ok(byol >= 0.65, `BYOL ${byol.toFixed(3)}`);

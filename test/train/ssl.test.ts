@@ -57,7 +57,7 @@ test('BYOL: each step moves the target to tau * target + (1 - tau) * online, wit
       for (const v of viewBatches(source, cfg.ssl.views, { batchSize: 8, shuffleSeed: epoch, seed: epoch })) {
         const before = new Map(pairs.map((p) => [p.target.originalName, Float32Array.from(p.target.read().dataSync() as Float32Array)]));
         const tau = emaTau(step++, total, cfg.ssl.tau);
-        learner.step(v.x, v.n, { optimizer: opt, lr: 0.01, tau, vars: learner.trainableVariables(), pairs });
+        await learner.step(v.x, v.n, { optimizer: opt, lr: 0.01, tau, vars: learner.trainableVariables(), pairs });
         v.x.dispose();
         let worst = 0, moved = 0;
         for (const { target, online } of pairs) {

@@ -46,3 +46,11 @@ export function stripesOrCrosshatch(n: number, seed: number, size = 24): InMemor
   });
   return new InMemoryBatchSource(data, [size, size, 1], labels, Array.from(labels, (_, i) => `x${seed}_${i}`), 2);
 }
+
+/** The toy images with label sets: each image's class, and class 2's images carry label 0 too. */
+export function toyLabelSets(n: number, seed: number): InMemoryBatchSource {
+  const s = toySource(n, seed);
+  const targets = new Uint8Array(s.size * 3);
+  s.labels.forEach((l, i) => { targets[i * 3 + l] = 1; if (l === 2) targets[i * 3] = 1; });
+  return new InMemoryBatchSource(s.data, s.shape, s.labels, s.ids, 3, {}, targets);
+}

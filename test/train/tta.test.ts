@@ -29,8 +29,8 @@ test('rotations need square images', () => {
 test('TTA scores are the mean of the per-view scores', async () => {
   const src = toySource(6, 1);
   const m = createBackbone('small-cnn', { inputShape: [16, 16, 1], classes: 3, seed: 1 });
-  const plain = predictScores(m, src).scores;
-  const tta = predictScores(m, src, { tta: 'flips' }).scores;
+  const plain = (await predictScores(m, src)).scores;
+  const tta = (await predictScores(m, src, { tta: 'flips' })).scores;
   assert.notDeepEqual(tta, plain);
   const byView = TTA_VIEWS.flips.map((v) => tf.tidy(() => {
     const all: number[] = [];

@@ -88,6 +88,9 @@ class TensorAugmentedSource implements BatchSource {
     let bi = 0;
     for (const b of this.inner.batches(o)) {
       const [n, h, w, c] = b.x.shape;
+      // Only sources not our own come here. A batch tensor made from JavaScript arrays keeps
+      // its values on the CPU until first used (webgpu too), so this synchronous read copies
+      // CPU memory (allowed: engine/reads.ts); one computed on a GPU fails with SyncReadError.
       const arrays: BatchArrays = { x: b.x.dataSync() as Float32Array, y: b.y.dataSync() as Float32Array, labels: b.labels, n, shape: [h, w, c], numClasses: this.numClasses };
       arrays.x = arrays.x.slice(); arrays.y = arrays.y.slice();
       this.transform(arrays, new Random(seedFrom(this.seed, 'augment', o.shuffle ? o.shuffle.seed : `pass${pass}`, bi++)));

@@ -72,12 +72,13 @@ export class BatchNorm extends tf.layers.Layer {
       const { y, mean, variance } = batchNormTrain(x, gamma, beta, this.epsilon);
       // Moving statistics (not on the loss' path, so no gradient flows into them).
       const n = x.size / x.shape[x.rank - 1]!;
-      const t = this.tracked.read().dataSync()[0];
-      const decay = Math.max(1 - this.momentum, 1 / (t + 1));
+      // decay = max(1 - momentum, 1 / (t + 1)) on the device: no read per step (engine/reads.ts).
+      const t1 = tf.add(this.tracked.read(), 1);
+      const decay = tf.maximum(1 - this.momentum, tf.reciprocal(t1));
       const m = mean, v = tf.mul(variance, n / Math.max(1, n - 1));
       this.movingMean.write(tf.add(this.movingMean.read(), tf.mul(tf.sub(m, this.movingMean.read()), decay)));
       this.movingVariance.write(tf.add(this.movingVariance.read(), tf.mul(tf.sub(v, this.movingVariance.read()), decay)));
-      this.tracked.write(tf.scalar(t + 1));
+      this.tracked.write(t1);
       tf.dispose([mean, variance]); // kept by batchNormTrain for us; tidy would not free them
       return y;
     });

@@ -82,7 +82,7 @@ export async function fitSsl(backbone: tf.LayersModel, train: BatchSource, cfg: 
         let r: { loss: number; embeddingStd: number };
         try {
           // SimSiam's predictor keeps the base rate (Chen & He 2021, 4: it adapts to the latest representations).
-          r = learner.step(v.x, v.n, { optimizer, lr, tau, vars, pairs, clip: { norm: cfg.clipGradNorm, value: cfg.clipGradValue },
+          r = await learner.step(v.x, v.n, { optimizer, lr, tau, vars, pairs, clip: { norm: cfg.clipGradNorm, value: cfg.clipGradValue },
             predictorLr: method === 'simsiam' ? cfg.lr : lr });
         } finally {
           v.x.dispose();

@@ -106,9 +106,9 @@ export class SslLearner {
    * D = -cos), gradients of `vars` only, the optimiser update, then the EMA of
    * the target with rate `tau` (BYOL). A non-finite loss updates nothing.
    */
-  step(x: tf.Tensor4D, n: number, o: { optimizer: Optimizer; lr: number; tau: number; vars: tf.Variable[]; clip?: { norm?: number | null; value?: number | null }; pairs?: EmaPair[];
+  async step(x: tf.Tensor4D, n: number, o: { optimizer: Optimizer; lr: number; tau: number; vars: tf.Variable[]; clip?: { norm?: number | null; value?: number | null }; pairs?: EmaPair[];
     /** The predictor's own rate (SimSiam's fixed one); default lr. */
-    predictorLr?: number }): StepResult {
+    predictorLr?: number }): Promise<StepResult> {
     const targets = this.target ? tf.tidy(() => swapHalves(this.project(this.target!, x), n)) : undefined;
     let std: tf.Scalar | undefined;
     const { value, grads } = tf.variableGrads(() => {
@@ -118,8 +118,14 @@ export class SslLearner {
       // Mean over the 2n rows: BYOL's two terms are means over n rows each, hence x 2.
       return targets ? tf.mul(byolLoss(p, targets), 2) as tf.Scalar : simsiamLoss(p, swapHalves(stopGradient(z), n));
     }, o.vars);
-    const loss = value.dataSync()[0];
-    const spread = std!.dataSync()[0];
+    // Whether to update depends on the loss: one asynchronous read of both numbers (engine/reads.ts).
+    const both = tf.stack([value, std!]);
+    let loss: number, spread: number;
+    try {
+      [loss, spread] = await both.data();
+    } finally {
+      both.dispose();
+    }
     if (Number.isFinite(loss)) {
       const clipped = clipGradients(grads, { norm: o.clip?.norm, value: o.clip?.value });
       if (o.predictorLr === undefined || o.predictorLr === o.lr) {
