@@ -22,6 +22,7 @@ import { fitSsl } from '../../src/train/ssl/fit';
 import { lrRangeTest } from '../../src/train/lr-find';
 import { gradCam } from '../../src/models/grad-cam';
 import type { BagSet } from '../../src/train/bags';
+import type { BatchSource } from '../../src/data/batches';
 import { trainSchema, type TrainConfig } from '../../src/train/schema';
 import type { EpochRow } from '../../src/train/history';
 import { webgpuSkip } from '../engine/webgpu-adapter';
@@ -70,19 +71,26 @@ test('20 steps on webgpu: the loss falls, the tensor count stays flat, Node exit
   assert.ok(!/Error|leak/i.test(r.stderr.replace(/^Warning: .*artificially reduced.*$/gm, '')), r.stderr);
 });
 
-test('a short training on webgpu ends with the weights and epoch rows cpu computes', { skip }, async () => {
-  await initEngine({ backend: 'webgpu', log: null });
-  const cfg = config({ epochs: 2, optimizer: 'adamw', weightDecay: 0.01, schedule: { kind: 'cosine', warmupEpochs: 0.5 }, clipGradNorm: 1, labelSmoothing: 0.1, seed: 3 });
+/** The same fit() on cpu, then on webgpu (fresh model and data each time): each side's result and final weights. */
+async function fitOnBoth(model: () => tf.LayersModel, data: () => [BatchSource, BatchSource], cfg: TrainConfig) {
   const run = async (backend: string) => {
     await tf.setBackend(backend);
-    const model = createBackbone('small-cnn', { inputShape: [16, 16, 1], classes: 3, width: 0.5, seed: 3, dropout: 0.2 });
-    const result = await fit(model, toySource(32, 1), toySource(12, 2), cfg);
-    const weights = await readAll(model.weights.map((w) => w.read()));
-    model.dispose();
+    const net = model();
+    const [train, val] = data();
+    const result = await fit(net, train, val, cfg);
+    const weights = await readAll(net.weights.map((w) => w.read()));
+    net.dispose();
     return { result, weights };
   };
   const cpu = await run('cpu');
-  const gpu = await run('webgpu');
+  return { cpu, gpu: await run('webgpu') };
+}
+
+test('a short training on webgpu ends with the weights and epoch rows cpu computes', { skip }, async () => {
+  await initEngine({ backend: 'webgpu', log: null });
+  const cfg = config({ epochs: 2, optimizer: 'adamw', weightDecay: 0.01, schedule: { kind: 'cosine', warmupEpochs: 0.5 }, clipGradNorm: 1, labelSmoothing: 0.1, seed: 3 });
+  const { cpu, gpu } = await fitOnBoth(() => createBackbone('small-cnn', { inputShape: [16, 16, 1], classes: 3, width: 0.5, seed: 3, dropout: 0.2 }),
+    () => [toySource(32, 1), toySource(12, 2)], cfg);
   assert.equal(gpu.result.outcome, 'completed');
   const error = weightError(gpu.weights, cpu.weights);
   assert.ok(error <= 1e-4, `weights differ by ${error.toExponential(2)} (relative, worst weight)`);
@@ -105,16 +113,8 @@ function sameRows(gpu: EpochRow[], cpu: EpochRow[]): void {
 test('label sets on webgpu: the epoch rows (micro F1, subset accuracy) and weights cpu computes', { skip }, async () => {
   await initEngine({ backend: 'webgpu', log: null });
   const cfg = config({ epochs: 2, loss: 'bce', seed: 4 });
-  const run = async (backend: string) => {
-    await tf.setBackend(backend);
-    const model = createBackbone('small-cnn', { inputShape: [16, 16, 1], classes: 3, width: 0.5, seed: 4 });
-    const result = await fit(model, toyLabelSets(48, 1), toyLabelSets(12, 2), cfg);
-    const weights = await readAll(model.weights.map((w) => w.read()));
-    model.dispose();
-    return { result, weights };
-  };
-  const cpu = await run('cpu');
-  const gpu = await run('webgpu');
+  const { cpu, gpu } = await fitOnBoth(() => createBackbone('small-cnn', { inputShape: [16, 16, 1], classes: 3, width: 0.5, seed: 4 }),
+    () => [toyLabelSets(48, 1), toyLabelSets(12, 2)], cfg);
   assert.equal(gpu.result.outcome, 'completed');
   assert.ok(weightError(gpu.weights, cpu.weights) <= 1e-4);
   assert.equal(typeof gpu.result.history[0]['val/micro_f1'], 'number');
