@@ -17,28 +17,19 @@
 // single-image A exceeds it, or NCHW data, goes to the stock kernel. (The
 // kernel has no dilations: tfjs' convolution gradients require 1.)
 import * as tf from '@tensorflow/tfjs';
-
-const WORKGROUP = 64;
+import { PerElementProgram } from './webgpu-program';
 
 /** Up to this many floats of im2col at once (64 MiB; WebGPU's default binding limit is 128 MiB). */
 export const IM2COL_BUDGET = 16 * 1024 * 1024;
 
-/** tfjs-backend-webgpu's program interface (the fields runWebGPUProgram reads). */
-class Im2ColProgram {
+class Im2ColProgram extends PerElementProgram {
   readonly variableNames = ['x'];
   readonly uniforms = 'pads : vec2<i32>, strides : vec2<i32>, dilations : vec2<i32>, filterDims : vec2<i32>, inDims : vec2<i32>, outDims : vec2<i32>, inChannels : i32, batchStart : i32,';
-  readonly workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  readonly size = true;
   shaderKey = 'cellab_im2col';
-  readonly outputShape: number[];
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
 
   /** Output [images * outH * outW, kh * kw * inChannels]. */
   constructor(rows: number, cols: number) {
-    this.outputShape = [rows, cols];
-    this.dispatchLayout = { x: [0, 1] };
-    this.dispatch = [Math.ceil((rows * cols) / WORKGROUP), 1, 1];
+    super([rows, cols]);
   }
 
   getUserCode(): string {

@@ -20,25 +20,12 @@
 // filter element (webgpu-filter-grad.ts).
 import * as tf from '@tensorflow/tfjs';
 import { filterGradByMatMul } from './webgpu-filter-grad';
+import { PerElementProgram } from './webgpu-program';
 
-const WORKGROUP = 64;
-
-/** tfjs-backend-webgpu's program interface (the fields runWebGPUProgram reads). */
-class MaxPoolGradFirstProgram {
+class MaxPoolGradFirstProgram extends PerElementProgram {
   readonly variableNames = ['x', 'dy'];
   readonly uniforms = 'strides : vec2<i32>, pads : vec2<i32>, filterDims : vec2<i32>, inDims : vec2<i32>, outDims : vec2<i32>,';
-  readonly workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  readonly size = true;
   shaderKey = 'cellab_maxPoolGradFirst';
-  readonly outputShape: number[];
-  readonly dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-
-  constructor(inShape: number[]) {
-    this.outputShape = inShape;
-    this.dispatchLayout = { x: inShape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(inShape.reduce((a, b) => a * b, 1) / WORKGROUP), 1, 1];
-  }
 
   getUserCode(): string {
     // Windows (yR, yC) that cover input row xR: yR * stride - pad <= xR <= yR * stride - pad + filter - 1.

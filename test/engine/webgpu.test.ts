@@ -29,7 +29,8 @@ function child(env: NodeJS.ProcessEnv, backend: string, preload = ''): { result:
 }
 
 test('Dawn\'s messages become one-line reasons: a refused adapter (Debian 12\'s Mesa 22.3.6 lavapipe), no Vulkan driver', () => {
-  // Captured from Dawn 0.6.2 on Mesa 22.3.6's lavapipe and with no ICD at all.
+  // Captured from Dawn 0.6.2 on Mesa 22.3.6's lavapipe and with no ICD at all (the absolute path of
+  // Dawn's build tree in its source locations shortened to third_party/...).
   const refused = classifyNoAdapter(fixture('dawn-refused-mesa-22.3.6.txt'));
   assert.equal(refused.problem, 'refused');
   assert.equal(refused.reason, 'Dawn refused the Vulkan adapter: Vulkan shaderUniform*ArrayDynamicIndexing required; While initializing adapter (backend=BackendType::Vulkan)');
