@@ -8,6 +8,7 @@ import { bestLine, formatTable, parseShard, rankConfigurations, runSweep, runWor
 import { pickBest } from '../experiment/selection';
 import { serveTrials } from '../experiment/worker-pool';
 import { searchSpec } from '../experiment/search-space';
+import { describePruning } from '../experiment/pruning';
 import { findProjectRoot } from '../tracking/index';
 import { EXIT, reportError } from './exit';
 import * as path from 'node:path';
@@ -95,9 +96,7 @@ function dryRun(resolved: ResolvedExperiment, shard: ReturnType<typeof parseShar
     : undefined;
   const how = spec.method === 'grid' ? 'grid' : spec.method === 'random' ? `random (seed ${spec.seed})` : `tpe (seed ${spec.seed}; the first ${Math.min(spec.tpe.startup, spec.trials!)} configuration(s) at random)`;
   const extras = [
-    ...(spec.prune ? [`pruning: ${spec.prune.method} on ${spec.prune.metric}${spec.prune.method === 'asha'
-      ? ` (rungs at epochs ${[0, 1, 2].map((k) => spec.prune && spec.prune.minEpochs * spec.prune.reductionFactor ** k).join(', ')}, ...; the top 1/${spec.prune.reductionFactor} continue)`
-      : ` (from epoch ${spec.prune.minEpochs}, below the median of finished trials)`}`] : []),
+    ...(spec.prune ? [`pruning: ${spec.prune.method} on ${spec.prune.metric}${describePruning(spec.prune, resolved.config.train.epochs)}`] : []),
     ...(spec.budget.trials !== undefined || spec.budget.minutes !== undefined ? [`budget: ${[spec.budget.trials !== undefined ? `${spec.budget.trials} trial(s)` : '', spec.budget.minutes !== undefined ? `${spec.budget.minutes} minute(s)` : ''].filter(Boolean).join(', ')}`] : []),
   ];
   if (json) {

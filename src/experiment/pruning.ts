@@ -3,7 +3,10 @@
 // (rungs at minEpochs * r^k; at a rung a trial continues only if it is in the
 // top 1/r of the values recorded at that rung so far, and while fewer than r
 // trials have reached it, only if it is the best of them; running trials already
-// ahead of it count too, see aheadAt), and a median rule
+// ahead of it count too, see aheadAt), Hyperband as Optuna's HyperbandPruner
+// (brackets of ASHA whose first rung is minEpochs * r^b: a trial is assigned to
+// one bracket and competes only inside it, so a network that learns slowly at
+// first but ends best survives in the brackets that judge later), and a median rule
 // (after minEpochs, stop a trial whose metric is worse than the median of the
 // finished trials' values at the same epoch). A trial is judged by its best
 // value so far, not its last epoch's: a trial ends with its best epoch's
@@ -74,10 +77,10 @@ export const BEST_KEY = 'prune/best';
  * larger network) or started later: in a 2-worker search a chance-level trial ran all its
  * epochs, completed, and then counted as a good trial for tpe. Returns their values.
  */
-export function aheadAt(siblings: RunRecord[], k: number, epoch: number, value: number, direction: Direction): number[] {
+export function aheadAt(siblings: RunRecord[], k: number, epoch: number, value: number, direction: Direction, firstRung = 0): number[] {
   return siblings.filter((r) => {
     if (r.info.status !== 'RUNNING' || r.metrics[rungKey(k)] !== undefined) return false;
-    if (k > 0 && r.metrics[rungKey(k - 1)] === undefined) return false;
+    if (k > firstRung && r.metrics[rungKey(k - 1)] === undefined) return false;
     const epochs = Number(r.params['train.epochs']);
     if (Number.isFinite(epochs) && epochs < epoch) return false;
     const b = r.metrics[BEST_KEY];
@@ -85,14 +88,64 @@ export function aheadAt(siblings: RunRecord[], k: number, epoch: number, value: 
   }).map((r) => r.metrics[BEST_KEY]);
 }
 
+/** Hyperband's brackets for trials of `maxEpochs`: floor(log_r(maxEpochs / minEpochs)) + 1 (Optuna's n_brackets), at least 1. */
+export function hyperbandBrackets(minEpochs: number, r: number, maxEpochs: number): number {
+  // The epsilon keeps an exact power (e.g. 18 / 2 = 9 = 3^2) from rounding down.
+  return Math.max(1, Math.floor(Math.log(maxEpochs / minEpochs) / Math.log(r) + 1e-9) + 1);
+}
+
+/**
+ * Optuna's trial allocation: bracket b gets ceil(n * r^s / (s + 1)) shares, s = n - 1 - b, so the
+ * bracket that judges earliest (b = 0, the most trials stopped soonest) gets the most trials.
+ */
+export function bracketShares(brackets: number, r: number): number[] {
+  return Array.from({ length: brackets }, (_, b) => {
+    const s = brackets - 1 - b;
+    return Math.ceil((brackets * r ** s) / (s + 1));
+  });
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+export function crc32(text: string): number {
+  let c = 0xffffffff;
+  for (const byte of Buffer.from(text, 'utf8')) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** The bracket of configuration `point` of sweep `sweepId` (Optuna: crc32 of "<study>_<trial>" over the shares). */
+export function hyperbandBracket(sweepId: string, point: number, shares: number[]): number {
+  let n = crc32(`${sweepId}_${point}`) % shares.reduce((a, b) => a + b, 0);
+  for (let b = 0; b < shares.length; b++) {
+    n -= shares[b];
+    if (n < 0) return b;
+  }
+  return shares.length - 1;
+}
+
+export const BRACKET_TAG = 'cellab.bracket';
+
 /**
  * The store-backed pruner of one trial of sweep `sweepId`. At the trial's last epoch (`epochs`)
  * nothing is left to save: its rung value is still recorded for the others, but it is not pruned.
  */
-export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimentId: string; sweepId: string; epochs?: number }): EpochPruner {
+export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimentId: string; sweepId: string; epochs?: number; point?: number }): EpochPruner {
   const { spec, tracking } = o;
   const direction: Direction = resolveMode(spec.metric, 'auto');
-  let rung = 0;
+  // Hyperband: this configuration's bracket b; its rungs start at rung b (epoch minEpochs * r^b).
+  let bracket: number | undefined;
+  if (spec.method === 'hyperband') {
+    const maxEpochs = spec.maxEpochs ?? o.epochs;
+    if (maxEpochs === undefined) throw new Error('sweep.prune.method: hyperband needs the trials\' epochs: set train.epochs (or sweep.prune.maxEpochs)');
+    bracket = hyperbandBracket(o.sweepId, o.point ?? 0, bracketShares(hyperbandBrackets(spec.minEpochs, spec.reductionFactor, maxEpochs), spec.reductionFactor));
+  }
+  const firstRung = bracket ?? 0;
+  let rung = firstRung;
+  let tagged = false;
   // The trial's best value of spec.metric so far (a non-finite value replaces it: such a trial is pruned).
   let best: number | undefined;
   // Finished runs do not change: their histories are read once.
@@ -100,7 +153,9 @@ export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimen
   const siblings = async (self: string): Promise<RunRecord[]> => {
     const runs = await tracking.searchRuns({ experimentIds: [o.experimentId], filter: `tags.\`${SWEEP_ID_TAG}\` = '${o.sweepId.replace(/'/g, "\\'")}'`, maxResults: 10000 });
     // A trial interrupted and re-run by --resume must not count twice.
-    return runs.filter((r) => r.info.runId !== self && r.tags[SWEEP_ROLE_TAG] !== 'parent' && r.info.lifecycleStage !== 'deleted' && r.tags['cellab.outcome'] !== 'interrupted');
+    return runs.filter((r) => r.info.runId !== self && r.tags[SWEEP_ROLE_TAG] !== 'parent' && r.info.lifecycleStage !== 'deleted' && r.tags['cellab.outcome'] !== 'interrupted' &&
+      // Hyperband: a trial competes only inside its bracket.
+      (bracket === undefined || r.tags[BRACKET_TAG] === String(bracket)));
   };
   return {
     async check(row, run) {
@@ -112,7 +167,11 @@ export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimen
       best = best === undefined || !Number.isFinite(current) || !Number.isFinite(best) ? current : direction === 'max' ? Math.max(best, current) : Math.min(best, current);
       const value = best;
       const what = `best ${spec.metric} so far`;
-      if (spec.method === 'asha') {
+      if (bracket !== undefined && !tagged) {
+        run.setTag(BRACKET_TAG, String(bracket));
+        tagged = true;
+      }
+      if (spec.method === 'asha' || spec.method === 'hyperband') {
         const atRung = row.epoch >= rungEpoch(rung, spec.minEpochs, spec.reductionFactor);
         // Our best so far, for siblings judged at a rung before we reach it (see aheadAt).
         if (o.epochs === undefined || rungEpoch(rung, spec.minEpochs, spec.reductionFactor) <= o.epochs) {
@@ -127,11 +186,11 @@ export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimen
           if (o.epochs !== undefined && row.epoch >= o.epochs) break;
           const sibs = await siblings(run.runId);
           const others = sibs.map((r) => r.metrics[rungKey(rung)]).filter((v): v is number => v !== undefined);
-          const ahead = aheadAt(sibs, rung, rungEpoch(rung, spec.minEpochs, spec.reductionFactor), value, direction);
+          const ahead = aheadAt(sibs, rung, rungEpoch(rung, spec.minEpochs, spec.reductionFactor), value, direction, firstRung);
           const competing = [...others, ...ahead, value];
           if (!ashaPromotes(value, competing, spec.reductionFactor, direction)) {
             const keep = Math.max(1, Math.floor(competing.length / spec.reductionFactor));
-            reason = `ASHA rung ${rung} (epoch ${row.epoch}): ${what} ${fmt(value)} is not in the top ${keep} of the ${competing.length} trial(s) at this rung` +
+            reason = `${bracket === undefined ? 'ASHA' : `Hyperband bracket ${bracket},`} rung ${rung} (epoch ${row.epoch}): ${what} ${fmt(value)} is not in the top ${keep} of the ${competing.length} trial(s) at this rung` +
               ` (the best there: ${fmt(direction === 'max' ? Math.max(...competing) : Math.min(...competing))}` +
               `${ahead.length ? `; ${ahead.length} of them still on the way, already ahead at their best so far` : ''})`;
             break;
@@ -158,4 +217,19 @@ export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimen
         : `median rule (epoch ${row.epoch}): ${what} ${fmt(value)} is ${direction === 'max' ? 'below' : 'above'} the median ${fmt(d.median)} of ${others.length} finished trial(s) at this epoch`;
     },
   };
+}
+
+/** How a prune spec judges, for --dry-run: ` (rungs at epochs 2, 6, 18, ...; the top 1/3 continue)`. */
+export function describePruning(spec: PruneSpec, epochs: number): string {
+  const r = spec.reductionFactor;
+  const rungs = (from: number) => [0, 1, 2].map((k) => rungEpoch(from + k, spec.minEpochs, r)).join(', ');
+  if (spec.method === 'asha') return ` (rungs at epochs ${rungs(0)}, ...; the top 1/${r} continue)`;
+  if (spec.method === 'median') return ` (from epoch ${spec.minEpochs}, below the median of finished trials)`;
+  const max = spec.maxEpochs ?? epochs;
+  const n = hyperbandBrackets(spec.minEpochs, r, max);
+  const shares = bracketShares(n, r), total = shares.reduce((a, b) => a + b, 0);
+  // The rungs a trial of `max` epochs meets (a rung at its last epoch judges nothing).
+  const within = (b: number) => Array.from({ length: 64 }, (_, k) => rungEpoch(b + k, spec.minEpochs, r)).filter((e) => e < max);
+  return ` (${n} bracket(s) for ${max} epochs; each configuration is in one and competes only there: ` +
+    shares.map((w, b) => `bracket ${b} (${w}/${total} of the configurations) ${within(b).length ? `judges at epoch(s) ${within(b).join(', ')}` : 'runs to the end'}`).join('; ') + `; the top 1/${r} continue)`;
 }

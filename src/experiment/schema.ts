@@ -176,15 +176,16 @@ export const sweepReservedSchema: Record<string, SchemaNode> = {
   },
   prune: {
     type: 'oneOf',
-    description: 'stop bad trials early (asha: successive halving; median: below the median at the same epoch)',
+    description: 'stop bad trials early (asha: successive halving; hyperband: ASHA brackets that judge from different epochs; median: below the median at the same epoch)',
     options: [
       { type: 'literal', value: false },
       {
         type: 'object',
         properties: {
-          method: { type: 'string', enum: ['asha', 'median'], default: 'asha' },
-          minEpochs: { type: 'number', integer: true, min: 1, default: 1, description: 'asha: first rung; median: no pruning before this epoch' },
-          reductionFactor: { type: 'number', integer: true, min: 2, default: 3, description: 'asha: rungs at minEpochs * r^k, the top 1/r continue' },
+          method: { type: 'string', enum: ['asha', 'hyperband', 'median'], default: 'asha' },
+          minEpochs: { type: 'number', integer: true, min: 1, default: 1, description: 'asha/hyperband: first rung; median: no pruning before this epoch' },
+          reductionFactor: { type: 'number', integer: true, min: 2, default: 3, description: 'asha/hyperband: rungs at minEpochs * r^k, the top 1/r continue' },
+          maxEpochs: { type: 'number', integer: true, min: 1, description: 'hyperband: epochs its brackets are laid out for (default: train.epochs)' },
           metric: { type: 'string', enum: ['val/accuracy', 'val/loss', 'train/accuracy', 'train/loss'], default: 'val/accuracy' },
           minTrials: { type: 'number', integer: true, min: 1, default: 3, description: 'median: finished trials at an epoch before comparing' },
         },

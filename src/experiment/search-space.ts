@@ -22,7 +22,9 @@ export interface ParamSpace {
 }
 
 export interface PruneSpec {
-  method: 'asha' | 'median';
+  method: 'asha' | 'hyperband' | 'median';
+  /** hyperband: the epochs its brackets are laid out for (default: the trial's train.epochs). */
+  maxEpochs?: number;
   minEpochs: number;
   reductionFactor: number;
   /** An epoch-row metric: val/accuracy (default), val/loss, train/accuracy, train/loss. */
@@ -160,6 +162,7 @@ export function parseSearch(config: ExperimentConfig, issues: string[]): { spec:
   const noVal = config.dataset?.split?.valFraction === 0 && config.dataset.split.kind !== 'predefined';
   if (method === 'tpe' && noVal) issues.push('`sweep.method: tpe` learns from validation accuracy: set `dataset.split.valFraction` > 0');
   const prune = sweep.prune as PruneSpec | false | undefined;
+  if (prune && prune.method !== 'hyperband' && prune.maxEpochs !== undefined) issues.push(`\`sweep.prune.maxEpochs\` applies to method hyperband, not ${prune.method}`);
   if (prune && prune.metric.startsWith('val/') && noVal) issues.push(`\`sweep.prune.metric: ${prune.metric}\` needs a validation split: set \`dataset.split.valFraction\` > 0 or prune on train/loss`);
   if (sampled) {
     out.method = method;

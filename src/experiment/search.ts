@@ -37,7 +37,8 @@ export async function sweepChildren(tracking: Tracking, experimentId: string, sw
 /**
  * TPE's history: one observation per configuration (sweep point) that has ended. Completed
  * folds give the mean best-epoch validation accuracy (what selection reads); a pruned fold makes
- * the point pruned (ranked below every completed one, by its validation accuracy so far); a
+ * the point pruned (ranked below every completed one, by the epoch it was stopped at, then its
+ * validation accuracy so far); a
  * diverged or collapsed fold makes it failed (ranked last). Errors and interrupted runs are left out.
  */
 export function observations(runs: RunRecord[], folds: number): Observation[] {
@@ -58,7 +59,11 @@ export function observations(runs: RunRecord[], folds: number): Observation[] {
       .map((r) => r.metrics['val/best_accuracy']).filter((v): v is number => Number.isFinite(v));
     const value = values.length ? values.reduce((a, b) => a + b, 0) / values.length : -Infinity;
     if (outcomes.some((o) => o === 'diverged' || o === 'collapsed')) out.push({ params: g.params, state: 'failed', value: -Infinity, order: point });
-    else if (outcomes.some((o) => o === 'pruned')) out.push({ params: g.params, state: 'pruned', value, order: point });
+    else if (outcomes.some((o) => o === 'pruned')) {
+      // Folds stopped at different epochs: the configuration got as far as its shortest fold.
+      const stopped = g.runs.filter((r) => r.tags['cellab.outcome'] === 'pruned').map((r) => Number(r.tags['cellab.pruned_epoch'])).filter(Number.isFinite);
+      out.push({ params: g.params, state: 'pruned', value, order: point, ...(stopped.length ? { epochs: Math.min(...stopped) } : {}) });
+    }
     else if (outcomes.length === folds && outcomes.every((o) => o === 'completed')) out.push({ params: g.params, state: 'completed', value, order: point });
   }
   return out;

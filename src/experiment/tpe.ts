@@ -12,9 +12,14 @@ import { canonicalJson } from './config';
 /** A finished trial as TPE sees it. Higher `value` is better. */
 export interface Observation {
   params: Record<string, unknown>;
-  /** completed: ranked by value; pruned rank below every completed trial; failed (diverged) rank last. */
+  /**
+   * completed: ranked by value; pruned rank below every completed trial, those that got further
+   * (more epochs) first, then by value; failed (diverged) rank last.
+   */
   state: 'completed' | 'pruned' | 'failed';
   value: number;
+  /** Pruned trials: the epoch they were stopped at (Optuna ranks pruned trials by the step reached, then value). */
+  epochs?: number;
   /** Sweep order (older observations get less weight once there are more than 25). */
   order: number;
 }
@@ -26,7 +31,10 @@ export interface TpeOptions {
   priorWeight?: number;
 }
 
-const rankKey = (o: Observation) => [o.state === 'completed' ? 0 : o.state === 'pruned' ? 1 : 2, -(Number.isFinite(o.value) ? o.value : -Infinity)];
+// A pruned trial's value is its best so far at the epoch it stopped: one stopped at a later rung
+// beat its rivals at every earlier rung, so (like Optuna) it ranks above any stopped earlier.
+const rankKey = (o: Observation) => [o.state === 'completed' ? 0 : o.state === 'pruned' ? 1 : 2,
+  o.state === 'pruned' ? -(o.epochs ?? 0) : 0, -(Number.isFinite(o.value) ? o.value : -Infinity)];
 
 /** Good trials: ceil(gamma * n), at most 25 (Optuna's cap). */
 export function nGood(n: number, gamma: number): number {
@@ -45,7 +53,7 @@ export function observationWeights(n: number): number[] {
 export function splitObservations(obs: Observation[], gamma: number): { good: Observation[]; bad: Observation[] } {
   const ranked = [...obs].sort((a, b) => {
     const ka = rankKey(a), kb = rankKey(b);
-    return ka[0] - kb[0] || ka[1] - kb[1] || a.order - b.order;
+    return ka[0] - kb[0] || ka[1] - kb[1] || ka[2] - kb[2] || a.order - b.order;
   });
   const k = nGood(obs.length, gamma);
   const byOrder = (xs: Observation[]) => xs.sort((a, b) => a.order - b.order);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { aheadAt, ashaPromotes, createPruner, medianPrunes, rungEpoch } from '../../src/experiment/pruning';
+import { aheadAt, ashaPromotes, bracketShares, crc32, createPruner, describePruning, hyperbandBracket, hyperbandBrackets, medianPrunes, rungEpoch } from '../../src/experiment/pruning';
 import { Budget } from '../../src/experiment/search';
 import { openTracking, type Tracking } from '../../src/tracking/index';
 import type { PruneSpec } from '../../src/experiment/search-space';
@@ -155,6 +155,52 @@ test('who is ahead at a rung: running, past the previous rung, long enough to re
   assert.deepEqual(aheadAt(sibs, 1, 6, 0.5, 'max'), [0.9]);
   assert.deepEqual(aheadAt(sibs, 0, 2, 0.5, 'max'), [0.95], 'at rung 0 every running trial gets there');
   assert.deepEqual(aheadAt([run('RUNNING', { 'prune/best': 0.3 })], 0, 2, 0.5, 'min'), [0.3], 'a loss: lower is ahead');
+});
+
+test('Hyperband lays out brackets and shares trials among them as Optuna does', () => {
+  assert.equal(hyperbandBrackets(2, 3, 12), 2, 'floor(log3(12 / 2)) + 1');
+  assert.equal(hyperbandBrackets(1, 3, 27), 4, 'an exact power of r counts');
+  assert.equal(hyperbandBrackets(5, 3, 4), 1, 'fewer epochs than the first rung: one bracket');
+  assert.deepEqual(bracketShares(2, 3), [3, 2]);
+  assert.deepEqual(bracketShares(4, 3), [27, 12, 6, 4], 'ceil(n r^s / (s + 1)), s = n - 1 - b');
+  assert.equal(crc32('123456789'), 0xcbf43926, 'the standard CRC-32 check value');
+  const counts = [0, 0];
+  for (let point = 0; point < 2000; point++) counts[hyperbandBracket('sweep-a', point, [3, 2])]++;
+  assert.ok(Math.abs(counts[0] / 2000 - 0.6) < 0.04, `bracket 0 takes ~3/5 of the configurations: ${counts}`);
+  assert.equal(hyperbandBracket('sweep-a', 7, [3, 2]), hyperbandBracket('sweep-a', 7, [3, 2]), 'the same configuration always lands in the same bracket');
+  assert.match(describePruning(spec({ method: 'hyperband', minEpochs: 2, reductionFactor: 3 }), 12),
+    /2 bracket\(s\) for 12 epochs.*bracket 0 \(3\/5 of the configurations\) judges at epoch\(s\) 2, 6; bracket 1 \(2\/5 of the configurations\) judges at epoch\(s\) 6; the top 1\/3 continue/);
+  assert.match(describePruning(spec({ method: 'hyperband', minEpochs: 2, reductionFactor: 3, maxEpochs: 18 }), 12), /bracket 2 \(\d+\/\d+ of the configurations\) runs to the end/);
+});
+
+test('Hyperband through the store: a trial of a later bracket is first judged at its bracket\'s first rung, only against its bracket', async () => {
+  const { tracking, experimentId } = await sweepStore();
+  const hb = spec({ method: 'hyperband', minEpochs: 1, reductionFactor: 2 });
+  // 4 epochs, r 2, first rung 1: brackets judge first at epochs 1, 2, 4 (shares 4 : 3 : 3).
+  const shares = bracketShares(hyperbandBrackets(1, 2, 4), 2);
+  const pointIn = (b: number) => Array.from({ length: 200 }, (_, i) => i).find((i) => hyperbandBracket('h1', i, shares) === b)!;
+  // A strong sibling in bracket 0 has recorded rungs 0 and 1: it does not compete with bracket 1.
+  const strong = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 'h1', 'cellab.bracket': '0' } });
+  strong.logMetric('prune/rung_0', 0.99, 1); strong.logMetric('prune/rung_1', 0.99, 2);
+  await strong.end('FINISHED');
+  const me = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 'h1' } });
+  const pruner = createPruner({ spec: hb, tracking, experimentId, sweepId: 'h1', epochs: 4, point: pointIn(1) });
+  assert.equal(await pruner.check({ epoch: 1, 'val/accuracy': 0.2 }, me), undefined, 'bracket 1 does not judge at epoch 1');
+  assert.equal(await pruner.check({ epoch: 2, 'val/accuracy': 0.3 }, me), undefined, 'first at its rung 1, alone in its bracket: it continues although bracket 0 has 0.99 there');
+  const mine = await tracking.getRun(me.runId);
+  assert.equal(mine.tags['cellab.bracket'], '1');
+  assert.equal(mine.metrics['prune/rung_0'], undefined, 'no value at a rung its bracket skips');
+  assert.equal(mine.metrics['prune/rung_1'], 0.3);
+  // A second bracket-1 trial that is worse at rung 1 is stopped there, and the reason names the bracket.
+  const worse = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 'h1' } });
+  const p2 = createPruner({ spec: hb, tracking, experimentId, sweepId: 'h1', epochs: 4, point: pointIn(1) });
+  assert.equal(await p2.check({ epoch: 1, 'val/accuracy': 0.1 }, worse), undefined);
+  assert.match((await p2.check({ epoch: 2, 'val/accuracy': 0.2 }, worse)) ?? '', /^Hyperband bracket 1, rung 1 \(epoch 2\): best val\/accuracy so far 0.2 is not in the top 1 of the 2 trial\(s\) at this rung \(the best there: 0.3\)/);
+  // A bracket-0 trial is judged at epoch 1 against bracket 0 only.
+  const early = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 'h1' } });
+  const p0 = createPruner({ spec: hb, tracking, experimentId, sweepId: 'h1', epochs: 4, point: pointIn(0) });
+  assert.match((await p0.check({ epoch: 1, 'val/accuracy': 0.5 }, early)) ?? '', /^Hyperband bracket 0, rung 0 \(epoch 1\): .*the best there: 0.99\)/);
+  await tracking.close();
 });
 
 test('budgets: minutes of this process; trials of the whole sweep as recorded, a re-run trial not counted twice', async () => {

@@ -98,7 +98,9 @@ test('bad search definitions are errors that say what to do', () => {
   assert.match(problems({ method: 'random', trials: 3, 'model.dropout': { uniform: [0, 0.5], when: { 'model.bakcbone': ['resnet18'] } } }), /`model.bakcbone` is not a config key. Did you mean `model.backbone`\?/);
   assert.match(problems({ method: 'random', trials: 3, 'train.lr': [0.1, 0.01], tpe: { startup: 2 } }), /`sweep.tpe` applies to method tpe, not random/);
   assert.match(problems({ 'train.lr': [0.1], trials: 4 }), /`sweep.trials` applies to method random or tpe.*budget.trials/);
-  assert.match(problems({ method: 'random', trials: 3, 'train.lr': [0.1], prune: { method: 'hyperband' } }), /`sweep.prune.method` must be one of 'asha' \| 'median', got 'hyperband'/);
+  assert.match(problems({ method: 'random', trials: 3, 'train.lr': [0.1, 0.01], prune: { method: 'asha', maxEpochs: 12 } }), /`sweep.prune.maxEpochs` applies to method hyperband, not asha/);
+  assert.doesNotMatch(problems({ method: 'random', trials: 3, 'train.lr': [0.1, 0.01], prune: { method: 'hyperband', maxEpochs: 12 } }), /maxEpochs/);
+  assert.match(problems({ method: 'random', trials: 3, 'train.lr': [0.1], prune: { method: 'hyperbnd' } }), /`sweep.prune.method` must be one of 'asha' \| 'hyperband' \| 'median', got 'hyperbnd'/);
   assert.match(problems({ method: 'random', trials: 3, 'train.lr': [0.1], prune: { metric: 'val/f1' } }), /`sweep.prune.metric` must be one of 'val\/accuracy'/);
   assert.match(problems({ method: 'random', trials: 3, 'train.lr': [0.1], budget: { minuts: 5 } }), /unknown key `sweep.budget.minuts`. Did you mean `minutes`\?/);
   assert.match(problems({ method: 'tpe', trials: 3, 'train.lr': [0.1] }, { dataset: { root: '/data', split: { kind: 'stratified', valFraction: 0 } } }),

@@ -72,6 +72,17 @@ test('ranking puts completed trials by value, then pruned, then failed; gamma an
   assert.ok(Math.abs(w[0] - 1 / 30) < 1e-12 && w[4] === 1 && w[29] === 1, 'older trials weigh less past 25');
 });
 
+test('pruned trials rank by how far they got, then by value (as Optuna): a trial that passed a rung beats one stopped before it', () => {
+  const obs: Observation[] = [
+    { params: {}, state: 'pruned', value: 0.9, order: 0, epochs: 2 },
+    { params: {}, state: 'pruned', value: 0.8, order: 1, epochs: 6 },
+    { params: {}, state: 'pruned', value: 0.85, order: 2, epochs: 6 },
+    { params: {}, state: 'completed', value: 0.7, order: 3 },
+  ];
+  const { good } = splitObservations(obs, 0.5);
+  assert.deepEqual(good.map((o) => o.order), [2, 3], 'the completed trial, then the better of the two stopped at epoch 6 — not the one stopped at epoch 2 with a higher early value');
+});
+
 test('Parzen estimator: kernels at the observations plus a prior, truncated to the range, integrating to 1', () => {
   const p = parzen([0.2, 0.25, 0.9], [1, 1, 1], 0, 1);
   assert.deepEqual(p.mus, [0.2, 0.25, 0.9, 0.5]);
@@ -86,11 +97,12 @@ test('Parzen estimator: kernels at the observations plus a prior, truncated to t
 test('the history TPE reads from the store: one observation per configuration, folds averaged', () => {
   const run = (index: number, outcome: string, acc: number, params: Record<string, unknown>): RunRecord => ({
     info: { runId: `r${index}`, status: outcome === 'pruned' ? 'KILLED' : 'FINISHED', startTime: index, lifecycleStage: 'active' },
-    tags: { 'cellab.trial_index': String(index), 'cellab.outcome': outcome, 'cellab.trial_params': JSON.stringify(params) },
+    tags: { 'cellab.trial_index': String(index), 'cellab.outcome': outcome, 'cellab.trial_params': JSON.stringify(params), ...(outcome === 'pruned' ? { 'cellab.pruned_epoch': '2' } : {}) },
     metrics: { 'val/best_accuracy': acc }, params: {},
   } as unknown as RunRecord);
   const runs = [run(0, 'completed', 0.6, { x: 1 }), run(1, 'completed', 0.8, { x: 1 }), run(2, 'pruned', 0.3, { x: 2 }), run(3, 'completed', 0.4, { x: 2 }),
     run(4, 'completed', 0.5, { x: 3 }), run(6, 'diverged', 0.1, { x: 4 }), run(7, 'completed', 0.9, { x: 4 })];
   assert.deepEqual(observations(runs, 2).map((o) => [o.order, o.state, Number(o.value.toFixed(3))]),
     [[0, 'completed', 0.7], [1, 'pruned', 0.35], [3, 'failed', -Infinity]], 'configuration 2 (one fold still running) is left out');
+  assert.equal(observations(runs, 2)[1].epochs, 2, 'a pruned configuration keeps the epoch it was stopped at');
 });
