@@ -117,9 +117,13 @@ export function crc32(text: string): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** The bracket of configuration `point` of sweep `sweepId` (Optuna: crc32 of "<study>_<trial>" over the shares). */
-export function hyperbandBracket(sweepId: string, point: number, shares: number[]): number {
-  let n = crc32(`${sweepId}_${point}`) % shares.reduce((a, b) => a + b, 0);
+/**
+ * The bracket of configuration `point` of a search seeded `seed` (Optuna: crc32 of "<study>_<trial>"
+ * over the shares). Seed and point, not the sweep id: a plain re-run is a new sweep, and the same
+ * file and seed must give the same brackets.
+ */
+export function hyperbandBracket(seed: number, point: number, shares: number[]): number {
+  let n = crc32(`${seed}_${point}`) % shares.reduce((a, b) => a + b, 0);
   for (let b = 0; b < shares.length; b++) {
     n -= shares[b];
     if (n < 0) return b;
@@ -133,7 +137,7 @@ export const BRACKET_TAG = 'cellab.bracket';
  * The store-backed pruner of one trial of sweep `sweepId`. At the trial's last epoch (`epochs`)
  * nothing is left to save: its rung value is still recorded for the others, but it is not pruned.
  */
-export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimentId: string; sweepId: string; epochs?: number; point?: number }): EpochPruner {
+export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimentId: string; sweepId: string; epochs?: number; point?: number; seed?: number }): EpochPruner {
   const { spec, tracking } = o;
   const direction: Direction = resolveMode(spec.metric, 'auto');
   // Hyperband: this configuration's bracket b; its rungs start at rung b (epoch minEpochs * r^b).
@@ -141,7 +145,7 @@ export function createPruner(o: { spec: PruneSpec; tracking: Tracking; experimen
   if (spec.method === 'hyperband') {
     const maxEpochs = spec.maxEpochs ?? o.epochs;
     if (maxEpochs === undefined) throw new Error('sweep.prune.method: hyperband needs the trials\' epochs: set train.epochs (or sweep.prune.maxEpochs)');
-    bracket = hyperbandBracket(o.sweepId, o.point ?? 0, bracketShares(hyperbandBrackets(spec.minEpochs, spec.reductionFactor, maxEpochs), spec.reductionFactor));
+    bracket = hyperbandBracket(o.seed ?? 0, o.point ?? 0, bracketShares(hyperbandBrackets(spec.minEpochs, spec.reductionFactor, maxEpochs), spec.reductionFactor));
   }
   const firstRung = bracket ?? 0;
   let rung = firstRung;

@@ -359,7 +359,7 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   }
   const chooser = new TrialChooser({ spec, config, tracking, experimentId, sweepId, folds, projectRoot, log });
   const budget = new Budget({ budget: spec.budget, tracking, experimentId, sweepId });
-  const pruner = (t: Trial) => (spec.prune ? createPruner({ spec: spec.prune, tracking, experimentId, sweepId, epochs: t.config.train.epochs, point: t.point }) : undefined);
+  const pruner = (t: Trial) => (spec.prune ? createPruner({ spec: spec.prune, tracking, experimentId, sweepId, epochs: t.config.train.epochs, point: t.point, seed: spec.seed }) : undefined);
 
   const interrupted = { value: false };
   const removeHook = onBeforeKill(() => { interrupted.value = true; });
@@ -594,7 +594,7 @@ export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: n
       resolved: { ...resolved, config: t.config }, tracking, experimentId, engine, projectRoot, fold: t.fold,
       parentRunId: o.parentRunId, runName: trialRunName(config.name, t.config, { params: t.params, fold: t.fold, projectRoot }),
       extraTags: { [SWEEP_ID_TAG]: o.sweepId, [TRIAL_INDEX_TAG]: String(t.index), [TRIAL_PARAMS_TAG]: JSON.stringify(t.params) }, progress: o.progress, log, params: t.params,
-      pruner: spec.prune ? createPruner({ spec: spec.prune, tracking, experimentId, sweepId: o.sweepId, epochs: t.config.train.epochs, point: t.point }) : undefined,
+      pruner: spec.prune ? createPruner({ spec: spec.prune, tracking, experimentId, sweepId: o.sweepId, epochs: t.config.train.epochs, point: t.point, seed: spec.seed }) : undefined,
     }, data);
     return {
       status: r.status, outcome: r.outcome, run_id: r.runId, experiment_id: experimentId, backend: engine.backend,

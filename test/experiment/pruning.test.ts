@@ -165,9 +165,9 @@ test('Hyperband lays out brackets and shares trials among them as Optuna does', 
   assert.deepEqual(bracketShares(4, 3), [27, 12, 6, 4], 'ceil(n r^s / (s + 1)), s = n - 1 - b');
   assert.equal(crc32('123456789'), 0xcbf43926, 'the standard CRC-32 check value');
   const counts = [0, 0];
-  for (let point = 0; point < 2000; point++) counts[hyperbandBracket('sweep-a', point, [3, 2])]++;
+  for (let point = 0; point < 2000; point++) counts[hyperbandBracket(0, point, [3, 2])]++;
   assert.ok(Math.abs(counts[0] / 2000 - 0.6) < 0.04, `bracket 0 takes ~3/5 of the configurations: ${counts}`);
-  assert.equal(hyperbandBracket('sweep-a', 7, [3, 2]), hyperbandBracket('sweep-a', 7, [3, 2]), 'the same configuration always lands in the same bracket');
+  assert.equal(hyperbandBracket(0, 7, [3, 2]), hyperbandBracket(0, 7, [3, 2]), 'the same configuration always lands in the same bracket');
   assert.match(describePruning(spec({ method: 'hyperband', minEpochs: 2, reductionFactor: 3 }), 12),
     /2 bracket\(s\) for 12 epochs.*bracket 0 \(3\/5 of the configurations\) judges at epoch\(s\) 2, 6; bracket 1 \(2\/5 of the configurations\) judges at epoch\(s\) 6; the top 1\/3 continue/);
   assert.match(describePruning(spec({ method: 'hyperband', minEpochs: 2, reductionFactor: 3, maxEpochs: 18 }), 12), /bracket 2 \(\d+\/\d+ of the configurations\) runs to the end/);
@@ -178,7 +178,7 @@ test('Hyperband through the store: a trial of a later bracket is first judged at
   const hb = spec({ method: 'hyperband', minEpochs: 1, reductionFactor: 2 });
   // 4 epochs, r 2, first rung 1: brackets judge first at epochs 1, 2, 4 (shares 4 : 3 : 3).
   const shares = bracketShares(hyperbandBrackets(1, 2, 4), 2);
-  const pointIn = (b: number) => Array.from({ length: 200 }, (_, i) => i).find((i) => hyperbandBracket('h1', i, shares) === b)!;
+  const pointIn = (b: number) => Array.from({ length: 200 }, (_, i) => i).find((i) => hyperbandBracket(0, i, shares) === b)!;
   // A strong sibling in bracket 0 has recorded rungs 0 and 1: it does not compete with bracket 1.
   const strong = await tracking.startRun({ experimentId, tags: { 'cellab.sweep_id': 'h1', 'cellab.bracket': '0' } });
   strong.logMetric('prune/rung_0', 0.99, 1); strong.logMetric('prune/rung_1', 0.99, 2);
