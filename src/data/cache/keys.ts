@@ -38,6 +38,17 @@ export function itemKey(item: DatasetItem, withMask: boolean): string {
   return hash('sha1', text, 'hex').slice(0, 24);
 }
 
+/** Names an item list by its files and crops alone (no stat): which pack a second run will most likely want. */
+export function listDigest(items: DatasetItem[], withMask: boolean): string {
+  let text = '';
+  for (const it of items) {
+    text += itemFiles(it, withMask).join('\u0000');
+    if (it.crop) text += JSON.stringify([it.crop.x, it.crop.y, it.crop.width, it.crop.height, it.crop.cell ?? null, it.crop.segmentation ?? null]);
+    text += '\n';
+  }
+  return hash('sha1', text, 'hex').slice(0, 16);
+}
+
 export function digest(value: unknown, length = 16): string {
   return createHash('sha1').update(JSON.stringify(value)).digest('hex').slice(0, length);
 }
