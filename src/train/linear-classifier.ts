@@ -82,19 +82,21 @@ export function softmaxRows(s: Float64Array, k: number): Float64Array {
   return s;
 }
 
-/** The kernels' heap for one training set: X [n, d], X^T, labels, then the objective's arrays (offsets in doubles). */
+/** The kernels' heap for one problem size: X [n, d], X^T, labels, then the objective's arrays (offsets in doubles). */
 interface Workspace {
   kern: LinearKernels;
   oXT: number; oY: number; oW: number; oB: number; oS: number; oP: number; oG: number; oGb: number; oZ: number; oSw: number; oPos: number;
-  /** The objective whose sample weights are on the heap. */
+  /** The objective whose data is on the heap. */
   owner?: object;
 }
 
-// One per training set (and kernel choice): the 20 fits of a C path share one copy of X.
+// One heap per training array and size (and kernel choice): the 20 fits of a C path share one
+// allocation. Each objective copies its data in when it first runs (and again if another objective
+// ran in between), so a caller that changes x or y in place between fits is never served stale data.
 const workspaces = new WeakMap<Float64Array, Map<string, Workspace>>();
 
 function workspace(data: LinearData): Workspace {
-  const { x, n, d, k, y } = data;
+  const { x, n, d, k } = data;
   const key = `${process.env.CELLAB_SIMD_KERNELS === '0' ? 'js' : 'any'} ${n} ${d} ${k}`;
   let byKey = workspaces.get(x);
   if (!byKey) workspaces.set(x, byKey = new Map());
@@ -102,12 +104,7 @@ function workspace(data: LinearData): Workspace {
   if (!ws) {
     const oXT = n * d, oY = 2 * n * d, oW = oY + n, oB = oW + k * d, oS = oB + k, oP = oS + n * k, oG = oP + k * n;
     const oGb = oG + k * d, oZ = oGb + k, oSw = oZ + n, oPos = oSw + n;
-    const kern = linearKernels(oPos + k);
-    const h = kern.heap;
-    h.set(x.subarray(0, n * d), 0);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) h[oXT + j * n + i] = x[i * d + j];
-    for (let i = 0; i < n; i++) h[oY + i] = y[i];
-    ws = { kern, oXT, oY, oW, oB, oS, oP, oG, oGb, oZ, oSw, oPos };
+    ws = { kern: linearKernels(oPos + k), oXT, oY, oW, oB, oS, oP, oG, oGb, oZ, oSw, oPos };
     byKey.set(key, ws);
   }
   return ws;
@@ -132,6 +129,10 @@ export function linearObjective(kind: LinearKind, data: LinearData, C: number, s
   const self = {};
   return (theta: Float64Array, grad: Float64Array): number => {
     if (ws.owner !== self) {
+      const { x, y } = data;
+      h.set(x.subarray(0, n * d), 0);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) h[oXT + j * n + i] = x[i * d + j];
+      for (let i = 0; i < n; i++) h[oY + i] = y[i];
       for (let i = 0; i < n; i++) h[oSw + i] = sw[i] / swSum;
       for (let c = 0; c < k; c++) h[oPos + c] = (classWeights ? classWeights[c] : 1) / swSum;
       ws.owner = self;

@@ -106,3 +106,13 @@ test('wasm and JavaScript kernels fit the same model along a C path (same iterat
     });
   }
 });
+
+test('a training array reused with other labels, or changed in place, is fitted on its current contents', () => {
+  const data = blobs(90, 9);
+  fitLinear('logistic', data, { C: 1 });
+  const relabelled = { ...data, y: Int32Array.from(data.y, (c) => (c + 1) % 3) };
+  const fresh = (d: LinearData) => fitLinear('logistic', { ...d, x: Float64Array.from(d.x) }, { C: 1 });
+  assert.deepEqual(Array.from(fitLinear('logistic', relabelled, { C: 1 }).W), Array.from(fresh(relabelled).W));
+  for (let i = 0; i < data.x.length; i++) data.x[i] *= 2;
+  assert.deepEqual(Array.from(fitLinear('logistic', data, { C: 1 }).W), Array.from(fresh(data).W));
+});
