@@ -1,7 +1,7 @@
 // Items -> prepared pixels, through the on-disk cache. The cache is a folder
-// per preprocessing setting holding pack files; a pack is named by the
-// identity of every item in it, so a second run of the same experiment opens
-// one file and decodes nothing. When some files changed, the unchanged items
+// per preprocessing setting holding pack files; a pack is named by its item
+// list and the identity of every item in it, so a second run of the same
+// experiment opens one file (read while the files are checked) and decodes nothing. When some files changed, the unchanged items
 // are copied from older packs and only the changed ones are decoded.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import type { ImageConfig } from './schema';
 import type { DatasetItem } from './types';
 import { BadInputCollector, type BadInput } from './bad-input';
-import { PackReader, PackWriter, type PackEntry } from './cache/pack';
-import { CACHE_FORMAT, digest, itemKey } from './cache/keys';
+import { PackReader, PackWriter, prefetchPack, type PackEntry } from './cache/pack';
+import { CACHE_FORMAT, digest, itemKey, listDigest } from './cache/keys';
 import { defaultCacheDir } from './cache/location';
 import { channelCount, preprocessingKey, type PreparedImage } from './image';
 import { prepareMany, type PrepareResult } from './prepare-pool';
@@ -103,15 +103,22 @@ export async function prepareItems(items: DatasetItem[], image: ImageConfig, o: 
   const dir = cacheOn
     ? path.join(o.cache?.dir ?? defaultCacheDir(), `prep-${digest(settings)}`)
     : path.join(os.tmpdir(), `cellab-stream-${process.pid}-${Date.now()}`);
+  // A pack is named by its item list (files only) and the items' keys (files' sizes and mtimes):
+  // a second run finds the list's newest pack by name and reads it on a libuv thread while the
+  // main thread stats every file for the keys; it is used only if the keys still name it.
+  const listName = listDigest(items, image.mask);
+  const guess = cacheOn && !streaming ? listPacks(dir).find((f) => path.basename(f).startsWith(`${listName}-`)) : undefined;
+  const prefetched = guess ? prefetchPack(guess) : undefined;
   const keys = items.map((it) => itemKey(it, image.mask));
-  const packFile = path.join(dir, `${digest(keys)}.pack`);
+  const packFile = path.join(dir, `${listName}-${digest(keys)}.pack`);
   const shape: [number, number, number] = [image.size, image.size, channelCount(image.channels)];
   const store = new PixelStore(shape, streaming);
   const bad = new BadInputCollector();
   const slotOf = new Array<number>(items.length).fill(-1);
   let decoded = 0, fromCache = 0, done = 0, threads = 1;
 
-  const existing = cacheOn ? PackReader.open(packFile) : undefined;
+  const whole = cacheOn && guess === packFile ? await prefetched : undefined;
+  const existing = !cacheOn ? undefined : whole ? PackReader.fromBuffer(packFile, whole) ?? PackReader.open(packFile) : PackReader.open(packFile);
   const missing: number[] = [];
   if (existing) {
     if (!streaming) existing.loadAll();

@@ -1,12 +1,17 @@
 // Limited-memory BFGS for the linear heads (smooth convex objectives over a
 // few thousand parameters): two-loop recursion, backtracking Armijo line
-// search. Plain Float64Array maths, no tensors: it runs in a few ms per C.
+// search. Plain Float64Array maths, no tensors; the history lives in
+// preallocated ring buffers, so an iteration allocates nothing.
+// Stopping rules are scipy's L-BFGS-B (what scikit-learn's lbfgs solver runs):
+// max |gradient| <= tol (pgtol; no bounds, so the projected gradient is the
+// gradient), or a relative decrease of f of at most 64 machine epsilons
+// (scikit-learn's ftol), or maxIter iterations.
 
 export interface LbfgsOptions {
   maxIter: number;
   /** Stop when max |gradient| <= tol. */
   tol: number;
-  /** History size. */
+  /** History size (scipy's maxcor, 10). */
   m?: number;
 }
 
@@ -20,15 +25,19 @@ export interface LbfgsResult {
 /** `fg(x, grad)` returns f(x) and writes the gradient into `grad`. */
 export type Objective = (x: Float64Array, grad: Float64Array) => number;
 
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
+/** scikit-learn's ftol for lbfgs: 64 * float64 epsilon. */
+const FTOL = 64 * Number.EPSILON;
+
+function dot(a: Float64Array, b: Float64Array, n: number): number {
+  let s0 = 0, s1 = 0, i = 0;
+  for (; i + 1 < n; i += 2) { s0 += a[i] * b[i]; s1 += a[i + 1] * b[i + 1]; }
+  if (i < n) s0 += a[i] * b[i];
+  return s0 + s1;
 }
 
 function maxAbs(a: Float64Array): number {
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  for (let i = 0; i < a.length; i++) { const v = Math.abs(a[i]); if (v > m) m = v; }
   return m;
 }
 
@@ -37,35 +46,40 @@ export function lbfgs(fg: Objective, x0: Float64Array, o: LbfgsOptions): LbfgsRe
   const x = Float64Array.from(x0);
   const g = new Float64Array(n);
   let f = fg(x, g);
-  const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [];
+  // Ring buffers: pair j (0 = oldest) is in slot (head + j) % m.
+  const S = Array.from({ length: m }, () => new Float64Array(n)), Y = Array.from({ length: m }, () => new Float64Array(n));
+  const rho = new Float64Array(m), alpha = new Float64Array(m);
+  let head = 0, count = 0;
   const d = new Float64Array(n), xNew = new Float64Array(n), gNew = new Float64Array(n);
-  const alpha = new Float64Array(m);
   let it = 0;
   for (; it < o.maxIter; it++) {
     if (maxAbs(g) <= o.tol) return { x, f, iterations: it, converged: true };
     // Two-loop recursion: d = -H g.
     for (let i = 0; i < n; i++) d[i] = -g[i];
-    for (let j = S.length - 1; j >= 0; j--) {
-      alpha[j] = rho[j] * dot(S[j], d);
-      for (let i = 0; i < n; i++) d[i] -= alpha[j] * Y[j][i];
+    for (let j = count - 1; j >= 0; j--) {
+      const slot = (head + j) % m, yj = Y[slot];
+      const a = rho[slot] * dot(S[slot], d, n);
+      alpha[slot] = a;
+      for (let i = 0; i < n; i++) d[i] -= a * yj[i];
     }
-    if (S.length) {
-      const last = S.length - 1;
-      const gamma = dot(S[last], Y[last]) / dot(Y[last], Y[last]);
+    if (count) {
+      const last = (head + count - 1) % m;
+      const gamma = dot(S[last], Y[last], n) / dot(Y[last], Y[last], n);
       for (let i = 0; i < n; i++) d[i] *= gamma;
     } else {
-      const gn = Math.sqrt(dot(g, g));
+      const gn = Math.sqrt(dot(g, g, n));
       for (let i = 0; i < n; i++) d[i] /= Math.max(1, gn);
     }
-    for (let j = 0; j < S.length; j++) {
-      const beta = rho[j] * dot(Y[j], d);
-      for (let i = 0; i < n; i++) d[i] += S[j][i] * (alpha[j] - beta);
+    for (let j = 0; j < count; j++) {
+      const slot = (head + j) % m, sj = S[slot];
+      const c = alpha[slot] - rho[slot] * dot(Y[slot], d, n);
+      for (let i = 0; i < n; i++) d[i] += sj[i] * c;
     }
-    let slope = dot(g, d);
+    let slope = dot(g, d, n);
     if (!(slope < 0)) {                       // not a descent direction: restart from steepest descent
-      S.length = 0; Y.length = 0; rho.length = 0;
+      head = 0; count = 0;
       for (let i = 0; i < n; i++) d[i] = -g[i];
-      slope = -dot(g, g);
+      slope = -dot(g, g, n);
     }
     let step = 1, fNew = Infinity, ok = false;
     for (let ls = 0; ls < 40; ls++) {
@@ -75,16 +89,18 @@ export function lbfgs(fg: Objective, x0: Float64Array, o: LbfgsOptions): LbfgsRe
       step *= 0.5;
     }
     if (!ok) return { x, f, iterations: it, converged: false };   // no progress possible at float precision
-    const s = new Float64Array(n), y = new Float64Array(n);
+    // The new pair goes to the slot after the newest (over the oldest when full).
+    const slot = count < m ? (head + count) % m : head;
+    const s = S[slot], y = Y[slot];
     for (let i = 0; i < n; i++) { s[i] = xNew[i] - x[i]; y[i] = gNew[i] - g[i]; }
-    const sy = dot(s, y);
+    const sy = dot(s, y, n);
     if (sy > 1e-12) {
-      if (S.length === m) { S.shift(); Y.shift(); rho.shift(); }
-      S.push(s); Y.push(y); rho.push(1 / sy);
+      rho[slot] = 1 / sy;
+      if (count < m) count++; else head = (head + 1) % m;
     }
     const fOld = f;
     x.set(xNew); g.set(gNew); f = fNew;
-    if (Math.abs(fOld - f) <= 1e-12 * Math.max(1, Math.abs(f))) return { x, f, iterations: it + 1, converged: true };
+    if (fOld - f <= FTOL * Math.max(Math.abs(fOld), Math.abs(f), 1)) return { x, f, iterations: it + 1, converged: true };
   }
   return { x, f, iterations: it, converged: maxAbs(g) <= o.tol };
 }

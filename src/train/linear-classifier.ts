@@ -8,6 +8,7 @@
 // weight of class c applies to its own samples in the "c vs rest" problem and
 // the rest count 1. Solved with L-BFGS; both objectives are
 // divided by sum_i w_i for conditioning, which does not move the minimum.
+import { linearKernels, type LinearKernels } from '../engine/linear-kernels';
 import { lbfgs } from './lbfgs';
 
 export type LinearKind = 'logistic' | 'svm';
@@ -61,15 +62,6 @@ function dotAt(w: Float64Array, wo: number, x: Float64Array, xo: number, d: numb
   return (a0 + a1) + (a2 + a3);
 }
 
-/** g[go + j] += a * x[xo + j] and g[ho + j] += b * x[xo + j]: two classes per pass over a sample. */
-function axpy2(g: Float64Array, go: number, a: number, ho: number, b: number, x: Float64Array, xo: number, d: number): void {
-  for (let j = 0; j < d; j++) {
-    const v = x[xo + j];
-    g[go + j] += a * v;
-    g[ho + j] += b * v;
-  }
-}
-
 /** Decision values [n, k]: W x + b. */
 export function decisionFunction(m: Pick<LinearModel, 'W' | 'b' | 'd' | 'k'>, x: Float64Array, n: number): Float64Array {
   const { W, b, d, k } = m;
@@ -90,47 +82,73 @@ export function softmaxRows(s: Float64Array, k: number): Float64Array {
   return s;
 }
 
+/** The kernels' heap for one problem size: X [n, d], X^T, labels, then the objective's arrays (offsets in doubles). */
+interface Workspace {
+  kern: LinearKernels;
+  oXT: number; oY: number; oW: number; oB: number; oS: number; oP: number; oG: number; oGb: number; oZ: number; oSw: number; oPos: number;
+  /** The objective whose data is on the heap. */
+  owner?: object;
+}
+
+// One heap per training array and size (and kernel choice): the 20 fits of a C path share one
+// allocation. Each objective copies its data in when it first runs (and again if another objective
+// ran in between), so a caller that changes x or y in place between fits is never served stale data.
+const workspaces = new WeakMap<Float64Array, Map<string, Workspace>>();
+
+function workspace(data: LinearData): Workspace {
+  const { x, n, d, k } = data;
+  const key = `${process.env.CELLAB_SIMD_KERNELS === '0' ? 'js' : 'any'} ${n} ${d} ${k}`;
+  let byKey = workspaces.get(x);
+  if (!byKey) workspaces.set(x, byKey = new Map());
+  let ws = byKey.get(key);
+  if (!ws) {
+    const oXT = n * d, oY = 2 * n * d, oW = oY + n, oB = oW + k * d, oS = oB + k, oP = oS + n * k, oG = oP + k * n;
+    const oGb = oG + k * d, oZ = oGb + k, oSw = oZ + n, oPos = oSw + n;
+    ws = { kern: linearKernels(oPos + k), oXT, oY, oW, oB, oS, oP, oG, oGb, oZ, oSw, oPos };
+    byKey.set(key, ws);
+  }
+  return ws;
+}
+
+/**
+ * The scaled objective and its gradient as matrix products: S = X W^T, then
+ * one pass over S for the loss and d loss / d (S + b) per sample (softmax or
+ * squared hinge, times its weight) into P, then dW = P^T X. All in float64
+ * on the linear kernels' heap (engine/linear-kernels.ts: wasm, or JavaScript).
+ */
 export function linearObjective(kind: LinearKind, data: LinearData, C: number, sw: Float64Array, swSum: number, classWeights?: number[]) {
-  const { x, n, d, k, y } = data;
+  const { n, d, k } = data;
   const nw = k * d;
   const reg = 1 / (C * swSum);
-  const s = new Float64Array(k), coef = new Float64Array(k);
-  // One pass per sample: its k decision values, d loss / d s (times its weight), then the gradient.
+  const ws = workspace(data);
+  const { kern, oXT, oY, oW, oB, oS, oP, oG, oGb, oZ, oSw, oPos } = ws;
+  const h = kern.heap;
+  // svm: the weight of class c applies to its own samples in "c vs rest"; the rest count 1.
+  const negW = 1 / swSum;
+  const penalised = kind === 'svm' ? nw + k : nw;
+  const self = {};
   return (theta: Float64Array, grad: Float64Array): number => {
-    grad.fill(0);
-    let loss = 0;
-    for (let i = 0; i < n; i++) {
-      const xo = i * d;
-      for (let c = 0; c < k; c++) s[c] = theta[nw + c] + dotAt(theta, c * d, x, xo, d);
-      if (kind === 'logistic') {
-        const wi = sw[i] / swSum;
-        let mx = -Infinity;
-        for (let c = 0; c < k; c++) if (s[c] > mx) mx = s[c];
-        let z = 0;
-        for (let c = 0; c < k; c++) { coef[c] = Math.exp(s[c] - mx); z += coef[c]; }
-        loss += wi * (mx + Math.log(z) - s[y[i]]);
-        for (let c = 0; c < k; c++) coef[c] = wi * (coef[c] / z - (c === y[i] ? 1 : 0));
-      } else {
-        for (let c = 0; c < k; c++) {
-          const t = c === y[i] ? 1 : -1;
-          const wc = (t === 1 && classWeights ? classWeights[c] : 1) / swSum;
-          const margin = 1 - t * s[c];
-          if (margin > 0) { loss += wc * margin * margin; coef[c] = -2 * wc * t * margin; } else coef[c] = 0;
-        }
-      }
-      let pending = -1;   // a class with a non-zero coefficient waiting for a partner
-      for (let c = 0; c < k; c++) {
-        const g = coef[c];
-        if (g === 0) continue;
-        grad[nw + c] += g;
-        if (pending < 0) { pending = c; continue; }
-        axpy2(grad, pending * d, coef[pending], c * d, g, x, xo, d);
-        pending = -1;
-      }
-      if (pending >= 0) axpy2(grad, pending * d, coef[pending], pending * d, 0, x, xo, d);
+    if (ws.owner !== self) {
+      const { x, y } = data;
+      h.set(x.subarray(0, n * d), 0);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) h[oXT + j * n + i] = x[i * d + j];
+      for (let i = 0; i < n; i++) h[oY + i] = y[i];
+      for (let i = 0; i < n; i++) h[oSw + i] = sw[i] / swSum;
+      for (let c = 0; c < k; c++) h[oPos + c] = (classWeights ? classWeights[c] : 1) / swSum;
+      ws.owner = self;
     }
+    h.set(theta.subarray(0, nw + k), oW);   // W then b (oB = oW + k d)
+    kern.gemmNT(0, n, oW, k, d, oS);
+    let loss: number;
+    if (kind === 'logistic') {
+      loss = kern.softmaxGrad(oS, oB, oY, oSw, n, k, oP, oGb, oZ);
+      for (let i = 0; i < n; i++) loss += h[oSw + i] * Math.log(h[oZ + i]);
+    } else {
+      loss = kern.sqHingeGrad(oS, oB, oY, oPos, negW, n, k, oP, oGb);
+    }
+    kern.gemmNT(oP, k, oXT, d, n, oG);
+    grad.set(h.subarray(oG, oG + nw + k));   // dW then db (oGb = oG + k d)
     let pen = 0;
-    const penalised = kind === 'svm' ? theta.length : nw;
     for (let j = 0; j < penalised; j++) { pen += theta[j] * theta[j]; grad[j] += reg * theta[j]; }
     return loss + 0.5 * reg * pen;
   };

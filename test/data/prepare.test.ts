@@ -38,6 +38,39 @@ test('a second pass over the same items decodes nothing and gives the same pixel
   assert.equal(second.store.mean(3), first.store.mean(3));
 });
 
+test('a pack is named <item list>-<item keys>.pack; a pack named the older way (<keys>.pack) is reused without decoding', async () => {
+  const list = (await items()).slice(0, 30);
+  const cache = { enabled: true, dir: tmpDir() };
+  const first = await prepareItems(list, IMAGE, { onBadInput: 'fail', cache, workers: 1 });
+  const file = first.stats.cacheFile!;
+  assert.match(path.basename(file), /^[0-9a-f]{16}-[0-9a-f]{16}\.pack$/);
+  // The second pass reads the list's pack while it checks the files (the prefetch) and decodes nothing.
+  const second = await prepareItems(list, IMAGE, { onBadInput: 'fail', cache, workers: 1 });
+  assert.equal(second.stats.cacheFile, file);
+  assert.equal(second.stats.decoded, 0);
+  assert.deepEqual(pixelsOf(second), pixelsOf(first));
+  // Caches written before the list prefix: their entries are copied into the new pack, not decoded again.
+  const old = path.join(path.dirname(file), path.basename(file).split('-')[1]);
+  fs.renameSync(file, old);
+  const upgraded = await prepareItems(list, IMAGE, { onBadInput: 'fail', cache, workers: 1 });
+  assert.equal(upgraded.stats.decoded, 0);
+  assert.equal(upgraded.stats.fromCache, list.length);
+  assert.equal(upgraded.stats.cacheFile, file);
+  assert.deepEqual(pixelsOf(upgraded), pixelsOf(first));
+  assert.deepEqual(fs.readdirSync(path.dirname(file)), [path.basename(file)], 'the old pack is pruned once the new one holds its entries');
+});
+
+test('a damaged pack is not trusted: the images are decoded again', async () => {
+  const list = (await items()).slice(0, 12);
+  const cache = { enabled: true, dir: tmpDir() };
+  const first = await prepareItems(list, IMAGE, { onBadInput: 'fail', cache, workers: 1 });
+  const file = first.stats.cacheFile!;
+  fs.truncateSync(file, fs.statSync(file).size - 3);   // the magic is gone
+  const again = await prepareItems(list, IMAGE, { onBadInput: 'fail', cache, workers: 1 });
+  assert.equal(again.stats.decoded, list.length);
+  assert.deepEqual(pixelsOf(again), pixelsOf(first));
+});
+
 test('a changed file is decoded again; the other items come from the cache', async () => {
   const list = await items(true);
   const cache = { enabled: true, dir: tmpDir() };

@@ -54,11 +54,65 @@ test('same minimum as scikit-learn LogisticRegression / LinearSVC (objective, co
   });
 });
 
-test('warm start from a neighbouring C converges in fewer iterations', () => {
+test('warm start from a neighbouring C: fewer iterations, the same solution as a cold start', () => {
   const data = blobs(300, 5);
   const cold = fitLinear('logistic', data, { C: 3, tol: 1e-7 });
   const prev = fitLinear('logistic', data, { C: 1, tol: 1e-7 });
   const warm = fitLinear('logistic', data, { C: 3, tol: 1e-7, init: prev });
   assert.ok(warm.iterations < cold.iterations, `warm ${warm.iterations} vs cold ${cold.iterations}`);
   assert.ok(Math.abs(warm.objective - cold.objective) < 1e-6);
+  const scale = Math.max(...Array.from(cold.W, Math.abs));
+  warm.W.forEach((w, j) => assert.ok(Math.abs(w - cold.W[j]) < 1e-4 * scale, `W[${j}] warm ${w} vs cold ${cold.W[j]}`));
+  warm.b.forEach((b, c) => assert.ok(Math.abs(b - cold.b[c]) < 1e-4 * Math.max(1, Math.abs(cold.b[c])), `b[${c}] warm ${b} vs cold ${cold.b[c]}`));
+});
+
+/** Runs `f` with the JavaScript kernels (CELLAB_SIMD_KERNELS=0) or the default (wasm). */
+function withKernels<T>(js: boolean, f: () => T): T {
+  const saved = process.env.CELLAB_SIMD_KERNELS;
+  if (js) process.env.CELLAB_SIMD_KERNELS = '0'; else delete process.env.CELLAB_SIMD_KERNELS;
+  try { return f(); } finally { if (saved === undefined) delete process.env.CELLAB_SIMD_KERNELS; else process.env.CELLAB_SIMD_KERNELS = saved; }
+}
+
+for (const js of [false, true]) {
+  test(`the objective's gradient matches central finite differences (${js ? 'JavaScript' : 'wasm'} kernels; both kinds, class weights)`, () => {
+    const data = blobs(40, 6), r = new Random(7);
+    for (const c of CASES) {
+      const sw = Float64Array.from(data.y, (y) => (c.cw && c.kind === 'logistic' ? c.cw[y] : 1));
+      const swSum = sw.reduce((a, v) => a + v, 0);
+      const fg = withKernels(js, () => linearObjective(c.kind, data, c.C, sw, swSum, c.cw));
+      const theta = Float64Array.from({ length: data.k * data.d + data.k }, () => r.normal(0, 0.5));
+      const grad = new Float64Array(theta.length), scratch = new Float64Array(theta.length);
+      fg(theta, grad);
+      const h = 1e-6;
+      for (let j = 0; j < theta.length; j++) {
+        const t = Float64Array.from(theta);
+        t[j] += h; const up = fg(t, scratch);
+        t[j] -= 2 * h; const down = fg(t, scratch);
+        const fd = (up - down) / (2 * h);
+        assert.ok(Math.abs(fd - grad[j]) < 1e-6 + 1e-5 * Math.abs(fd), `${c.kind} C=${c.C}: d/dtheta[${j}] ${grad[j]} vs finite difference ${fd}`);
+      }
+    }
+  });
+}
+
+test('wasm and JavaScript kernels fit the same model along a C path (same iterations, coefficients to 1e-9)', () => {
+  const data = blobs(200, 8);
+  for (const kind of ['logistic', 'svm'] as const) {
+    const fitPath = () => { let prev; const out = []; for (const C of [0.01, 0.1, 1]) out.push(prev = fitLinear(kind, data, { C, init: prev })); return out; };
+    const wasm = withKernels(false, fitPath), js = withKernels(true, fitPath);
+    wasm.forEach((m, i) => {
+      assert.equal(m.iterations, js[i].iterations, `${kind} C=${m.C}: iterations`);
+      m.W.forEach((w, j) => assert.ok(Math.abs(w - js[i].W[j]) < 1e-9 * Math.max(1, Math.abs(w)), `${kind} C=${m.C}: W[${j}] ${w} vs ${js[i].W[j]}`));
+    });
+  }
+});
+
+test('a training array reused with other labels, or changed in place, is fitted on its current contents', () => {
+  const data = blobs(90, 9);
+  fitLinear('logistic', data, { C: 1 });
+  const relabelled = { ...data, y: Int32Array.from(data.y, (c) => (c + 1) % 3) };
+  const fresh = (d: LinearData) => fitLinear('logistic', { ...d, x: Float64Array.from(d.x) }, { C: 1 });
+  assert.deepEqual(Array.from(fitLinear('logistic', relabelled, { C: 1 }).W), Array.from(fresh(relabelled).W));
+  for (let i = 0; i < data.x.length; i++) data.x[i] *= 2;
+  assert.deepEqual(Array.from(fitLinear('logistic', data, { C: 1 }).W), Array.from(fresh(data).W));
 });

@@ -69,9 +69,25 @@ export class PackReader {
   private fd: number | undefined;
   private whole: Buffer | undefined;
 
-  private constructor(readonly file: string, fd: number, entries: PackEntry[]) {
+  private constructor(readonly file: string, fd: number | undefined, entries: PackEntry[]) {
     this.fd = fd;
     this.entries = new Map(entries.map((e) => [e.key, e]));
+  }
+
+  /** A pack already read whole (prefetchPack); undefined when damaged or from another format version. */
+  static fromBuffer(file: string, buf: Buffer): PackReader | undefined {
+    try {
+      if (buf.length < 8 || buf.toString('latin1', buf.length - 4) !== MAGIC) return undefined;
+      const len = buf.readUInt32LE(buf.length - 8);
+      if (len > buf.length - 8) return undefined;
+      const parsed = JSON.parse(buf.toString('utf8', buf.length - 8 - len, buf.length - 8)) as Footer;
+      if (parsed.version !== 1) return undefined;
+      const r = new PackReader(file, undefined, parsed.entries);
+      r.whole = buf;
+      return r;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Open a pack; undefined when it is missing, damaged or from another format version. */
@@ -124,4 +140,42 @@ export class PackReader {
     this.fd = undefined;
     this.whole = undefined;
   }
+}
+
+/**
+ * Start reading a whole pack on a libuv thread (one read call), so the main
+ * thread can do other work meanwhile; resolves to its bytes, or undefined
+ * when it cannot be read. Never rejects.
+ */
+export function prefetchPack(file: string): Promise<Buffer | undefined> {
+  let fd: number;
+  let buf: Buffer;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return Promise.resolve(undefined);
+  }
+  try {
+    buf = Buffer.allocUnsafe(fs.fstatSync(fd).size);
+  } catch {
+    fs.closeSync(fd);
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve) => {
+    fs.read(fd, buf, 0, buf.length, 0, (err, n) => {
+      try {
+        let got = err ? -1 : n;
+        // A regular file is read whole by one call; finish here if it was not.
+        while (got >= 0 && got < buf.length) {
+          const more = fs.readSync(fd, buf, got, buf.length - got, got);
+          got = more > 0 ? got + more : -1;
+        }
+        resolve(got === buf.length ? buf : undefined);
+      } catch {
+        resolve(undefined);
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
+  });
 }

@@ -4,6 +4,7 @@
 #   cellab-kernels-shared.wasm          imports a shared memory (the multithreaded build)
 #   cellab-kernels{,-shared}-relaxed.wasm  the same with f32x4.relaxed_madd (FMA) in the convolution
 #                                       gradients, for runtimes with relaxed SIMD (simd-kernels.ts detects it)
+#   cellab-linear.wasm                  from linear.c: the linear heads' float64 products (f64-gemm.ts; own memory)
 # Committed; only needed after changing kernels.c. Needs Debian's clang and lld
 # (apt-get install -y clang-14 lld-14) and node.
 set -euo pipefail
@@ -21,9 +22,10 @@ relaxed=(-mrelaxed-simd -DCELLAB_RELAXED)
 if [ -z "$OBJDUMP" ]; then echo "the relaxed builds need llvm-objdump (apt-get install -y llvm-14)" >&2; exit 1; fi
 "$CLANG" "${common[@]}" "${relaxed[@]}" -o "$lib/cellab-kernels-relaxed.wasm" "$here/kernels.c"
 "$CLANG" "${common[@]}" "${shared[@]}" "${relaxed[@]}" -o "$lib/cellab-kernels-shared-relaxed.wasm" "$here/kernels.c"
+"$CLANG" "${common[@]}" -o "$lib/cellab-linear.wasm" "$here/linear.c"
 node "$here/relax-opcodes.cjs" "$lib/cellab-kernels-relaxed.wasm" "$OBJDUMP"
 node "$here/relax-opcodes.cjs" "$lib/cellab-kernels-shared-relaxed.wasm" "$OBJDUMP"
-for f in "$lib"/cellab-kernels{,-shared}{,-relaxed}.wasm; do
+for f in "$lib"/cellab-kernels{,-shared}{,-relaxed}.wasm "$lib/cellab-linear.wasm"; do
   # The memory is tfjs': no function may move the stack pointer (global 0) or hold static data.
   if "$OBJDUMP" -d "$f" | grep -q "global.set"; then
     echo "$f: a function uses the stack (global.set); rewrite it without local arrays" >&2; exit 1
