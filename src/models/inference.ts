@@ -72,12 +72,36 @@ interface LayerStep {
   node: GraphNode;
 }
 
-type Step = FusedStep | LayerStep;
+/** A residual sum (tf.layers.add) and the ReLU after it: tf.relu(a + b), without the Add layer's clone. */
+interface AddStep {
+  kind: 'add';
+  layers: Layer[];
+  inputs: Sym[];
+  act: Act;
+  output: Sym;
+}
+
+/**
+ * Zero padding then max pooling ('valid') on a non-negative input (after a ReLU):
+ * one max pool with the padding inside (XNNPACK skips padded cells, which on
+ * non-negative values is the same as pooling over zeros: every window overlaps the input).
+ */
+interface PoolStep {
+  kind: 'pool';
+  layers: Layer[];
+  input: Sym;
+  output: Sym;
+  poolSize: [number, number];
+  strides: [number, number];
+  pad: [[number, number], [number, number]];
+}
+
+type Step = FusedStep | LayerStep | AddStep | PoolStep;
 
 export interface InferenceFunction {
   /** The model's output(s) for `x`, as model.predict(x) on one batch (training = false). */
   predict(x: tf.Tensor | tf.Tensor[]): tf.Tensor;
-  /** Names of the layers folded into fused convolutions (conv, batch norm, activation), per fused op. */
+  /** Names of the layers run as one op (conv, batch norm, activation; add, ReLU; padding, max pool), per op. */
   readonly fused: string[][];
   /** Frees the folded weights (the model's own are untouched). */
   dispose(): void;
@@ -131,9 +155,43 @@ function plan(model: tf.LayersModel): Step[] {
   };
   const absorbed = new Set<GraphNode>();
   const steps: Step[] = [];
+  // Tensors known to be >= 0 (a ReLU's output, a max pool of one).
+  const nonNegative = new Set<number>();
+  /** The relu/relu6 Activation layer that alone consumes `t`, if any. */
+  const reluAfter = (t: Sym): { node: GraphNode; act: Act } | null => {
+    const next = soleConsumer(t);
+    const act = next && className(next.outboundLayer) === 'Activation' ? fusedActivation((next.outboundLayer as unknown as ConvInternals).activation.getClassName()) : null;
+    return next && act && act !== 'linear' ? { node: next, act } : null;
+  };
   for (const node of nodes) {
     if (absorbed.has(node)) continue;
     const layer = node.outboundLayer;
+    const kind = className(layer);
+    if (kind === 'Add' && node.inputTensors.length >= 2 && node.outputTensors.length === 1) {
+      const step: AddStep = { kind: 'add', layers: [layer], inputs: node.inputTensors, act: 'linear', output: node.outputTensors[0] };
+      const relu = reluAfter(step.output);
+      if (relu) {
+        step.act = relu.act;
+        step.layers.push(relu.node.outboundLayer);
+        absorbed.add(relu.node);
+        step.output = relu.node.outputTensors[0];
+        nonNegative.add(step.output.id);
+      }
+      steps.push(step);
+      continue;
+    }
+    if (kind === 'ZeroPadding2D' && nonNegative.has(node.inputTensors[0].id)) {
+      const pool = soleConsumer(node.outputTensors[0]);
+      const pl = pool?.outboundLayer as unknown as { poolSize: [number, number]; strides: [number, number]; padding: string; dataFormat: string } | undefined;
+      const pad = (layer as unknown as { padding: [[number, number], [number, number]]; dataFormat: string });
+      if (pool && pl && className(pool.outboundLayer) === 'MaxPooling2D' && pl.padding === 'valid' && pl.dataFormat === 'channelsLast' && pad.dataFormat === 'channelsLast'
+        && pad.padding.every((p, i) => p.every((v) => v < pl.poolSize[i]))) {
+        absorbed.add(pool);
+        nonNegative.add(pool.outputTensors[0].id);
+        steps.push({ kind: 'pool', layers: [layer, pool.outboundLayer], input: node.inputTensors[0], output: pool.outputTensors[0], poolSize: pl.poolSize, strides: pl.strides, pad: pad.padding });
+        continue;
+      }
+    }
     const conv = layer as unknown as ConvInternals;
     const convAct = isConv(layer) && node.inputTensors.length === 1 && node.outputTensors.length === 1
       && conv.dataFormat === 'channelsLast' && (conv.rank === undefined || conv.rank === 2) ? fusedActivation(conv.activation.getClassName()) : null;
@@ -150,14 +208,14 @@ function plan(model: tf.LayersModel): Step[] {
       step.output = next.outputTensors[0];
       next = soleConsumer(step.output);
     }
-    const nextAct = next && className(next.outboundLayer) === 'Activation'
-      ? fusedActivation((next.outboundLayer as unknown as ConvInternals).activation.getClassName()) : null;
-    if (step.act === 'linear' && next && nextAct && nextAct !== 'linear') {
-      step.act = nextAct;
-      step.layers.push(next.outboundLayer);
-      absorbed.add(next);
-      step.output = next.outputTensors[0];
+    const relu = step.act === 'linear' ? reluAfter(step.output) : null;
+    if (relu) {
+      step.act = relu.act;
+      step.layers.push(relu.node.outboundLayer);
+      absorbed.add(relu.node);
+      step.output = relu.node.outputTensors[0];
     }
+    if (step.act !== 'linear') nonNegative.add(step.output.id);
     steps.push(step);
   }
   return steps;
@@ -220,10 +278,11 @@ export function inferenceFunction(model: tf.LayersModel): InferenceFunction {
   // How many steps still need each intermediate: freed after its last use (as tfjs-layers' executor does).
   const uses = new Map<number, number>();
   const use = (t: Sym) => uses.set(t.id, (uses.get(t.id) ?? 0) + 1);
-  for (const s of steps) (s.kind === 'fused' ? [s.input] : s.node.inputTensors).forEach(use);
+  const inputsOf = (s: Step): Sym[] => s.kind === 'layer' ? s.node.inputTensors : s.kind === 'add' ? s.inputs : [s.input];
+  for (const s of steps) inputsOf(s).forEach(use);
   const keep = new Set([...model.inputs, ...model.outputs].map((t) => t.id));
   return {
-    fused: fusedSteps.filter((s) => s.layers.length > 1).map((s) => s.layers.map((l) => l.name)),
+    fused: steps.filter((s): s is FusedStep | AddStep | PoolStep => s.kind !== 'layer' && s.layers.length > 1).map((s) => s.layers.map((l) => l.name)),
     predict(x: tf.Tensor | tf.Tensor[]): tf.Tensor {
       const xs = Array.isArray(x) ? x : [x];
       if (xs.length !== model.inputs.length) throw new Error(`${model.name}: expected ${model.inputs.length} input(s), got ${xs.length}`);
@@ -248,6 +307,18 @@ export function inferenceFunction(model: tf.LayersModel): InferenceFunction {
         for (const s of steps) {
           if (s.kind === 'fused') {
             values.set(s.output.id, runFused(s, get(s.input) as tf.Tensor4D));
+            release(s.input);
+            continue;
+          }
+          if (s.kind === 'add') {
+            const sum = s.inputs.map(get).reduce((a, b) => tf.add(a, b));
+            values.set(s.output.id, s.act === 'relu' ? tf.relu(sum) : s.act === 'relu6' ? tf.relu6(sum) : sum);
+            s.inputs.forEach(release);
+            continue;
+          }
+          if (s.kind === 'pool') {
+            const pad = [[0, 0], ...s.pad, [0, 0]] as [[number, number], [number, number], [number, number], [number, number]];
+            values.set(s.output.id, tf.maxPool(get(s.input) as tf.Tensor4D, s.poolSize, s.strides, pad));
             release(s.input);
             continue;
           }

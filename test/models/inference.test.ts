@@ -88,20 +88,27 @@ test('one inference function re-folds after the weights change (never stale)', (
   }
 });
 
-test('a resnet18 pass runs conv + batch norm + ReLU as one fused convolution: no batch-norm or ReLU kernel after the stem', async () => {
+test('a resnet18 pass runs conv + batch norm + ReLU as one fused convolution, add + ReLU and pad + max pool as one op each: under half the kernels', async () => {
   const model = createBackbone('resnet18', { inputShape: [32, 32, 1], classes: 4, width: 0.125, seed: 1 });
   const x = tf.randomNormal([2, 32, 32, 1], 0, 1, 'float32', 5);
   const f = inferenceFunction(model);
   try {
     const names = async (run: () => tf.Tensor) => (await tf.profile(() => { run().dispose(); })).kernels.map((k) => k.name).filter((n) => !n.endsWith('__op'));
+    f.predict(x).dispose();   // folds the weights (once)
     const plain = await names(() => model.predict(x) as tf.Tensor);
     const folded = await names(() => f.predict(x));
     assert.equal(folded.filter((n) => n === 'FusedBatchNorm').length, 0, `kernels: ${folded.join(', ')}`);
     assert.equal(plain.filter((n) => n === 'FusedBatchNorm').length, 20);
-    // The 8 ReLUs left are the ones after each block's residual add.
+    // The 8 ReLUs left are the ones after each block's residual add (which no longer clones its input first).
     assert.equal(folded.filter((n) => n === 'Relu').length, 8, `kernels: ${folded.join(', ')}`);
-    assert.equal(f.fused.length, 20);
+    assert.equal(folded.filter((n) => n === 'Identity').length, 0, `kernels: ${folded.join(', ')}`);
+    // The stem's max pool pads inside the pool op (its input is a ReLU's, >= 0).
+    assert.equal(folded.filter((n) => n === 'PadV2').length, 0, `kernels: ${folded.join(', ')}`);
+    assert.equal(f.fused.filter((g) => g.some((n) => n.endsWith('_bn'))).length, 20);
     assert.deepEqual(f.fused[0], ['stem_conv', 'stem_bn', 'stem_act']);
+    assert.deepEqual(f.fused[1], ['stem_pool_pad', 'stem_pool']);
+    assert.ok(f.fused.some((g) => g.join() === 'stage1_block1_add,stage1_block1_out'), f.fused.map((g) => g.join('+')).join(' '));
+    assert.ok(folded.length < plain.length * 0.5, `${folded.length} kernels folded vs ${plain.length} unfolded`);
   } finally {
     f.dispose();
     model.dispose();
