@@ -4,7 +4,10 @@
 // clamp on wasm) with weights W * s and bias beta + (b - mean) * s,
 // s = gamma / sqrt(var + eps). In inference a batch norm is an affine map
 // per channel, so this is the same function up to float rounding, one op
-// instead of three: a resnet18 pass runs ~40% fewer kernels.
+// instead of three. Also one op each: a residual add and its ReLU; zero
+// padding and the max pool after a ReLU; and a convolution over a map smaller
+// than its kernel runs as a matrix product (denseConv). A resnet18 pass runs
+// 39 kernels instead of 79 (reshapes not counted) and takes ~35% less CPU.
 //
 // The folded weights are recomputed whenever a weight they come from
 // changed: a tf.Variable takes a new dataId on every assign (optimizer
@@ -17,7 +20,8 @@
 // that is the convolution's only consumer; a relu/relu6 Activation layer that
 // is the only consumer of what it follows. A Conv2D/DepthwiseConv2D with no
 // batch norm still runs as one fused op (with its bias and ReLU). Every other
-// layer runs as model.predict runs it (layer.apply, training = false).
+// layer runs as model.predict runs it (layer.apply, training = false), so a
+// network with nothing to fold computes exactly what model.predict does.
 import * as tf from '@tensorflow/tfjs';
 
 type Layer = tf.layers.Layer;
