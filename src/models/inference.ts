@@ -351,6 +351,12 @@ export function inferenceFunction(model: tf.LayersModel): InferenceFunction {
     predict(x: tf.Tensor | tf.Tensor[]): tf.Tensor {
       const xs = Array.isArray(x) ? x : [x];
       if (xs.length !== model.inputs.length) throw new Error(`${model.name}: expected ${model.inputs.length} input(s), got ${xs.length}`);
+      model.inputs.forEach((t, i) => {
+        const want = t.shape, got = xs[i].shape;
+        if (got.length !== want.length || want.some((d, k) => d != null && d !== got[k])) {
+          throw new Error(`${model.name}: input ${i} has shape [${got.join(', ')}], the model expects [${want.map((d) => d ?? 'batch').join(', ')}]; resize the images to the size it was built for`);
+        }
+      });
       return tf.tidy(() => {
         const values = new Map<number, tf.Tensor>();
         model.inputs.forEach((t, i) => values.set(t.id, xs[i]));

@@ -145,6 +145,19 @@ for (const [label, args, hw] of [
   });
 }
 
+test('an input of the wrong size is refused with the shape the model expects', () => {
+  const model = createBackbone('small-cnn', { inputShape: [16, 16, 1], classes: 3, seed: 1 });
+  const f = inferenceFunction(model);
+  const x = tf.zeros([2, 20, 16, 1]);
+  try {
+    assert.throws(() => f.predict(x), /input 0 has shape \[2, 20, 16, 1\], the model expects \[batch, 16, 16, 1\]/);
+  } finally {
+    tf.dispose(x);
+    f.dispose();
+    model.dispose();
+  }
+});
+
 test('an SSL projector (dense -> batch norm, not folded) runs as model.predict does', () => {
   const head = mlpHead({ name: 'proj', inputDim: 8, hiddenDim: 16, outDim: 4, layers: 3, outputNorm: 'plain', seed: 1 });
   const x = tf.randomNormal([5, 8], 0, 1, 'float32', 3);
