@@ -5,14 +5,17 @@
 // `convnext_tiny`) on wasm (or BENCH_BACKEND: webgpu, tensorflow-gpu, ...),
 // trained with the real training loop (`fit`: batches from an in-memory
 // source, Adam). Same line protocol as bench/train_torch.py:
-//   stdin  {"net": "tiny"|"resnet18", "mode": "train"|"forward"|"features", "steps": n, "warmup": k}
+//   stdin  {"net": "tiny"|"resnet18", "mode": "train"|"forward"|"features"|"forward-layers", "steps": n, "warmup": k}
+// forward and features run as evaluation does (src/models/inference.ts: batch norms folded into
+// the convolutions, folded once per timed block and counted in it); forward-layers is
+// model.predict (tfjs-layers, unfolded), the forward pass before folding.
 //   stdout {"img_s": ..., "seconds": ..., "steps": n, "threads": t, "backend": b, "device": d}
 // Usage: [BENCH_BACKEND=webgpu] node --import tsx bench/train-cellab.ts THREADS [BATCH] [SIZE]
 import * as readline from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine, deviceTag } from '../src/engine';
 import { parseBackendName } from '../src/engine/backend';
-import { createBackbone } from '../src/models';
+import { createBackbone, inferenceFunction } from '../src/models';
 import { fit } from '../src/train/loop';
 import { trainSchema, type TrainConfig } from '../src/train';
 import { validate } from '../src/engine/schema';
@@ -69,21 +72,23 @@ async function train(name: string, steps: number): Promise<number> {
 }
 
 /** `steps` predictions of one batch (logits, or the pooled features), each read back; seconds. */
-async function infer(name: string, mode: 'forward' | 'features', steps: number): Promise<number> {
+async function infer(name: string, mode: 'forward' | 'features' | 'forward-layers', steps: number): Promise<number> {
   const n = net(name);
   const t0 = performance.now();
+  const f = mode === 'forward-layers' ? n.model : inferenceFunction(mode === 'forward' ? n.model : n.features);
   for (let i = 0; i < steps; i++) {
-    const out = (mode === 'forward' ? n.model : n.features).predict(n.x) as tf.Tensor;
+    const out = f.predict(n.x) as tf.Tensor;
     await out.data();   // asynchronous: GPU backends cannot read synchronously (src/engine/reads.ts)
     out.dispose();
   }
+  if (!(f instanceof tf.LayersModel)) f.dispose();
   return (performance.now() - t0) / 1000;
 }
 
 async function run(name: string, mode: string, steps: number): Promise<number> {
   if (mode === 'train') return train(name, steps);
-  if (mode === 'forward' || mode === 'features') return infer(name, mode, steps);
-  throw new Error(`unknown mode '${mode}': use train, forward or features`);
+  if (mode === 'forward' || mode === 'features' || mode === 'forward-layers') return infer(name, mode, steps);
+  throw new Error(`unknown mode '${mode}': use train, forward, features or forward-layers`);
 }
 
 async function main(): Promise<void> {

@@ -13,7 +13,8 @@
 // with ratio = cellab_img_s / torch_img_s.
 //
 // Environment: BENCH_TRAIN_THREADS (default "1,<cores>"), BENCH_TRAIN_NETS
-// (default "tiny,resnet18"), BENCH_TRAIN_MODES (default "train,forward,features"),
+// (default "tiny,resnet18"), BENCH_TRAIN_MODES (default "train,forward,features"; forward-layers:
+// cellab's forward without batch-norm folding, model.predict, for before/after),
 // BENCH_TRAIN_SECONDS (target seconds per timed block, default 3), BENCH_TRAIN_ROUNDS (default 3).
 import * as os from 'node:os';
 import { Worker, type Row, type Timing } from './worker';

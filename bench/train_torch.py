@@ -3,7 +3,8 @@
 # Throughput (bench/train.bench.ts): the same networks as cellab's small-cnn
 # (width 1) and resnet18 (default width 0.25), NCHW float32, Adam, behind a
 # line protocol so the bench can alternate it with cellab in one run:
-#   stdin  {"net": "tiny"|"resnet18", "mode": "train"|"forward"|"features", "steps": n, "warmup": k}
+#   stdin  {"net": "tiny"|"resnet18", "mode": "train"|"forward"|"features"|"forward-layers", "steps": n, "warmup": k}
+#   (forward-layers is cellab's unfolded forward; PyTorch runs its one forward for it)
 #   stdout {"img_s": ..., "seconds": ..., "steps": n}
 #   Usage: /usr/bin/python3 bench/train_torch.py THREADS [BATCH] [SIZE]
 #   BENCH_TORCH_DEVICE=cuda runs on the GPU (bench/gpu.sh).
@@ -147,7 +148,7 @@ def throughput_main(argv):
         else:
             model.eval()
             with torch.no_grad():
-                out = model(x) if mode == 'forward' else model.features(x)
+                out = model(x) if mode.startswith('forward') else model.features(x)
                 out.cpu().numpy()
 
     for line in sys.stdin:

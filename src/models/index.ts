@@ -20,6 +20,8 @@ export type { MlpHeadOptions } from './ssl-heads';
 export { modelSchema } from './schema';
 export { gradCam, camTarget } from './grad-cam';
 export type { GradCamResult, CamTarget } from './grad-cam';
+export { inferenceFunction } from './inference';
+export type { InferenceFunction } from './inference';
 export type { ModelConfig, MilConfig } from './schema';
 export { registerAggregation, listAggregations, createAggregator } from './aggregation';
 export type { Aggregator, AggregatorFactory, AggregatorOptions, Aggregated } from './aggregation';

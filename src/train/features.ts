@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BatchSource } from '../data/batches';
 import { didYouMean } from '../engine/schema';
 import { ReadQueue, type Read } from '../engine/reads';
+import { inferenceFunction } from '../models/inference';
 
 export interface FeatureSet {
   /** Row-major [n, dim]. */
@@ -34,9 +35,10 @@ export function embeddingModel(model: tf.LayersModel, layer: string): tf.LayersM
   return tf.model({ inputs: model.inputs, outputs: out });
 }
 
-// Features are read one batch behind the device (engine/reads.ts).
+// Features are read one batch behind the device (engine/reads.ts); batch norms folded (models/inference.ts).
 export async function extractFeatures(model: tf.LayersModel, source: BatchSource, o: { layer: string; batchSize?: number; onProgress?: (done: number, total: number) => void }): Promise<FeatureSet> {
   const emb = embeddingModel(model, o.layer);
+  const forward = inferenceFunction(emb);
   const dim = emb.outputs[0].shape[1] as number;
   const features = new Float32Array(source.size * dim);
   const ids: string[] = [], labels = new Int32Array(source.size);
@@ -50,7 +52,7 @@ export async function extractFeatures(model: tf.LayersModel, source: BatchSource
   try {
     let row = 0;
     for (const b of source.batches({ batchSize: o.batchSize ?? 64 })) {
-      const f = emb.predict(b.x) as tf.Tensor;
+      const f = forward.predict(b.x);
       b.labels.forEach((l, i) => { labels[row + i] = l; });
       ids.push(...b.ids);
       tf.dispose([b.x, b.y]);
@@ -60,6 +62,7 @@ export async function extractFeatures(model: tf.LayersModel, source: BatchSource
     put(await reads.drain());
   } finally {
     reads.dispose();
+    forward.dispose();
   }
   return { features, n: source.size, dim, ids, labels };
 }

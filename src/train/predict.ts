@@ -6,6 +6,7 @@ import type { HeadActivation, LossName, TtaName } from './schema';
 import { evaluationLoss, headProbabilities, type ScoreActivation } from './losses';
 import { predictWithViews, ttaViews } from './tta';
 import { ReadQueue, type Read } from '../engine/reads';
+import { inferenceFunction } from '../models/inference';
 
 export interface PredictOptions {
   batchSize?: number;
@@ -15,7 +16,8 @@ export interface PredictOptions {
 }
 
 /** Class scores for every item of a source, in source order ([size * numClasses], row-major). */
-// Scores are read one batch behind the device (engine/reads.ts).
+// Scores are read one batch behind the device (engine/reads.ts). The model runs with its batch
+// norms folded into the convolutions (models/inference.ts), folded from the weights it has now.
 export async function predictScores(model: tf.LayersModel, source: BatchSource, o: PredictOptions | number = {}): Promise<{ scores: Float32Array; numClasses: number }> {
   const opts: PredictOptions = typeof o === 'number' ? { batchSize: o } : o;
   const inputShape = (model.inputs[0].shape.slice(1) as number[]);
@@ -23,10 +25,11 @@ export async function predictScores(model: tf.LayersModel, source: BatchSource, 
   const out = new Float32Array(source.size * source.numClasses);
   const reads = new ReadQueue<number>(1);
   const put = (done: Read<number>[]) => { for (const r of done) out.set(r.values, r.meta); };
+  const forward = inferenceFunction(model);
   try {
     let offset = 0;
     for (const b of source.batches({ batchSize: opts.batchSize ?? 64 })) {
-      const probs = predictWithViews(model, b.x, views, opts.activation ?? 'softmax');
+      const probs = predictWithViews(forward, b.x, views, opts.activation ?? 'softmax');
       tf.dispose([b.x, b.y]);
       put(await reads.push(probs, offset));
       offset += b.labels.length * source.numClasses;
@@ -34,6 +37,7 @@ export async function predictScores(model: tf.LayersModel, source: BatchSource, 
     put(await reads.drain());
   } finally {
     reads.dispose();
+    forward.dispose();
   }
   return { scores: out, numClasses: source.numClasses };
 }
@@ -59,7 +63,7 @@ export function multiLabelCounts(logits: tf.Tensor2D, targets: Uint8Array, activ
  * Multi-label sources (with targets): accuracy is subset accuracy (every label right) at a
  * 0.5 threshold, as scikit-learn's accuracy_score on label sets, and micro F1 at 0.5.
  */
-// Summed on the device over all batches and read once (engine/reads.ts).
+// Summed on the device over all batches and read once (engine/reads.ts); batch norms folded as in predictScores.
 export async function evaluateLoss(model: tf.LayersModel, source: BatchSource, batchSize = 64, loss: LossName = 'cross-entropy',
   headActivation?: HeadActivation): Promise<{ loss: number; accuracy: number; microF1?: number }> {
   const multi = !!source.targets;
@@ -67,10 +71,11 @@ export async function evaluateLoss(model: tf.LayersModel, source: BatchSource, b
   const lossFn = evaluationLoss(loss, multi ? act : undefined);
   // [loss x n, correct] or, multi-label, [loss x n, exact rows, tp, fp, fn].
   let total: tf.Tensor = tf.zeros([multi ? 5 : 2]);
+  const forward = inferenceFunction(model);
   try {
     for (const b of source.batches({ batchSize })) {
       const next = tf.tidy(() => {
-        const logits = model.predict(b.x) as tf.Tensor2D;
+        const logits = forward.predict(b.x) as tf.Tensor2D;
         const l = tf.reshape(tf.mul(lossFn(b.y, logits), b.labels.length), [1]);
         const counts = multi ? multiLabelCounts(logits, b.targets!, act)
           : tf.reshape(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.tensor1d(b.labels, 'int32')), 'float32')), [1]);
@@ -87,5 +92,6 @@ export async function evaluateLoss(model: tf.LayersModel, source: BatchSource, b
     return { loss: v[0] / source.size, accuracy: v[1] / source.size };
   } finally {
     total.dispose();
+    forward.dispose();
   }
 }

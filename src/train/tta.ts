@@ -3,6 +3,7 @@
 // class scores are averaged.
 import * as tf from '@tensorflow/tfjs';
 import type { TtaName } from './schema';
+import type { InferenceFunction } from '../models/inference';
 import { headProbabilities, type ScoreActivation } from './losses';
 
 export type View = (x: tf.Tensor4D) => tf.Tensor4D;
@@ -34,8 +35,8 @@ export function ttaViews(tta: TtaName, inputShape: number[]): View[] {
   return views;
 }
 
-/** Mean over the views of activation(model(view(x))). */
-export function predictWithViews(model: tf.LayersModel, x: tf.Tensor4D, views: View[], activation: ScoreActivation): tf.Tensor2D {
+/** Mean over the views of activation(model(view(x))); `model`: a LayersModel or its inference function (models/inference.ts). */
+export function predictWithViews(model: tf.LayersModel | InferenceFunction, x: tf.Tensor4D, views: View[], activation: ScoreActivation): tf.Tensor2D {
   return tf.tidy(() => {
     let sum: tf.Tensor2D | undefined;
     for (const v of views) {
