@@ -39,7 +39,7 @@ const CASES: Case[] = [
 ];
 
 /** One PyTorch recipe per trial, from cellab's resolved trial config and its split. */
-async function recipes(resolved: ResolvedExperiment, threads: number, out: string): Promise<Record<string, unknown>[]> {
+export async function recipes(resolved: ResolvedExperiment, threads: number, out: string): Promise<Record<string, unknown>[]> {
   const list = [];
   for (const t of expandTrials(resolved.config, ROOT)) {
     const c = t.config;
