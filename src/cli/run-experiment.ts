@@ -4,7 +4,7 @@ import yargs from 'yargs';
 import { loadExperimentFile, type ResolvedExperiment } from '../experiment/config';
 import { runExperiment } from '../experiment/run';
 import { expandTrials, isSweep, shardTrials } from '../experiment/trials';
-import { bestLine, formatTable, parseShard, rankConfigurations, runSweep, runWorkerTrial } from '../experiment/sweep';
+import { bestLine, formatTable, parseShard, rankConfigurations, runSweep, runWorkerTrial, warmWorker } from '../experiment/sweep';
 import { pickBest } from '../experiment/selection';
 import { serveTrials } from '../experiment/worker-pool';
 import { searchSpec } from '../experiment/search-space';
@@ -29,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('json', { type: 'boolean', default: false, describe: 'print the result as one JSON object on the last line' })
     .option('worker', { type: 'boolean', hidden: true, describe: 'worker mode (started by --parallel): run the trials the sweep sends over IPC' })
     .option('parent-run-id', { type: 'string', hidden: true })
+    .option('warm-trial', { type: 'number', hidden: true, describe: 'worker mode: the trial whose data to load while waiting for the first one' })
     .example('$0 experiments/quickstart.yaml', 'train the quickstart (generates synthetic data if absent)')
     .example('$0 experiments/quickstart.yaml --set train.epochs=2 --json', 'a shorter run, machine-readable result')
     .example('$0 experiments/hep2-patterns.yaml --dry-run', 'list the trials of a sweep')
@@ -53,9 +54,14 @@ export async function main(argv: string[]): Promise<number> {
     const shard = args.shard ? parseShard(args.shard) : undefined;
     if (args['dry-run']) return dryRun(resolved, shard, json);
     if (args.worker) {
-      const parentRunId = args['parent-run-id'], sweepId = args['sweep-id'];
-      if (!parentRunId || !sweepId) throw new Error('--worker needs --parent-run-id and --sweep-id (worker mode)');
-      await serveTrials((r) => runWorkerTrial(resolved, { trial: r.trial, parentRunId, sweepId, trackingUri: args['tracking-uri'], params: r.params }));
+      // Warm up while the sweep creates its parent run and sends the first trial.
+      const warm = warmWorker(resolved, { trial: args['warm-trial'] });
+      await serveTrials((r) => {
+        const parentRunId = r.parentRunId ?? args['parent-run-id'], sweepId = r.sweepId ?? args['sweep-id'];
+        if (!parentRunId || !sweepId) throw new Error('--worker: a trial needs the sweep\'s parent run id and sweep id (sent with the trial, or --parent-run-id and --sweep-id)');
+        return runWorkerTrial(resolved, { trial: r.trial, parentRunId, sweepId, trackingUri: args['tracking-uri'], params: r.params, warm });
+      });
+      warm.release();
       return EXIT.ok;
     }
     if (isSweep(resolved.config) || shard || args.resume) {

@@ -14,7 +14,7 @@ import { searchSpec, type SearchSpec } from './search-space';
 import { Budget, recordedParams, STOPPED_BY_TAG, TRIAL_INDEX_TAG, TRIAL_PARAMS_TAG, TrialChooser } from './search';
 import { createPruner } from './pruning';
 import { IMPORTANCE_METHOD, paramImportance } from './importance';
-import { loadTrialData, runTrial, type TrialResult, type Outcome } from './trial';
+import { checkTrialData, loadTrialData, runTrial, trialDataKey, type TrialData, type TrialResult, type Outcome } from './trial';
 import { findOrCreateParent, findChildren, reconcileParents, SWEEP_ID_TAG, SWEEP_ROLE_TAG } from './parent';
 import { createProgress, type ProgressMode } from './progress';
 import { TrialWorker } from './worker-pool';
@@ -284,6 +284,16 @@ export function bestLine(best: ConfigurationResult | null, reason?: string): str
 }
 
 export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {}): Promise<SweepRun> {
+  const spares: TrialWorker[] = [];
+  try {
+    return await sweepWith(resolved, o, spares);
+  } finally {
+    // Workers started ahead that no lane took (an error before the trials, or fewer trials to run).
+    await Promise.all(spares.splice(0).map((w) => w.close()));
+  }
+}
+
+async function sweepWith(resolved: ResolvedExperiment, o: SweepOptions, spares: TrialWorker[]): Promise<SweepRun> {
   const env = o.env ?? process.env;
   const cwd = o.cwd ?? process.cwd();
   const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
@@ -295,6 +305,18 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   const all = expandTrials(config, projectRoot);
   const mine = shardTrials(all, o.shard);
   const folds = numFolds(config.dataset.split);
+  // Worker processes: one wasm thread each when they fill the cores (unless the user set the threads).
+  const spawnWorker = (workers: number, first?: Trial) => new TrialWorker({
+    args: [...(o.workerArgs ?? []), '--tracking-uri', trackingUri, ...(first ? ['--warm-trial', String(first.index)] : [])],
+    env: { ...env, CELLAB_WASM_THREADS: env.CELLAB_WASM_THREADS ?? String(Math.max(1, Math.floor(coreCount() / workers))), CELLAB_PROGRESS: '0' }, cwd,
+  });
+  // An explicit --parallel N: start the workers now, so that their start-up (modules, engine, their first
+  // trial's data) overlaps this process's (engine, tracking, parent run) instead of following it.
+  // Without --resume the trials to run are known already.
+  if (!o.resume && (o.parallel ?? 1) > 1 && mine.length > 1) {
+    const n = Math.min(o.parallel!, mine.length);
+    for (let i = 0; i < n; i++) spares.push(spawnWorker(n, mine[i]));
+  }
   const engine = await initEngine({ log });
   const tracking = await openTracking({ uri: trackingUri, log });
   const experimentId = await tracking.getOrCreateExperiment(experimentName);
@@ -408,17 +430,13 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
         }
       }
     } else {
-      const cores = coreCount();
-      const threads = Math.max(1, Math.floor(cores / parallel));
-      const workerEnv = { ...env, CELLAB_WASM_THREADS: env.CELLAB_WASM_THREADS ?? String(threads), CELLAB_PROGRESS: '0' };
-      const workerArgs = [...(o.workerArgs ?? []), '--parent-run-id', parentRunId, '--sweep-id', sweepId, '--tracking-uri', trackingUri];
-      // One long-lived worker per lane (see worker-pool.ts); a new one when the last died.
+      // One long-lived worker per lane (see worker-pool.ts), started ahead when it could be; a new one when the last died.
       const lane = async () => {
-        let w: TrialWorker | undefined;
+        let w = spares.shift();
         try {
           for (let t = await launchNext(); t; t = await launchNext()) {
-            if (!w?.alive) w = new TrialWorker({ args: workerArgs, env: workerEnv, cwd });
-            const res = await w.run({ trial: t.index, ...(t.method === 'tpe' ? { params: t.params } : {}) });
+            if (!w?.alive) w = spawnWorker(parallel, t);
+            const res = await w.run({ trial: t.index, parentRunId, sweepId, ...(t.method === 'tpe' ? { params: t.params } : {}) });
             if (res.summary && res.summary.run_id) {
               const run = await tracking.getRun(res.summary.run_id);
               record(rowFromRun(t, run));
@@ -572,7 +590,8 @@ export function searchTrials(rows: TrialRow[]): SearchTrial[] {
 
 /** One trial of the sweep as a child of run R, in a worker process (`--worker --parent-run-id R --sweep-id S`; see worker-pool.ts). */
 export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: number; parentRunId: string; sweepId: string; trackingUri?: string; log?: (l: string) => void; cwd?: string; progress?: ProgressMode;
-  /** tpe: the params the sweep chose for this trial. */ params?: Record<string, unknown> }) {
+  /** tpe: the params the sweep chose for this trial. */ params?: Record<string, unknown>;
+  /** What the worker loaded while it waited (warmWorker). */ warm?: WarmWorker }) {
   const cwd = o.cwd ?? process.cwd();
   const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const { config } = resolved;
@@ -585,8 +604,12 @@ export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: n
   if (!listed) throw new Error(`trial ${o.trial}: the sweep has ${all.length} trial(s) (0..${all.length - 1})`);
   if (listed.pending && !o.params) throw new Error(`trial ${o.trial}: a tpe trial's params are chosen by the sweep and sent with the trial (a bug: please report it)`);
   const t = o.params ? withParams(config, listed, o.params, projectRoot) : listed;
+  // The warm-up's engine start first: two starts at once would race.
+  await o.warm?.ready;
   const engine = await initEngine({ log });
-  const data = await loadTrialData(t.config, { fold: t.fold, progress: o.progress, log });
+  const warmData = await o.warm?.take(t.config, t.fold);
+  if (warmData) checkTrialData(t.config, warmData);
+  const data = warmData ?? await loadTrialData(t.config, { fold: t.fold, progress: o.progress, log });
   const tracking = await openTracking({ uri: trackingUri, log });
   try {
     const experimentId = await tracking.getOrCreateExperiment(experimentName);
@@ -603,4 +626,46 @@ export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: n
   } finally {
     await tracking.close();
   }
+}
+
+/** A sweep worker's warm-up: the engine, and the data of the trial it will likely run first. */
+export interface WarmWorker {
+  /** Settles when the warm-up's engine start has (the trial's own initEngine then returns that engine). */
+  ready: Promise<unknown>;
+  /** The data loaded ahead for this trial's config and fold, once; undefined when it was for other data (or failed: the trial loads it again and reports why). */
+  take(config: ResolvedExperiment['config'], fold?: number): Promise<TrialData | undefined>;
+  /** Close data that no trial took. */
+  release(): void;
+}
+
+/**
+ * Started by `run-experiment --worker` before the first trial arrives: engine start and
+ * (with `trial`) that trial's data load run while the sweep creates its parent run.
+ * Errors are kept quiet here: the trial that needs the engine or data meets them again.
+ */
+export function warmWorker(resolved: ResolvedExperiment, o: { trial?: number; cwd?: string } = {}): WarmWorker {
+  const quiet = () => undefined;
+  const engine = initEngine({ log: quiet }).catch(quiet);
+  let ahead: { key: string; data: Promise<TrialData | undefined> } | undefined;
+  if (o.trial !== undefined) {
+    const projectRoot = findProjectRoot(resolved.file ? path.dirname(resolved.file) : o.cwd ?? process.cwd());
+    const t = expandTrials(resolved.config, projectRoot)[o.trial];
+    const key = t && trialDataKey(t.config, t.fold);
+    if (t && key) ahead = { key, data: engine.then(() => loadTrialData(t.config, { fold: t.fold, progress: 'off' })).catch(quiet) };
+  }
+  return {
+    ready: engine,
+    async take(config, fold) {
+      const a = ahead;
+      ahead = undefined;
+      if (!a) return undefined;
+      if (a.key === trialDataKey(config, fold)) return a.data;
+      void a.data.then((d) => d?.close());
+      return undefined;
+    },
+    release() {
+      void ahead?.data.then((d) => d?.close());
+      ahead = undefined;
+    },
+  };
 }

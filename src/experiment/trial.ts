@@ -22,7 +22,7 @@ import { fit, fitLinearHead, predictScores, priorLabelOutputs, priorLogits, scor
 import { evaluateClassification, type ClassificationEvaluation } from '../eval/index';
 import { confusionMatrixSpec, renderSvg, rocSpec, trainingCurvesSpec } from '../plots/index';
 import type { RunLogger, Tracking } from '../tracking/index';
-import { configHash, configToYaml, flattenConfig, type ResolvedExperiment } from './config';
+import { canonicalJson, configHash, configToYaml, flattenConfig, type ResolvedExperiment } from './config';
 import type { ExperimentConfig } from './schema';
 import { createProgress, type ProgressMode } from './progress';
 import { chooseThreshold, embeddingMetrics } from './extra-eval';
@@ -231,6 +231,23 @@ export function checkMultiLabelConfig(config: ExperimentConfig, multiLabel: bool
     if (config.train.headActivation !== 'sigmoid') problems.push(`train.headActivation ${config.train.headActivation} applies to multi-label heads (model.head: multilabel)`);
   }
   if (problems.length) throw new ConfigError(problems);
+}
+
+/**
+ * What loadTrialData's result depends on (dataset section, seed, fold), so that a
+ * sweep worker can load a trial's data before it knows which trial it gets and
+ * use it when the key matches. Undefined for patient bags (they read model and
+ * eval settings too): loaded per trial.
+ */
+export function trialDataKey(config: ExperimentConfig, fold?: number): string | undefined {
+  if (config.dataset.bags) return undefined;
+  return canonicalJson({ dataset: config.dataset, seed: config.train.seed, fold: fold ?? null });
+}
+
+/** loadTrialData's config checks, for data loaded under another trial's config with the same trialDataKey. */
+export function checkTrialData(config: ExperimentConfig, data: TrialData): void {
+  checkBagConfig(config);
+  checkMultiLabelConfig(config, data.multiLabel);
 }
 
 /**

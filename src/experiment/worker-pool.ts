@@ -3,8 +3,12 @@
 // one trial after another, sent over an IPC channel, so that a short trial (a
 // search's pruned ones: two epochs) does not pay for a new process, module
 // loading, engine start and first-use compilation each time (measured: half
-// the CPU time of eight 2-epoch trials). A worker that dies takes only its
-// current trial with it; the next trial starts a new one.
+// the CPU time of eight 2-epoch trials). Workers are started before the sweep's
+// parent run exists (the run ids come with each trial) and warm up while they
+// wait: engine start and the data of the trial they will likely get first
+// (`--warm-trial`), so a 2-trial sweep does not pay the parent's start-up and
+// the workers' one after the other. A worker that dies takes only its current
+// trial with it; the next trial starts a new one.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 
@@ -14,10 +18,12 @@ export interface WorkerResult {
   error?: string;
 }
 
-/** One trial for a worker: its index in the sweep, and (tpe) the params the sweep chose. */
+/** One trial for a worker: its index in the sweep, (tpe) the params the sweep chose, and the sweep's ids (else the worker's --parent-run-id / --sweep-id). */
 export interface TrialRequest {
   trial: number;
   params?: Record<string, unknown>;
+  parentRunId?: string;
+  sweepId?: string;
 }
 
 type ToWorker = { type: 'trial'; request: TrialRequest } | { type: 'exit' };

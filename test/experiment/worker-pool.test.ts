@@ -36,9 +36,13 @@ test('one worker runs trial after trial, each as it would run first in a fresh w
   assert.equal(second.error, undefined);
   assert.equal(first.summary?.outcome, 'completed');
   assert.equal(second.summary?.outcome, 'completed');
-  // Trial 1 again, first in a new worker: the same numbers, bit for bit.
-  const b = worker();
-  const fresh = await b.run({ trial: 1 });
+  // Trial 1 again, first in a new worker started as --parallel starts them: before the parent run
+  // exists (its ids come with the trial), having loaded trial 1's data while it waited. The same
+  // numbers, bit for bit.
+  const b = new TrialWorker({ args: [experiment, '--tracking-uri', store, '--warm-trial', '1'],
+    env: { ...process.env, CELLAB_WASM_THREADS: '1', CELLAB_PROGRESS: '0' }, cwd: root });
+  await new Promise((r) => setTimeout(r, 1500));
+  const fresh = await b.run({ trial: 1, parentRunId: 'parent-1', sweepId: 'workers' });
   await b.close();
   assert.notEqual(a.pid, b.pid);
   const t = await openTracking({ uri: store, log: () => undefined });
@@ -49,6 +53,9 @@ test('one worker runs trial after trial, each as it would run first in a fresh w
     const run = await t.getRun(second.summary!.run_id!);
     assert.equal(run.tags['cellab.trial_index'], '1');
     assert.equal(run.tags['mlflow.parentRunId'], 'parent-0');
+    const warm = await t.getRun(fresh.summary!.run_id!);
+    assert.equal(warm.tags['mlflow.parentRunId'], 'parent-1');
+    assert.equal(warm.tags['cellab.sweep_id'], 'workers');
   } finally {
     await t.close();
   }
