@@ -85,7 +85,7 @@ async function main(): Promise<void> {
         return {};
       } : undefined;
       const r = await fitSsl(net, plain, config.train, {
-        onEpochEnd: (row) => { process.stderr.write(`  ${method} epoch ${row.epoch}: loss ${row['train/ssl_loss'].toFixed(4)} std ${row['train/embedding_std'].toFixed(3)}\n`); },
+        onEpochEnd: (row) => { process.stderr.write(`  ${method} epoch ${row.epoch}: loss ${row['train/ssl_loss'].toFixed(4)} std ${row['train/embedding_std'].toFixed(3)} rank ${row['train/effective_rank'].toFixed(2)}\n`); },
       }, { featureLayer: config.model.featureLayer, evaluate });
       last = r.history[r.history.length - 1];
       if (r.outcome !== 'completed') process.stderr.write(`  ${method}: ${r.outcome}: ${r.reason}\n`);

@@ -139,6 +139,7 @@ test('collapse: identical images give embeddings with no spread, and the run say
     const r = await fitSsl(net, black, config({ method, epochs: 1 }), {}, { featureLayer: 'features' });
     assert.equal(r.outcome, 'collapsed', `${method}: ${r.outcome}`);
     assert.ok(r.embeddingStd < 1e-3, `${method}: spread ${r.embeddingStd}`);
+    assert.ok(r.history[0]['train/effective_rank'] < 1, `${method}: effective rank ${r.history[0]['train/effective_rank']}`);
     assert.match(r.reason!, /collapsed.*train\/embedding_std.*below train\.ssl\.collapseStd 0\.02/);
     assert.equal(r.checkpoint, undefined);
     net.dispose();
@@ -148,6 +149,7 @@ test('collapse: identical images give embeddings with no spread, and the run say
   const ok = await fitSsl(net, toySource(32, 3), config({ epochs: 1 }), {}, { featureLayer: 'features' });
   assert.equal(ok.outcome, 'completed');
   assert.ok(ok.embeddingStd > 0.1, `spread ${ok.embeddingStd}`);
+  assert.ok(ok.history[0]['train/effective_rank'] > 1.5, `effective rank ${ok.history[0]['train/effective_rank']}`);
   net.dispose();
 });
 
@@ -175,7 +177,7 @@ test('no label is read: permuted labels give the same run; every epoch logs loss
   const b = await run(Int32Array.from({ length: 24 }, (_, i) => (i * 7 + 1) % 3));
   assert.deepEqual(a.history, b.history);
   assert.deepEqual(a.evaluated, [2, 3], 'every 2 epochs and after the last');
-  for (const row of a.history) for (const k of ['train/ssl_loss', 'train/embedding_std', 'train/ema_tau', 'lr']) assert.ok(Number.isFinite(row[k]), `${k} in epoch ${row.epoch}`);
+  for (const row of a.history) for (const k of ['train/ssl_loss', 'train/embedding_std', 'train/effective_rank', 'train/ema_tau', 'lr']) assert.ok(Number.isFinite(row[k]), `${k} in epoch ${row.epoch}`);
   assert.ok(a.history[2]['train/ssl_loss'] < a.history[0]['train/ssl_loss'], 'the loss falls');
   assert.equal(a.history[1]['val/knn_accuracy'], 0.2);
   assert.equal(a.history[0]['val/knn_accuracy'], undefined);
