@@ -200,3 +200,28 @@ test('SimSiam: the predictor keeps the base learning rate while the schedule low
   assert.ok(moved.length > 0, 'the predictor did not learn in epoch 2');
   net.dispose();
 });
+
+test('SimSiam: train.ssl.predictorLrScale scales the predictor\'s fixed rate only', async () => {
+  // One SGD step from the same start: the predictor moves 3x as far with scale 3, the rest the same.
+  const run = async (predictorLrScale: number) => {
+    const net = backbone(4);
+    let after: { online: Map<string, Float32Array>; predictor: Map<string, Float32Array> } | undefined;
+    const take = (l: SslLearner) => ({ online: snapshot([...l.online.embed.trainableWeights, ...l.online.projector.trainableWeights]), predictor: snapshot(l.predictor.trainableWeights) });
+    const cfg = config({ method: 'simsiam', epochs: 1, batchSize: 8, optimizer: 'sgd', momentum: 0, lr: 0.05, ssl: { predictorLrScale } });
+    await fitSsl(net, toySource(8, 7), cfg, {}, { featureLayer: 'features', onStep: (s) => { after = take(s.learner); } });
+    // The start: the same seeds build the same heads.
+    const start = backbone(4);
+    const l = await SslLearner.create(start, { method: 'simsiam', featureLayer: 'features', ssl: cfg.ssl, seed: cfg.seed });
+    const before = take(l);
+    l.dispose();
+    start.dispose();
+    net.dispose();
+    const delta = (part: 'online' | 'predictor') => [...before[part]].map(([name, v]) => v.map((x, i) => after![part].get(name)![i] - x));
+    return { online: delta('online'), predictor: delta('predictor') };
+  };
+  const one = await run(1), three = await run(3);
+  const norm = (ds: Float32Array[]) => Math.sqrt(ds.reduce((s, d) => s + d.reduce((t, x) => t + x * x, 0), 0));
+  assert.ok(norm(one.predictor) > 0, 'the predictor moved');
+  assert.ok(Math.abs(norm(three.predictor) / norm(one.predictor) - 3) < 1e-3, `predictor step ratio ${norm(three.predictor) / norm(one.predictor)}`);
+  assert.ok(Math.abs(norm(three.online) / norm(one.online) - 1) < 1e-4, `backbone + projector step ratio ${norm(three.online) / norm(one.online)}`);
+});

@@ -85,7 +85,7 @@ export async function fitSsl(backbone: tf.LayersModel, train: BatchSource, cfg: 
         try {
           // SimSiam's predictor keeps the base rate (Chen & He 2021, 4: it adapts to the latest representations).
           r = await learner.step(v.x, v.n, { optimizer, lr, tau, vars, pairs, clip: { norm: cfg.clipGradNorm, value: cfg.clipGradValue },
-            predictorLr: method === 'simsiam' ? cfg.lr : lr, embeddings: batch === 1 });
+            predictorLr: method === 'simsiam' ? cfg.lr * ssl.predictorLrScale : lr, embeddings: batch === 1 });
         } finally {
           v.x.dispose();
         }
