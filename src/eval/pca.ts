@@ -1,4 +1,4 @@
-import { symmetricEigen } from './symmetric-eigen';
+import { symmetricEigen } from '../engine/symmetric-eigen';
 
 export interface PcaResult {
   /** k rows of d values: the principal axes, unit length. */

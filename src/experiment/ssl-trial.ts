@@ -70,7 +70,7 @@ export async function pretrainSelfSupervised(o: {
       return val;
     },
   });
-  bar.finish({ epochs: result.history.length, outcome: result.outcome, 'embedding std': result.history.at(-1)?.['train/embedding_std'] });
+  bar.finish({ epochs: result.history.length, outcome: result.outcome, 'embedding std': result.history.at(-1)?.['train/embedding_std'], 'effective rank': result.history.at(-1)?.['train/effective_rank'] });
   if (result.outcome !== 'completed' || !final) return { result, score: async () => new Float32Array(0) };
   const probe = final;
   const testMetrics = Object.fromEntries(Object.entries(probe.metrics).filter(([k]) => k.startsWith('test/')));

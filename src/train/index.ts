@@ -29,7 +29,7 @@ export { lbfgs } from './lbfgs';
 export { lrRangeTest, suggestLrs, exponentialLr } from './lr-find';
 export type { LrFindOptions, LrFindPoint, LrFindResult } from './lr-find';
 export { trainingObjective } from './objective';
-export { fitSsl, sslStepsPerEpoch, SslLearner, emaTau, emaPairs, emaUpdate, byolLoss, simsiamLoss, embeddingStd, viewBatches, sslConfigProblems, SSL_VIEWS_DEFAULT, TRAIN_METHODS } from './ssl/index';
+export { fitSsl, sslStepsPerEpoch, SslLearner, emaTau, emaPairs, emaUpdate, byolLoss, simsiamLoss, embeddingStd, effectiveRank, viewBatches, sslConfigProblems, SSL_VIEWS_DEFAULT, TRAIN_METHODS } from './ssl/index';
 export type { SslFitOptions, SslResult, SslCallbacks, SslMethod, EmaPair, ViewBatch, SslConfig, TrainMethod } from './ssl/index';
 export { fitBags, predictBags, balancedAccuracy } from './bag-loop';
 export type { BagFitOptions, BagPredictions, BagTrainResult } from './bag-loop';

@@ -72,6 +72,14 @@ test('histology-query: one BYOL run (the study\'s projection sizes and EMA rate)
   assert.equal(c.dataset.augment, false, 'the views come from train.ssl.views');
 });
 
+test('histology-query --profile simsiam: SimSiam with a 5x predictor rate, 5 warm-up epochs, 60 epochs', () => {
+  const c = trials('histology-query', 'simsiam')[0].config;
+  assert.equal(c.train.method, 'simsiam');
+  assert.deepEqual([c.train.epochs, c.train.batchSize, c.train.lr, c.train.ssl.predictorLrScale], [60, 64, 0.003, 5]);
+  assert.deepEqual(c.train.schedule, { ...c.train.schedule, kind: 'cosine', warmupEpochs: 5 });
+  assert.equal(trials('histology-query')[0].config.train.ssl.predictorLrScale, 1, 'BYOL\'s file keeps the paper\'s default');
+});
+
 test('run-experiment --dry-run --json lists the trials as the conventions say', () => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/run-experiment.ts'), file('protein-localisation'), '--dry-run', '--json', '--profile', 'smoke'], { encoding: 'utf8', cwd: root });
   assert.equal(r.status, 0, r.stderr);

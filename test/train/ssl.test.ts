@@ -139,6 +139,7 @@ test('collapse: identical images give embeddings with no spread, and the run say
     const r = await fitSsl(net, black, config({ method, epochs: 1 }), {}, { featureLayer: 'features' });
     assert.equal(r.outcome, 'collapsed', `${method}: ${r.outcome}`);
     assert.ok(r.embeddingStd < 1e-3, `${method}: spread ${r.embeddingStd}`);
+    assert.ok(r.history[0]['train/effective_rank'] < 1, `${method}: effective rank ${r.history[0]['train/effective_rank']}`);
     assert.match(r.reason!, /collapsed.*train\/embedding_std.*below train\.ssl\.collapseStd 0\.02/);
     assert.equal(r.checkpoint, undefined);
     net.dispose();
@@ -148,6 +149,7 @@ test('collapse: identical images give embeddings with no spread, and the run say
   const ok = await fitSsl(net, toySource(32, 3), config({ epochs: 1 }), {}, { featureLayer: 'features' });
   assert.equal(ok.outcome, 'completed');
   assert.ok(ok.embeddingStd > 0.1, `spread ${ok.embeddingStd}`);
+  assert.ok(ok.history[0]['train/effective_rank'] > 1.5, `effective rank ${ok.history[0]['train/effective_rank']}`);
   net.dispose();
 });
 
@@ -175,7 +177,7 @@ test('no label is read: permuted labels give the same run; every epoch logs loss
   const b = await run(Int32Array.from({ length: 24 }, (_, i) => (i * 7 + 1) % 3));
   assert.deepEqual(a.history, b.history);
   assert.deepEqual(a.evaluated, [2, 3], 'every 2 epochs and after the last');
-  for (const row of a.history) for (const k of ['train/ssl_loss', 'train/embedding_std', 'train/ema_tau', 'lr']) assert.ok(Number.isFinite(row[k]), `${k} in epoch ${row.epoch}`);
+  for (const row of a.history) for (const k of ['train/ssl_loss', 'train/embedding_std', 'train/effective_rank', 'train/ema_tau', 'lr']) assert.ok(Number.isFinite(row[k]), `${k} in epoch ${row.epoch}`);
   assert.ok(a.history[2]['train/ssl_loss'] < a.history[0]['train/ssl_loss'], 'the loss falls');
   assert.equal(a.history[1]['val/knn_accuracy'], 0.2);
   assert.equal(a.history[0]['val/knn_accuracy'], undefined);
@@ -197,4 +199,29 @@ test('SimSiam: the predictor keeps the base learning rate while the schedule low
   const moved = [...afterOne!.predictor].filter(([name, v]) => v.some((x, i) => x !== last!.predictor.get(name)![i]));
   assert.ok(moved.length > 0, 'the predictor did not learn in epoch 2');
   net.dispose();
+});
+
+test('SimSiam: train.ssl.predictorLrScale scales the predictor\'s fixed rate only', async () => {
+  // One SGD step from the same start: the predictor moves 3x as far with scale 3, the rest the same.
+  const run = async (predictorLrScale: number) => {
+    const net = backbone(4);
+    let after: { online: Map<string, Float32Array>; predictor: Map<string, Float32Array> } | undefined;
+    const take = (l: SslLearner) => ({ online: snapshot([...l.online.embed.trainableWeights, ...l.online.projector.trainableWeights]), predictor: snapshot(l.predictor.trainableWeights) });
+    const cfg = config({ method: 'simsiam', epochs: 1, batchSize: 8, optimizer: 'sgd', momentum: 0, lr: 0.05, ssl: { predictorLrScale } });
+    await fitSsl(net, toySource(8, 7), cfg, {}, { featureLayer: 'features', onStep: (s) => { after = take(s.learner); } });
+    // The start: the same seeds build the same heads.
+    const start = backbone(4);
+    const l = await SslLearner.create(start, { method: 'simsiam', featureLayer: 'features', ssl: cfg.ssl, seed: cfg.seed });
+    const before = take(l);
+    l.dispose();
+    start.dispose();
+    net.dispose();
+    const delta = (part: 'online' | 'predictor') => [...before[part]].map(([name, v]) => v.map((x, i) => after![part].get(name)![i] - x));
+    return { online: delta('online'), predictor: delta('predictor') };
+  };
+  const one = await run(1), three = await run(3);
+  const norm = (ds: Float32Array[]) => Math.sqrt(ds.reduce((s, d) => s + d.reduce((t, x) => t + x * x, 0), 0));
+  assert.ok(norm(one.predictor) > 0, 'the predictor moved');
+  assert.ok(Math.abs(norm(three.predictor) / norm(one.predictor) - 3) < 1e-3, `predictor step ratio ${norm(three.predictor) / norm(one.predictor)}`);
+  assert.ok(Math.abs(norm(three.online) / norm(one.online) - 1) < 1e-4, `backbone + projector step ratio ${norm(three.online) / norm(one.online)}`);
 });

@@ -1,7 +1,8 @@
 // Self-supervised pretraining of a backbone (train.method byol | simsiam):
 // two views of every training image per step, the online network trained on
 // the SSL loss, BYOL's target moved by the EMA. No label is read. Each epoch
-// logs train/ssl_loss and train/embedding_std (and train/ema_tau for BYOL);
+// logs train/ssl_loss, train/embedding_std, train/effective_rank (of the
+// backbone embeddings of the epoch's first batch) and train/ema_tau (BYOL);
 // `evaluate` (k-NN / linear probe, supplied by the caller) adds its metrics
 // every ssl.evalEvery epochs and after the last. Outcomes: diverged on a
 // non-finite loss, collapsed when the final embedding spread is ~0.
@@ -15,9 +16,10 @@ import type { EpochRow } from '../history';
 import type { BatchInfo, TrainResult } from '../loop';
 import { createOptimizer } from '../optimizers';
 import { createSchedule } from '../schedules';
-import { SslLearner, type SslMethod } from './learner';
+import { SslLearner, type SslMethod, type StepResult } from './learner';
 import { emaTau } from './ema';
 import { viewBatches } from './views';
+import { effectiveRank } from './rank';
 
 export interface SslCallbacks {
   onBatchEnd?(info: BatchInfo): void;
@@ -73,20 +75,22 @@ export async function fitSsl(backbone: tf.LayersModel, train: BatchSource, cfg: 
       const vars = learner.trainableVariables();
       if (vars.length === 0) throw new Error('every layer is frozen: nothing to train (check model.freeze)');
       const pairs = learner.emaPairs();
-      let lossSum = 0, stdSum = 0, count = 0, batch = 0, lr = cfg.lr, tau = 1;
+      let lossSum = 0, stdSum = 0, count = 0, batch = 0, lr = cfg.lr, tau = 1, rank = NaN;
       const epochStart = Date.now();
       for (const v of viewBatches(train, ssl.views, { batchSize: cfg.batchSize, shuffleSeed: seedFrom(cfg.seed, 'shuffle', epoch), seed: seedFrom(cfg.seed, 'ssl', epoch) })) {
         batch++;
         lr = schedule.rate(step);
         tau = method === 'byol' ? emaTau(step, totalSteps, ssl.tau) : 1;
-        let r: { loss: number; embeddingStd: number };
+        let r: StepResult;
         try {
           // SimSiam's predictor keeps the base rate (Chen & He 2021, 4: it adapts to the latest representations).
           r = await learner.step(v.x, v.n, { optimizer, lr, tau, vars, pairs, clip: { norm: cfg.clipGradNorm, value: cfg.clipGradValue },
-            predictorLr: method === 'simsiam' ? cfg.lr : lr });
+            predictorLr: method === 'simsiam' ? cfg.lr * ssl.predictorLrScale : lr, embeddings: batch === 1 });
         } finally {
           v.x.dispose();
         }
+        // Dimensional collapse, which train/embedding_std does not see: one batch (2n views) per epoch.
+        if (r.embeddings) rank = effectiveRank(r.embeddings, 2 * v.n, r.dim!);
         o.onStep?.({ learner, step, tau, loss: r.loss });
         step++;
         // Let the event loop run between steps: a Ctrl-C (or SIGTERM) is handled now, not at the epoch's end.
@@ -105,7 +109,7 @@ export async function fitSsl(backbone: tf.LayersModel, train: BatchSource, cfg: 
       }
       if (outcome !== 'completed') break;
       lastStd = stdSum / count;
-      const row: EpochRow = { epoch, 'train/ssl_loss': lossSum / count, 'train/embedding_std': lastStd, lr,
+      const row: EpochRow = { epoch, 'train/ssl_loss': lossSum / count, 'train/embedding_std': lastStd, 'train/effective_rank': rank, lr,
         images_per_second: (2 * count) / Math.max(1e-3, (Date.now() - epochStart) / 1000) };
       if (method === 'byol') row['train/ema_tau'] = tau;
       const due = epoch === cfg.epochs || (ssl.evalEvery > 0 && epoch % ssl.evalEvery === 0);

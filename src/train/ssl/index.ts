@@ -7,6 +7,7 @@ export { emaTau, emaPairs, emaUpdate } from './ema';
 export type { EmaPair } from './ema';
 export { byolLoss, simsiamLoss, embeddingStd, rowCosine, stopGradient } from './losses';
 export { viewBatches } from './views';
+export { effectiveRank } from './rank';
 export type { ViewBatch } from './views';
 export { sslSchema, methodSchema, sslConfigProblems, SSL_VIEWS_DEFAULT, TRAIN_METHODS } from './schema';
 export type { SslConfig, TrainMethod } from './schema';

@@ -25,6 +25,9 @@ export interface StepResult {
   loss: number;
   /** embeddingStd of the online projections of this batch. */
   embeddingStd: number;
+  /** With `embeddings: true`: the online backbone's pooled embeddings of the 2n views, row-major [2n, dim]. */
+  embeddings?: Float32Array;
+  dim?: number;
 }
 
 /** [a; b] -> [b; a] along the rows (a and b have n rows each). */
@@ -95,8 +98,9 @@ export class SslLearner {
       [...this.online.embed.trainableWeights, ...this.online.projector.trainableWeights]);
   }
 
-  private project(b: Branch, x: tf.Tensor): tf.Tensor2D {
-    const e = b.embed.apply(x, { training: true }) as tf.Tensor;
+  private project(b: Branch, x: tf.Tensor, keepEmbedding?: (e: tf.Tensor2D) => void): tf.Tensor2D {
+    const e = b.embed.apply(x, { training: true }) as tf.Tensor2D;
+    keepEmbedding?.(e);
     return b.projector.apply(e, { training: true }) as tf.Tensor2D;
   }
 
@@ -108,11 +112,14 @@ export class SslLearner {
    */
   async step(x: tf.Tensor4D, n: number, o: { optimizer: Optimizer; lr: number; tau: number; vars: tf.Variable[]; clip?: { norm?: number | null; value?: number | null }; pairs?: EmaPair[];
     /** The predictor's own rate (SimSiam's fixed one); default lr. */
-    predictorLr?: number }): Promise<StepResult> {
+    predictorLr?: number;
+    /** Also return the backbone embeddings of the batch (train/effective_rank); one more read. */
+    embeddings?: boolean }): Promise<StepResult> {
     const targets = this.target ? tf.tidy(() => swapHalves(this.project(this.target!, x), n)) : undefined;
     let std: tf.Scalar | undefined;
+    let emb: tf.Tensor2D | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const z = this.project(this.online, x);
+      const z = this.project(this.online, x, o.embeddings ? (e) => { emb = tf.keep(e.clone()); } : undefined);
       std = tf.keep(embeddingStd(z));
       const p = this.predictor.apply(z, { training: true }) as tf.Tensor2D;
       // Mean over the 2n rows: BYOL's two terms are means over n rows each, hence x 2.
@@ -120,9 +127,9 @@ export class SslLearner {
     }, o.vars);
     // Whether to update depends on the loss: one asynchronous read of both numbers (engine/reads.ts).
     const both = tf.stack([value, std!]);
-    let loss: number, spread: number;
+    let loss: number, spread: number, embeddings: Float32Array | undefined;
     try {
-      [loss, spread] = await both.data();
+      [[loss, spread], embeddings] = await Promise.all([both.data(), emb?.data() as Promise<Float32Array> | undefined]);
     } finally {
       both.dispose();
     }
@@ -138,8 +145,8 @@ export class SslLearner {
       if (clipped !== grads) tf.dispose(Object.values(clipped));
       if (this.target) emaUpdate(o.pairs ?? this.emaPairs(), o.tau);
     }
-    tf.dispose([value, std!, ...Object.values(grads), ...(targets ? [targets] : [])]);
-    return { loss, embeddingStd: spread };
+    tf.dispose([value, std!, ...Object.values(grads), ...(targets ? [targets] : []), ...(emb ? [emb] : [])]);
+    return { loss, embeddingStd: spread, ...(emb ? { embeddings, dim: emb.shape[1] } : {}) };
   }
 
   /** Frees the heads and the target (the backbone stays with its owner). */

@@ -13,6 +13,8 @@ export interface SslConfig {
   projectionHiddenDim: number;
   /** Hidden layer of the predictor; null: projectionHiddenDim (BYOL), projectionDim / 4 (SimSiam's bottleneck). */
   predictorHiddenDim?: number | null;
+  /** SimSiam: the predictor's fixed learning rate is train.lr x this (the paper: 1). */
+  predictorLrScale: number;
   /** BYOL's base EMA rate of the target network, raised to 1 with a cosine over the steps. */
   tau: number;
   /** The augmentation drawn independently for each of the two views. */
@@ -53,6 +55,7 @@ export const sslSchema: SchemaNode = {
     projectionDim: { type: 'number', integer: true, min: 1, default: 128 },
     projectionHiddenDim: { type: 'number', integer: true, min: 1, default: 512 },
     predictorHiddenDim: { type: 'number', integer: true, min: 1, nullable: true, description: 'null: projectionHiddenDim (byol), projectionDim / 4 (simsiam)' },
+    predictorLrScale: { type: 'number', min: 0, default: 1, description: 'simsiam: the predictor keeps the fixed learning rate train.lr x this (the paper: 1)' },
     tau: { type: 'number', min: 0, max: 1, default: 0.996, description: 'byol: base EMA rate of the target network, cosine-scheduled to 1' },
     views: { ...augmentOptionsSchema, default: SSL_VIEWS_DEFAULT, description: 'augmentation of each view (replaces the whole default recipe when given)' },
     collapseStd: { type: 'number', min: 0, default: 0.02, description: 'final train/embedding_std below this: outcome collapsed' },
