@@ -1,5 +1,5 @@
 // Issue 20's done-when: on the synthetic patterns set, the grid of 16 in
-// bench/search-vs-grid.yaml against its `search` profile (tpe + ASHA, 16 trials),
+// bench/search-vs-grid.yaml against its `search` profile (tpe + Hyperband pruning, 16 trials),
 // each one run of the real CLI (compiled: bin/run-experiment.js; `npm run build` first) into a
 // throwaway store with the default workers. Both runs are in one invocation, one after the
 // other: the machine's load average (1 min) is printed before and after each.
