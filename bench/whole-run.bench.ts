@@ -5,8 +5,9 @@
 // each through the real CLI (bin/run-experiment.js, compiled JS) into a throwaway file store,
 // with a cold data cache (a fresh project folder as the working directory), next to the same
 // recipe in PyTorch (bench/whole_run_torch.py, Debian's /usr/bin/python3): the same PNG files
-// and masks decoded from disk, the same grey / mask / pad-resize / train-statistics
-// normalisation, the same split (cellab's, handed over as file lists), net, epochs, batch,
+// and masks decoded from disk, the same grey / mask / pad-resize, the recipe's
+// dataset.normalize (the quickstart's is false: pixels in 0..1), the same split (cellab's,
+// handed over as file lists), net (with cellab's initialisation), epochs, batch,
 // optimizer, schedule, class weights, label smoothing, augmentation, per-epoch validation,
 // best epoch kept, test evaluation (with the recipe's TTA), predictions, metrics and the
 // checkpoint written to files. PyTorch gets cellab's thread count (the sweep: the same
@@ -53,9 +54,11 @@ export async function recipes(resolved: ResolvedExperiment, threads: number, out
     const items = Object.fromEntries((['train', 'val', 'test'] as const).map((s) => [s, split[s].map((i) => [i.path, i.maskPath ?? null, index(i.label)])]));
     const counts = classes.map((_, k) => split.train.filter((i) => index(i.label) === k).length);
     if (c.dataset.classWeights && c.dataset.classWeights !== 'inverse' && c.dataset.classWeights !== 'none') throw new Error(`whole-run bench: dataset.classWeights ${JSON.stringify(c.dataset.classWeights)}: the PyTorch side has inverse only`);
+    if (c.dataset.normalize === 'image') throw new Error('whole-run bench: dataset.normalize image: the PyTorch side has false, train and {mean, std}');
     const a = c.dataset.augment;
     list.push({
       threads, seed: c.train.seed, out: path.join(out, `trial-${t.index}`), classes, size: c.dataset.image.size, mask: !!c.dataset.image.mask, items,
+      normalize: c.dataset.normalize,
       backbone: c.model.backbone, width: c.model.width, dropout: c.model.dropout ?? 0, epochs: c.train.epochs, batchSize: c.train.batchSize,
       optimizer: c.train.optimizer, lr: c.train.lr, weightDecay: c.train.weightDecay ?? (c.train.optimizer === 'adamw' ? 0.01 : 0), schedule: c.train.schedule,
       labelSmoothing: c.train.labelSmoothing ?? 0, tta: c.train.tta ?? 'none',
