@@ -26,7 +26,7 @@ const relaxedFile = (file: string) => file.replace(/\.wasm$/, '-relaxed.wasm');
 
 /** The kernels' exports that take a range [lo, hi) last (run through the pool). */
 const POOLED = ['col_sums_blocks', 'sq_dev_blocks', 'bn_grad_blocks', 'bn_grad_apply', 'scale_shift', 'bias_relu', 'relu_grad_blocks',
-  'max_pool_2x2_grad', 'max_pool_grad', 'pad_rows', 'conv_filter_grad', 'transpose_taps', 'conv_input_grad'] as const;
+  'max_pool_2x2_grad', 'max_pool_grad', 'pad_rows', 'conv_filter_grad', 'transpose_taps', 'conv_input_grad', 'optimizer_step'] as const;
 
 interface Exports {
   relaxed_build(): number;
@@ -70,6 +70,26 @@ export interface SimdKernels {
   biasReluGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, dbias: Float32Array, rows: number, cols: number): void;
   /** dX [n, h, w, ci] of a convolution from dY and the filter W [kh, kw, ci, co] into dx; needs ci % 4 == 0. */
   convInputGrad(dy: Float32Array, filter: Float32Array, info: ConvGeometry, dx: Float32Array): void;
+  /** `n` zeroed floats on the backend's heap that stay until free(): an optimiser's state, which the kernels update in place. */
+  heapArray(n: number): HeapArray;
+  /** One optimiser step of a weight (optimizer_step in kernels.c): p, g and out on the heap; s1/s2 the rule's state. */
+  optimizerStep(rule: OptimizerRule, p: Float32Array, g: Float32Array, out: Float32Array, s1: HeapArray | null, s2: HeapArray | null): void;
+}
+
+/** Floats on the backend's heap; view() is valid until the next allocation (the heap may grow). */
+export interface HeapArray {
+  readonly length: number;
+  view(): Float32Array;
+  free(): void;
+}
+
+/**
+ * The numbers of one step. Adam/AdamW: c1, c2 = betas, step = lr / bias correction 1,
+ * rsqrtBc2 = 1 / sqrt(bias correction 2); RMSprop: c2 = alpha.
+ */
+export interface OptimizerRule {
+  rule: 'adam' | 'sgd' | 'rmsprop';
+  lr: number; l2: number; shrink: number; c1: number; c2: number; step: number; rsqrtBc2: number; eps: number; momentum: number; nesterov: boolean;
 }
 
 interface TfjsWasmModule {
@@ -311,6 +331,28 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): {
         pool.run('conv_input_grad', [pdy(), pwt(), zeros(), pdx(), h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, info.padInfo.top, info.padInfo.left],
           n, Math.ceil((262144 * sh * sw) / (h * w * ci * co * kh * kw)));
       });
+    },
+    heapArray(n) {
+      const ptr = w._malloc(Math.max(16, n * F)) >>> 0;
+      if (!ptr) throw new Error(`cellab SIMD kernels: out of wasm memory (${n * F} bytes of optimiser state)`);
+      new Float32Array(memory.buffer, ptr, n).fill(0);
+      let live = true;
+      return {
+        length: n,
+        view: () => {
+          if (!live) throw new Error('cellab SIMD kernels: optimiser state used after free()');
+          return new Float32Array(memory.buffer, ptr, n);
+        },
+        free: () => { if (live) w._free(ptr); live = false; },
+      };
+    },
+    optimizerStep(r, p, g, out, s1, s2) {
+      const c = call();
+      const pp = c.input(p), pg = c.input(g), po = c.output(out);
+      const ps1 = s1 ? c.input(s1.view()) : () => 0, ps2 = s2 ? c.input(s2.view()) : () => 0;
+      const rule = r.rule === 'adam' ? 0 : r.rule === 'sgd' ? 1 : 2;
+      c.run(() => pool.run('optimizer_step', [pp(), pg(), po(), ps1(), ps2(), rule, r.lr, r.l2, r.shrink, r.c1, r.c2, r.step, r.rsqrtBc2, r.eps,
+        r.momentum, r.nesterov ? 1 : 0], p.length, GRAIN));
     },
   };
   return { kernels, problem, pool };

@@ -42,15 +42,16 @@ const CASES: { label: string; o: OptimizerOptions; torch: Record<string, unknown
   { label: 'rmsprop with momentum + decay', o: { name: 'rmsprop', momentum: 0.9, weightDecay: 0.02 }, torch: { name: 'rmsprop', momentum: 0.9, wd: 0.02 } },
 ];
 
-// Both implementations: JS loops over the wasm heap (the default on wasm) and
-// tf ops (what other backends run).
-for (const heapLoops of [true, false]) {
-  test(`every optimiser follows torch.optim step for step (per-step learning rates; ${heapLoops ? 'heap loops' : 'tf ops'})`, () => {
+// Every implementation: cellab's SIMD kernel over the wasm heap (the default on
+// wasm), JS loops over the heap (when the kernels do not load) and tf ops (what
+// other backends run).
+for (const [heapLoops, simdKernel] of [[true, true], [true, false], [false, false]]) {
+  test(`every optimiser follows torch.optim step for step (per-step learning rates; ${heapLoops ? simdKernel ? 'SIMD kernel' : 'JS heap loops' : 'tf ops'})`, () => {
     const expected = askTorch<number[][]>(CASES.map((c) => ({
       kind: 'optim', init: INIT, target: TARGET, coef: COEF, lrs: LRS, betas: [0.9, 0.999], eps: 1e-8, alpha: 0.99, ...c.torch,
     })));
     CASES.forEach((c, i) => {
-      const got = ours({ ...c.o, heapLoops }).flat(), want = expected[i].flat();
+      const got = ours({ ...c.o, heapLoops, simdKernel }).flat(), want = expected[i].flat();
       got.forEach((v, j) => assert.ok(Math.abs(v - want[j]) < 2e-5, `${c.label}: p[${j}] = ${v}, torch ${want[j]}`));
       // And the case is not trivially equal to the start.
       assert.ok(Math.abs(got[0] - INIT[0][0]) > 1e-3, `${c.label} did not move`);
@@ -84,4 +85,30 @@ test('optimiser state does not leak tensors', () => {
   assert.equal(tf.memory().numTensors, n);
   opt.dispose();
   tf.dispose([p, g[p.name]]);
+});
+
+test('the SIMD kernel matches the JS loops on a weight large enough to be cut into chunks across threads', () => {
+  const n = 7 * 10_003;   // several kernel-pool chunks, and a tail past the last 4-float vector
+  const init = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 0.5);
+  const grads = [1, 2, 3].map((s) => Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.11 * s) * 0.1));
+  for (const o of [{ name: 'adamw', weightDecay: 0.05 }, { name: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 0.01 }, { name: 'rmsprop', momentum: 0.5 }] as OptimizerOptions[]) {
+    const run = (simdKernel: boolean) => {
+      const p = tf.variable(tf.tensor2d(init, [7, 10_003]));
+      const opt = createOptimizer({ ...o, simdKernel });
+      grads.forEach((g, i) => {
+        const gt = { [p.name]: tf.tensor(g, p.shape) };
+        opt.step([p], gt, 0.01 * (i + 1));
+        tf.dispose(Object.values(gt));
+      });
+      const out = p.dataSync().slice();
+      opt.dispose();
+      p.dispose();
+      return out;
+    };
+    const kernel = run(true), js = run(false);
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(kernel[i] - js[i]));
+    assert.ok(worst < 1e-6, `${o.name}: SIMD kernel and JS loops differ by ${worst}`);
+    assert.ok(Math.abs(kernel[n - 1] - init[n - 1]) > 1e-4, `${o.name}: the last element did not move`);
+  }
 });

@@ -494,3 +494,74 @@ EXPORT void conv_input_grad(
   else if (sh == 2 && sw == 2) conv_input_grad_(dy, wt, zeros, dx, h, w, ci, ho, wo, co, kh, kw, 2, 2, dh, dwl, pt, pl, lo, hi);
   else conv_input_grad_(dy, wt, zeros, dx, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, pt, pl, lo, hi);
 }
+
+// ---------------------------------------------------------------- optimiser steps
+// One optimiser step of one weight over the elements [lo, hi), torch.optim's
+// update rules in float32 (src/train/optimizers.ts holds the same rules in JS
+// and tf ops): p the weight, g its gradient, out the new weight (a fresh
+// tensor: XNNPACK keeps packed copies per storage), s1/s2 the state (Adam's
+// m and v, RMSprop's v and momentum buffer, SGD's momentum buffer in s1).
+// rule 0: Adam/AdamW  out = p shrink - step m' / (sqrt(v') rsqrt_bc2 + eps)
+//         (m' = b1 m + (1 - b1) g', v' = b2 v + (1 - b2) g'^2, g' = g + l2 p, step = lr / bc1)
+// rule 1: SGD         b' = mom b + g' (if mom > 0); out = p - lr (nesterov ? g' + mom b' : b')
+// rule 2: RMSprop     v' = a v + (1 - a) g'^2; u = g' / (sqrt(v') + eps); u' = mom u_buf + u (if mom > 0); out = p - lr u'
+// Element-wise: any cut of [lo, hi) gives the same bits.
+INLINE v128_t splat(float v) { return wasm_f32x4_splat(v); }
+
+EXPORT void optimizer_step(const float *restrict p, const float *restrict g, float *restrict out, float *restrict s1, float *restrict s2,
+    int rule, float lr, float l2, float shrink, float c1, float c2, float step, float rsqrt_bc2, float eps, float mom, int nesterov,
+    int lo, int hi) {
+  int i = lo;
+  v128_t vl2 = splat(l2), vshrink = splat(shrink), vc1 = splat(c1), vc2 = splat(c2), vstep = splat(step), vr = splat(rsqrt_bc2);
+  v128_t veps = splat(eps), vlr = splat(lr), vmom = splat(mom), v1c1 = splat(1 - c1), v1c2 = splat(1 - c2);
+  if (rule == 0) {
+    // c1 = b1, c2 = b2
+    for (; i + 4 <= hi; i += 4) {
+      v128_t w = wasm_v128_load(p + i), gi = wasm_f32x4_add(wasm_v128_load(g + i), wasm_f32x4_mul(vl2, w));
+      v128_t m = wasm_f32x4_add(wasm_f32x4_mul(vc1, wasm_v128_load(s1 + i)), wasm_f32x4_mul(v1c1, gi));
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(vc2, wasm_v128_load(s2 + i)), wasm_f32x4_mul(v1c2, wasm_f32x4_mul(gi, gi)));
+      wasm_v128_store(s1 + i, m); wasm_v128_store(s2 + i, v);
+      v128_t denom = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sqrt(v), vr), veps);
+      wasm_v128_store(out + i, wasm_f32x4_sub(wasm_f32x4_mul(w, vshrink), wasm_f32x4_div(wasm_f32x4_mul(vstep, m), denom)));
+    }
+    for (; i < hi; i++) {
+      float w = p[i], gi = g[i] + l2 * w;
+      float m = c1 * s1[i] + (1 - c1) * gi, v = c2 * s2[i] + (1 - c2) * (gi * gi);
+      s1[i] = m; s2[i] = v;
+      out[i] = w * shrink - (step * m) / (__builtin_sqrtf(v) * rsqrt_bc2 + eps);
+    }
+  } else if (rule == 1) {
+    for (; i + 4 <= hi; i += 4) {
+      v128_t w = wasm_v128_load(p + i), gi = wasm_f32x4_add(wasm_v128_load(g + i), wasm_f32x4_mul(vl2, w));
+      if (mom > 0) {
+        v128_t b = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(s1 + i), vmom), gi);
+        wasm_v128_store(s1 + i, b);
+        gi = nesterov ? wasm_f32x4_add(gi, wasm_f32x4_mul(vmom, b)) : b;
+      }
+      wasm_v128_store(out + i, wasm_f32x4_sub(w, wasm_f32x4_mul(vlr, gi)));
+    }
+    for (; i < hi; i++) {
+      float w = p[i], gi = g[i] + l2 * w;
+      if (mom > 0) { float b = s1[i] * mom + gi; s1[i] = b; gi = nesterov ? gi + mom * b : b; }
+      out[i] = w - lr * gi;
+    }
+  } else {
+    // c2 = alpha; s2 = v, s1 = momentum buffer
+    for (; i + 4 <= hi; i += 4) {
+      v128_t w = wasm_v128_load(p + i), gi = wasm_f32x4_add(wasm_v128_load(g + i), wasm_f32x4_mul(vl2, w));
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(vc2, wasm_v128_load(s2 + i)), wasm_f32x4_mul(v1c2, wasm_f32x4_mul(gi, gi)));
+      wasm_v128_store(s2 + i, v);
+      v128_t u = wasm_f32x4_div(gi, wasm_f32x4_add(wasm_f32x4_sqrt(v), veps));
+      if (mom > 0) { u = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(s1 + i), vmom), u); wasm_v128_store(s1 + i, u); }
+      wasm_v128_store(out + i, wasm_f32x4_sub(w, wasm_f32x4_mul(vlr, u)));
+    }
+    for (; i < hi; i++) {
+      float w = p[i], gi = g[i] + l2 * w;
+      float v = c2 * s2[i] + (1 - c2) * (gi * gi);
+      s2[i] = v;
+      float u = gi / (__builtin_sqrtf(v) + eps);
+      if (mom > 0) { u = s1[i] * mom + u; s1[i] = u; }
+      out[i] = w - lr * u;
+    }
+  }
+}
