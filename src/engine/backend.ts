@@ -8,6 +8,7 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmGradientKernels } from './wasm-kernels';
+import { registerConvForwardKernels } from './conv-forward';
 import { registerBatchNormGradient } from './batch-norm-grad';
 import { registerMeanGradient } from './mean-grad';
 import { registerLeadingAxesReduce } from './leading-axes-reduce';
@@ -189,6 +190,7 @@ async function loadWasm(threads: number): Promise<{ simd: boolean; threads: numb
     actual = await startWasm(wasm, 1);
   }
   registerWasmGradientKernels();
+  registerConvForwardKernels();
   registerBatchNormGradient();
   registerMeanGradient();
   registerLeadingAxesReduce();

@@ -26,7 +26,7 @@ const relaxedFile = (file: string) => file.replace(/\.wasm$/, '-relaxed.wasm');
 
 /** The kernels' exports that take a range [lo, hi) last (run through the pool). */
 const POOLED = ['col_sums_blocks', 'sq_dev_blocks', 'bn_grad_blocks', 'bn_grad_apply', 'scale_shift', 'bias_relu', 'relu_grad_blocks',
-  'max_pool_2x2_grad', 'max_pool_grad', 'pad_rows', 'conv_filter_grad', 'transpose_taps', 'conv_input_grad', 'optimizer_step'] as const;
+  'max_pool_2x2_grad', 'max_pool_grad', 'pad_rows', 'conv_filter_grad', 'transpose_taps', 'conv_input_grad', 'optimizer_step', 'conv_forward'] as const;
 
 interface Exports {
   relaxed_build(): number;
@@ -70,6 +70,11 @@ export interface SimdKernels {
   biasReluGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, dbias: Float32Array, rows: number, cols: number): void;
   /** dX [n, h, w, ci] of a convolution from dY and the filter W [kh, kw, ci, co] into dx; needs ci % 4 == 0. */
   convInputGrad(dy: Float32Array, filter: Float32Array, info: ConvGeometry, dx: Float32Array): void;
+  /**
+   * A forward convolution (NHWC x, W [kh, kw, ci, co] as stored) plus bias and
+   * activation (0 none, 1 ReLU, 2 ReLU6) into y; needs co % 4 == 0.
+   */
+  convForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, info: ConvGeometry, activation: 0 | 1 | 2, y: Float32Array): void;
   /** `n` zeroed floats on the backend's heap that stay until free(): an optimiser's state, which the kernels update in place. */
   heapArray(n: number): HeapArray;
   /** One optimiser step of a weight (optimizer_step in kernels.c): p, g and out on the heap; s1/s2 the rule's state. */
@@ -330,6 +335,20 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): {
         pool.run('transpose_taps', [pf(), pwt(), ci, co], kh * kw, Math.ceil(GRAIN / (ci * co)));
         pool.run('conv_input_grad', [pdy(), pwt(), zeros(), pdx(), h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, info.padInfo.top, info.padInfo.left],
           n, Math.ceil((262144 * sh * sw) / (h * w * ci * co * kh * kw)));
+      });
+    },
+    convForward(x, filter, bias, info, activation, y) {
+      const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
+      const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dwl } = info;
+      if (co % 4 !== 0) throw new Error(`convForward needs a multiple of 4 output channels; got ${co}`);
+      const c = call();
+      const px = c.input(x), pf = c.input(filter), py = c.output(y), zeros = c.scratch(Math.max(ci, co) * F);
+      const pb = bias ? c.input(bias) : zeros;
+      c.run(() => {
+        c.f32(zeros(), Math.max(ci, co)).fill(0);
+        // A row of output is wo * co * kh * kw * ci multiply-adds; chunks of at least ~256k.
+        pool.run('conv_forward', [px(), pf(), pb(), zeros(), py(), h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, info.padInfo.top, info.padInfo.left, activation],
+          n * ho, Math.ceil(262144 / (wo * co * kh * kw * ci)));
       });
     },
     heapArray(n) {

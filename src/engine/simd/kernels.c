@@ -565,3 +565,86 @@ EXPORT void optimizer_step(const float *restrict p, const float *restrict g, flo
     }
   }
 }
+
+// ---------------------------------------------------------------- forward convolution
+// y[b, oy, ox, o] = act(bias[o] + sum over taps (i, j) and input channels c of
+//   x[b, oy*sh + i*dh - pt, ox*sw + j*dw - pl, c] * W[i, j, c, o])
+// for the output rows [lo, hi) (row r = image r / ho, output row r % ho); W as
+// tfjs stores it, [kh, kw, ci, co], so no packing per call (XNNPACK repacks a
+// filter whenever its storage changes: every training step); co % 4 == 0.
+// Pixels go in pairs along a row, output channels 16 at a time (8 vector
+// accumulators): per input channel, four vectors of W and two broadcasts of x,
+// the register tile of conv_input_grad. A tap outside x reads `zeros` (ci
+// floats). act: 0 none, 1 ReLU, 2 ReLU6. `bias` may be `zeros` (co floats).
+INLINE v128_t cf_act(v128_t a, int act) {
+  if (act == 0) return a;
+  a = wasm_f32x4_max(a, wasm_f32x4_splat(0));
+  return act == 2 ? wasm_f32x4_min(a, wasm_f32x4_splat(6)) : a;
+}
+
+INLINE const float *cf_row(const float *x, const float *zeros, int b, int oy, int ox, int i, int j, int h, int w, int ci,
+                           int sh, int sw, int dh, int dwl, int pt, int pl) {
+  if (ox < 0) return zeros;                       // the pair's missing second pixel
+  int y = oy * sh + i * dh - pt, xx = ox * sw + j * dwl - pl;
+  if (y < 0 || y >= h || xx < 0 || xx >= w) return zeros;
+  return x + (((int64_t)b * h + y) * w + xx) * ci;
+}
+
+INLINE void cf_store(float *y, int64_t at, v128_t a0, v128_t a1, v128_t a2, v128_t a3, int nv, int act) {
+  float *o = y + at;
+  wasm_v128_store(o, cf_act(a0, act));
+  if (nv > 1) wasm_v128_store(o + 4, cf_act(a1, act));
+  if (nv > 2) wasm_v128_store(o + 8, cf_act(a2, act));
+  if (nv > 3) wasm_v128_store(o + 12, cf_act(a3, act));
+}
+
+INLINE void conv_forward_(const float *x, const float *wf, const float *bias, const float *zeros, float *y,
+    int h, int w, int ci, int ho, int wo, int co, int kh, int kw, int sh, int sw, int dh, int dwl, int pt, int pl, int act, int lo, int hi) {
+  for (int r = lo; r < hi; r++) {
+    int b = r / ho, oy = r % ho;
+    for (int ox0 = 0; ox0 < wo; ox0 += 2) {
+      int ox1 = ox0 + 1 < wo ? ox0 + 1 : -1;
+      for (int c0 = 0; c0 < co; c0 += 16) {
+        int nv = co - c0 >= 16 ? 4 : (co - c0) / 4;
+        v128_t a00 = wasm_v128_load(bias + c0), a01 = nv > 1 ? wasm_v128_load(bias + c0 + 4) : a00;
+        v128_t a02 = nv > 2 ? wasm_v128_load(bias + c0 + 8) : a00, a03 = nv > 3 ? wasm_v128_load(bias + c0 + 12) : a00;
+        v128_t a10 = a00, a11 = a01, a12 = a02, a13 = a03;
+        for (int i = 0; i < kh; i++) {
+          for (int j = 0; j < kw; j++) {
+            const float *x0 = cf_row(x, zeros, b, oy, ox0, i, j, h, w, ci, sh, sw, dh, dwl, pt, pl);
+            const float *x1 = cf_row(x, zeros, b, oy, ox1, i, j, h, w, ci, sh, sw, dh, dwl, pt, pl);
+            if (x0 == zeros && x1 == zeros) continue;
+            const float *wr = wf + ((int64_t)(i * kw + j) * ci) * co + c0;
+            if (nv == 4) {
+              for (int c = 0; c < ci; c++, wr += co) {
+                v128_t w0 = wasm_v128_load(wr), w1 = wasm_v128_load(wr + 4), w2 = wasm_v128_load(wr + 8), w3 = wasm_v128_load(wr + 12);
+                v128_t s = wasm_v128_load32_splat(x0 + c);
+                a00 = MADD(s, w0, a00); a01 = MADD(s, w1, a01); a02 = MADD(s, w2, a02); a03 = MADD(s, w3, a03);
+                s = wasm_v128_load32_splat(x1 + c);
+                a10 = MADD(s, w0, a10); a11 = MADD(s, w1, a11); a12 = MADD(s, w2, a12); a13 = MADD(s, w3, a13);
+              }
+            } else {
+              for (int c = 0; c < ci; c++, wr += co) {
+                v128_t s0 = wasm_v128_load32_splat(x0 + c), s1 = wasm_v128_load32_splat(x1 + c), w0 = wasm_v128_load(wr);
+                a00 = MADD(s0, w0, a00); a10 = MADD(s1, w0, a10);
+                if (nv > 1) { v128_t w1 = wasm_v128_load(wr + 4); a01 = MADD(s0, w1, a01); a11 = MADD(s1, w1, a11); }
+                if (nv > 2) { v128_t w2 = wasm_v128_load(wr + 8); a02 = MADD(s0, w2, a02); a12 = MADD(s1, w2, a12); }
+              }
+            }
+          }
+        }
+        int64_t row = ((int64_t)b * ho + oy) * wo;
+        cf_store(y, (row + ox0) * co + c0, a00, a01, a02, a03, nv, act);
+        if (ox1 >= 0) cf_store(y, (row + ox1) * co + c0, a10, a11, a12, a13, nv, act);
+      }
+    }
+  }
+}
+
+EXPORT void conv_forward(const float *x, const float *wf, const float *bias, const float *zeros, float *y,
+    int h, int w, int ci, int ho, int wo, int co, int kh, int kw, int sh, int sw, int dh, int dwl, int pt, int pl, int act, int lo, int hi) {
+  // Strides 1 and 2 as constants: no multiplication by a variable per pixel and tap.
+  if (sh == 1 && sw == 1) conv_forward_(x, wf, bias, zeros, y, h, w, ci, ho, wo, co, kh, kw, 1, 1, dh, dwl, pt, pl, act, lo, hi);
+  else if (sh == 2 && sw == 2) conv_forward_(x, wf, bias, zeros, y, h, w, ci, ho, wo, co, kh, kw, 2, 2, dh, dwl, pt, pl, act, lo, hi);
+  else conv_forward_(x, wf, bias, zeros, y, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, pt, pl, act, lo, hi);
+}
