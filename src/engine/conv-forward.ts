@@ -1,10 +1,10 @@
 // Forward convolutions on wasm through cellab's SIMD kernel (conv_forward in
 // simd/kernels.c) instead of XNNPACK's, for Conv2D and FusedConv2D (bias +
-// ReLU/ReLU6) in NHWC with a multiple of 4 output channels and at least
-// MIN_IN_CHANNELS input channels; everything else goes to tfjs-backend-wasm's
-// own kernel. Why: measured per layer of resnet18 (width 0.25, 64 px, batch 32,
-// one thread), the kernel runs at 42-69 GFLOP/s where XNNPACK's runs at 22-39
-// (1.3-2.4x), it reads the filter as stored where XNNPACK re-packs a filter
+// ReLU/ReLU6) in NHWC with a multiple of 4 output channels; everything else
+// goes to tfjs-backend-wasm's own kernel. Why: measured per layer of resnet18
+// (width 0.25, 64 px, batch 32, one thread), the kernel runs at 38-69 GFLOP/s
+// where XNNPACK's runs at 17-36 (1.25-2x; the 1-channel 7x7 first layer 1.75x,
+// resnet18's width-1 layers at 224 px 1.16-1.18x), it reads the filter as stored where XNNPACK re-packs a filter
 // whenever its storage changes (after every training step: ~0.8 ms for a
 // 128x128 3x3 filter), and it is cut over the kernel pool's threads. It sums
 // in XNNPACK's order (bias, then taps, then input channels, no FMA in the
@@ -14,9 +14,6 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { pair, type ConvAttrs, type WasmHeapBackend } from './kernel-util';
 import { simdKernels } from './simd-kernels';
-
-/** Below this many input channels (a grayscale or RGB first layer) XNNPACK's kernel is faster (7x7 stem, 1 channel: 0.73x). */
-const MIN_IN_CHANNELS = 4;
 
 type FusedAttrs = ConvAttrs & { activation?: string };
 
@@ -35,7 +32,7 @@ function simdConv(x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefine
   if (!simd || act === null || x.dtype !== 'float32' || (attrs.dataFormat && attrs.dataFormat !== 'NHWC')) return null;
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
     attrs.strides, pair(attrs.dilations), attrs.pad as never, attrs.dimRoundingMode, false, 'channelsLast');
-  if (info.outChannels % 4 !== 0 || info.inChannels < MIN_IN_CHANNELS) return null;
+  if (info.outChannels % 4 !== 0) return null;
   // A bias other than one value per output channel (a broadcast scalar) goes to tfjs.
   if (bias && bias.shape.reduce((a, d) => a * d, 1) !== info.outChannels) return null;
   const heap = backend as unknown as WasmHeapBackend;

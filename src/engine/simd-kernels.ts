@@ -342,10 +342,11 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): {
       const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dwl } = info;
       if (co % 4 !== 0) throw new Error(`convForward needs a multiple of 4 output channels; got ${co}`);
       const c = call();
-      const px = c.input(x), pf = c.input(filter), py = c.output(y), zeros = c.scratch(Math.max(ci, co) * F);
+      const nz = Math.max(kw * ci, co);
+      const px = c.input(x), pf = c.input(filter), py = c.output(y), zeros = c.scratch(nz * F);
       const pb = bias ? c.input(bias) : zeros;
       c.run(() => {
-        c.f32(zeros(), Math.max(ci, co)).fill(0);
+        c.f32(zeros(), nz).fill(0);
         // A row of output is wo * co * kh * kw * ci multiply-adds; chunks of at least ~256k.
         pool.run('conv_forward', [px(), pf(), pb(), zeros(), py(), h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, info.padInfo.top, info.padInfo.left, activation],
           n * ho, Math.ceil(262144 / (wo * co * kh * kw * ci)));

@@ -27,6 +27,9 @@ const CASES: Case[] = [
   { label: 'dilation 2', x: [2, 9, 9, 8], f: [3, 3, 8, 16], strides: 1, pad: 'same', dilations: 2 },
   { label: 'kernel larger than the map (resnet18\'s last stage at 64 px)', x: [4, 2, 2, 16], f: [3, 3, 16, 16], strides: 1, pad: 'same' },
   { label: 'stride 3, 5x5', x: [1, 11, 11, 4], f: [5, 5, 4, 8], strides: 3, pad: 'same' },
+  { label: 'a grayscale 7x7 stride-2 first layer (tap rows as one run)', x: [2, 13, 12, 1], f: [7, 7, 1, 16], strides: 2, pad: 'same' },
+  { label: 'valid padding, odd output width (the lone last pixel inside the map)', x: [1, 5, 7, 4], f: [3, 3, 4, 8], strides: 1, pad: 'valid' },
+  { label: 'an RGB 3x3 first layer', x: [2, 7, 7, 3], f: [3, 3, 3, 8], strides: 1, pad: 'valid' },
 ];
 
 function rand(shape: number[], seed: number): tf.Tensor {
@@ -91,13 +94,13 @@ test('FusedConv2D (bias + linear / ReLU / ReLU6) gives XNNPACK\'s bits', () => {
   }
 });
 
-test('what the kernel does not take goes to XNNPACK: one input channel, leaky ReLU, co not a multiple of 4', () => {
+test('what the kernel does not take goes to XNNPACK: leaky ReLU, ELU, co not a multiple of 4', () => {
   const before = convForwardCalls();
   tf.tidy(() => {
-    const x1 = rand([2, 9, 9, 1], 1), f1 = rand([7, 7, 1, 16], 2);
     const a = { strides: 2, pad: 'same', dataFormat: 'NHWC', dilations: 1, dimRoundingMode: undefined };
-    sameBits(tf.conv2d(x1 as tf.Tensor4D, f1 as tf.Tensor4D, 2, 'same'), xnnpack('Conv2D', { x: x1, filter: f1 }, a), 'one input channel');
     const x = rand([2, 6, 6, 8], 3), f = rand([3, 3, 8, 8], 4), bias = rand([8], 5);
+    const elu = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: 'same', bias, activation: 'elu' });
+    sameBits(elu, xnnpack('FusedConv2D', { x, filter: f, bias }, { ...a, strides: 1, activation: 'elu' }), 'ELU');
     const leaky = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad: 'same', bias, activation: 'leakyrelu', leakyreluAlpha: 0.1 });
     sameBits(leaky, xnnpack('FusedConv2D', { x, filter: f, bias }, { ...a, strides: 1, activation: 'leakyrelu', leakyreluAlpha: 0.1 }), 'leaky ReLU');
     const f6 = rand([3, 3, 8, 6], 6);

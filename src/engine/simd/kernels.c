@@ -574,7 +574,7 @@ EXPORT void optimizer_step(const float *restrict p, const float *restrict g, flo
 // filter whenever its storage changes: every training step); co % 4 == 0.
 // Pixels go in pairs along a row, output channels 16 at a time (8 vector
 // accumulators): per input channel, four vectors of W and two broadcasts of x,
-// the register tile of conv_input_grad. A tap outside x reads `zeros` (ci
+// the register tile of conv_input_grad. A tap outside x reads `zeros` (kw * ci
 // floats). act: 0 none, 1 ReLU, 2 ReLU6. `bias` may be `zeros` (co floats).
 INLINE v128_t cf_act(v128_t a, int act) {
   if (act == 0) return a;
@@ -598,44 +598,61 @@ INLINE void cf_store(float *y, int64_t at, v128_t a0, v128_t a1, v128_t a2, v128
   if (nv > 3) wasm_v128_store(o + 12, cf_act(a3, act));
 }
 
+// One run of n input floats per pixel against n rows of W (wr, co apart) into the accumulators.
+#define CF_RUN(x0, x1, wr, n) do { \
+    const float *wr_ = (wr); \
+    if (nv == 4) { \
+      for (int c = 0; c < (n); c++, wr_ += co) { \
+        v128_t w0 = wasm_v128_load(wr_), w1 = wasm_v128_load(wr_ + 4), w2 = wasm_v128_load(wr_ + 8), w3 = wasm_v128_load(wr_ + 12); \
+        v128_t s = wasm_v128_load32_splat((x0) + c); \
+        a00 = MADD(s, w0, a00); a01 = MADD(s, w1, a01); a02 = MADD(s, w2, a02); a03 = MADD(s, w3, a03); \
+        s = wasm_v128_load32_splat((x1) + c); \
+        a10 = MADD(s, w0, a10); a11 = MADD(s, w1, a11); a12 = MADD(s, w2, a12); a13 = MADD(s, w3, a13); \
+      } \
+    } else { \
+      for (int c = 0; c < (n); c++, wr_ += co) { \
+        v128_t s0 = wasm_v128_load32_splat((x0) + c), s1 = wasm_v128_load32_splat((x1) + c), w0 = wasm_v128_load(wr_); \
+        a00 = MADD(s0, w0, a00); a10 = MADD(s1, w0, a10); \
+        if (nv > 1) { v128_t w1 = wasm_v128_load(wr_ + 4); a01 = MADD(s0, w1, a01); a11 = MADD(s1, w1, a11); } \
+        if (nv > 2) { v128_t w2 = wasm_v128_load(wr_ + 8); a02 = MADD(s0, w2, a02); a12 = MADD(s1, w2, a12); } \
+      } \
+    } \
+  } while (0)
+
 INLINE void conv_forward_(const float *x, const float *wf, const float *bias, const float *zeros, float *y,
     int h, int w, int ci, int ho, int wo, int co, int kh, int kw, int sh, int sw, int dh, int dwl, int pt, int pl, int act, int lo, int hi) {
   for (int r = lo; r < hi; r++) {
     int b = r / ho, oy = r % ho;
     for (int ox0 = 0; ox0 < wo; ox0 += 2) {
       int ox1 = ox0 + 1 < wo ? ox0 + 1 : -1;
+      // Where a tap row's kw pixels lie inside x for both pixels (dilation 1), their
+      // kw * ci floats are one run in x and in W: one loop instead of kw (a 1-channel
+      // 7x7 first layer would otherwise pay a tap's overhead per multiply).
+      int xs0 = ox0 * sw - pl, xs1 = ox1 >= 0 ? ox1 * sw - pl : 0;
+      int inner = dwl == 1 && xs0 >= 0 && xs0 + kw <= w && xs1 >= 0 && xs1 + kw <= w;
       for (int c0 = 0; c0 < co; c0 += 16) {
         int nv = co - c0 >= 16 ? 4 : (co - c0) / 4;
         v128_t a00 = wasm_v128_load(bias + c0), a01 = nv > 1 ? wasm_v128_load(bias + c0 + 4) : a00;
         v128_t a02 = nv > 2 ? wasm_v128_load(bias + c0 + 8) : a00, a03 = nv > 3 ? wasm_v128_load(bias + c0 + 12) : a00;
         v128_t a10 = a00, a11 = a01, a12 = a02, a13 = a03;
         for (int i = 0; i < kh; i++) {
+          int yy = oy * sh + i * dh - pt;
+          if (inner) {
+            if (yy < 0 || yy >= h) continue;    // the whole tap row reads zeros for both pixels
+            const float *row = x + ((int64_t)b * h + yy) * w * ci;
+            CF_RUN(row + (int64_t)xs0 * ci, ox1 >= 0 ? row + (int64_t)xs1 * ci : zeros, wf + ((int64_t)i * kw * ci) * co + c0, kw * ci);
+            continue;
+          }
           for (int j = 0; j < kw; j++) {
             const float *x0 = cf_row(x, zeros, b, oy, ox0, i, j, h, w, ci, sh, sw, dh, dwl, pt, pl);
             const float *x1 = cf_row(x, zeros, b, oy, ox1, i, j, h, w, ci, sh, sw, dh, dwl, pt, pl);
             if (x0 == zeros && x1 == zeros) continue;
-            const float *wr = wf + ((int64_t)(i * kw + j) * ci) * co + c0;
-            if (nv == 4) {
-              for (int c = 0; c < ci; c++, wr += co) {
-                v128_t w0 = wasm_v128_load(wr), w1 = wasm_v128_load(wr + 4), w2 = wasm_v128_load(wr + 8), w3 = wasm_v128_load(wr + 12);
-                v128_t s = wasm_v128_load32_splat(x0 + c);
-                a00 = MADD(s, w0, a00); a01 = MADD(s, w1, a01); a02 = MADD(s, w2, a02); a03 = MADD(s, w3, a03);
-                s = wasm_v128_load32_splat(x1 + c);
-                a10 = MADD(s, w0, a10); a11 = MADD(s, w1, a11); a12 = MADD(s, w2, a12); a13 = MADD(s, w3, a13);
-              }
-            } else {
-              for (int c = 0; c < ci; c++, wr += co) {
-                v128_t s0 = wasm_v128_load32_splat(x0 + c), s1 = wasm_v128_load32_splat(x1 + c), w0 = wasm_v128_load(wr);
-                a00 = MADD(s0, w0, a00); a10 = MADD(s1, w0, a10);
-                if (nv > 1) { v128_t w1 = wasm_v128_load(wr + 4); a01 = MADD(s0, w1, a01); a11 = MADD(s1, w1, a11); }
-                if (nv > 2) { v128_t w2 = wasm_v128_load(wr + 8); a02 = MADD(s0, w2, a02); a12 = MADD(s1, w2, a12); }
-              }
-            }
+            CF_RUN(x0, x1, wf + ((int64_t)(i * kw + j) * ci) * co + c0, ci);
           }
         }
-        int64_t row = ((int64_t)b * ho + oy) * wo;
-        cf_store(y, (row + ox0) * co + c0, a00, a01, a02, a03, nv, act);
-        if (ox1 >= 0) cf_store(y, (row + ox1) * co + c0, a10, a11, a12, a13, nv, act);
+        int64_t orow = ((int64_t)b * ho + oy) * wo;
+        cf_store(y, (orow + ox0) * co + c0, a00, a01, a02, a03, nv, act);
+        if (ox1 >= 0) cf_store(y, (orow + ox1) * co + c0, a10, a11, a12, a13, nv, act);
       }
     }
   }
