@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmGradientKernels } from './wasm-kernels';
 import { registerConvForwardKernels } from './conv-forward';
+import { registerBatchNormApplyKernel } from './batch-norm-apply';
 import { registerBatchNormGradient } from './batch-norm-grad';
 import { registerMeanGradient } from './mean-grad';
 import { registerLeadingAxesReduce } from './leading-axes-reduce';
@@ -191,6 +192,7 @@ async function loadWasm(threads: number): Promise<{ simd: boolean; threads: numb
   }
   registerWasmGradientKernels();
   registerConvForwardKernels();
+  registerBatchNormApplyKernel();
   registerBatchNormGradient();
   registerMeanGradient();
   registerLeadingAxesReduce();

@@ -11,7 +11,8 @@
 // plain build), so outputs are the same bits. The gradients are unchanged
 // (tfjs' Conv2D gradient calls the backprop kernels of wasm-kernels.ts).
 import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { wasmKernelOverride } from './kernel-override';
 import { pair, type ConvAttrs, type WasmHeapBackend } from './kernel-util';
 import { simdKernels } from './simd-kernels';
 
@@ -42,54 +43,25 @@ function simdConv(x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefine
   return out;
 }
 
-/** tfjs-backend-wasm's own kernels, kept when ours replace them (the fallback). */
-const originals = new Map<string, KernelConfig>();
+const overrides = {
+  Conv2D: wasmKernelOverride('Conv2D', ({ inputs, backend, attrs }) =>
+    simdConv(inputs.x as TensorInfo, inputs.filter as TensorInfo, undefined, attrs as unknown as FusedAttrs, backend)),
+  FusedConv2D: wasmKernelOverride('FusedConv2D', ({ inputs, backend, attrs }) =>
+    simdConv(inputs.x as TensorInfo, inputs.filter as TensorInfo, (inputs.bias as TensorInfo | undefined) ?? undefined, attrs as unknown as FusedAttrs, backend)),
+};
 
-const calls = { simd: 0, tfjs: 0 };
+/** tfjs-backend-wasm's own kernel `name` once ours replaced it: for tests comparing the two. */
+export function tfjsConvKernel(name: 'Conv2D' | 'FusedConv2D'): KernelFunc | undefined {
+  return overrides[name].original();
+}
 
 /** Convolutions run by cellab's kernel and handed to tfjs' so far (tests, profiling). */
 export function convForwardCalls(): { simd: number; tfjs: number } {
-  return { ...calls };
+  const a = overrides.Conv2D.calls(), b = overrides.FusedConv2D.calls();
+  return { simd: a.own + b.own, tfjs: a.tfjs + b.tfjs };
 }
 
-function withFallback(name: string, ours: (a: Parameters<KernelFunc>[0]) => TensorInfo | null): KernelFunc {
-  return (args) => {
-    const out = ours(args);
-    if (out) { calls.simd++; return out; }
-    calls.tfjs++;
-    return originals.get(name)!.kernelFunc(args) as TensorInfo;
-  };
-}
-
-const conv2D = withFallback('Conv2D', ({ inputs, backend, attrs }) =>
-  simdConv(inputs.x as TensorInfo, inputs.filter as TensorInfo, undefined, attrs as unknown as FusedAttrs, backend));
-
-const fusedConv2D = withFallback('FusedConv2D', ({ inputs, backend, attrs }) =>
-  simdConv(inputs.x as TensorInfo, inputs.filter as TensorInfo, (inputs.bias as TensorInfo | undefined) ?? undefined, attrs as unknown as FusedAttrs, backend));
-
-/** tfjs-backend-wasm's own kernel `name` (Conv2D, FusedConv2D) once ours replaced it: for tests comparing the two. */
-export function tfjsConvKernel(name: 'Conv2D' | 'FusedConv2D'): KernelFunc | undefined {
-  return originals.get(name)?.kernelFunc;
-}
-
-const OURS: Record<string, KernelFunc> = { Conv2D: conv2D, FusedConv2D: fusedConv2D };
-
-/**
- * Put cellab's forward convolutions in front of tfjs-backend-wasm's (which stay
- * the fallback, with their setup). Idempotent; returns the kernels replaced now.
- */
+/** Put cellab's forward convolutions in front of tfjs-backend-wasm's (which stay the fallback). Idempotent. */
 export function registerConvForwardKernels(): string[] {
-  const added: string[] = [];
-  for (const [name, kernelFunc] of Object.entries(OURS)) {
-    const current = tf.getKernel(name, 'wasm');
-    if (current?.kernelFunc === kernelFunc) continue;
-    if (!current) continue;   // nothing to fall back to: leave the kernel absent
-    originals.set(name, current);
-    tf.unregisterKernel(name, 'wasm');
-    // The original's setupFunc binds its wasm function; keep it so that a backend
-    // initialised after this call still sets up the fallback.
-    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc, setupFunc: current.setupFunc });
-    added.push(name);
-  }
-  return added;
+  return Object.values(overrides).filter((o) => o.register()).map((o) => o.name);
 }

@@ -26,7 +26,7 @@ const relaxedFile = (file: string) => file.replace(/\.wasm$/, '-relaxed.wasm');
 
 /** The kernels' exports that take a range [lo, hi) last (run through the pool). */
 const POOLED = ['col_sums_blocks', 'sq_dev_blocks', 'bn_grad_blocks', 'bn_grad_apply', 'scale_shift', 'bias_relu', 'relu_grad_blocks',
-  'max_pool_2x2_grad', 'max_pool_grad', 'pad_rows', 'conv_filter_grad', 'transpose_taps', 'conv_input_grad', 'optimizer_step', 'conv_forward'] as const;
+  'max_pool_2x2_grad', 'max_pool_grad', 'pad_rows', 'conv_filter_grad', 'transpose_taps', 'conv_input_grad', 'optimizer_step', 'conv_forward', 'batch_norm_apply'] as const;
 
 interface Exports {
   relaxed_build(): number;
@@ -75,6 +75,12 @@ export interface SimdKernels {
    * activation (0 none, 1 ReLU, 2 ReLU6) into y; needs co % 4 == 0.
    */
   convForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, info: ConvGeometry, activation: 0 | 1 | 2, y: Float32Array): void;
+  /**
+   * y = offset + (x - mean) * scale / sqrt(variance + eps) per column of a row-major
+   * [rows, cols] array (tfjs' FusedBatchNorm, same operations); per-column arrays of cols floats.
+   */
+  batchNormApply(x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array, offset: Float32Array, eps: number,
+    rows: number, cols: number, y: Float32Array): void;
   /** `n` zeroed floats on the backend's heap that stay until free(): an optimiser's state, which the kernels update in place. */
   heapArray(n: number): HeapArray;
   /** One optimiser step of a weight (optimizer_step in kernels.c): p, g and out on the heap; s1/s2 the rule's state. */
@@ -335,6 +341,16 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): {
         pool.run('transpose_taps', [pf(), pwt(), ci, co], kh * kw, Math.ceil(GRAIN / (ci * co)));
         pool.run('conv_input_grad', [pdy(), pwt(), zeros(), pdx(), h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, info.padInfo.top, info.padInfo.left],
           n, Math.ceil((262144 * sh * sw) / (h * w * ci * co * kh * kw)));
+      });
+    },
+    batchNormApply(x, mean, variance, scale, offset, eps, rows, cols, y) {
+      const c = call();
+      const px = c.input(x), pm = c.input(mean), pv = c.input(variance), ps = c.input(scale), po = c.input(offset), py = c.output(y), sd = c.scratch(cols * F);
+      c.run(() => {
+        const v = c.f32(pv(), cols), s = c.f32(sd(), cols), e = Math.fround(eps);
+        // float32 sum and square root, as tfjs' kernel computes them.
+        for (let k = 0; k < cols; k++) s[k] = Math.fround(Math.sqrt(Math.fround(v[k] + e)));
+        pool.run('batch_norm_apply', [px(), pm(), ps(), po(), sd(), cols, py()], rows, rowGrain(cols));
       });
     },
     convForward(x, filter, bias, info, activation, y) {

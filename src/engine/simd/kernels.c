@@ -665,3 +665,21 @@ EXPORT void conv_forward(const float *x, const float *wf, const float *bias, con
   else if (sh == 2 && sw == 2) conv_forward_(x, wf, bias, zeros, y, h, w, ci, ho, wo, co, kh, kw, 2, 2, dh, dwl, pt, pl, act, lo, hi);
   else conv_forward_(x, wf, bias, zeros, y, h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, pt, pl, act, lo, hi);
 }
+
+// ---------------------------------------------------------------- batch-norm apply
+// y = offset + (x - mean) * scale / sd per column (sd = sqrt(variance + eps),
+// computed by the caller in float32) over the rows [lo, hi): tfjs-backend-wasm's
+// FusedBatchNorm formula (to float rounding); its own kernel is a scalar loop on one thread.
+EXPORT void batch_norm_apply(const float *restrict x, const float *restrict mean, const float *restrict scale, const float *restrict offset,
+                             const float *restrict sd, int cols, float *restrict y, int lo, int hi) {
+  for (int r = lo; r < hi; r++) {
+    const float *restrict xs = x + (int64_t)r * cols;
+    float *restrict o = y + (int64_t)r * cols;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      v128_t d = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xs + c), wasm_v128_load(mean + c)), wasm_v128_load(scale + c));
+      wasm_v128_store(o + c, wasm_f32x4_add(wasm_v128_load(offset + c), wasm_f32x4_div(d, wasm_v128_load(sd + c))));
+    }
+    for (; c < cols; c++) o[c] = offset[c] + (xs[c] - mean[c]) * scale[c] / sd[c];
+  }
+}
