@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerWasmGradientKernels } from './wasm-kernels';
 import { registerConvForwardKernels } from './conv-forward';
 import { registerBatchNormApplyKernel } from './batch-norm-apply';
+import { installTapeClone } from './tape-clone';
 import { registerBatchNormGradient } from './batch-norm-grad';
 import { registerMeanGradient } from './mean-grad';
 import { registerLeadingAxesReduce } from './leading-axes-reduce';
@@ -199,6 +200,7 @@ async function loadWasm(threads: number): Promise<{ simd: boolean; threads: numb
   registerMatMulFastPath();
   registerBatchNormTrainKernels();
   registerBiasReluKernels();
+  installTapeClone();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   const own = simdKernelsStatus();
   if (!own.kernels) fallbacks.push(`cellab SIMD kernels off (${own.problem}): slower JavaScript gradients`);
