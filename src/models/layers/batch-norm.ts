@@ -11,6 +11,7 @@
 // beta, moving_mean, moving_variance), so converted Keras weights transfer.
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTrain } from '../../engine/batch-norm-train';
+import { heapView } from '../../engine/wasm-heap';
 import { singleInput, singleShape, type LayerArgs } from './common';
 
 export interface BatchNormArgs extends LayerArgs {
@@ -72,16 +73,42 @@ export class BatchNorm extends tf.layers.Layer {
       const { y, mean, variance } = batchNormTrain(x, gamma, beta, this.epsilon);
       // Moving statistics (not on the loss' path, so no gradient flows into them).
       const n = x.size / x.shape[x.rank - 1]!;
-      // decay = max(1 - momentum, 1 / (t + 1)) on the device: no read per step (engine/reads.ts).
-      const t1 = tf.add(this.tracked.read(), 1);
-      const decay = tf.maximum(1 - this.momentum, tf.reciprocal(t1));
-      const m = mean, v = tf.mul(variance, n / Math.max(1, n - 1));
-      this.movingMean.write(tf.add(this.movingMean.read(), tf.mul(tf.sub(m, this.movingMean.read()), decay)));
-      this.movingVariance.write(tf.add(this.movingVariance.read(), tf.mul(tf.sub(v, this.movingVariance.read()), decay)));
-      this.tracked.write(t1);
+      if (!this.updateMovingOnHeap(mean, variance, n)) {
+        // decay = max(1 - momentum, 1 / (t + 1)) on the device: no read per step (engine/reads.ts).
+        const t1 = tf.add(this.tracked.read(), 1);
+        const decay = tf.maximum(1 - this.momentum, tf.reciprocal(t1));
+        const m = mean, v = tf.mul(variance, n / Math.max(1, n - 1));
+        this.movingMean.write(tf.add(this.movingMean.read(), tf.mul(tf.sub(m, this.movingMean.read()), decay)));
+        this.movingVariance.write(tf.add(this.movingVariance.read(), tf.mul(tf.sub(v, this.movingVariance.read()), decay)));
+        this.tracked.write(t1);
+      }
       tf.dispose([mean, variance]); // kept by batchNormTrain for us; tidy would not free them
       return y;
     });
+  }
+
+  /**
+   * The moving-statistics update above in one JS pass over the wasm heap (the
+   * statistics are a few hundred floats; as tf ops it is ten kernels per layer
+   * and step, ~200 on a resnet18, each with the engine's overhead). Same
+   * formula, float32 results. False where tensors are not on the wasm heap.
+   */
+  private updateMovingOnHeap(mean: tf.Tensor, variance: tf.Tensor, n: number): boolean {
+    const mm0 = this.movingMean.read(), mv0 = this.movingVariance.read(), t0 = this.tracked.read();
+    const mm = heapView(mm0), mv = heapView(mv0), tr = heapView(t0), bm = heapView(mean), bv = heapView(variance);
+    if (!mm || !mv || !tr || !bm || !bv) return false;
+    const c = mm.length, t1 = Math.fround(tr[0] + 1);
+    const decay = Math.max(Math.fround(1 - this.momentum), Math.fround(1 / t1)), unbias = n / Math.max(1, n - 1);
+    const nextMean = new Float32Array(c), nextVar = new Float32Array(c);
+    for (let k = 0; k < c; k++) {
+      nextMean[k] = mm[k] + (bm[k] - mm[k]) * decay;
+      nextVar[k] = mv[k] + (bv[k] * unbias - mv[k]) * decay;
+    }
+    // The views are done with: allocating may grow the heap.
+    this.movingMean.write(tf.tensor1d(nextMean));
+    this.movingVariance.write(tf.tensor1d(nextVar));
+    this.tracked.write(tf.scalar(t1));
+    return true;
   }
 
   override getConfig(): tf.serialization.ConfigDict {
