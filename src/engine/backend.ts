@@ -11,6 +11,7 @@ import { registerWasmGradientKernels } from './wasm-kernels';
 import { registerConvForwardKernels } from './conv-forward';
 import { registerBatchNormApplyKernel } from './batch-norm-apply';
 import { installTapeClone } from './tape-clone';
+import { registerReluGradient } from './relu-grad';
 import { registerBatchNormGradient } from './batch-norm-grad';
 import { registerMeanGradient } from './mean-grad';
 import { registerLeadingAxesReduce } from './leading-axes-reduce';
@@ -201,6 +202,7 @@ async function loadWasm(threads: number): Promise<{ simd: boolean; threads: numb
   registerBatchNormTrainKernels();
   registerBiasReluKernels();
   installTapeClone();
+  registerReluGradient();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   const own = simdKernelsStatus();
   if (!own.kernels) fallbacks.push(`cellab SIMD kernels off (${own.problem}): slower JavaScript gradients`);

@@ -26,7 +26,7 @@ const relaxedFile = (file: string) => file.replace(/\.wasm$/, '-relaxed.wasm');
 
 /** The kernels' exports that take a range [lo, hi) last (run through the pool). */
 const POOLED = ['col_sums_blocks', 'sq_dev_blocks', 'bn_grad_blocks', 'bn_grad_apply', 'scale_shift', 'bias_relu', 'relu_grad_blocks',
-  'max_pool_2x2_grad', 'max_pool_grad', 'pad_rows', 'conv_filter_grad', 'transpose_taps', 'conv_input_grad', 'optimizer_step', 'conv_forward', 'batch_norm_apply'] as const;
+  'max_pool_2x2_grad', 'max_pool_grad', 'pad_rows', 'conv_filter_grad', 'transpose_taps', 'conv_input_grad', 'optimizer_step', 'conv_forward', 'batch_norm_apply', 'relu_grad'] as const;
 
 interface Exports {
   relaxed_build(): number;
@@ -81,6 +81,8 @@ export interface SimdKernels {
    */
   batchNormApply(x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array, offset: Float32Array, eps: number,
     rows: number, cols: number, y: Float32Array): void;
+  /** dx = x > 0 ? dy : 0, element-wise over n floats. */
+  reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   /** `n` zeroed floats on the backend's heap that stay until free(): an optimiser's state, which the kernels update in place. */
   heapArray(n: number): HeapArray;
   /** One optimiser step of a weight (optimizer_step in kernels.c): p, g and out on the heap; s1/s2 the rule's state. */
@@ -342,6 +344,11 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): {
         pool.run('conv_input_grad', [pdy(), pwt(), zeros(), pdx(), h, w, ci, ho, wo, co, kh, kw, sh, sw, dh, dwl, info.padInfo.top, info.padInfo.left],
           n, Math.ceil((262144 * sh * sw) / (h * w * ci * co * kh * kw)));
       });
+    },
+    reluGrad(dy, x, dx) {
+      const c = call();
+      const pdy = c.input(dy), px = c.input(x), pdx = c.output(dx);
+      c.run(() => pool.run('relu_grad', [pdy(), px(), pdx()], dx.length, GRAIN));
     },
     batchNormApply(x, mean, variance, scale, offset, eps, rows, cols, y) {
       const c = call();

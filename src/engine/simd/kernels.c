@@ -683,3 +683,12 @@ EXPORT void batch_norm_apply(const float *restrict x, const float *restrict mean
     for (; c < cols; c++) o[c] = offset[c] + (xs[c] - mean[c]) * scale[c] / sd[c];
   }
 }
+
+// ---------------------------------------------------------------- ReLU gradient
+// dx = x > 0 ? dy : 0 over the elements [lo, hi) (tfjs: Step, Cast and Multiply, three passes). NaN in x gives 0.
+EXPORT void relu_grad(const float *restrict dy, const float *restrict x, float *restrict dx, int lo, int hi) {
+  const v128_t zero = wasm_f32x4_splat(0);
+  int i = lo;
+  for (; i + 4 <= hi; i += 4) wasm_v128_store(dx + i, wasm_v128_and(wasm_v128_load(dy + i), wasm_f32x4_gt(wasm_v128_load(x + i), zero)));
+  for (; i < hi; i++) dx[i] = x[i] > 0 ? dy[i] : 0.0f;
+}
