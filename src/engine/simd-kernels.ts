@@ -26,7 +26,7 @@ const relaxedFile = (file: string) => file.replace(/\.wasm$/, '-relaxed.wasm');
 
 /** The kernels' exports that take a range [lo, hi) last (run through the pool). */
 const POOLED = ['col_sums_blocks', 'sq_dev_blocks', 'bn_grad_blocks', 'bn_grad_apply', 'scale_shift', 'bias_relu', 'relu_grad_blocks',
-  'max_pool_2x2_grad', 'max_pool_grad', 'pad_rows', 'conv_filter_grad', 'transpose_taps', 'conv_input_grad', 'optimizer_step', 'conv_forward', 'batch_norm_apply', 'relu_grad'] as const;
+  'max_pool_2x2_grad', 'max_pool_grad', 'pad_rows', 'conv_filter_grad', 'transpose_taps', 'conv_input_grad', 'conv_filter_grad_seg', 'filter_grad_combine', 'optimizer_step', 'conv_forward', 'batch_norm_apply', 'relu_grad'] as const;
 
 interface Exports {
   relaxed_build(): number;
@@ -183,7 +183,22 @@ class Call {
 
 /** Elements per chunk of an element-wise pass (smaller chunks cost more in claiming than they run). */
 const GRAIN = 16384;
+/** Positions a filter gradient sums in float32 before adding into double (SEGMENT_BLOCKS * BLOCK in kernels.c). */
+const SEGMENT = 16 * 64;
+/** Partial sums a by-position filter gradient may hold (floats): past that, the cut by taps (no partials). */
+const MAX_SEGMENT_FLOATS = 1 << 23;
 const BLOCK = 64;   // rows per partial sum (kernels.c)
+
+/**
+ * Whether a filter gradient over `segments` segments of positions is cut by
+ * position rather than by taps. Both give the same bits (kernels.c), so this is
+ * only about speed: by taps every thread sweeps all of X and dY, by position
+ * each reads its share, which is what lets a second thread help on the large
+ * early layers; on one thread the cut by taps is as fast and needs no partials.
+ */
+function segmentsFor(segments: number, nw: number, threads: number): boolean {
+  return threads > 1 && segments >= 2 * threads && segments * nw <= MAX_SEGMENT_FLOATS;
+}
 
 function instantiate(file: string, memory: WebAssembly.Memory): { module: WebAssembly.Module; exports: Record<string, unknown> } {
   const module = new WebAssembly.Module(fs.readFileSync(file));
@@ -321,10 +336,18 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): {
       const nw = kh * kw * ci * co, positions = n * ho * wo, groups = Math.ceil((kh * kw * ci) / 4);
       const c = call();
       const px = c.input(x), pdy = c.input(dy), pdw = c.output(dw);
-      const pxp = c.scratch(n * hp * wp * ci * F), tab = c.scratch(positions * 4), totf = c.scratch(nw * F), tot = c.scratch(nw * D);
+      const segments = Math.ceil(positions / SEGMENT), bySegment = segmentsFor(segments, nw, pool.threads);
+      const pxp = c.scratch(n * hp * wp * ci * F), tab = c.scratch(positions * 4);
+      const totf = c.scratch(bySegment ? F : nw * F), tot = c.scratch(bySegment ? D : nw * D), part = c.scratch(bySegment ? segments * nw * F : F);
       c.run(() => {
         pool.run('pad_rows', [px(), h, w, ci, pxp(), hp, wp, top, left], n * hp, Math.ceil(GRAIN / (wp * ci)));
         ex.window_offsets(tab(), n, ho, wo, hp, wp, ci, sh, sw);
+        if (bySegment) {
+          // Cut by positions (each thread reads only its part of X and dY), then the segments added in order.
+          pool.run('conv_filter_grad_seg', [pxp(), tab(), pdy(), part(), positions, ci, co, kh, kw, wp, dh, dwl], segments, 1);
+          pool.run('filter_grad_combine', [part(), segments, nw, pdw()], nw, Math.ceil(GRAIN / segments));
+          return;
+        }
         // A group of 4 taps is 4 * co * positions multiply-adds; chunks of at least ~256k.
         pool.run('conv_filter_grad', [pxp(), tab(), pdy(), pdw(), positions, ci, co, kh, kw, wp, dh, dwl, totf(), tot()],
           groups, Math.ceil(262144 / (4 * co * positions)));

@@ -22,6 +22,8 @@ before(async () => { await initEngine({ backend: 'wasm', threads: 1, log: null }
 
 test('the SIMD kernels load on wasm (the committed lib/cellab-kernels*.wasm run on this Node, on the backend\'s own memory)', () => {
   assert.ok(simdKernels(), 'simdKernels() is null: lib/cellab-kernels.wasm is missing or wasm SIMD is unavailable');
+  // Set by relaxed-simd.test.ts, which runs this file with relaxed SIMD switched on.
+  if (process.env.CELLAB_EXPECT_RELAXED === '1') assert.equal(simdKernels()!.relaxed, true, 'the relaxed-SIMD build did not load');
 });
 
 test('column sums and moments match double-precision JavaScript, for any column count', () => {

@@ -25,6 +25,8 @@
 #define EXPORT __attribute__((visibility("default")))
 #define INLINE static inline __attribute__((always_inline))
 #define BLOCK 64
+// Blocks of positions a filter gradient sums in float32 before adding into double.
+#define SEGMENT_BLOCKS 16
 
 // a * b + c. The relaxed build (-DCELLAB_RELAXED) uses f32x4.relaxed_madd, one
 // fused multiply-add where the CPU has FMA. clang 14 knows that instruction
@@ -353,6 +355,27 @@ INLINE void fg_tile4(const float *xp, const int *tab, const float *g, int co, in
 // cache); a tile's sums over a block go into float32 totals (`totf`,
 // taps x co), which go into double totals (`tot`) every 16 blocks, so that long
 // sums do not drift.
+// One block of positions [p0, p1) for the taps [t_lo, t_hi) (groups of 4), added into totf (taps x co).
+INLINE void fg_block(const float *xp, const int *tab, const float *dy, int ci, int co, int kw, int wp, int dh, int dwl,
+                     int p0, int p1, int t_lo, int t_hi, float *totf) {
+  for (int t0 = t_lo; t0 < t_hi; t0 += 4) {
+    int nt = min_i(4, t_hi - t0);
+    // Offsets of the group's taps in a window (a missing tap repeats the first; its sums are not stored).
+#define TAP_OFFSET(t) ({ int tt = (t), c = tt % ci, ij = tt / ci; ((ij / kw) * dh * wp + (ij % kw) * dwl) * ci + c; })
+    int d0 = TAP_OFFSET(t0);
+    int d1 = nt > 1 ? TAP_OFFSET(t0 + 1) - d0 : 0, d2 = nt > 2 ? TAP_OFFSET(t0 + 2) - d0 : 0, d3 = nt > 3 ? TAP_OFFSET(t0 + 3) - d0 : 0;
+    int contig = d1 == 1 && d2 == 2 && d3 == 3;
+    float *tf = totf + (int64_t)t0 * co;
+    int o0 = 0;
+    if (contig) {
+      for (; o0 + 8 <= co; o0 += 8) fg_tile8(xp, tab, dy + o0, co, p0, p1, d0, 1, 2, 3, 1, tf + o0, nt);
+    } else {
+      for (; o0 + 8 <= co; o0 += 8) fg_tile8(xp, tab, dy + o0, co, p0, p1, d0, d1, d2, d3, 0, tf + o0, nt);
+    }
+    if (o0 < co) fg_tile4(xp, tab, dy + o0, co, p0, p1, d0, d1, d2, d3, tf + o0, nt);
+  }
+}
+
 EXPORT void conv_filter_grad(const float *xp, const int *tab, const float *dy, float *dw, int positions, int ci, int co,
     int kh, int kw, int wp, int dh, int dwl, float *totf, double *tot, int lo, int hi) {
   int taps = kh * kw * ci;
@@ -360,28 +383,40 @@ EXPORT void conv_filter_grad(const float *xp, const int *tab, const float *dy, f
   for (int64_t k = (int64_t)t_lo * co; k < (int64_t)t_hi * co; k++) { totf[k] = 0; tot[k] = 0; }
   int blocks = 0;
   for (int p0 = 0; p0 < positions; p0 += BLOCK) {
-    int p1 = min_i(p0 + BLOCK, positions);
-    for (int t0 = t_lo; t0 < t_hi; t0 += 4) {
-      int nt = min_i(4, t_hi - t0);
-      // Offsets of the group's taps in a window (a missing tap repeats the first; its sums are not stored).
-#define TAP_OFFSET(t) ({ int tt = (t), c = tt % ci, ij = tt / ci; ((ij / kw) * dh * wp + (ij % kw) * dwl) * ci + c; })
-      int d0 = TAP_OFFSET(t0);
-      int d1 = nt > 1 ? TAP_OFFSET(t0 + 1) - d0 : 0, d2 = nt > 2 ? TAP_OFFSET(t0 + 2) - d0 : 0, d3 = nt > 3 ? TAP_OFFSET(t0 + 3) - d0 : 0;
-      int contig = d1 == 1 && d2 == 2 && d3 == 3;
-      float *tf = totf + (int64_t)t0 * co;
-      int o0 = 0;
-      if (contig) {
-        for (; o0 + 8 <= co; o0 += 8) fg_tile8(xp, tab, dy + o0, co, p0, p1, d0, 1, 2, 3, 1, tf + o0, nt);
-      } else {
-        for (; o0 + 8 <= co; o0 += 8) fg_tile8(xp, tab, dy + o0, co, p0, p1, d0, d1, d2, d3, 0, tf + o0, nt);
-      }
-      if (o0 < co) fg_tile4(xp, tab, dy + o0, co, p0, p1, d0, d1, d2, d3, tf + o0, nt);
-    }
-    if (++blocks % 16 == 0) {
+    fg_block(xp, tab, dy, ci, co, kw, wp, dh, dwl, p0, min_i(p0 + BLOCK, positions), t_lo, t_hi, totf);
+    if (++blocks % SEGMENT_BLOCKS == 0) {
       for (int64_t k = (int64_t)t_lo * co; k < (int64_t)t_hi * co; k++) { tot[k] += totf[k]; totf[k] = 0; }
     }
   }
   for (int64_t k = (int64_t)t_lo * co; k < (int64_t)t_hi * co; k++) dw[k] = (float)(tot[k] + totf[k]);
+}
+
+// The same sums cut the other way, for many positions: segment s (SEGMENT_BLOCKS
+// blocks of positions, the stretch conv_filter_grad sums in float32 before
+// adding into double) over every tap into part[s * taps * co], for the segments
+// [lo, hi). Each thread then reads only its segments of X and dY, where the tap
+// cut has every thread sweep all of them. filter_grad_combine adds the segments
+// in order in double: the same operations as conv_filter_grad, so the same bits.
+EXPORT void conv_filter_grad_seg(const float *xp, const int *tab, const float *dy, float *part, int positions, int ci, int co,
+    int kh, int kw, int wp, int dh, int dwl, int lo, int hi) {
+  int taps = kh * kw * ci;
+  int64_t nw = (int64_t)taps * co;
+  for (int s = lo; s < hi; s++) {
+    float *totf = part + s * nw;
+    for (int64_t k = 0; k < nw; k++) totf[k] = 0;
+    int p_end = min_i((s + 1) * SEGMENT_BLOCKS * BLOCK, positions);
+    for (int p0 = s * SEGMENT_BLOCKS * BLOCK; p0 < p_end; p0 += BLOCK)
+      fg_block(xp, tab, dy, ci, co, kw, wp, dh, dwl, p0, min_i(p0 + BLOCK, p_end), 0, taps, totf);
+  }
+}
+
+// dw[k] = sum over the nseg segments of part[s * nw + k], in double in segment order, for k in [lo, hi).
+EXPORT void filter_grad_combine(const float *restrict part, int nseg, int nw, float *restrict dw, int lo, int hi) {
+  for (int k = lo; k < hi; k++) {
+    double acc = 0;
+    for (int s = 0; s < nseg; s++) acc += part[(int64_t)s * nw + k];
+    dw[k] = (float)acc;
+  }
 }
 
 // W [taps, ci, co] -> wt [taps, co, ci] for the taps [lo, hi) (input channels contiguous for conv_input_grad).
