@@ -62,8 +62,8 @@ export interface SimdKernels {
   /** Any max-pool gradient (c % 4 == 0) into dx, which it fills entirely. */
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array,
     s: { n: number; h: number; w: number; c: number; ho: number; wo: number; fh: number; fw: number; sh: number; sw: number; top: number; left: number }): void;
-  /** dW [kh, kw, ci, co] of a convolution (NHWC X and dY) into dw; needs co % 4 == 0. */
-  convFilterGrad(x: Float32Array, dy: Float32Array, info: ConvGeometry, dw: Float32Array): void;
+  /** dW [kh, kw, ci, co] of a convolution (NHWC X and dY) into dw; needs co % 4 == 0. `cut`: force how the work is cut (tests; same bits). */
+  convFilterGrad(x: Float32Array, dy: Float32Array, info: ConvGeometry, dw: Float32Array, cut?: 'taps' | 'positions'): void;
   /** y = max(x + bias, 0) over a row-major [rows, cols] array, bias per column. */
   biasRelu(x: Float32Array, bias: Float32Array, y: Float32Array, rows: number, cols: number): void;
   /** Gradient of biasRelu from its output: dx = y > 0 ? dy : 0, dbias = column sums of dx. */
@@ -326,7 +326,7 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): {
         for (let k = 0; k < cols; k++) db[k] = sums[k];
       });
     },
-    convFilterGrad(x, dy, info, dw) {
+    convFilterGrad(x, dy, info, dw, cut) {
       const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
       const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dwl } = info;
       if (co % 4 !== 0) throw new Error(`convFilterGrad needs a multiple of 4 output channels; got ${co}`);
@@ -336,7 +336,7 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): {
       const nw = kh * kw * ci * co, positions = n * ho * wo, groups = Math.ceil((kh * kw * ci) / 4);
       const c = call();
       const px = c.input(x), pdy = c.input(dy), pdw = c.output(dw);
-      const segments = Math.ceil(positions / SEGMENT), bySegment = segmentsFor(segments, nw, pool.threads);
+      const segments = Math.ceil(positions / SEGMENT), bySegment = cut ? cut === 'positions' : segmentsFor(segments, nw, pool.threads);
       const pxp = c.scratch(n * hp * wp * ci * F), tab = c.scratch(positions * 4);
       const totf = c.scratch(bySegment ? F : nw * F), tot = c.scratch(bySegment ? D : nw * D), part = c.scratch(bySegment ? segments * nw * F : F);
       c.run(() => {

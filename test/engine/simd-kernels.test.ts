@@ -57,3 +57,18 @@ test('the engine kernel tests pass on 1 thread (where more gradients take the SI
     assert.equal(r.status, 0, `wasm-kernels.test.ts with ${JSON.stringify(env)} failed:\n${(r.stdout + r.stderr).slice(-3000)}`);
   }
 });
+
+test('the filter gradient cut by position segments gives the same bits as the cut by taps (what 2+ threads run on large layers)', async () => {
+  const tf = await import('@tensorflow/tfjs');
+  const k = simdKernels()!;
+  // Segments are 1024 positions: the first two cases have several, one with a partial last segment.
+  for (const [n, h, w, ci, co, kh, stride] of [[8, 16, 16, 8, 16, 3, 1], [5, 15, 13, 4, 12, 5, 2], [2, 6, 6, 16, 8, 3, 1]]) {
+    const info = tf.backend_util.computeConv2DInfo([n, h, w, ci], [kh, kh, ci, co], stride, 1, 'same');
+    const x = randomArray(n * h * w * ci, n + h), dy = randomArray(n * info.outHeight * info.outWidth * co, ci + co);
+    const byTaps = new Float32Array(kh * kh * ci * co), byPositions = new Float32Array(kh * kh * ci * co);
+    k.convFilterGrad(x, dy, info, byTaps, 'taps');
+    k.convFilterGrad(x, dy, info, byPositions, 'positions');
+    assert.deepEqual(byPositions, byTaps, `${n}x${h}x${w}x${ci} -> ${co}, ${kh}x${kh}/${stride}`);
+    assert.ok(byTaps.some((v) => v !== 0));
+  }
+});
