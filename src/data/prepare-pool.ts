@@ -1,8 +1,9 @@
 // Prepare many images on the main thread plus worker threads. The main thread
 // starts decoding at once; after DECIDE_AFTER_MS it knows the cost per image
-// and starts (or reuses) workers only if the work left is worth it. Workers are
-// kept for the process (unref'ed while idle), take batches of images from the
-// same queue as the main thread and return their pixels transferred, not copied.
+// and starts (or reuses) workers only if the work left is worth it. All threads
+// take items one by one from one queue (an atomic counter in shared memory), so
+// no thread holds a backlog when the others run dry; workers return their pixels
+// transferred, not copied, and are kept for the process (unref'ed while idle).
 // Falls back to the main thread when workers cannot start (e.g. a notebook kernel
 // that compiles TypeScript itself; said once on stderr).
 import * as os from 'node:os';
@@ -10,17 +11,11 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ImageConfig } from './schema';
 import type { DatasetItem } from './types';
-import { prepareImage, type PreparedImage } from './image';
+import { prepareImage, type ImageItem, type PreparedImage } from './image';
 import { DecodeError } from './decode/index';
+import { QUEUE_NEXT, QUEUE_STOP, type PrepareJob, type PrepareJobReply } from './prepare-queue';
 
-/** One message to a worker: prepare these items (ids are indices into the job's list). */
-export interface PrepareBatch { image: ImageConfig; ids: number[]; items: DatasetItem[] }
-export type PrepareReply =
-  | ({ id: number; ok: true } & PreparedImage)
-  | { id: number; ok: false; file: string; problem: string; bug?: string };
-/** A worker's answer to one batch, in the batch's order. */
-export interface PrepareBatchReply { replies: PrepareReply[] }
-
+export type { PrepareJob, PrepareJobReply, PrepareReply } from './prepare-queue';
 export type PrepareResult = { ok: true; image: PreparedImage } | { ok: false; file: string; problem: string };
 
 /** What one prepareMany did (for tests and benchmarks). */
@@ -54,10 +49,7 @@ const DECIDE_AFTER_MS = 15;
 const COLD_WORTH_MS = 100;
 /** A worker kept from an earlier job costs only messages (~0 ms to join): worth it for much less. */
 const WARM_WORTH_MS = 10;
-/** Batches sent ahead per worker, so it never waits for the main thread to answer. */
-const IN_FLIGHT_BATCHES = 2;
-const MAX_BATCH = 32;
-/** With workers running, the main thread lets their replies in at least this often. */
+/** With workers running, the main thread lets their results in at least this often. */
 const YIELD_MS = 4;
 /** A worker that has not loaded by then is given up on. */
 const READY_TIMEOUT_MS = 30_000;
@@ -164,70 +156,56 @@ export async function prepareMany(items: DatasetItem[], image: ImageConfig, onRe
   const maxExtra = Math.max(0, (o.workers ?? defaultWorkerCount()) - 1);
   const trace: PrepareTrace = o.trace ?? { wanted: 0, reused: 0, joinedMs: [], mainItems: 0, workerItems: 0, msPerItem: NaN };
   Object.assign(trace, { wanted: 0, reused: 0, joinedMs: [], mainItems: 0, workerItems: 0, msPerItem: NaN });
-  let next = 0;
+  const queue = new Int32Array(new SharedArrayBuffer(8));
+  const take = () => Atomics.add(queue, QUEUE_NEXT, 1);
+  const left = () => Math.max(0, items.length - Atomics.load(queue, QUEUE_NEXT));
   let failure: Error | undefined;
+  const fail = (err: Error) => { failure ??= err; Atomics.store(queue, QUEUE_STOP, 1); };
   const joined: Worker[] = [];
   const used = new Set<Worker>();
   const running: Promise<void>[] = [];
   const feeding: Promise<void>[] = [];
   let over = false;
   let workerProblem: string | undefined;
-  let threadsWanted = 1;
+  let jobItems: ImageItem[] | undefined;
 
-  /** Guided batches: big while much is left, small near the end so that the threads finish together. */
-  const takeBatch = (): number[] => {
-    const left = items.length - next;
-    const size = Math.max(1, Math.min(MAX_BATCH, Math.ceil(left / (threadsWanted * 4))));
-    const ids: number[] = [];
-    while (ids.length < size && next < items.length) ids.push(next++);
-    return ids;
-  };
-
-  /** Feed one worker batches until the queue is empty (or something failed). */
+  /** One worker works on the job until the queue is empty (or something failed). */
   const feed = (w: Worker) => new Promise<void>((resolve) => {
-    let inFlight = 0;
-    let ended = false;
     const end = () => {
-      if (ended) return;
-      ended = true;
       w.off('message', onMessage); w.off('error', onError); w.off('exit', onExit);
       resolve();
     };
-    const send = () => {
-      while (!failure && inFlight < IN_FLIGHT_BATCHES && next < items.length) {
-        const ids = takeBatch();
-        inFlight++;
-        w.postMessage({ image, ids, items: ids.map((i) => items[i]) } satisfies PrepareBatch);
-      }
-      if (inFlight === 0) end();
-    };
-    const onMessage = (m: PrepareBatchReply) => {
-      inFlight--;
-      used.add(w);
+    const onMessage = (m: PrepareJobReply) => {
+      if (m.replies.length > 0) used.add(w);
       for (const r of m.replies) {
         trace.workerItems++;
-        if (r.ok) onResult(r.id, { ok: true, image: { pixels: r.pixels, bitDepth: r.bitDepth, mean: r.mean, width: r.width, height: r.height } });
-        else if (r.bug) failure ??= new Error(`preparing ${items[r.id].path} failed: ${r.bug}`);
-        else onResult(r.id, { ok: false, file: r.file, problem: r.problem });
+        try {
+          if (r.ok) onResult(r.id, { ok: true, image: { pixels: r.pixels, bitDepth: r.bitDepth, mean: r.mean, width: r.width, height: r.height } });
+          else if (r.bug) fail(new Error(`preparing ${items[r.id].path} failed: ${r.bug}`));
+          else onResult(r.id, { ok: false, file: r.file, problem: r.problem });
+        } catch (err) {
+          fail(err as Error);
+        }
       }
-      send();
+      if (m.done) end();
     };
-    const onError = (err: Error) => { failure ??= new Error(`an image-preparing worker crashed: ${err.message}`); end(); };
-    const onExit = (code: number) => { failure ??= new Error(`an image-preparing worker stopped (exit code ${code}) while preparing images`); end(); };
+    const onError = (err: Error) => { fail(new Error(`an image-preparing worker crashed: ${err.message}`)); end(); };
+    const onExit = (code: number) => { fail(new Error(`an image-preparing worker stopped (exit code ${code}) while preparing images`)); end(); };
     w.on('message', onMessage);
     w.once('error', onError);
     w.once('exit', onExit);
-    send();
+    // Only what preparing reads: cloning whole items (labels, extras) would cost the main thread more.
+    jobItems ??= items.map((it) => ({ path: it.path, maskPath: it.maskPath, crop: it.crop, channelPaths: it.channelPaths }));
+    w.postMessage({ image, items: jobItems, queue: queue.buffer as SharedArrayBuffer } satisfies PrepareJob);
   });
 
   const join = async (w: Worker | undefined): Promise<void> => {
     const got = w ?? (poolProblem ?? await startWorker());
     if (typeof got === 'string') { poolProblem ??= got; workerProblem ??= got; return; }
     // Ready after the main thread finished everything: nothing to wait for, keep it for the next job.
-    if (over) { release([got]); return; }
+    if (over || failure || left() === 0) { release([got]); return; }
     got.ref();
     joined.push(got);
-    if (failure || next >= items.length) return;
     trace.joinedMs.push(performance.now() - t0);
     const fed = feed(got);
     feeding.push(fed);
@@ -236,7 +214,6 @@ export async function prepareMany(items: DatasetItem[], image: ImageConfig, onRe
 
   const addWorkers = (n: number) => {
     trace.wanted = n;
-    threadsWanted = 1 + n;
     for (let k = 0; k < n; k++) {
       const warm = idle.pop();
       if (warm) trace.reused++;
@@ -254,12 +231,13 @@ export async function prepareMany(items: DatasetItem[], image: ImageConfig, onRe
     let lastYield = performance.now();
     const start = lastYield;
     let done = 0;
-    while (!failure && next < items.length) {
-      const id = next++;
+    while (!failure) {
+      const id = take();
+      if (id >= items.length) break;
       try {
         onResult(id, await inProcess(items[id], image));
       } catch (err) {
-        failure ??= err as Error;
+        fail(err as Error);
       }
       done++;
       trace.mainItems++;
@@ -267,7 +245,7 @@ export async function prepareMany(items: DatasetItem[], image: ImageConfig, onRe
       if (!decided && now - start >= DECIDE_AFTER_MS) {
         decided = true;
         trace.msPerItem = (now - start) / done;
-        const n = workersWorthStarting(trace.msPerItem, items.length - next, maxExtra, idle.length);
+        const n = workersWorthStarting(trace.msPerItem, left(), maxExtra, idle.length);
         if (n > 0) addWorkers(n);
       }
       if (running.length > 0 && now - lastYield >= YIELD_MS) {
@@ -278,11 +256,11 @@ export async function prepareMany(items: DatasetItem[], image: ImageConfig, onRe
   };
 
   await runMain();
-  // Workers still starting are not waited for (they join the pool when ready); the others finish their batches.
+  // Workers still starting are not waited for (they join the pool when ready); the others finish their last item.
   over = true;
   await Promise.all(feeding);
   if (failure) {
-    // Their queues may still hold this job's batches: do not keep them.
+    // A worker that failed may be in any state: do not keep it.
     await Promise.all(joined.map((w) => w.terminate()));
     throw failure;
   }
