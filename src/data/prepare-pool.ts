@@ -24,7 +24,7 @@ export interface PrepareTrace {
   wanted: number;
   /** Of those, how many were already running (kept from an earlier job). */
   reused: number;
-  /** ms from the job's start until each worker took its first batch. */
+  /** ms from the job's start until each worker was given the job. */
   joinedMs: number[];
   /** Images prepared by the main thread and by workers. */
   mainItems: number;
@@ -40,11 +40,12 @@ export interface PrepareTrace {
 const DECIDE_AFTER_MS = 15;
 /**
  * A new worker is started only if each thread would still have this much of the
- * work left (so the first worker needs >= 200 ms of single-thread work left).
- * Measured on 2 cores: a compiled worker is ready 45 ms after `new Worker` with the
- * machine idle, 170-290 ms at load 5-6, and its first images run slower (cold JIT);
- * the main thread never waits for it, so starting one late costs only CPU.
- * With a 200 ms job on an idle machine the worker takes ~70 ms of it.
+ * work left (so the first worker needs >= 200 ms of single-thread work left, ~4x
+ * its start-up). Measured on 2 cores: a compiled worker is ready 45 ms after
+ * `new Worker` with the machine idle, 140-290 ms at load 5-9, and its first images
+ * run slower (cold JIT); the main thread never waits for it, so a late worker
+ * costs CPU, not time. The crossover itself could not be measured idle (the
+ * machine stayed at load 5-9, with ~1 core free, where no worker count helps).
  */
 const COLD_WORTH_MS = 100;
 /** A worker kept from an earlier job costs only messages (~0 ms to join): worth it for much less. */
