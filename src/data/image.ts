@@ -21,6 +21,9 @@ export interface PreparedImage {
   height: number;
 }
 
+/** What preparing an item reads (worker threads get only this). */
+export type ImageItem = Pick<DatasetItem, 'path' | 'maskPath' | 'crop' | 'channelPaths'> & Partial<DatasetItem>;
+
 /** The preprocessing settings that change a prepared image (the cache key uses exactly these). */
 export function preprocessingKey(cfg: ImageConfig): Pick<ImageConfig, 'size' | 'resize' | 'channels' | 'mask'> {
   return { size: cfg.size, resize: cfg.resize, channels: cfg.channels, mask: cfg.mask };
@@ -31,7 +34,7 @@ export function preprocessingKey(cfg: ImageConfig): Pick<ImageConfig, 'size' | '
  * Each plane keeps its file's range: an 8-bit plane next to a 16-bit one is scaled by 257,
  * so every channel reads 0..1 of its own file's range (16-bit TIFFs keep their precision).
  */
-async function decodeChannelFiles(item: DatasetItem, cfg: ImageConfig): Promise<{ raw: RawImage; pixels: Uint8Array | Uint16Array }> {
+async function decodeChannelFiles(item: ImageItem, cfg: ImageConfig): Promise<{ raw: RawImage; pixels: Uint8Array | Uint16Array }> {
   const files = item.channelPaths!;
   const want = stainList(cfg.channels) ?? ['green'];
   const raws: RawImage[] = [];
@@ -59,7 +62,7 @@ async function decodeChannelFiles(item: DatasetItem, cfg: ImageConfig): Promise<
  * Decode, mask, resize. Throws DecodeError naming the offending file (corrupt,
  * empty, not an image, missing, mask size mismatch, empty mask).
  */
-export async function prepareImage(item: DatasetItem, cfg: ImageConfig): Promise<PreparedImage> {
+export async function prepareImage(item: ImageItem, cfg: ImageConfig): Promise<PreparedImage> {
   let raw: RawImage;
   let pixels: Uint8Array | Uint16Array | undefined;
   if (item.channelPaths) {
@@ -98,7 +101,7 @@ export async function prepareImage(item: DatasetItem, cfg: ImageConfig): Promise
 }
 
 /** A cell crop of a field image (its mask cropped alike); with a segmentation, other cells' pixels zeroed. */
-async function cropItem(item: DatasetItem, raw: RawImage, pixels: Uint8Array | Uint16Array, c: number, mask: RawImage | undefined):
+async function cropItem(item: ImageItem, raw: RawImage, pixels: Uint8Array | Uint16Array, c: number, mask: RawImage | undefined):
   Promise<{ raw: RawImage; pixels: Uint8Array | Uint16Array; mask?: RawImage }> {
   const { x, y, width: w, height: h } = item.crop!;
   if (x < 0 || y < 0 || x + w > raw.width || y + h > raw.height || w < 1 || h < 1) {

@@ -29,7 +29,7 @@ export interface PrepareItemsOptions {
   /** Read pixels from the cache file per batch instead of holding them; `auto` streams above `streamAboveBytes`. */
   stream?: 'auto' | boolean;
   streamAboveBytes?: number;
-  /** Worker threads for decoding (default: cores, max 4; 1 = main thread). */
+  /** Threads decoding images, the main one included (default: cores, max 4; 1 = main thread); workers start only when the measured work is worth it (prepare-pool.ts). */
   workers?: number;
   /** Included in error messages ("in the training split"). */
   what?: string;
@@ -157,12 +157,15 @@ export async function prepareItems(items: DatasetItem[], image: ImageConfig, o: 
         } else toDecode.push(i);
       }
       for (const { reader } of reuse.values()) reader.close();
+      // Bad files are reported in input order, whichever thread found them first.
+      const badAt: { i: number; file: string; problem: string }[] = [];
       threads = await prepareMany(toDecode.map((i) => items[i]), image, (k: number, r: PrepareResult) => {
         const i = toDecode[k];
         if (r.ok) { decoded++; finishOne(i, r.image); return; }
-        bad.add(r.file, r.problem, items[i].id);
+        badAt.push({ i, file: r.file, problem: r.problem });
         o.onProgress?.(++done, items.length);
       }, { workers: o.workers });
+      for (const b of badAt.sort((x, y) => x.i - y.i)) bad.add(b.file, b.problem, items[b.i].id);
       writer?.finish();
     } catch (err) {
       writer?.abort();

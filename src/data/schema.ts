@@ -286,7 +286,7 @@ export const datasetSchema: SchemaNode = {
       description: 'Read batches from the cache file instead of memory (auto: above 1 GiB of pixels).',
       options: [{ type: 'string', enum: ['auto'] }, { type: 'boolean' }],
     },
-    workers: { type: 'number', integer: true, min: 1, max: 64, description: 'Threads decoding images (default: the main thread below 4,000 images, else the cores up to 4).' },
+    workers: { type: 'number', integer: true, min: 1, max: 64, description: 'Threads decoding images, the main one included (default: the cores, up to 4). Workers start only when the work measured on the main thread is worth one (about 200 ms of decoding left; 20 ms once a worker is running).' },
     synthetic: {
       type: 'object',
       optional: true,

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { prepareItems } from '../../src/data/prepare';
-import { prepareMany } from '../../src/data/prepare-pool';
+import { closePrepareWorkers, prepareMany, workersWorthStarting, type PrepareTrace } from '../../src/data/prepare-pool';
 import { loadDataset } from '../../src/data/load';
 import { PreparedBatchSource } from '../../src/data/batches';
 import type { DatasetItem } from '../../src/data/types';
@@ -133,19 +133,104 @@ test('with the cache off nothing is written there; a streaming pack lives in a t
   assert.equal(fs.existsSync(path.join(path.dirname(tmpDir()), made[0])), false, 'removed on close');
 });
 
-test('worker threads give the same pixels as the main thread', async () => {
+/** Every result of one prepareMany: bytes and type of the pixels, or the file and problem of a bad one. */
+async function runPool(list: DatasetItem[], o: { workers: number; mainThread?: boolean; trace?: PrepareTrace }) {
+  const out: string[] = new Array(list.length);
+  let calls = 0;
+  const threads = await prepareMany(list, IMAGE, (i, r) => {
+    calls++;
+    out[i] = r.ok
+      ? `${r.image.pixels.constructor.name} ${r.image.bitDepth} ${r.image.mean} ${r.image.width}x${r.image.height} ${Buffer.from(r.image.pixels.buffer, r.image.pixels.byteOffset, r.image.pixels.byteLength).toString('base64')}`
+      : `bad ${r.file}: ${r.problem}`;
+  }, o);
+  assert.equal(calls, list.length, 'one result per item');
+  return { out, threads };
+}
+
+test('worker threads give the same pixels as the main thread, byte for byte, and are kept for the next job', async () => {
   const root = await synthSet('patterns', 300);
   const list = loadDataset(config({ format: 'icpr2012', root, image: IMAGE })).items;
-  const run = async (o: { workers: number; mainThread?: boolean }) => {
-    const out: string[] = new Array(list.length);
-    const threads = await prepareMany(list, IMAGE, (i, r) => { out[i] = r.ok ? Array.from(r.image.pixels).join(',') : r.problem; }, o);
-    return { out, threads };
-  };
-  const main = await run({ workers: 1 });
-  const pooled = await run({ workers: 2, mainThread: false });
+  const main = await runPool(list, { workers: 1 });
+  const trace = {} as PrepareTrace;
+  const pooled = await runPool(list, { workers: 2, mainThread: false, trace });
   assert.equal(main.threads, 1);
   assert.equal(pooled.threads, 2, 'the worker thread prepared the images');
+  assert.deepEqual([trace.mainItems, trace.workerItems], [0, list.length]);
   assert.deepEqual(pooled.out, main.out);
+  // The same worker takes the next job (no start-up), and gives the same bytes again.
+  const again = await runPool(list, { workers: 2, mainThread: false, trace });
+  assert.equal(trace.reused, 1);
+  assert.deepEqual(again.out, main.out);
+  await closePrepareWorkers();
+  await runPool(list.slice(0, 40), { workers: 2, mainThread: false, trace });
+  assert.equal(trace.reused, 0, 'closePrepareWorkers stopped the kept worker');
+  await closePrepareWorkers();
+});
+
+test('bad files prepared in a worker are reported as on the main thread, naming the file', async () => {
+  const root = path.join(tmpDir(), 'set');
+  fs.cpSync(await synthSet('patterns', 120), root, { recursive: true });
+  const list = loadDataset(config({ format: 'icpr2012', root, image: IMAGE })).items.slice(0, 60);
+  fs.writeFileSync(list[3].path, 'this is not an image\n');
+  fs.rmSync(list[17].maskPath!);
+  fs.writeFileSync(list[40].path, fs.readFileSync(list[40].path).subarray(0, 60));
+  const main = await runPool(list, { workers: 1 });
+  const pooled = await runPool(list, { workers: 2, mainThread: false });
+  await closePrepareWorkers();
+  assert.equal(pooled.threads, 2);
+  assert.deepEqual(pooled.out, main.out);
+  assert.match(pooled.out[3], new RegExp(`^bad ${list[3].path}: is not an image \\(text starting with`));
+  assert.match(pooled.out[17], new RegExp(`^bad ${list[17].maskPath}: file is missing`));
+  assert.match(pooled.out[40], new RegExp(`^bad ${list[40].path}: `));
+  assert.equal(pooled.out.filter((o) => o.startsWith('bad ')).length, 3);
+  // Through prepareItems: the same skip list, in input order.
+  const skipped = await prepareItems(list, IMAGE, { onBadInput: 'skip', cache: { enabled: false }, workers: 2 });
+  assert.deepEqual(skipped.skipped.map((b) => b.where), [list[3].path, list[17].maskPath, list[40].path]);
+  assert.equal(skipped.items.length, 57);
+});
+
+test('workers are started only when the work left on the main thread is worth one', () => {
+  // 0.3 ms per image (a 64 px crop here): 1,455 images left are ~440 ms, worth a new worker; 500 (~150 ms) are not.
+  assert.equal(workersWorthStarting(0.3, 1455, 1, 0), 1);
+  assert.equal(workersWorthStarting(0.3, 500, 1, 0), 0);
+  // A worker kept from an earlier job costs no start-up: 500 images are worth it, 30 are not.
+  assert.equal(workersWorthStarting(0.3, 500, 1, 1), 1);
+  assert.equal(workersWorthStarting(0.3, 30, 1, 1), 0);
+  // Never more than asked for, and each further worker needs its own share of the work.
+  assert.equal(workersWorthStarting(0.3, 100_000, 3, 0), 3);
+  assert.equal(workersWorthStarting(0.3, 100_000, 0, 0), 0);
+  assert.equal(workersWorthStarting(0.3, 800, 3, 0), 1);
+  assert.equal(workersWorthStarting(0.3, 1100, 3, 0), 2);
+  // Large images: few of them can be worth workers.
+  assert.equal(workersWorthStarting(80, 6, 3, 0), 3);
+  assert.equal(workersWorthStarting(80, 2, 3, 0), 0);
+});
+
+test('a small job stays on the main thread (no worker started)', async () => {
+  const list = (await items()).slice(0, 20);
+  const trace = {} as PrepareTrace;
+  const r = await runPool(list, { workers: 4, trace });
+  assert.equal(r.threads, 1);
+  assert.equal(trace.wanted, 0);
+  assert.equal(trace.mainItems, list.length);
+});
+
+test('workers kept for the process do not keep it alive', async () => {
+  const root = await synthSet('patterns', 300);
+  const code = `
+    const { prepareMany } = require(${JSON.stringify(require.resolve('../../src/data/prepare-pool'))});
+    const { loadDataset } = require(${JSON.stringify(require.resolve('../../src/data/load'))});
+    const { config } = require(${JSON.stringify(require.resolve('./helpers'))});
+    (async () => {
+      const image = ${JSON.stringify(IMAGE)};
+      const list = loadDataset(config({ format: 'icpr2012', root: ${JSON.stringify(root)}, image })).items;
+      const threads = await prepareMany(list, image, () => {}, { workers: 2, mainThread: false });
+      console.log('threads', threads);
+    })();`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.signal, null, 'the process exited by itself');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'threads 2');
 });
 
 test('worker threads that cannot start: the images are still prepared, on the main thread, and that is said once with the reason', async () => {
@@ -161,7 +246,8 @@ test('worker threads that cannot start: the images are still prepared, on the ma
       const list = loadDataset(config({ format: 'icpr2012', root: ${JSON.stringify(root)}, image })).items;
       for (let k = 0; k < 2; k++) {
         let ok = 0;
-        const threads = await prepareMany(list, image, (i, r) => { if (r.ok) ok++; }, { workers: 2 });
+        // mainThread false: workers are wanted whatever the job's size; they fail and the main thread does the job.
+        const threads = await prepareMany(list, image, (i, r) => { if (r.ok) ok++; }, { workers: 2, mainThread: false });
         console.log(threads, ok, list.length);
       }
     })();`;
