@@ -12,6 +12,7 @@ import { registerConvForwardKernels } from './conv-forward';
 import { registerBatchNormApplyKernel } from './batch-norm-apply';
 import { installTapeClone } from './tape-clone';
 import { registerReluGradient } from './relu-grad';
+import { registerSliceRowsKernel } from './slice-rows';
 import { registerBatchNormGradient } from './batch-norm-grad';
 import { registerMeanGradient } from './mean-grad';
 import { registerLeadingAxesReduce } from './leading-axes-reduce';
@@ -195,6 +196,7 @@ async function loadWasm(threads: number): Promise<{ simd: boolean; threads: numb
   registerWasmGradientKernels();
   registerConvForwardKernels();
   registerBatchNormApplyKernel();
+  registerSliceRowsKernel();
   registerBatchNormGradient();
   registerMeanGradient();
   registerLeadingAxesReduce();
