@@ -429,7 +429,7 @@ async function sweepWith(resolved: ResolvedExperiment, o: SweepOptions, spares: 
     sweepBar.update(rows.length, { finished, diverged, failed, ...(spec.prune ? { pruned } : {}) });
   };
   const parallel = Math.max(1, Math.min(todo.length || 1, o.parallel ?? defaultParallel(todo.length, engine, env)));
-  /** Which worker ran each trial (--parallel): the best run's error analysis goes to its, which has everything warm. */
+  /** Which worker ran each trial (--parallel): the best run's error analysis goes to the one that trained it (everything warm). */
   const ranBy = new Map<number, TrialWorker>();
   const childTags = (t: Trial) => ({ [SWEEP_ID_TAG]: sweepId, [TRIAL_INDEX_TAG]: String(t.index), [TRIAL_PARAMS_TAG]: JSON.stringify(t.params) });
   // The next trial to launch, its params chosen (tpe), or undefined once the todo list or the budget is spent.
