@@ -4,16 +4,19 @@ import yargs from 'yargs';
 import { loadExperimentFile, type ResolvedExperiment } from '../experiment/config';
 import { runExperiment } from '../experiment/run';
 import { expandTrials, isSweep, shardTrials } from '../experiment/trials';
-import { bestLine, formatTable, parseShard, rankConfigurations, runSweep, runWorkerTrial, warmWorker } from '../experiment/sweep';
+import { analyseInWorker, bestLine, formatTable, parseShard, rankConfigurations, runSweep, runWorkerTrial, warmWorker } from '../experiment/sweep';
 import { pickBest } from '../experiment/selection';
 import { serveTrials } from '../experiment/worker-pool';
 import { searchSpec } from '../experiment/search-space';
 import { describePruning } from '../experiment/pruning';
 import { findProjectRoot } from '../tracking/index';
 import { EXIT, reportError } from './exit';
+import { phase } from '../experiment/timing';
 import * as path from 'node:path';
 
 export async function main(argv: string[]): Promise<number> {
+  phase('cli: modules loaded');
+  process.once('exit', () => phase('cli: exit'));
   const args = await yargs(argv)
     .scriptName('run-experiment')
     .usage('$0 FILE [options]\n\nRun an experiment file (YAML) and log every run to MLflow. A file with a `sweep` (or a k-fold split)\nruns one parent run and one child run per trial.')
@@ -60,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
         const parentRunId = r.parentRunId ?? args['parent-run-id'], sweepId = r.sweepId ?? args['sweep-id'];
         if (!parentRunId || !sweepId) throw new Error('--worker: a trial needs the sweep\'s parent run id and sweep id (sent with the trial, or --parent-run-id and --sweep-id)');
         return runWorkerTrial(resolved, { trial: r.trial, parentRunId, sweepId, trackingUri: args['tracking-uri'], params: r.params, warm });
-      });
+      }, (r, say) => analyseInWorker(resolved, r, { trackingUri: args['tracking-uri'], say, warm }));
       warm.release();
       return EXIT.ok;
     }

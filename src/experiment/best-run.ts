@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { registerModelVersion, type Tracking } from '../tracking/index';
 import type { ExperimentConfig } from './schema';
-import { errorAnalysisOptions, logErrorAnalysis } from './error-analysis';
+import { errorAnalysisOptions, logErrorAnalysis, type ErrorAnalysisOptions } from './error-analysis';
 
 export interface BestRunReport {
   /** Artifacts written by the error analysis. */
@@ -14,8 +14,16 @@ export interface BestRunReport {
   registered?: { name: string; version: string; source: string };
 }
 
-export async function afterBest(tracking: Tracking, config: ExperimentConfig, runIds: string[], o: { projectRoot: string; log: (l: string) => void; tagRunId?: string }): Promise<BestRunReport> {
-  const report: BestRunReport = { artifacts: [] };
+/**
+ * Runs logErrorAnalysis in another process (the sweep worker that trained the best run: its engine
+ * and modules are warm, and the sweep's parent writes its own artifacts meanwhile). Resolves with
+ * the artifacts written, rejects as logErrorAnalysis would, or resolves undefined when that process
+ * cannot be reached: the analysis then runs here.
+ */
+export type AnalyseElsewhere = (runIds: string[], options: ErrorAnalysisOptions & { cacheDir: string }) => Promise<string[] | undefined>;
+
+/** The best run's error-analysis galleries (see logErrorAnalysis), or the tag that says why there are none. Never throws: a failure is logged. */
+export async function analyseBest(tracking: Tracking, config: ExperimentConfig, runIds: string[], o: { projectRoot: string; log: (l: string) => void; elsewhere?: AnalyseElsewhere }): Promise<string[]> {
   const analysis = errorAnalysisOptions(config.tracking);
   if (analysis && config.dataset.bags) {
     // Per-image galleries do not apply to per-patient predictions: said once, in a tag, not as a failure.
@@ -27,12 +35,22 @@ export async function afterBest(tracking: Tracking, config: ExperimentConfig, ru
     await tracking.setTag(runIds[0], 'cellab.error_analysis_skipped',
       'multi-label run: see plots/per_label_f1, label_counts and pr_per_label, and predictions.csv').catch(() => undefined);
   } else if (analysis) {
+    const options = { ...analysis, cacheDir: path.join(o.projectRoot, '.cache', 'pretrained') };
     try {
-      report.artifacts = await logErrorAnalysis(tracking, runIds, { ...analysis, log: o.log, cacheDir: path.join(o.projectRoot, '.cache', 'pretrained') });
+      return (await o.elsewhere?.(runIds, options)) ?? await logErrorAnalysis(tracking, runIds, { ...options, log: o.log });
     } catch (err) {
       o.log(`cellab: error analysis of run ${runIds[0]} failed: ${(err as Error).message}`);
     }
   }
+  return [];
+}
+
+/**
+ * The error analysis (analyseBest, or `analysed`: its result when the caller started it earlier)
+ * and the registration of the best run's checkpoint.
+ */
+export async function afterBest(tracking: Tracking, config: ExperimentConfig, runIds: string[], o: { projectRoot: string; log: (l: string) => void; tagRunId?: string; analysed?: Promise<string[]> }): Promise<BestRunReport> {
+  const report: BestRunReport = { artifacts: await (o.analysed ?? analyseBest(tracking, config, runIds, o)) };
   const name = config.tracking.registerModel;
   if (name) {
     const runId = runIds[0];

@@ -24,6 +24,7 @@ import { contactSheetPng, overlayHeatmap, pixelsToPng } from '../plots/index';
 import { resolveConfig } from './config';
 import type { ExperimentConfig, TrackingConfig } from './schema';
 import { resolvePretrainedRun } from './pretrained-run';
+import { phase } from './timing';
 
 /** One scored item of a run. */
 export interface ScoredItem {
@@ -293,7 +294,9 @@ const fileSafe = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '_');
 export async function logErrorAnalysis(tracking: Tracking, runIds: string[], o: ErrorAnalysisOptions & { log?: (l: string) => void; cacheDir?: string }): Promise<string[]> {
   const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const target = (await tracking.getRun(runIds[0])).info;
+  phase('error analysis: start');
   const runs = await Promise.all(runIds.map((id) => loadRunForAnalysis(tracking, id)));
+  phase('error analysis: runs loaded');
   const written: string[] = [];
   const skipped: string[] = [];
   const put = async (file: string, g: () => Promise<Gallery>) => {
@@ -303,6 +306,7 @@ export async function logErrorAnalysis(tracking: Tracking, runIds: string[], o: 
     } catch (err) {
       skipped.push(`${file}: ${(err as Error).message}`);
     }
+    phase(`error analysis: ${file}`);
   };
   await put('plots/top_losses.png', () => topLossesGallery(runs, { n: o.topLosses }));
   await put('plots/most_confused.png', () => mostConfusedGallery(runs));

@@ -17,12 +17,14 @@ import { IMPORTANCE_METHOD, paramImportance } from './importance';
 import { checkTrialData, loadTrialData, runTrial, trialDataKey, type TrialData, type TrialResult, type Outcome } from './trial';
 import { findOrCreateParent, findChildren, reconcileParents, SWEEP_ID_TAG, SWEEP_ROLE_TAG } from './parent';
 import { createProgress, type ProgressMode } from './progress';
-import { TrialWorker } from './worker-pool';
+import { TrialWorker, type AnalyseRequest } from './worker-pool';
 import { pickReported } from './run';
 import { compareCandidates, finiteMean, pickBest } from './selection';
 import { sweepRunName, trialRunName } from './run-name';
 import { logReadableSweep } from './sweep-extras';
-import { afterBest } from './best-run';
+import { afterBest, analyseBest, type AnalyseElsewhere } from './best-run';
+import { logErrorAnalysis } from './error-analysis';
+import { phase } from './timing';
 
 export interface ShardSpec {
   index: number;
@@ -288,9 +290,33 @@ export async function runSweep(resolved: ResolvedExperiment, o: SweepOptions = {
   try {
     return await sweepWith(resolved, o, spares);
   } finally {
-    // Workers started ahead that no lane took (an error before the trials, or fewer trials to run).
+    // Workers started ahead that no lane took (an error before the trials, or fewer trials to run),
+    // and on an error, those kept for the best run's error analysis.
     await Promise.all(spares.splice(0).map((w) => w.close()));
   }
+}
+
+/** The worker to ask for the best run's error analysis: the one that trained its first run, else another that trained one and is still up. */
+function analystFor(best: TrialRow[], ranBy: Map<number, TrialWorker>): TrialWorker | undefined {
+  for (const r of best) {
+    const w = ranBy.get(r.trial);
+    if (w?.alive) return w;
+  }
+  return [...ranBy.values()].find((w) => w.alive);
+}
+
+/** AnalyseElsewhere through a sweep worker: its log lines said here; undefined (the analysis runs here) when the worker is gone. */
+export function workerAnalysis(w: TrialWorker, log: (l: string) => void): AnalyseElsewhere {
+  return async (runIds, options) => {
+    const reply = await w.analyse({ runIds, options });
+    if (!reply) {
+      log(`cellab: the worker that was to analyse run ${runIds[0]} is gone; analysing it here`);
+      return undefined;
+    }
+    for (const l of reply.lines) log(l);
+    if (reply.error !== undefined) throw new Error(reply.error);
+    return reply.artifacts ?? [];
+  };
 }
 
 async function sweepWith(resolved: ResolvedExperiment, o: SweepOptions, spares: TrialWorker[]): Promise<SweepRun> {
@@ -316,8 +342,13 @@ async function sweepWith(resolved: ResolvedExperiment, o: SweepOptions, spares: 
   if (!o.resume && (o.parallel ?? 1) > 1 && mine.length > 1) {
     const n = Math.min(o.parallel!, mine.length);
     for (let i = 0; i < n; i++) spares.push(spawnWorker(n, mine[i]));
+    phase(`sweep: ${n} workers spawned`);
   }
-  const engine = await initEngine({ log });
+  // With workers started ahead, this process runs no trial: its engine only names the backend (the parent
+  // run's tags) and analyses the best run if that run's worker is gone. One wasm thread: the thread pool's
+  // start (~0.45 s of CPU) would compete with the workers' own start-up on the same cores.
+  const engine = await initEngine({ log, ...(spares.length ? { threads: 1 } : {}) });
+  phase('sweep: engine ready');
   const tracking = await openTracking({ uri: trackingUri, log });
   const experimentId = await tracking.getOrCreateExperiment(experimentName);
   const hash = sweepHash(resolved, projectRoot);
@@ -353,6 +384,7 @@ async function sweepWith(resolved: ResolvedExperiment, o: SweepOptions, spares: 
     parentLogger = undefined;
   }
   const parentRunId = parent.runId;
+  phase('sweep: parent run ready');
   const how = spec.method === 'random' ? `random search (seed ${spec.seed}, ${spec.trials} configuration(s))`
     : spec.method === 'tpe' ? `tpe search (seed ${spec.seed}, ${spec.trials} configuration(s), the first ${Math.min(spec.tpe.startup, spec.trials!)} at random)` : undefined;
   log(`cellab: sweep ${sweepId}: ${all.length} trial(s)${how ? `, ${how}` : ''}${spec.prune ? `, ${spec.prune.method} pruning on ${spec.prune.metric}` : ''}` +
@@ -397,6 +429,8 @@ async function sweepWith(resolved: ResolvedExperiment, o: SweepOptions, spares: 
     sweepBar.update(rows.length, { finished, diverged, failed, ...(spec.prune ? { pruned } : {}) });
   };
   const parallel = Math.max(1, Math.min(todo.length || 1, o.parallel ?? defaultParallel(todo.length, engine, env)));
+  /** Which worker ran each trial (--parallel): the best run's error analysis goes to the one that trained it (everything warm). */
+  const ranBy = new Map<number, TrialWorker>();
   const childTags = (t: Trial) => ({ [SWEEP_ID_TAG]: sweepId, [TRIAL_INDEX_TAG]: String(t.index), [TRIAL_PARAMS_TAG]: JSON.stringify(t.params) });
   // The next trial to launch, its params chosen (tpe), or undefined once the todo list or the budget is spent.
   let next = 0;
@@ -416,14 +450,17 @@ async function sweepWith(resolved: ResolvedExperiment, o: SweepOptions, spares: 
     if (parallel <= 1) {
       for (let t = await launchNext(); t; t = await launchNext()) {
         const trialResolved = { ...resolved, config: t.config };
+        phase(`sweep: trial ${t.index} start`);
         try {
           const data = await loadTrialData(t.config, { fold: t.fold, progress: o.progress, log });
+          phase(`sweep: trial ${t.index} data loaded`);
           const r = await runTrial({
             resolved: trialResolved, tracking, experimentId, engine, projectRoot, fold: t.fold, parentRunId,
             runName: trialRunName(config.name, t.config, { params: t.params, fold: t.fold, projectRoot }), extraTags: childTags(t), progress: o.progress, log,
             params: t.params, pruner: pruner(t),
           }, data);
           record(rowFromResult(t, r));
+          phase(`sweep: trial ${t.index} end`);
         } catch (err) {
           log(`cellab: trial ${t.index} (${trialLabel(t)}) failed: ${(err as Error).message}`);
           record(rowFromResult(t, undefined, err));
@@ -436,6 +473,8 @@ async function sweepWith(resolved: ResolvedExperiment, o: SweepOptions, spares: 
         try {
           for (let t = await launchNext(); t; t = await launchNext()) {
             if (!w?.alive) w = spawnWorker(parallel, t);
+            phase(`sweep: trial ${t.index} sent to worker ${w.pid}`);
+            ranBy.set(t.index, w);
             const res = await w.run({ trial: t.index, parentRunId, sweepId, ...(t.method === 'tpe' ? { params: t.params } : {}) });
             if (res.summary && res.summary.run_id) {
               const run = await tracking.getRun(res.summary.run_id);
@@ -446,11 +485,13 @@ async function sweepWith(resolved: ResolvedExperiment, o: SweepOptions, spares: 
             }
           }
         } finally {
-          await w?.close();
+          // Kept (idle) for the best run's error analysis; closed once it is chosen.
+          if (w) spares.push(w);
         }
       };
       await Promise.all(Array.from({ length: parallel }, lane));
     }
+    phase('sweep: all trials done');
     sweepBar.finish({ finished, diverged, failed, ...(spec.prune ? { pruned } : {}), skipped: skipped.length });
   } finally {
     removeHook();
@@ -482,6 +523,7 @@ async function sweepWith(resolved: ResolvedExperiment, o: SweepOptions, spares: 
     if (best.selection !== undefined) metricPoints.push({ key: 'mean/val/best_accuracy', value: best.selection, timestamp: now, step: 0 });
   }
   const ended = (r: TrialRow) => r.outcome !== 'interrupted' && r.outcome !== 'running';
+  const bestRunIds = best ? best.rows.map((r) => r.runId ?? '').filter(Boolean) : [];
   // A budget (of this process, or of a shard that stopped before) leaves trials unstarted: the sweep ends without them.
   const stoppedBy = budget.stoppedBy ?? ((await tracking.getRun(parentRunId)).tags[STOPPED_BY_TAG] || undefined);
   const notStarted = all.length - allRows.length;
@@ -512,14 +554,23 @@ async function sweepWith(resolved: ResolvedExperiment, o: SweepOptions, spares: 
     tags: best ? [{ key: 'cellab.best_run_id', value: best.rows[0].runId ?? '' }, { key: 'cellab.best_run_ids', value: best.rows.map((r) => r.runId ?? '').join(',') }]
       : [{ key: 'cellab.best_reason', value: picked.reason ?? '' }],
   });
+  // The workers are done, but for the one that analyses the best run (it has the engine, modules and
+  // files warm, and does it while this process writes the parent's artifacts).
+  const analyst = complete && best && bestRunIds.length ? analystFor(best.rows, ranBy) : undefined;
+  const closing = Promise.all(spares.filter((w) => w !== analyst).map((w) => w.close()));
+  spares.splice(0, spares.length, ...(analyst ? [analyst] : []));
   if (complete) {
+    // In a worker: started now, alongside the parent's artifacts. Here (no worker): after them, as afterBest does.
+    const analysed = analyst ? analyseBest(tracking, config, bestRunIds, { projectRoot, log, elsewhere: workerAnalysis(analyst, log) }) : undefined;
     const parentRun = await tracking.getRun(parentRunId);
     const note = [bestLine(best, picked.reason), ...(stoppedBy ? [`stopped by ${stoppedBy}; ${notStarted} trial(s) not started (--resume continues the sweep)`] : [])].join('\n');
     await logSweepArtifacts(store, parentRun, allRows, note, spec);
-    const bestRunIds = best ? best.rows.map((r) => r.runId ?? '').filter(Boolean) : [];
     await logReadableSweep(tracking, parentRun, { config, trials: all, rows: allRows, bestRunIds, bestLine: note, projectRoot });
-    if (bestRunIds.length) await afterBest(tracking, config, bestRunIds, { projectRoot, log, tagRunId: parentRunId });
+    phase('sweep: parent artifacts logged');
+    if (bestRunIds.length) await afterBest(tracking, config, bestRunIds, { projectRoot, log, tagRunId: parentRunId, analysed });
+    phase('sweep: best run analysed');
   }
+  await Promise.all([closing, ...spares.splice(0).map((w) => w.close())]);
   // The outcome of the trials that have ended; `running` counts the rest.
   const endedRows = allRows.filter(ended);
   // Pruned trials were stopped on purpose: neither failed nor completed.
@@ -548,6 +599,7 @@ async function sweepWith(resolved: ResolvedExperiment, o: SweepOptions, spares: 
     ...(best ? {} : { best_reason: picked.reason }),
   };
   await tracking.close();
+  phase('sweep: done');
   return { summary, rows: allRows, own, tracking, engine };
 }
 
@@ -605,11 +657,13 @@ export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: n
   if (listed.pending && !o.params) throw new Error(`trial ${o.trial}: a tpe trial's params are chosen by the sweep and sent with the trial (a bug: please report it)`);
   const t = o.params ? withParams(config, listed, o.params, projectRoot) : listed;
   // The warm-up's engine start first: two starts at once would race.
+  phase(`worker: trial ${o.trial} received`);
   await o.warm?.ready;
   const engine = await initEngine({ log });
   const warmData = await o.warm?.take(t.config, t.fold);
   if (warmData) checkTrialData(t.config, warmData);
   const data = warmData ?? await loadTrialData(t.config, { fold: t.fold, progress: o.progress, log });
+  phase(`worker: trial ${o.trial} engine and data ready (${warmData ? 'warm' : 'loaded now'})`);
   const tracking = await openTracking({ uri: trackingUri, log });
   try {
     const experimentId = await tracking.getOrCreateExperiment(experimentName);
@@ -619,10 +673,25 @@ export async function runWorkerTrial(resolved: ResolvedExperiment, o: { trial: n
       extraTags: { [SWEEP_ID_TAG]: o.sweepId, [TRIAL_INDEX_TAG]: String(t.index), [TRIAL_PARAMS_TAG]: JSON.stringify(t.params) }, progress: o.progress, log, params: t.params,
       pruner: spec.prune ? createPruner({ spec: spec.prune, tracking, experimentId, sweepId: o.sweepId, epochs: t.config.train.epochs, point: t.point, seed: spec.seed }) : undefined,
     }, data);
+    phase(`worker: trial ${o.trial} end`);
     return {
       status: r.status, outcome: r.outcome, run_id: r.runId, experiment_id: experimentId, backend: engine.backend,
       device: engine.device, tracking_uri: tracking.uri, metrics: pickReported(r.metrics), ...(r.reason ? { reason: r.reason } : {}),
     };
+  } finally {
+    await tracking.close();
+  }
+}
+
+/** In a sweep worker (`--worker`), after its trials: the error analysis of the sweep's best run (see workerAnalysis). */
+export async function analyseInWorker(resolved: ResolvedExperiment, request: AnalyseRequest, o: { trackingUri?: string; say: (l: string) => void; warm?: WarmWorker; cwd?: string }): Promise<string[]> {
+  const projectRoot = findProjectRoot(resolved.file ? path.dirname(resolved.file) : o.cwd ?? process.cwd());
+  const trackingUri = resolveTrackingUri({ cli: o.trackingUri, config: resolved.config.tracking.uri, projectRoot });
+  await o.warm?.ready;
+  await initEngine({ log: o.say });
+  const tracking = await openTracking({ uri: trackingUri, log: o.say });
+  try {
+    return await logErrorAnalysis(tracking, request.runIds, { ...request.options, log: o.say });
   } finally {
     await tracking.close();
   }
@@ -645,13 +714,13 @@ export interface WarmWorker {
  */
 export function warmWorker(resolved: ResolvedExperiment, o: { trial?: number; cwd?: string } = {}): WarmWorker {
   const quiet = () => undefined;
-  const engine = initEngine({ log: quiet }).catch(quiet);
+  const engine = initEngine({ log: quiet }).then((e) => { phase('worker: warm engine ready'); return e; }).catch(quiet);
   let ahead: { key: string; data: Promise<TrialData | undefined> } | undefined;
   if (o.trial !== undefined) {
     const projectRoot = findProjectRoot(resolved.file ? path.dirname(resolved.file) : o.cwd ?? process.cwd());
     const t = expandTrials(resolved.config, projectRoot)[o.trial];
     const key = t && trialDataKey(t.config, t.fold);
-    if (t && key) ahead = { key, data: engine.then(() => loadTrialData(t.config, { fold: t.fold, progress: 'off' })).catch(quiet) };
+    if (t && key) ahead = { key, data: engine.then(() => loadTrialData(t.config, { fold: t.fold, progress: 'off' })).then((d) => { phase('worker: warm data ready'); return d; }).catch(quiet) };
   }
   return {
     ready: engine,

@@ -1,6 +1,7 @@
 // One trial: data -> model -> train (with a tracking callback) -> eval ->
 // plots -> tracking. A trial never throws for a diverged run: it reports the
 // outcome. Bad config or input throws before anything trains.
+import { phase } from './timing';
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -384,10 +385,12 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
         const perEpoch = Math.ceil(train.size / config.train.batchSize);
         const bar = createProgress('train', config.train.epochs * perEpoch, { mode: ctx.progress, unit: 'steps' });
         let lastVal: number | undefined;
+        phase('trial: fit start');
         result = await fit(net, firstLabel ? train.withoutTargets() : train, firstLabel ? val.withoutTargets() : val, config.train, {
           onBatchEnd: (b) => bar.update((b.epoch - 1) * perEpoch + b.batch,
             { epoch: `${b.epoch}/${config.train.epochs}`, loss: b.loss, 'val acc': lastVal, 'img/s': b.imagesPerSecond }),
           onEpochEnd: async (row) => {
+            phase(`trial: epoch ${row.epoch} end`);
             lastVal = row['val/accuracy'];
             const { epoch, ...metrics } = row;
             run.logMetrics(metrics, epoch);
@@ -441,7 +444,9 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       const onVal = config.eval.split === 'val';
       const target = onVal ? val : test;
       const targetItems = onVal ? split.val : split.test;
+      phase('trial: evaluating');
       const scores = await score(target);
+      phase('trial: scored');
       const rows = Array.from({ length: target.size }, (_, i) => Array.from(scores.subarray(i * classes.length, (i + 1) * classes.length)));
       // One operating point for every number and plot of the run: the threshold chosen on validation, else argmax.
       const decision = await decisionThreshold(config, { val, classes, run, score, log });
@@ -451,7 +456,9 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
       metrics = { ...metrics, ...(await embeddingEval(config, net, { val, target, classes, run, seed: config.train.seed })) };
       for (const [k, v] of Object.entries(metrics)) run.logMetric(`${config.eval.split}/${k}`, v, epoch);
       await run.logArtifact('predictions.csv', predictionsCsv(targetItems, target.ids, scores, classes));
+      phase('trial: predictions logged');
       await logPlots(run, evaluation, result.history, config.eval.split, decision !== undefined);
+      phase('trial: plots logged');
       status = 'FINISHED';
     } else {
       log(`cellab: trial ${result.outcome}: ${result.reason}`);
@@ -462,6 +469,7 @@ export async function runTrial(ctx: TrialContext, data: TrialData): Promise<Tria
     run.setTag('mlflow.note.content', noteForTrial({ config, data, result, outcome, reason, metrics, evaluation, params: ctx.params, fold: ctx.fold }));
     sampler?.stop();
     await run.end(status);
+    phase('trial: run ended');
     return { runId: run.runId, experimentId: run.experimentId, outcome, status, reason,
       metrics, history: result.history, bestEpoch: result.bestEpoch, evaluation, multiLabel, configHash: hash, params, fold: ctx.fold };
   } catch (err) {
