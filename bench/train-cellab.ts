@@ -10,10 +10,11 @@
 // the convolutions, folded once per timed block and counted in it); forward-layers is
 // model.predict (tfjs-layers, unfolded), the forward pass before folding.
 //   stdout {"img_s": ..., "seconds": ..., "steps": n, "threads": t, "backend": b, "device": d}
-// Usage: [BENCH_BACKEND=webgpu] node --import tsx bench/train-cellab.ts THREADS [BATCH] [SIZE]
+// Usage: [BENCH_BACKEND=webgpu] [BENCH_NET=resnet18] node --import tsx bench/train-cellab.ts THREADS [BATCH] [SIZE]
 import * as readline from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine, deviceTag } from '../src/engine';
+import { xnnpackThreadsFor } from '../src/experiment/engine-threads';
 import { parseBackendName } from '../src/engine/backend';
 import { createBackbone, inferenceFunction } from '../src/models';
 import { fit } from '../src/train/loop';
@@ -92,7 +93,10 @@ async function run(name: string, mode: string, steps: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const info = await initEngine({ backend: parseBackendName(process.env.BENCH_BACKEND ?? 'wasm', 'BENCH_BACKEND'), threads: THREADS, log: null });
+  // BENCH_NET: start the engine as run-experiment does for that net's backbone (XNNPACK's thread share).
+  const forNet = process.env.BENCH_NET ? BACKBONE[process.env.BENCH_NET]?.name : undefined;
+  const info = await initEngine({ backend: parseBackendName(process.env.BENCH_BACKEND ?? 'wasm', 'BENCH_BACKEND'), threads: THREADS, log: null,
+    xnnpackThreads: forNet ? xnnpackThreadsFor(forNet) : undefined });
   const rl = readline.createInterface({ input: process.stdin });
   for await (const line of rl) {
     const cmd = JSON.parse(line) as { net: string; mode: string; steps: number; warmup?: number };

@@ -33,28 +33,32 @@ export default async function trainBench(_o: { json: boolean }): Promise<Row[]> 
   process.stderr.write(`  load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cores} cores (figures are only meaningful on an idle machine)\n`);
   const rows: Row[] = [];
   for (const threads of threadCounts) {
-    const cellab = new Worker(`cellab (${threads} thread(s))`, process.execPath, ['--import', 'tsx', 'bench/train-cellab.ts', String(threads)]);
     const torch = new Worker(`torch (${threads} thread(s))`, '/usr/bin/python3', ['bench/train_torch.py', String(threads)]);
     try {
       for (const net of nets) {
-        for (const mode of modes) {
-          // Size the timed blocks from a warm-up run of each side.
-          const probe = { net, mode, steps: 2, warmup: 3 };
-          const [c0, t0] = [await cellab.run(probe), await torch.run(probe)];
-          const steps = (t: Timing) => Math.max(2, Math.round((seconds * t.steps) / Math.max(1e-3, t.seconds)));
-          const best = { cellab: 0, torch: 0 };
-          for (let r = 0; r < rounds; r++) {
-            best.cellab = Math.max(best.cellab, (await cellab.run({ net, mode, steps: steps(c0) })).img_s);
-            best.torch = Math.max(best.torch, (await torch.run({ net, mode, steps: steps(t0) })).img_s);
+        // One cellab worker per net: its engine starts as run-experiment starts it for that backbone (BENCH_NET).
+        const cellab = new Worker(`cellab (${threads} thread(s), ${net})`, process.execPath, ['--import', 'tsx', 'bench/train-cellab.ts', String(threads)], { BENCH_NET: net });
+        try {
+          for (const mode of modes) {
+            // Size the timed blocks from a warm-up run of each side.
+            const probe = { net, mode, steps: 2, warmup: 3 };
+            const [c0, t0] = [await cellab.run(probe), await torch.run(probe)];
+            const steps = (t: Timing) => Math.max(2, Math.round((seconds * t.steps) / Math.max(1e-3, t.seconds)));
+            const best = { cellab: 0, torch: 0 };
+            for (let r = 0; r < rounds; r++) {
+              best.cellab = Math.max(best.cellab, (await cellab.run({ net, mode, steps: steps(c0) })).img_s);
+              best.torch = Math.max(best.torch, (await torch.run({ net, mode, steps: steps(t0) })).img_s);
+            }
+            const row = { bench: 'train', net, mode, threads, cellab_img_s: round(best.cellab), torch_img_s: round(best.torch),
+              ratio: Math.round((best.cellab / best.torch) * 1000) / 1000 };
+            process.stderr.write(`  ${net} ${mode} ${threads} thread(s): cellab ${row.cellab_img_s} img/s, torch ${row.torch_img_s} img/s, ratio ${row.ratio}\n`);
+            rows.push(row);
           }
-          const row = { bench: 'train', net, mode, threads, cellab_img_s: round(best.cellab), torch_img_s: round(best.torch),
-            ratio: Math.round((best.cellab / best.torch) * 1000) / 1000 };
-          process.stderr.write(`  ${net} ${mode} ${threads} thread(s): cellab ${row.cellab_img_s} img/s, torch ${row.torch_img_s} img/s, ratio ${row.ratio}\n`);
-          rows.push(row);
+        } finally {
+          cellab.close();
         }
       }
     } finally {
-      cellab.close();
       torch.close();
     }
   }

@@ -427,8 +427,16 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): {
 let cached: { memory: WebAssembly.Memory; kernels: SimdKernels | null; problem?: string } | undefined;
 let cachedPool: KernelPool | undefined;
 
-/** The wasm backend's thread count (its pthread pool's; cellab's kernels use as many). */
+let kernelThreads: number | undefined;
+
+/** The engine's thread count for cellab's kernel pool (initEngine sets it: XNNPACK may use fewer). */
+export function setKernelThreads(threads: number): void {
+  kernelThreads = threads;
+}
+
+/** The wasm backend's thread count (the engine's; else its pthread pool's). */
 function backendThreads(): number {
+  if (kernelThreads) return kernelThreads;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number }).getThreadsCount();

@@ -1,6 +1,7 @@
 // Running an experiment file: the engine, the tracking store, then the trial.
 import * as path from 'node:path';
 import { initEngine, type EngineInfo } from '../engine/backend';
+import { xnnpackThreadsFor } from './engine-threads';
 import { openTracking, resolveExperimentName, resolveTrackingUri, findProjectRoot, type Tracking } from '../tracking/index';
 import type { ResolvedExperiment } from './config';
 import { loadTrialData, runTrial, type TrialResult } from './trial';
@@ -53,7 +54,7 @@ export async function runExperiment(resolved: ResolvedExperiment, o: RunOptions 
   const projectRoot = findProjectRoot(resolved.file ? path.dirname(resolved.file) : cwd);
   const trackingUri = resolveTrackingUri({ cli: o.trackingUri, config: config.tracking.uri, projectRoot });
   const experimentName = resolveExperimentName({ config: config.tracking.experiment, fileName: config.name });
-  const engine = await initEngine({ log });
+  const engine = await initEngine({ log, xnnpackThreads: xnnpackThreadsFor(config.model.backbone) });
   // Bad config or input fails here, before any run exists.
   const data = await loadTrialData(config, { progress: o.progress, log });
   const tracking = await openTracking({ uri: trackingUri, log });

@@ -4,6 +4,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initEngine, coreCount, deviceTag, type EngineInfo } from '../engine/backend';
+import { xnnpackThreadsFor } from './engine-threads';
 import { openTracking, findProjectRoot, resolveExperimentName, resolveTrackingUri, onBeforeKill, type Tracking, type RunLogger } from '../tracking/index';
 import type { RunRecord, Store } from '../tracking/types';
 import { sweepSpec, searchSpec as searchPlotSpec, renderSvg, svgToPng, type SearchTrial } from '../plots/index';
@@ -347,7 +348,7 @@ async function sweepWith(resolved: ResolvedExperiment, o: SweepOptions, spares: 
   // With workers started ahead, this process runs no trial: its engine only names the backend (the parent
   // run's tags) and analyses the best run if that run's worker is gone. One wasm thread: the thread pool's
   // start (~0.45 s of CPU) would compete with the workers' own start-up on the same cores.
-  const engine = await initEngine({ log, ...(spares.length ? { threads: 1 } : {}) });
+  const engine = await initEngine({ log, ...(spares.length ? { threads: 1 } : { xnnpackThreads: xnnpackThreadsFor(resolved.config.model.backbone) }) });
   phase('sweep: engine ready');
   const tracking = await openTracking({ uri: trackingUri, log });
   const experimentId = await tracking.getOrCreateExperiment(experimentName);

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { resolveWasmThreads, MAX_WASM_THREADS } from '../../src/engine/backend';
+import { resolveWasmThreads, resolveXnnpackThreads, MAX_WASM_THREADS } from '../../src/engine/backend';
+import { xnnpackThreadsFor } from '../../src/experiment/engine-threads';
 
 const CHILD = path.join(__dirname, 'fixtures', 'train-steps.ts');
 
@@ -53,4 +54,17 @@ test('thread counts are validated and capped at the pool size', () => {
   assert.throws(() => resolveWasmThreads(undefined, 'two'), /CELLAB_WASM_THREADS=two is not a thread count: use a whole number from 1 to 8/);
   assert.throws(() => resolveWasmThreads(0, undefined), /the threads option=0 is not a thread count/);
   assert.throws(() => resolveWasmThreads(1.5, undefined), /not a thread count/);
+});
+
+test('XNNPACK\'s share of the threads: all by default, the option (a backbone\'s preference) below CELLAB_XNNPACK_THREADS, capped at the threads', () => {
+  assert.equal(resolveXnnpackThreads(undefined, undefined, 2), 2);
+  assert.equal(resolveXnnpackThreads(1, undefined, 2), 1);
+  assert.equal(resolveXnnpackThreads(1, '2', 2), 2, 'the variable wins over the automatic choice');
+  assert.equal(resolveXnnpackThreads(undefined, '8', 2), 2);
+  assert.equal(resolveXnnpackThreads(undefined, ' ', 4), 4);
+  assert.throws(() => resolveXnnpackThreads(undefined, '0', 2), /CELLAB_XNNPACK_THREADS must be a whole number >= 1 \(got '0'\)/);
+  // Resnets run almost everything in cellab's kernels; nets with depthwise convolutions or attention keep XNNPACK on every thread.
+  assert.equal(xnnpackThreadsFor('resnet18'), 1);
+  assert.equal(xnnpackThreadsFor('resnet50'), 1);
+  for (const b of ['small-cnn', 'convnext-tiny', 'mobilenetv2', 'vit-tiny', 'efficientnet-b0']) assert.equal(xnnpackThreadsFor(b), undefined, b);
 });

@@ -29,11 +29,11 @@ function checkDistFresh(): void {
   assert.deepEqual(stale, [], `dist/ is missing or older than ${stale.slice(0, 3).join(', ')}: run \`npm run build\` (npm test does)`);
 }
 
-function child(threads: number, mode: 'fit' | 'sigterm') {
+function child(threads: number, mode: 'fit' | 'sigterm', env: NodeJS.ProcessEnv = {}) {
   const started = Date.now();
   const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, 'dist', String(threads), mode], {
     encoding: 'utf8', timeout: LIMIT_MS, killSignal: 'SIGKILL',
-    env: { ...process.env, CELLAB_PROGRESS: '0' },
+    env: { ...process.env, CELLAB_PROGRESS: '0', ...env },
   });
   assert.equal(r.signal, null,
     `${mode} at ${threads} thread(s) did not finish within ${LIMIT_MS / 1000} s (a hang in training, or workers keeping the process alive); stderr:\n${r.stderr}`);
@@ -45,8 +45,8 @@ interface FitResult {
   losses: number[]; weightsSha256: string; sums: number[];
 }
 
-function fitIn(threads: number): FitResult {
-  const r = child(threads, 'fit');
+function fitIn(threads: number, env: NodeJS.ProcessEnv = {}): FitResult {
+  const r = child(threads, 'fit', env);
   assert.equal(r.status, 0, `fit at ${threads} thread(s) failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as FitResult;
 }
@@ -68,6 +68,18 @@ test('a tiny ResNet-18 trains through fit() on 2 threads with the SIMD kernels o
   // Chunks cut the same work the same way whoever runs them, and reductions add per-block partials in block order.
   assert.deepEqual(two.losses, one.losses);
   assert.equal(two.weightsSha256, one.weightsSha256, `weights differ between 1 and 2 threads; sums per tensor:\n${one.sums}\n${two.sums}`);
+});
+
+test('with XNNPACK\'s operators on 1 of 2 threads (CELLAB_XNNPACK_THREADS=1), cellab\'s kernels still use both and the weights are 1 thread\'s', { timeout: 3 * LIMIT_MS }, () => {
+  checkDistFresh();
+  const split = fitIn(2, { CELLAB_XNNPACK_THREADS: '1' });
+  assert.equal(split.threads, 2, split.detail);
+  assert.match(split.detail, /wasm simd, 2 threads \(XNNPACK operators on 1\)/);
+  assert.equal(split.pool.workers, 1);
+  assert.ok(split.pool.workerChunks > 0, 'the kernel pool\'s worker ran nothing');
+  const one = fitIn(1);
+  assert.deepEqual(split.losses, one.losses);
+  assert.equal(split.weightsSha256, one.weightsSha256, 'weights differ from 1 thread\'s');
 });
 
 test('SIGTERM during an epoch on 2 threads: the run ends at the next step and the process exits 143', { timeout: LIMIT_MS + 10_000 }, () => {
