@@ -23,6 +23,7 @@
 // layer runs as model.predict runs it (layer.apply, training = false), so a
 // network with nothing to fold computes exactly what model.predict does.
 import * as tf from '@tensorflow/tfjs';
+import { simdKernels } from '../engine/simd-kernels';
 
 type Layer = tf.layers.Layer;
 type Sym = tf.SymbolicTensor;
@@ -189,7 +190,7 @@ function topoNodes(model: tf.LayersModel): GraphNode[] {
   return order;
 }
 
-function plan(model: tf.LayersModel): Step[] {
+function plan(model: tf.LayersModel, denseSmallMaps: boolean): Step[] {
   const nodes = topoNodes(model);
   const consumers = new Map<number, GraphNode[]>();
   for (const n of nodes) for (const t of n.inputTensors) consumers.set(t.id, [...(consumers.get(t.id) ?? []), n]);
@@ -247,7 +248,7 @@ function plan(model: tf.LayersModel): Step[] {
     }
     const depthwise = className(layer) === 'DepthwiseConv2D';
     const step: FusedStep = { kind: 'fused', layers: [layer], conv, depthwise, act: convAct, input: node.inputTensors[0], output: node.outputTensors[0],
-      dense: depthwise ? undefined : denseConv(conv, node.inputTensors[0], node.outputTensors[0]) };
+      dense: depthwise || !denseSmallMaps ? undefined : denseConv(conv, node.inputTensors[0], node.outputTensors[0]) };
     let next = soleConsumer(step.output);
     if (step.act === 'linear' && next && className(next.outboundLayer) === 'CellabBatchNorm' && next.inputTensors.length === 1) {
       step.bn = next.outboundLayer as unknown as BnInternals;
@@ -336,8 +337,17 @@ function runFused(s: FusedStep, x: tf.Tensor4D): tf.Tensor4D {
  * convolutions. Make one per evaluation (it keeps folded copies of the
  * weights; dispose() frees them); it re-folds by itself if the weights change.
  */
-export function inferenceFunction(model: tf.LayersModel): InferenceFunction {
-  const steps = plan(model);
+export function inferenceFunction(model: tf.LayersModel, o: {
+  /**
+   * Run convolutions on maps smaller than their kernel as one matrix product (denseConv).
+   * Default: only without cellab's SIMD convolution, which skips the taps outside the map
+   * itself and runs on every thread, where the product runs in XNNPACK (on one thread for
+   * a resnet: engine-threads.ts): resnet18's three 2x2-stage convolutions at 64 px,
+   * 0.55 vs 0.6 ms each on one thread, half that on two.
+   */
+  denseSmallMaps?: boolean;
+} = {}): InferenceFunction {
+  const steps = plan(model, o.denseSmallMaps ?? !(tf.getBackend() === 'wasm' && simdKernels()));
   const fusedSteps = steps.filter((s): s is FusedStep => s.kind === 'fused');
   // How many steps still need each intermediate: freed after its last use (as tfjs-layers' executor does).
   const uses = new Map<number, number>();

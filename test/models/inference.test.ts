@@ -7,7 +7,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend';
-import { createBackbone, listBackbones, inferenceFunction, layers } from '../../src/models/index';
+import { createBackbone, listBackbones, inferenceFunction, layers, type InferenceFunction } from '../../src/models/index';
+import { simdKernels } from '../../src/engine/simd-kernels';
 import { mlpHead } from '../../src/models/ssl-heads';
 
 before(async () => { await initEngine({ backend: 'wasm', log: null }); });
@@ -34,8 +35,8 @@ function relativeError(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / Math.max(1e-12, tf.max(tf.abs(b)).dataSync()[0]));
 }
 
-function check(model: tf.LayersModel, x: tf.Tensor, label: string): string[][] {
-  const f = inferenceFunction(model);
+function check(model: tf.LayersModel, x: tf.Tensor, label: string, given?: InferenceFunction): string[][] {
+  const f = given ?? inferenceFunction(model);
   try {
     const want = model.predict(x) as tf.Tensor;
     const got = f.predict(x);
@@ -45,7 +46,7 @@ function check(model: tf.LayersModel, x: tf.Tensor, label: string): string[][] {
     tf.dispose([want, got]);
     return f.fused;
   } finally {
-    f.dispose();
+    if (!given) f.dispose();
   }
 }
 
@@ -132,11 +133,19 @@ for (const [label, args, hw] of [
     if (!('activation' in args)) y = new layers.BatchNorm({ name: 'bn' }).apply(y) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: y });
     const x = tf.randomNormal([3, hw[0], hw[1], 6], 0, 1, 'float32', 2);
-    const f = inferenceFunction(model);
+    const f = inferenceFunction(model, { denseSmallMaps: true });
     try {
       randomiseNorms(model, 5);
-      check(model, x, label);
+      check(model, x, label, f);
       assert.deepEqual(f.dense, ['conv']);
+      // By default cellab's SIMD convolution takes these maps itself (it skips the taps outside the map).
+      const byDefault = inferenceFunction(model);
+      try {
+        assert.deepEqual(byDefault.dense, simdKernels() ? [] : ['conv']);
+        check(model, x, `${label} (default)`, byDefault);
+      } finally {
+        byDefault.dispose();
+      }
     } finally {
       f.dispose();
       model.dispose();
