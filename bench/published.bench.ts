@@ -25,7 +25,8 @@ export default async function publishedBench(): Promise<Row[]> {
   for (const t of threads) {
     for (const net of ['resnet18_w1', 'convnext_tiny']) {
       const batch = batchOf(net);
-      const cellab = new Worker(`cellab (${t} thread(s))`, process.execPath, ['--import', 'tsx', 'bench/train-cellab.ts', String(t), batch, size]);
+      // BENCH_NET: the engine starts as run-experiment starts it for this backbone (XNNPACK's share of the threads).
+      const cellab = new Worker(`cellab (${t} thread(s))`, process.execPath, ['--import', 'tsx', 'bench/train-cellab.ts', String(t), batch, size], { BENCH_NET: net });
       const torch = new Worker(`torch (${t} thread(s))`, '/usr/bin/python3', ['bench/train_torch.py', String(t), batch, size]);
       try {
         for (const mode of ['train', 'forward']) {
