@@ -11,6 +11,7 @@ import { registerWasmGradientKernels } from './wasm-kernels';
 import { registerConvForwardKernels } from './conv-forward';
 import { registerBatchNormApplyKernel } from './batch-norm-apply';
 import { installTapeClone } from './tape-clone';
+import { registerPassThroughGradients } from './pass-through-grads';
 import { registerReluGradient } from './relu-grad';
 import { registerSliceRowsKernel } from './slice-rows';
 import { registerBatchNormGradient } from './batch-norm-grad';
@@ -213,6 +214,7 @@ async function loadWasm(threads: number, xnnpack: number): Promise<{ simd: boole
   registerBatchNormTrainKernels();
   registerBiasReluKernels();
   installTapeClone();
+  registerPassThroughGradients();
   registerReluGradient();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   const own = simdKernelsStatus();

@@ -10,6 +10,7 @@
 // each one kernel on wasm (two JS passes over the heap), tf ops elsewhere.
 // Channels are the last axis; statistics are over every other axis.
 import * as tf from '@tensorflow/tfjs';
+import { shareStorage } from './tape-clone';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { columnSums } from './leading-axes-reduce';
 import { simdKernels } from './simd-kernels';
@@ -163,10 +164,15 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor
     save: tf.Tensor | tf.GradSaveFunc) => {
     const xt = xx as tf.Tensor, gt = g as tf.Tensor1D, bt = bb as tf.Tensor1D;
     const { mean, variance } = channelMoments(xt);
-    stats = { mean: tf.keep(tf.clone(mean)), variance: tf.keep(tf.clone(variance)) };
+    // The caller's own references (no gradient flows through them): no Identity kernel each.
+    const share = (t: tf.Tensor1D) => (shareStorage(t) ?? tf.clone(t)) as tf.Tensor1D;
+    stats = { mean: tf.keep(share(mean)), variance: tf.keep(share(variance)) };
     (save as tf.GradSaveFunc)([xt, mean, variance, gt]);
     return {
-      value: tf.batchNorm(xt, mean, variance, bt, gt, epsilon),
+      // tf.batchNorm would add a Reshape to x's own shape after the kernel (4-D in, 4-D out).
+      value: xt.rank === 4
+        ? tf.engine().runKernel('FusedBatchNorm', { x: xt, scale: gt, offset: bt, mean, variance }, { varianceEpsilon: epsilon }) as tf.Tensor
+        : tf.batchNorm(xt, mean, variance, bt, gt, epsilon),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sm, sv, sg] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
         if (dy.dtype === 'float32' && hasKernel(GRAD)) {

@@ -19,6 +19,28 @@ interface EngineInternals {
 
 const PATCHED = Symbol.for('cellab.tapeClone');
 
+/**
+ * A new tensor on x's storage (one more reference), without a kernel call or a
+ * tape node: what wasm's Identity and Reshape kernels return, minus the
+ * engine's per-call overhead. Only where no gradient can flow through the
+ * result (the caller checks); `shape` reinterprets it (same size). undefined
+ * when this tfjs or backend lacks the internals, or for string and complex
+ * tensors: then the caller uses the op.
+ */
+export function shareStorage(x: tf.Tensor, engine = tf.engine() as unknown as EngineInternals, shape: number[] = x.shape): tf.Tensor | undefined {
+  if (x.dtype === 'string' || x.dtype === 'complex64' || typeof engine.makeTensorFromTensorInfo !== 'function') return undefined;
+  const backend = engine.state?.tensorInfo?.get(x.dataId)?.backend;
+  if (!backend || typeof backend.incRef !== 'function') return undefined;
+  backend.incRef(x.dataId);
+  return engine.makeTensorFromTensorInfo({ dataId: x.dataId, shape, dtype: x.dtype }, backend);
+}
+
+/** True while no tape records (the engine's isTapeOn() is false): no gradient can flow through what is made now. */
+export function tapeOff(): boolean {
+  const state = (tf.engine() as unknown as { state?: { gradientDepth?: number; kernelDepth?: number } }).state;
+  return state?.gradientDepth === 0 || (state?.kernelDepth ?? 0) > 0;
+}
+
 /** Installs the direct clone on the engine (idempotent); false when this tfjs lacks the internals it needs. */
 export function installTapeClone(): boolean {
   const engine = tf.engine() as unknown as EngineInternals & { [PATCHED]?: boolean };
@@ -27,11 +49,8 @@ export function installTapeClone(): boolean {
   if (typeof original !== 'function' || typeof engine.makeTensorFromTensorInfo !== 'function' || typeof engine.state?.gradientDepth !== 'number'
     || typeof engine.state.tensorInfo?.get !== 'function') return false;
   engine.clone = function clone(this: EngineInternals, x: tf.Tensor): tf.Tensor {
-    if (this.state.gradientDepth !== 1 || x.dtype === 'string' || x.dtype === 'complex64') return original.call(this, x);
-    const backend = this.state.tensorInfo.get(x.dataId)?.backend;
-    if (!backend || typeof backend.incRef !== 'function') return original.call(this, x);
-    backend.incRef(x.dataId);
-    return this.makeTensorFromTensorInfo({ dataId: x.dataId, shape: x.shape, dtype: x.dtype }, backend);
+    if (this.state.gradientDepth !== 1) return original.call(this, x);
+    return shareStorage(x, this) ?? original.call(this, x);
   };
   engine[PATCHED] = true;
   return true;
