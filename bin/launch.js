@@ -16,3 +16,13 @@ exports.runCli = function runCli(name) {
     },
   );
 };
+
+// Start the WebGPU adapter probe in the background when the engine will want it (see
+// src/engine/adapter-probe.ts probeEarly). Quiet on any failure: initEngine probes again and says why.
+exports.probeWebGpuEarly = function probeWebGpuEarly() {
+  try {
+    require(path.join(__dirname, '..', 'dist', 'engine', 'adapter-probe.js')).probeEarly(process.argv.slice(2));
+  } catch {
+    // dist missing (runCli says so) or broken: nothing started.
+  }
+};

@@ -22,7 +22,8 @@ import { registerBatchNormTrainKernels } from './batch-norm-train';
 import { registerBiasReluKernels } from './bias-relu';
 import { prepareThreadedWasm, unrefPthreadWorkers } from './wasm-threads';
 import { setKernelThreads, simdKernelsStatus } from './simd-kernels';
-import { ADAPTER_HELP, probeAdapter, startWebGpu, type AdapterProbe } from './webgpu';
+import { ADAPTER_HELP, startWebGpu } from './webgpu';
+import { startAdapterProbe, type AdapterProbe } from './adapter-probe';
 
 export const BACKENDS = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -135,7 +136,8 @@ function adapterProblem(p: Exclude<AdapterProbe, { ok: true }>): string {
 
 /** WebGPU on Dawn; `auto` takes only a hardware adapter. */
 async function loadWebGpu(auto: boolean): Promise<{ adapter: string; software: boolean }> {
-  const probe = probeAdapter();
+  // Usually answered already: run-experiment starts the probe before loading its modules.
+  const probe = await startAdapterProbe();
   if (!probe.ok) throw new BackendUnavailableError('webgpu', PACKAGES.webgpu, adapterProblem(probe));
   const { adapter } = probe;
   if (auto && adapter.software) {

@@ -3,131 +3,23 @@
 // Vulkan driver, and @tensorflow/tfjs-backend-webgpu runs TF.js on it. Both
 // are optional dependencies, found at run time.
 //
-// The adapter is probed in a child Node first: Dawn prints why it refused an
-// adapter (or found no Vulkan driver) on the process' stderr from native
-// code, where this process could neither catch nor silence it. The child's
-// stderr becomes the reason in our error, and a machine without a GPU never
-// sees Dawn's noise on an automatic start.
+// The adapter is probed in a child Node first (adapter-probe.ts): Dawn's
+// messages about refused adapters become the reason in our error.
 //
 // On this backend synchronous reads (dataSync, arraySync) of data on the
 // device are impossible (tfjs reads through an OffscreenCanvas that Node
 // lacks): see reads.ts for the rule the training and evaluation code keeps.
-import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { registerWebGpuKernels } from './webgpu-kernels';
+import { WEBGPU_PACKAGES } from './adapter-probe';
 
-export const WEBGPU_PACKAGES = { dawn: 'webgpu', backend: '@tensorflow/tfjs-backend-webgpu' } as const;
-export const WEBGPU_INSTALL = '`npm install` (optional dependencies webgpu@0.6.2 and @tensorflow/tfjs-backend-webgpu@4.22.0)';
-
-/** What Dawn reports about the adapter it would use. */
-export interface AdapterInfo {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** A CPU implementation of Vulkan (Mesa's lavapipe, SwiftShader): WebGPU emulated on the CPU. */
-  software: boolean;
-}
-
-export type AdapterProbe =
-  | { ok: true; adapter: AdapterInfo }
-  | { ok: false; problem: 'not-installed' | 'no-driver' | 'refused' | 'none' | 'probe-failed'; reason: string };
+// The adapter probe lives in adapter-probe.ts (loaded first by run-experiment: it needs no tfjs).
+export { WEBGPU_PACKAGES, WEBGPU_INSTALL, dawnReason, classifyNoAdapter, isSoftwareAdapter, probeAdapter, startAdapterProbe } from './adapter-probe';
+export type { AdapterInfo, AdapterProbe } from './adapter-probe';
 
 // What to install where the adapter is missing (environment.md has the details).
 export const ADAPTER_HELP = 'on a GPU machine install the driver\'s Vulkan ICD (NVIDIA: the driver\'s Vulkan/GL libraries, e.g. Debian\'s nvidia-vulkan-icd or Ubuntu\'s libnvidia-gl-<version>, and in a container `--gpus all` with NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics; AMD/Intel: mesa-vulkan-drivers); without a GPU, Mesa >= 25\'s lavapipe emulates one on the CPU (slow): `apt-get install -y -t bookworm-backports mesa-vulkan-drivers` (Debian 12\'s own Mesa 22 is refused by Dawn); see environment.md';
-
-/** Noise Dawn prints on every lavapipe device (not a reason for anything). */
-const NOISE = /artificially reduced from|^\s*at \S+ \(.*:\d+\)$|^\s*$/;
-
-/** Dawn's messages from a probe's stderr, one line each, without source locations. */
-export function dawnReason(stderr: string): string {
-  const lines = stderr.split('\n').filter((l) => !NOISE.test(l))
-    .map((l) => l.trim().replace(/^(Warning|Error): /, '').replace(/^- /, '').replace(/[.!]$/, ''));
-  return [...new Set(lines)].join('; ').slice(0, 600);
-}
-
-/** Classify a failed adapter request from Dawn's messages. */
-export function classifyNoAdapter(stderr: string): Exclude<AdapterProbe, { ok: true }> {
-  const reason = dawnReason(stderr);
-  if (/While initializing adapter/i.test(stderr)) {
-    return { ok: false, problem: 'refused', reason: `Dawn refused the Vulkan adapter: ${reason}` };
-  }
-  if (/Found no drivers|VK_ERROR_INCOMPATIBLE_DRIVER|libvulkan|Couldn't load Vulkan|vkCreateInstance/i.test(stderr)) {
-    return { ok: false, problem: 'no-driver', reason: `no Vulkan driver found${reason ? ` (Dawn: ${reason})` : ''}` };
-  }
-  return { ok: false, problem: 'none', reason: `Dawn offers no adapter${reason ? ` (Dawn: ${reason})` : ' (and gave no reason)'}` };
-}
-
-/** Lavapipe, llvmpipe, SwiftShader and other CPU "GPUs". */
-export function isSoftwareAdapter(info: { architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }): boolean {
-  return info.isFallbackAdapter === true || info.architecture === 'software'
-    || /llvmpipe|lavapipe|swiftshader|softpipe|\bcpu\b/i.test(`${info.device ?? ''} ${info.description ?? ''}`);
-}
-
-/** Where a package resolves from this module, or undefined when it is not installed. */
-function resolvePackage(name: string): string | undefined {
-  try {
-    return require.resolve(name);
-  } catch {
-    return undefined;
-  }
-}
-
-// Runs in the child: prints one JSON line with what requestAdapter returned.
-const PROBE = `
-const { create } = require(process.argv[1]);
-const gpu = create([]);
-gpu.requestAdapter({ powerPreference: 'high-performance' }).then((a) => {
-  const i = a ? (a.info || {}) : null;
-  process.stdout.write(JSON.stringify(i ? { vendor: i.vendor, architecture: i.architecture, device: i.device,
-    description: i.description, isFallbackAdapter: i.isFallbackAdapter === true || a.isFallbackAdapter === true } : null) + '\\n');
-  process.exit(0);
-}, (e) => { process.stdout.write(JSON.stringify({ error: String(e && e.message || e) }) + '\\n'); process.exit(0); });
-`;
-
-let probed: AdapterProbe | undefined;
-
-/**
- * The adapter Dawn would give this process (asked in a child Node, cached per
- * process). Never throws: a failure says what is missing and Dawn's reason.
- */
-export function probeAdapter(o: { timeoutMs?: number; fresh?: boolean } = {}): AdapterProbe {
-  if (probed && !o.fresh) return probed;
-  const dawn = resolvePackage(WEBGPU_PACKAGES.dawn);
-  const missing = [WEBGPU_PACKAGES.dawn, WEBGPU_PACKAGES.backend].filter((p) => !resolvePackage(p));
-  if (!dawn || missing.length) {
-    return probed = { ok: false, problem: 'not-installed', reason: `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed: run ${WEBGPU_INSTALL}` };
-  }
-  const r = spawnSync(process.execPath, ['-e', PROBE, dawn], {
-    encoding: 'utf8', timeout: o.timeoutMs ?? 30_000, env: dawnEnv(process.env), stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
-    const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit code ${r.status}`;
-    return probed = { ok: false, problem: 'probe-failed', reason: `asking Dawn for an adapter failed (${why})${dawnReason(r.stderr ?? '') ? `: ${dawnReason(r.stderr ?? '')}` : ''}` };
-  }
-  if (parsed === null) return probed = classifyNoAdapter(r.stderr ?? '');
-  const p = parsed as { error?: string; vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
-  if (p.error) return probed = { ok: false, problem: 'none', reason: `requestAdapter failed: ${p.error}${dawnReason(r.stderr ?? '') ? ` (Dawn: ${dawnReason(r.stderr ?? '')})` : ''}` };
-  const adapter: AdapterInfo = {
-    vendor: p.vendor ?? '', architecture: p.architecture ?? '', device: p.device ?? '',
-    description: p.description || [p.vendor, p.device].filter(Boolean).join(' ') || 'unnamed adapter',
-    software: isSoftwareAdapter(p),
-  };
-  return probed = { ok: true, adapter };
-}
-
-/**
- * The environment Dawn runs in: with XDG_RUNTIME_DIR set (Dawn's Vulkan
- * loader warns on every start without it, e.g. in containers and CI).
- */
-function dawnEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return env.XDG_RUNTIME_DIR ? env : { ...env, XDG_RUNTIME_DIR: os.tmpdir() };
-}
 
 /** Error for a synchronous read of device data (see reads.ts). */
 export class SyncReadError extends Error {

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { expectedAutoBackend, missingNative, nativePackage } from '../engine/loadable';
+import { probeCounter, webgpuInstalled } from '../engine/probe-counter';
 
 const root = path.resolve(__dirname, '..', '..');
 const bin = path.join(root, 'bin', 'run-experiment.js');
@@ -56,4 +57,17 @@ test('--json: a completed run and a diverged one (exit 2), with the summary keys
   assert.equal(d.outcome, 'diverged');
   assert.equal(d.status, 'FAILED');
   assert.match(d.reason, /learning rate 10/);
+});
+
+test('a --parallel 2 sweep asks Dawn for an adapter once: the workers get the answer of the probe run-experiment started first', { timeout: 300_000 }, () => {
+  const probes = probeCounter();
+  const r = run(['experiments/quickstart.yaml', '--profile', 'smoke', '--set', 'train.epochs=1', '--set', 'sweep.train.lr=[0.003,0.0015]', '--parallel', '2', '--json', '--tracking-uri', store],
+    { ...probes.env, CELLAB_BACKEND: '', CELLAB_WEBGPU_PROBE: '', CELLAB_TIMING: '1' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(lastJson(r.stdout).trials.finished, 2);
+  // Before: the parent and each worker probed (3); without the optional packages nobody does.
+  assert.equal(probes.pids().length, webgpuInstalled() ? 1 : 0, r.stderr);
+  const parent = /pid (\d+) .* sweep: 2 workers spawned/.exec(r.stderr)?.[1];
+  const started = [...r.stderr.matchAll(/pid (\d+) .* webgpu probe: started/g)].map((m) => m[1]);
+  assert.deepEqual(started, webgpuInstalled() ? [parent] : [], 'the parent probed, before its workers were spawned');
 });
