@@ -33,6 +33,20 @@ test('PNG is the SVG rasterised at the asked scale, with the heatmap drawn', asy
   assert.ok(s.darkBlue, 'the 15-count cell should be dark blue');
 });
 
+test('the PNG is a palette image that looks like the full-colour rasterisation', async () => {
+  const svg = await renderSvg(spec);
+  const png = await renderPng(spec, { scale: 2 });
+  assert.equal(png[25], 3, 'IHDR colour type: 3 (palette) keeps artifacts small');
+  const full = await sharp(Buffer.from(svg), { density: 144 }).png().toBuffer();
+  const [a, b] = await Promise.all([png, full].map((p) => sharp(p).removeAlpha().raw().toBuffer({ resolveWithObject: true })));
+  assert.deepEqual([a.info.width, a.info.height], [b.info.width, b.info.height]);
+  let diff = 0, worst = 0;
+  for (let i = 0; i < a.data.length; i++) { const d = Math.abs(a.data[i] - b.data[i]); diff += d; worst = Math.max(worst, d); }
+  // Flat colours and anti-aliased edges: quantised without dithering, every pixel stays within a few levels.
+  assert.ok(diff / a.data.length < 0.5, `mean difference ${(diff / a.data.length).toFixed(2)} levels per channel`);
+  assert.ok(worst <= 24, `largest difference ${worst} levels`);
+});
+
 test('writePlot picks the format from the file name', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cellab-plots-'));
   try {
