@@ -3,8 +3,9 @@
 // (batch_norm_apply in simd/kernels.c) over the kernel pool's threads instead
 // of tfjs-backend-wasm's FusedBatchNorm, a scalar loop with a square root per
 // element on one thread: ~7 ms of a resnet18 (width 0.25, 64 px) training step
-// at one thread, and none of it on the second core. The same formula, to float
-// rounding (tfjs' compiled loop differs in a few last bits). Statistics of another shape than one value
+// at one thread, and none of it on the second core. The same math, to float
+// rounding: scale / sqrt(variance + eps) is taken once per channel and
+// multiplied in, where tfjs divides every element. Statistics of another shape than one value
 // per channel (or a broadcast single value) go to tfjs' kernel.
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { wasmKernelOverride } from './kernel-override';

@@ -77,7 +77,8 @@ export interface SimdKernels {
   convForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, info: ConvGeometry, activation: 0 | 1 | 2, y: Float32Array): void;
   /**
    * y = offset + (x - mean) * scale / sqrt(variance + eps) per column of a row-major
-   * [rows, cols] array (tfjs' FusedBatchNorm, same operations); per-column arrays of cols floats.
+   * [rows, cols] array (tfjs' FusedBatchNorm to float rounding: scale / sqrt(...) is taken once per
+   * column); per-column arrays of cols floats.
    */
   batchNormApply(x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array, offset: Float32Array, eps: number,
     rows: number, cols: number, y: Float32Array): void;
@@ -375,12 +376,13 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): {
     },
     batchNormApply(x, mean, variance, scale, offset, eps, rows, cols, y) {
       const c = call();
-      const px = c.input(x), pm = c.input(mean), pv = c.input(variance), ps = c.input(scale), po = c.input(offset), py = c.output(y), sd = c.scratch(cols * F);
+      const px = c.input(x), pm = c.input(mean), pv = c.input(variance), ps = c.input(scale), po = c.input(offset), py = c.output(y), pk = c.scratch(cols * F);
       c.run(() => {
-        const v = c.f32(pv(), cols), s = c.f32(sd(), cols), e = Math.fround(eps);
-        // float32 sum and square root, as tfjs' kernel computes them.
-        for (let k = 0; k < cols; k++) s[k] = Math.fround(Math.sqrt(Math.fround(v[k] + e)));
-        pool.run('batch_norm_apply', [px(), pm(), ps(), po(), sd(), cols, py()], rows, rowGrain(cols));
+        const v = c.f32(pv(), cols), s = c.f32(ps(), cols), k = c.f32(pk(), cols), e = Math.fround(eps);
+        // float32 sum, square root and quotient, as tfjs' kernel computes them (a double operation rounded
+        // to float32 is the float32 operation's result); the kernel then multiplies by k.
+        for (let j = 0; j < cols; j++) k[j] = Math.fround(s[j] / Math.fround(Math.sqrt(Math.fround(v[j] + e))));
+        pool.run('batch_norm_apply', [px(), pm(), pk(), po(), cols, py()], rows, rowGrain(cols));
       });
     },
     convForward(x, filter, bias, info, activation, y) {

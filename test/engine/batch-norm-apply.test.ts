@@ -1,7 +1,8 @@
 // Batch normalisation's apply step on wasm in cellab's SIMD kernel
 // (engine/batch-norm-apply.ts): tfjs-backend-wasm's FusedBatchNorm it
-// replaces to float rounding (the same formula; its compiled loop rounds
-// differently in a few last bits), with and without scale and offset, for channel
+// replaces to float rounding (the same math, with scale / sqrt(variance + eps)
+// taken once per channel where tfjs divides every element by the root), with
+// and without scale and offset, for channel
 // counts with and without a remainder past the last 4-float vector, and
 // statistics of other shapes left to tfjs' kernel.
 import { test, before } from 'node:test';

@@ -702,20 +702,23 @@ EXPORT void conv_forward(const float *x, const float *wf, const float *bias, con
 }
 
 // ---------------------------------------------------------------- batch-norm apply
-// y = offset + (x - mean) * scale / sd per column (sd = sqrt(variance + eps),
-// computed by the caller in float32) over the rows [lo, hi): tfjs-backend-wasm's
-// FusedBatchNorm formula (to float rounding); its own kernel is a scalar loop on one thread.
-EXPORT void batch_norm_apply(const float *restrict x, const float *restrict mean, const float *restrict scale, const float *restrict offset,
-                             const float *restrict sd, int cols, float *restrict y, int lo, int hi) {
+// y = offset + (x - mean) * k per column over the rows [lo, hi), with k = scale / sqrt(variance + eps)
+// computed once per column by the caller in float32: tfjs-backend-wasm's FusedBatchNorm to float rounding
+// (it divides every element by the square root; a division per element made this pass ~2x slower). Its own
+// kernel is a scalar loop on one thread.
+EXPORT void batch_norm_apply(const float *restrict x, const float *restrict mean, const float *restrict k, const float *restrict offset,
+                             int cols, float *restrict y, int lo, int hi) {
   for (int r = lo; r < hi; r++) {
     const float *restrict xs = x + (int64_t)r * cols;
     float *restrict o = y + (int64_t)r * cols;
     int c = 0;
-    for (; c + 4 <= cols; c += 4) {
-      v128_t d = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xs + c), wasm_v128_load(mean + c)), wasm_v128_load(scale + c));
-      wasm_v128_store(o + c, wasm_f32x4_add(wasm_v128_load(offset + c), wasm_f32x4_div(d, wasm_v128_load(sd + c))));
-    }
-    for (; c < cols; c++) o[c] = offset[c] + (xs[c] - mean[c]) * scale[c] / sd[c];
+#define BN_APPLY4(j) wasm_v128_store(o + c + (j), wasm_f32x4_add(wasm_v128_load(offset + c + (j)), \
+      wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xs + c + (j)), wasm_v128_load(mean + c + (j))), wasm_v128_load(k + c + (j)))))
+    // 16 channels a step: four independent chains (a 16-channel row is one step).
+    for (; c + 16 <= cols; c += 16) { BN_APPLY4(0); BN_APPLY4(4); BN_APPLY4(8); BN_APPLY4(12); }
+    for (; c + 4 <= cols; c += 4) BN_APPLY4(0);
+#undef BN_APPLY4
+    for (; c < cols; c++) o[c] = offset[c] + (xs[c] - mean[c]) * k[c];
   }
 }
 
