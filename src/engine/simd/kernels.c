@@ -252,14 +252,15 @@ EXPORT void max_pool_grad(const float *x, const float *dy, float *dx, int n, int
               at = wasm_v128_bitselect(wasm_i32x4_splat(r * w + col), at, gt);
             }
           }
-          v128_t gv = wasm_v128_load(g + ch);
-          for (int r = rs; r < re; r++) {
-            for (int col = cs; col < ce; col++) {
-              v128_t hit = wasm_i32x4_eq(at, wasm_i32x4_splat(r * w + col));
-              float *o = dx + (((int64_t)b * h + r) * w + col) * c + ch;
-              wasm_v128_store(o, wasm_f32x4_add(wasm_v128_load(o), wasm_v128_and(gv, hit)));
-            }
-          }
+          // Each lane's gradient goes to its own maximum: four scalar adds instead of a masked
+          // add over the whole window (the same sums in the same window order, so the same bits).
+          float *base = dx + (int64_t)b * h * w * c + ch;
+          int a0 = wasm_i32x4_extract_lane(at, 0), a1 = wasm_i32x4_extract_lane(at, 1);
+          int a2 = wasm_i32x4_extract_lane(at, 2), a3 = wasm_i32x4_extract_lane(at, 3);
+          if (a0 >= 0) base[(int64_t)a0 * c + 0] += g[ch + 0];
+          if (a1 >= 0) base[(int64_t)a1 * c + 1] += g[ch + 1];
+          if (a2 >= 0) base[(int64_t)a2 * c + 2] += g[ch + 2];
+          if (a3 >= 0) base[(int64_t)a3 * c + 3] += g[ch + 3];
         }
       }
     }
