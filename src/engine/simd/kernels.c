@@ -421,10 +421,28 @@ EXPORT void filter_grad_combine(const float *restrict part, int nseg, int nw, fl
 }
 
 // W [taps, ci, co] -> wt [taps, co, ci] for the taps [lo, hi) (input channels contiguous for conv_input_grad).
+// With ci and co multiples of 4 (every layer but a stem), 4x4 blocks transposed in registers: the
+// scalar loop's strided stores made this ~3% of a resnet18 training step.
 EXPORT void transpose_taps(const float *restrict w, float *restrict wt, int ci, int co, int lo, int hi) {
   for (int t = lo; t < hi; t++) {
     const float *restrict s = w + (int64_t)t * ci * co;
     float *restrict d = wt + (int64_t)t * ci * co;
+    if ((ci & 3) == 0 && (co & 3) == 0) {
+      for (int i = 0; i < ci; i += 4) {
+        for (int o = 0; o < co; o += 4) {
+          const float *r = s + (int64_t)i * co + o;
+          v128_t r0 = wasm_v128_load(r), r1 = wasm_v128_load(r + co), r2 = wasm_v128_load(r + 2 * co), r3 = wasm_v128_load(r + 3 * co);
+          v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+          v128_t t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+          float *q = d + (int64_t)o * ci + i;
+          wasm_v128_store(q, wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5));
+          wasm_v128_store(q + ci, wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7));
+          wasm_v128_store(q + 2 * ci, wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5));
+          wasm_v128_store(q + 3 * ci, wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7));
+        }
+      }
+      continue;
+    }
     for (int i = 0; i < ci; i++)
       for (int o = 0; o < co; o++) d[(int64_t)o * ci + i] = s[(int64_t)i * co + o];
   }
