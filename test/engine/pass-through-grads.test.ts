@@ -10,6 +10,7 @@ import type { GradConfig } from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend';
 import { addGradConfig, identityGradConfig } from '../../src/engine/pass-through-grads';
 import { createBackbone } from '../../src/models';
+import { stepGradients } from './fixtures/step-gradients';
 
 before(async () => { await initEngine({ backend: 'wasm', threads: 1, log: null }); });
 
@@ -35,14 +36,6 @@ function withTfjsGradients<T>(f: () => T): T {
   try { return f(); } finally { tf.registerGradient(addGradConfig); tf.registerGradient(identityGradConfig); }
 }
 
-function stepGrads(model: tf.LayersModel, x: tf.Tensor): Float32Array[] {
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, vars);
-  const out = vars.map((v) => grads[v.name].dataSync().slice() as Float32Array);
-  tf.dispose([value, ...Object.values(grads)]);
-  return out;
-}
-
 function countKernels(f: () => unknown): Map<string, number> {
   const e = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown };
   const run = e.runKernel, counts = new Map<string, number>();
@@ -54,11 +47,11 @@ function countKernels(f: () => unknown): Map<string, number> {
 test('a resnet step\'s gradients are the same bits as with tfjs\' Add and Identity gradients, and nothing leaks', () => {
   const model = createBackbone('resnet18', { inputShape: [32, 32, 1], classes: 3, width: 0.125, seed: 7 });
   const x = tf.randomNormal([4, 32, 32, 1], 0, 1, 'float32', 8);
-  const ours = stepGrads(model, x);
+  const ours = stepGradients(model, x);
   const n = tf.memory().numTensors;
-  stepGrads(model, x);
+  stepGradients(model, x);
   assert.equal(tf.memory().numTensors, n, 'tensors leaked across a step');
-  const theirs = withTfjsGradients(() => stepGrads(model, x));
+  const theirs = withTfjsGradients(() => stepGradients(model, x));
   assert.equal(ours.length, theirs.length);
   ours.forEach((g, i) => assert.deepEqual(g, theirs[i], `gradient ${i} differs`));
   x.dispose();
@@ -92,9 +85,9 @@ test('gradients of gradients still flow through Add and Identity', () => {
 test('a resnet step makes no Reshape for its residual sums or batch norms, and no Cast for their clones', () => {
   const model = createBackbone('resnet18', { inputShape: [32, 32, 1], classes: 3, width: 0.125, seed: 9 });
   const x = tf.randomNormal([4, 32, 32, 1], 0, 1, 'float32', 10);
-  stepGrads(model, x);
-  const ours = countKernels(() => stepGrads(model, x));
-  const theirs = countKernels(() => withTfjsGradients(() => stepGrads(model, x)));
+  stepGradients(model, x);
+  const ours = countKernels(() => stepGradients(model, x));
+  const theirs = countKernels(() => withTfjsGradients(() => stepGradients(model, x)));
   const total = (m: Map<string, number>) => [...m.values()].reduce((s, v) => s + v, 0);
   // 8 residual sums: 2 Reshapes (Add) and 1 Cast (Identity) each fewer; the 20 batch norms' Reshapes and clones are gone in both runs.
   assert.equal((theirs.get('Reshape') ?? 0) - (ours.get('Reshape') ?? 0), 16, `Reshape: ${ours.get('Reshape')} vs tfjs' ${theirs.get('Reshape')}`);

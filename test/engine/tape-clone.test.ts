@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend';
 import { installTapeClone } from '../../src/engine/tape-clone';
 import { createBackbone } from '../../src/models';
+import { stepGradients } from './fixtures/step-gradients';
 
 before(async () => { await initEngine({ backend: 'wasm', threads: 1, log: null }); });
 
@@ -21,20 +22,12 @@ function withTfjsClone<T>(f: () => T): T {
   try { return f(); } finally { e.clone = mine; }
 }
 
-function gradsOf(model: tf.LayersModel, x: tf.Tensor): Float32Array[] {
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, vars);
-  const out = vars.map((v) => grads[v.name].dataSync().slice() as Float32Array);
-  tf.dispose([value, ...Object.values(grads)]);
-  return out;
-}
-
 test('installed on wasm, and a resnet18 step\'s gradients are the same bits as with tfjs\' clone', () => {
   assert.ok(installTapeClone());
   assert.notEqual(engine().clone, Object.getPrototypeOf(engine()).clone, 'the engine still uses tfjs\' clone');
   const model = createBackbone('resnet18', { inputShape: [32, 32, 1], classes: 3, width: 0.125, seed: 3 });
   const x = tf.randomNormal([4, 32, 32, 1], 0, 1, 'float32', 4);
-  const ours = gradsOf(model, x), theirs = withTfjsClone(() => gradsOf(model, x));
+  const ours = stepGradients(model, x), theirs = withTfjsClone(() => stepGradients(model, x));
   assert.equal(ours.length, theirs.length);
   ours.forEach((g, i) => assert.deepEqual(g, theirs[i], `gradient ${i} differs`));
   x.dispose();
@@ -52,9 +45,9 @@ test('a gradient of a gradient still flows through saved tensors', () => {
 test('no tensor leaks and far fewer kernels per training step', () => {
   const model = createBackbone('resnet18', { inputShape: [32, 32, 1], classes: 3, width: 0.125, seed: 5 });
   const x = tf.randomNormal([4, 32, 32, 1], 0, 1, 'float32', 6);
-  gradsOf(model, x);
+  stepGradients(model, x);
   const n = tf.memory().numTensors;
-  gradsOf(model, x);
+  stepGradients(model, x);
   assert.equal(tf.memory().numTensors, n, 'tensors leaked across a step');
   const count = (f: () => unknown) => {
     const e = tf.engine() as unknown as { runKernel: (...a: unknown[]) => unknown };
@@ -64,7 +57,7 @@ test('no tensor leaks and far fewer kernels per training step', () => {
     try { f(); } finally { e.runKernel = run; }
     return identities;
   };
-  const ours = count(() => gradsOf(model, x)), theirs = count(() => withTfjsClone(() => gradsOf(model, x)));
+  const ours = count(() => stepGradients(model, x)), theirs = count(() => withTfjsClone(() => stepGradients(model, x)));
   assert.ok(ours < theirs / 4, `Identity kernels per step: ${ours} with the direct clone, ${theirs} with tfjs'`);
   x.dispose();
   model.dispose();
