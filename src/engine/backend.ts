@@ -14,6 +14,8 @@ import { installTapeClone } from './tape-clone';
 import { registerPassThroughGradients } from './pass-through-grads';
 import { registerReluGradient } from './relu-grad';
 import { registerSliceRowsKernel } from './slice-rows';
+import { registerZeroPadKernel } from './zero-pad';
+import { registerPooledAddKernel } from './pooled-add';
 import { registerBatchNormGradient } from './batch-norm-grad';
 import { registerMeanGradient } from './mean-grad';
 import { registerLeadingAxesReduce } from './leading-axes-reduce';
@@ -209,6 +211,8 @@ async function loadWasm(threads: number, xnnpack: number): Promise<{ simd: boole
   registerConvForwardKernels();
   registerBatchNormApplyKernel();
   registerSliceRowsKernel();
+  registerZeroPadKernel();
+  registerPooledAddKernel();
   registerBatchNormGradient();
   registerMeanGradient();
   registerLeadingAxesReduce();

@@ -26,7 +26,7 @@ const relaxedFile = (file: string) => file.replace(/\.wasm$/, '-relaxed.wasm');
 
 /** The kernels' exports that take a range [lo, hi) last (run through the pool). */
 const POOLED = ['col_sums_blocks', 'sq_dev_blocks', 'bn_grad_blocks', 'bn_grad_apply', 'scale_shift', 'bias_relu', 'relu_grad_blocks',
-  'max_pool_2x2_grad', 'max_pool_grad', 'pad_rows', 'conv_filter_grad', 'transpose_taps', 'conv_input_grad', 'conv_filter_grad_seg', 'filter_grad_combine', 'optimizer_step', 'conv_forward', 'batch_norm_apply', 'relu_grad'] as const;
+  'max_pool_2x2_grad', 'max_pool_grad', 'pad_rows', 'conv_filter_grad', 'transpose_taps', 'conv_input_grad', 'conv_filter_grad_seg', 'filter_grad_combine', 'optimizer_step', 'conv_forward', 'batch_norm_apply', 'relu_grad', 'add_elems'] as const;
 
 interface Exports {
   relaxed_build(): number;
@@ -84,6 +84,13 @@ export interface SimdKernels {
     rows: number, cols: number, y: Float32Array): void;
   /** dx = x > 0 ? dy : 0, element-wise over n floats. */
   reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  /** y = a + b, element-wise over n floats. */
+  add(a: Float32Array, b: Float32Array, y: Float32Array): void;
+  /**
+   * xp [n, hp, wp, c] = x [n, h, w, c] shifted by (top, left) with zeros around it: a zero padding
+   * of height and width, or with negative top / left a crop (a slice of height and width).
+   */
+  shiftRows(x: Float32Array, s: { n: number; h: number; w: number; c: number }, xp: Float32Array, hp: number, wp: number, top: number, left: number): void;
   /** `n` zeroed floats on the backend's heap that stay until free(): an optimiser's state, which the kernels update in place. */
   heapArray(n: number): HeapArray;
   /** One optimiser step of a weight (optimizer_step in kernels.c): p, g and out on the heap; s1/s2 the rule's state. */
@@ -373,6 +380,16 @@ function load(w: TfjsWasmModule, memory: WebAssembly.Memory, threads: number): {
       const c = call();
       const pdy = c.input(dy), px = c.input(x), pdx = c.output(dx);
       c.run(() => pool.run('relu_grad', [pdy(), px(), pdx()], dx.length, GRAIN));
+    },
+    add(a, b, y) {
+      const c = call();
+      const pa = c.input(a), pb = c.input(b), py = c.output(y);
+      c.run(() => pool.run('add_elems', [pa(), pb(), py()], y.length, GRAIN));
+    },
+    shiftRows(x, s, xp, hp, wp, top, left) {
+      const c = call();
+      const px = c.input(x), pxp = c.output(xp);
+      c.run(() => pool.run('pad_rows', [px(), s.h, s.w, s.c, pxp(), hp, wp, top, left], s.n * hp, Math.ceil(GRAIN / (wp * s.c))));
     },
     batchNormApply(x, mean, variance, scale, offset, eps, rows, cols, y) {
       const c = call();

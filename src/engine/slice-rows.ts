@@ -3,11 +3,14 @@
 // before resnet's stem max-pool). tfjs-backend-wasm copies those one pixel at a
 // time in JavaScript (a subarray and a set per pixel: 32k calls, ~1.7 ms per
 // resnet18 step at 64 px); each output row is one contiguous run, so here it
-// is one copy per row. Everything else goes to tfjs' kernel.
+// is one copy per row: with cellab's SIMD kernels pad_rows (zero-pad.ts' kernel,
+// a negative shift is a crop) over the kernel pool's threads, else a set() per
+// row. Everything else goes to tfjs' kernel.
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { wasmKernelOverride } from './kernel-override';
 import type { WasmHeapBackend } from './kernel-util';
+import { simdKernels } from './simd-kernels';
 
 export const sliceRowsOverride = wasmKernelOverride('Slice', ({ inputs, backend, attrs }) => {
   const x = inputs.x as TensorInfo;
@@ -19,6 +22,12 @@ export const sliceRowsOverride = wasmKernelOverride('Slice', ({ inputs, backend,
   const out = heap.makeOutput(s, 'float32');
   const xv = heap.typedArrayFromHeap(x), ov = heap.typedArrayFromHeap(out);
   const [, h, w, c] = x.shape, run = s[2] * c;
+  const simd = simdKernels();
+  if (simd) {
+    // The crop as a shift by (-top, -left) into the output's size: pad_rows over the kernel pool's threads.
+    simd.shiftRows(xv.subarray(b[0] * h * w * c), { n: s[0], h, w, c }, ov, s[1], s[2], -b[1], -b[2]);
+    return out;
+  }
   let o = 0;
   for (let i = b[0]; i < b[0] + s[0]; i++) {
     for (let j = b[1]; j < b[1] + s[1]; j++) {
