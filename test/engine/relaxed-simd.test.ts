@@ -3,7 +3,7 @@
 // 20 with --experimental-wasm-relaxed-simd). This Node may run the plain
 // build, so the checks run in child processes with relaxed SIMD switched on:
 // the kernel tests pass there too (forward convolution within float rounding
-// of XNNPACK, gradients, ReLU gradient, optimiser steps), and training on 2
+// of XNNPACK, gradients, ReLU gradient, optimiser steps, zero padding, sums), and training on 2
 // threads still lands on 1 thread's weights bit for bit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +27,7 @@ function withoutTestContext(): NodeJS.ProcessEnv {
 
 test('the kernel tests pass on the relaxed-SIMD build', { timeout: LIMIT_MS }, () => {
   const files = ['test/engine/conv-forward.test.ts', 'test/engine/simd-kernels.test.ts', 'test/engine/relu-grad.test.ts', 'test/engine/batch-norm-apply.test.ts',
-    'test/train/optimizers.test.ts'];
+    'test/engine/zero-pad.test.ts', 'test/engine/pooled-add.test.ts', 'test/train/optimizers.test.ts'];
   const r = spawnSync(process.execPath, [...relaxedFlag(), '--import', 'tsx', '--test', '--test-reporter=tap', ...files], {
     // Without NODE_TEST_CONTEXT: with it, the child's runner reports to this one instead of printing its results.
     cwd: root, encoding: 'utf8', timeout: LIMIT_MS, env: { ...withoutTestContext(), CELLAB_EXPECT_RELAXED: '1' },

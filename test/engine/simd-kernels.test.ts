@@ -47,14 +47,15 @@ test('column sums and moments match double-precision JavaScript, for any column 
 });
 
 test('the engine kernel tests pass on 1 thread (where more gradients take the SIMD kernels; the default here, one per core, uses the shared-memory module) and with the JavaScript fallbacks (CELLAB_SIMD_KERNELS=0)', { timeout: 300_000 }, () => {
-  const file = path.join(__dirname, 'wasm-kernels.test.ts');
+  // slice-rows: its crop runs in pad_rows with the kernels, a copy per row without them.
+  const files = ['wasm-kernels.test.ts', 'slice-rows.test.ts'].map((f) => path.join(__dirname, f));
   for (const env of [{ CELLAB_WASM_THREADS: '1' }, { CELLAB_SIMD_KERNELS: '0' }]) {
     // Without NODE_TEST_CONTEXT: inherited from this runner, it makes the child skip its files.
     const { NODE_TEST_CONTEXT: _, ...parent } = process.env;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', file], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', ...files], {
       encoding: 'utf8', env: { ...parent, ...env },
     });
-    assert.equal(r.status, 0, `wasm-kernels.test.ts with ${JSON.stringify(env)} failed:\n${(r.stdout + r.stderr).slice(-3000)}`);
+    assert.equal(r.status, 0, `wasm-kernels.test.ts and slice-rows.test.ts with ${JSON.stringify(env)} failed:\n${(r.stdout + r.stderr).slice(-3000)}`);
   }
 });
 
