@@ -17,7 +17,7 @@
 // and the best kept. Environment: BENCH_TRAIN_SECONDS (default 3),
 // BENCH_TRAIN_ROUNDS (default 3), BENCH_CORE_NET (default resnet18).
 import * as os from 'node:os';
-import { Worker, type Row, type Timing } from './worker';
+import { Worker, loadNote, type Row, type Timing } from './worker';
 
 interface Side { name: 'cellab' | 'torch'; start: (threads: number) => Worker }
 
@@ -35,7 +35,7 @@ export default async function coreScalingBench(_o: { json: boolean }): Promise<R
   const net = process.env.BENCH_CORE_NET ?? 'resnet18';
   const seconds = Number(process.env.BENCH_TRAIN_SECONDS ?? 3);
   const rounds = Number(process.env.BENCH_TRAIN_ROUNDS ?? 3);
-  process.stderr.write(`  load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cores} cores (figures are only meaningful on an idle machine)\n`);
+  process.stderr.write(`  ${loadNote(cores)}\n`);
   const rows: Row[] = [];
   for (const side of SIDES) {
     const [a, b, two] = [side.start(1), side.start(1), side.start(2)];

@@ -11,7 +11,7 @@
 // Environment: BENCH_PUBLISHED_THREADS (default "1,<cores>"), BENCH_PUBLISHED_BATCH (per net: 16 / 4),
 // BENCH_PUBLISHED_SIZE (224), BENCH_PUBLISHED_ROUNDS (2), BENCH_PUBLISHED_STEPS (3 per timed block).
 import * as os from 'node:os';
-import { Worker, type Row } from './worker';
+import { Worker, loadNote, type Row } from './worker';
 
 export default async function publishedBench(): Promise<Row[]> {
   const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
@@ -20,7 +20,7 @@ export default async function publishedBench(): Promise<Row[]> {
   const size = process.env.BENCH_PUBLISHED_SIZE ?? '224';
   const rounds = Number(process.env.BENCH_PUBLISHED_ROUNDS ?? 2);
   const steps = Number(process.env.BENCH_PUBLISHED_STEPS ?? 3);
-  process.stderr.write(`  load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cores} cores (figures are only meaningful on an idle machine)\n`);
+  process.stderr.write(`  ${loadNote(cores)}\n`);
   const rows: Row[] = [];
   for (const t of threads) {
     for (const net of ['resnet18_w1', 'convnext_tiny']) {

@@ -17,7 +17,7 @@
 // cellab's forward without batch-norm folding, model.predict, for before/after),
 // BENCH_TRAIN_SECONDS (target seconds per timed block, default 3), BENCH_TRAIN_ROUNDS (default 3).
 import * as os from 'node:os';
-import { Worker, type Row, type Timing } from './worker';
+import { Worker, loadNote, type Row, type Timing } from './worker';
 
 function list(name: string, fallback: string): string[] {
   return (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
@@ -30,7 +30,7 @@ export default async function trainBench(_o: { json: boolean }): Promise<Row[]> 
   const modes = list('BENCH_TRAIN_MODES', 'train,forward,features');
   const seconds = Number(process.env.BENCH_TRAIN_SECONDS ?? 3);
   const rounds = Number(process.env.BENCH_TRAIN_ROUNDS ?? 3);
-  process.stderr.write(`  load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cores} cores (figures are only meaningful on an idle machine)\n`);
+  process.stderr.write(`  ${loadNote(cores)}\n`);
   const rows: Row[] = [];
   for (const threads of threadCounts) {
     const torch = new Worker(`torch (${threads} thread(s))`, '/usr/bin/python3', ['bench/train_torch.py', String(threads)]);

@@ -12,7 +12,7 @@
 // BENCH_WEBGPU_ROUNDS (default 2), BENCH_WEBGPU_THREADS (wasm threads, default: cores).
 import * as os from 'node:os';
 import { probeAdapter } from '../src/engine/webgpu';
-import { Worker, type Row, type Timing } from './worker';
+import { Worker, loadNote, type Row, type Timing } from './worker';
 
 const list = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -26,7 +26,7 @@ export default async function webgpuBench(): Promise<Row[]> {
   const threads = Number(process.env.BENCH_WEBGPU_THREADS ?? cores);
   const seconds = Number(process.env.BENCH_WEBGPU_SECONDS ?? 3);
   const rounds = Number(process.env.BENCH_WEBGPU_ROUNDS ?? 2);
-  process.stderr.write(`  adapter ${probe.adapter.description}${probe.adapter.software ? ' (software)' : ''}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cores} cores (figures are only meaningful on an idle machine)\n`);
+  process.stderr.write(`  adapter ${probe.adapter.description}${probe.adapter.software ? ' (software)' : ''}; ${loadNote(cores)}\n`);
   const args = ['--import', 'tsx', 'bench/train-cellab.ts', String(threads)];
   const gpu = new Worker('cellab webgpu', process.execPath, args, { BENCH_BACKEND: 'webgpu' });
   const wasm = new Worker(`cellab wasm (${threads} thread(s))`, process.execPath, args, { BENCH_BACKEND: 'wasm' });

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import * as os from 'node:os';
 
 export type Row = Record<string, unknown>;
 export interface Timing { img_s: number; seconds: number; steps: number; threads: number; backend?: string; device?: string }
@@ -36,4 +37,9 @@ export class Worker {
   kill(): void {
     this.proc.kill();
   }
+}
+
+/** The load line timing benches print first: their figures mean little on a busy machine. */
+export function loadNote(cores: number): string {
+  return `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cores} cores (figures are only meaningful on an idle machine)`;
 }

@@ -8,17 +8,13 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { TensorInfo } from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend';
 import { batchNormApplyOverride } from '../../src/engine/batch-norm-apply';
+import { originalKernel } from './fixtures/original-kernel';
 
 before(async () => { await initEngine({ backend: 'wasm', threads: 1, log: null }); });
 
-function tfjsBatchNorm(inputs: Record<string, tf.Tensor>, eps: number): tf.Tensor {
-  const k = batchNormApplyOverride.original();
-  assert.ok(k, 'cellab\'s kernel did not replace tfjs-backend-wasm\'s FusedBatchNorm');
-  return tf.engine().makeTensorFromTensorInfo(k({ inputs, attrs: { varianceEpsilon: eps } as never, backend: tf.backend() }) as TensorInfo);
-}
+const tfjsBatchNorm = (inputs: Record<string, tf.Tensor>, eps: number) => originalKernel(batchNormApplyOverride, inputs, { varianceEpsilon: eps });
 
 test('FusedBatchNorm gives tfjs\' values to float rounding, with and without scale and offset, any channel count', () => {
   const before = batchNormApplyOverride.calls();

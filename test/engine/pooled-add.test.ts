@@ -5,33 +5,25 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { TensorInfo } from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend';
 import { addOverride } from '../../src/engine/pooled-add';
 import { simdKernels } from '../../src/engine/simd-kernels';
+import { originalKernelData } from './fixtures/original-kernel';
 
 before(async () => { await initEngine({ backend: 'wasm', threads: 2, log: null }); });
 
-function original(o: typeof addOverride, inputs: Record<string, tf.Tensor>): Float32Array {
-  const k = o.original();
-  assert.ok(k, `cellab's ${o.name} did not replace tfjs-backend-wasm's`);
-  const t = tf.engine().makeTensorFromTensorInfo(k({ inputs, attrs: {}, backend: tf.backend() }) as TensorInfo);
-  const v = t.dataSync() as Float32Array;
-  t.dispose();
-  return v;
-}
 
 test('same-shape sums give tfjs\' bits (tails and many chunks); broadcasting sums go to tfjs\' kernel', () => {
   assert.equal(simdKernels()?.threads, 2);
   const before = addOverride.calls();
   for (const shape of [[3], [5, 7], [2, 9, 9, 13], [32, 16, 16, 32]]) {
     const a = tf.randomNormal(shape, 0, 3, 'float32', 1), b = tf.randomNormal(shape, 1, 2, 'float32', 2);
-    assert.deepEqual(tf.add(a, b).dataSync(), original(addOverride, { a, b }), `shape ${shape}`);
+    assert.deepEqual(tf.add(a, b).dataSync(), originalKernelData(addOverride, { a, b }), `shape ${shape}`);
     tf.dispose([a, b]);
   }
   assert.equal(addOverride.calls().own - before.own, 4);
   const m = tf.randomNormal([4, 6], 0, 1, 'float32', 3), row = tf.randomNormal([6], 0, 1, 'float32', 4);
-  assert.deepEqual(tf.add(m, row).dataSync(), original(addOverride, { a: m, b: row }));
+  assert.deepEqual(tf.add(m, row).dataSync(), originalKernelData(addOverride, { a: m, b: row }));
   assert.deepEqual(tf.add(tf.tensor1d([1, 2], 'int32'), tf.tensor1d([3, 4], 'int32')).dataSync(), new Int32Array([4, 6]));
   assert.equal(addOverride.calls().own - before.own, 4, 'the broadcast and int32 sums ran in tfjs\' kernel');
   tf.dispose([m, row]);

@@ -4,20 +4,13 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import type { TensorInfo } from '@tensorflow/tfjs';
 import { initEngine } from '../../src/engine/backend';
 import { sliceRowsOverride } from '../../src/engine/slice-rows';
+import { originalKernelData } from './fixtures/original-kernel';
 
 before(async () => { await initEngine({ backend: 'wasm', threads: 1, log: null }); });
 
-function tfjsSlice(x: tf.Tensor, begin: number[], size: number[]): Float32Array {
-  const k = sliceRowsOverride.original();
-  assert.ok(k, 'cellab\'s Slice did not replace tfjs-backend-wasm\'s');
-  const t = tf.engine().makeTensorFromTensorInfo(k({ inputs: { x }, attrs: { begin, size } as never, backend: tf.backend() }) as TensorInfo);
-  const v = t.dataSync() as Float32Array;
-  t.dispose();
-  return v;
-}
+const tfjsSlice = (x: tf.Tensor, begin: number[], size: number[]) => originalKernelData(sliceRowsOverride, { x }, { begin, size });
 
 test('4-D crops keeping the channels run row by row with tfjs\' values; other slices go to tfjs', () => {
   const before = sliceRowsOverride.calls();
